@@ -1,0 +1,3 @@
+from padserver.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Drivers that run the engine (JACK, PortAudio, null, offline) and audio file handling."""

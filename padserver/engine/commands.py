@@ -1,0 +1,117 @@
+"""Engine commands: what the control world asks of the realtime world.
+
+Commands are small immutable values put on the engine's queue by the control
+thread and applied by the audio callback at the start of a block. Audio
+buffers handed over in a command are never written again by anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from padserver.engine.quantum import Quantum
+
+LOOP, ONESHOT, GATE = "loop", "oneshot", "gate"
+MODES = (LOOP, ONESHOT, GATE)
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A press: launch if stopped, stop if playing (per the pad's mode)."""
+
+    pad: int
+    quantum: Quantum
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A release: gate pads stop at once; other modes ignore it."""
+
+    pad: int
+
+
+@dataclass(frozen=True, slots=True)
+class Launch:
+    """Launch (or relaunch from the region start) on the next boundary."""
+
+    pad: int
+    quantum: Quantum
+
+
+@dataclass(frozen=True, slots=True)
+class Stop:
+    pad: int
+    quantum: Quantum
+
+
+@dataclass(frozen=True, slots=True)
+class StopAll:
+    quantum: Quantum
+
+
+@dataclass(frozen=True, slots=True)
+class Panic:
+    """Stop every pad now (with the short fade, so even panic does not click)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetBuffer:
+    """Give a pad new audio: at once if it is silent, else on the next boundary.
+
+    ``period`` is the loop's exact length in frames (bars × frames per bar),
+    which may be fractional; the buffer holds at least ``ceil(period)`` frames.
+    """
+
+    pad: int
+    buffer: np.ndarray | None
+    period: float
+    quantum: Quantum
+
+
+@dataclass(frozen=True, slots=True)
+class SetMode:
+    pad: int
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetRegion:
+    pad: int
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetChoke:
+    pad: int
+    group: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetPadGains:
+    """Effective left/right gains for every pad (gain, pan, mute, solo resolved)."""
+
+    gains: np.ndarray  # (pads, 2) float32
+
+
+@dataclass(frozen=True, slots=True)
+class SetMasterGain:
+    gain: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetLimiter:
+    enabled: bool
+    ceiling_db: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetTempo:
+    bpm: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetBeatsPerBar:
+    beats: int

@@ -1,0 +1,75 @@
+"""Engine events: what the realtime world reports back, without allocating.
+
+Events are rows in a preallocated ring written by the audio thread and read by
+the control thread. With one writer and one reader the two counters are enough:
+each side only ever advances its own.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+QUEUED = 1  # launch pending since `frame`; value = frame it will start
+STARTED = 2  # pad produced its first frame at `frame`
+STOPPING = 3  # stop pending since `frame`; value = frame it will stop
+STOPPED = 4  # pad fell silent at `frame` (stop, choke, one-shot end, clear)
+UNQUEUED = 5  # a pending launch was cancelled
+SWAPPED = 6  # new audio took over at `frame`
+GRID = 7  # the bar grid (bar 1) started at `frame`
+
+NAMES = {
+    QUEUED: "queued",
+    STARTED: "started",
+    STOPPING: "stopping",
+    STOPPED: "stopped",
+    UNQUEUED: "unqueued",
+    SWAPPED: "swapped",
+    GRID: "grid",
+}
+
+
+class Event(NamedTuple):
+    kind: int
+    pad: int
+    frame: int
+    value: int
+
+    @property
+    def name(self) -> str:
+        return NAMES.get(self.kind, str(self.kind))
+
+
+class EventRing:
+    """A single-producer, single-consumer ring of (kind, pad, frame, value) rows."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._rows = np.zeros((capacity, 4), dtype=np.int64)
+        self._capacity = capacity
+        self.written = 0  # advanced only by the audio thread
+        self.read = 0  # advanced only by the control thread
+        self.dropped = 0
+
+    def push(self, kind: int, pad: int, frame: int, value: int = 0) -> None:
+        """Audio thread: record one event (overwrites the oldest if the reader stalls)."""
+        row = self._rows[self.written % self._capacity]
+        row[0] = kind
+        row[1] = pad
+        row[2] = frame
+        row[3] = value
+        self.written += 1
+
+    def drain(self) -> list[Event]:
+        """Control thread: every event written since the last drain."""
+        written = self.written
+        start = self.read
+        if written - start > self._capacity:
+            self.dropped += written - start - self._capacity
+            start = written - self._capacity
+        out = []
+        for i in range(start, written):
+            k, p, f, v = (int(x) for x in self._rows[i % self._capacity])
+            out.append(Event(k, p, f, v))
+        self.read = written
+        return out

@@ -1,0 +1,333 @@
+"""The engine: applies commands, renders the pads and mixes them, once per block.
+
+`Engine.process` is the one entry point every driver calls (JACK, PortAudio,
+the clock-paced null backend and the offline renderer). It runs on the audio
+thread under these rules: no allocation that grows with the block or the pad
+count (all arrays are preallocated, arithmetic uses `out=`), no locks, no I/O,
+no logging. Commands arrive on a deque (appends and pops are atomic) and events
+leave through a preallocated ring.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import numpy as np
+
+from padserver.engine import commands as cmd
+from padserver.engine import events as ev
+from padserver.engine.clock import Clock
+from padserver.engine.limiter import Limiter
+from padserver.engine.meters import Meters
+from padserver.engine.quantum import Quantum
+from padserver.engine.voice import Fades, PadVoice
+
+PADS = 16
+
+
+class Engine:
+    """Sixteen pad voices on one musical clock, mixed to a stereo master (and stems)."""
+
+    def __init__(
+        self,
+        sample_rate: int = 48000,
+        max_block: int = 4096,
+        pads: int = PADS,
+        tempo: float = 120.0,
+        beats_per_bar: int = 4,
+        fade_ms: float = 2.0,
+        launch_together_ms: float = 60.0,
+    ) -> None:
+        self.sample_rate = int(sample_rate)
+        self.max_block = int(max_block)
+        self.pads = pads
+        self.clock = Clock(self.sample_rate, tempo, beats_per_bar)
+        self.commands: deque = deque()
+        self.events = ev.EventRing()
+        self.meters = Meters(pads)
+        self.garbage: list = []  # buffers released by the engine; the control side drops them
+        self.fades = Fades(round(fade_ms * self.sample_rate / 1000.0))
+        self.voices = [PadVoice(i, self.fades, self.events, self.garbage) for i in range(pads)]
+        self.limiter = Limiter(self.sample_rate, self.max_block)
+        self.frame = 0  # the first frame of the next block
+        self.free_grid = True  # the grid restarts at a launch when nothing plays (internal sync)
+        self.together = round(launch_together_ms * self.sample_rate / 1000.0)
+        self.grid_start = -(1 << 62)
+        # Flat storage, viewed as contiguous (pads, 2, n) and (2, n) blocks for each block size.
+        self._rows_flat = np.zeros(pads * 2 * self.max_block, dtype=np.float32)
+        self._mix_flat = np.zeros(2 * self.max_block, dtype=np.float32)
+        self._rows = self._rows_flat.reshape(pads, 2, self.max_block)
+        self._mix = self._mix_flat.reshape(2, self.max_block)
+        self._dirty = [False] * pads
+        self._peak_hi = np.zeros(pads, dtype=np.float32)
+        self._peak_lo = np.zeros(pads, dtype=np.float32)
+        self._gain_now = np.zeros((pads, 2), dtype=np.float32)
+        self._gain_to = np.zeros((pads, 2), dtype=np.float32)
+        self._gain_delta = np.zeros((pads, 2), dtype=np.float32)
+        self._gains_moving = False
+        self._gmat_flat = np.zeros(pads * 2 * self.max_block, dtype=np.float32)
+        self._gcols_flat = np.zeros(pads * 2 * self.max_block, dtype=np.float32)
+        self._gmat_steady = False
+        self._master_ramp = np.zeros(self.max_block, dtype=np.float32)
+        self._ramp = np.arange(self.max_block, dtype=np.float32) + 1.0
+        self._master_now = 1.0
+        self._master_to = 1.0
+        self._views_n = -1
+        self._row_views: list[np.ndarray] = []
+        self._handlers = {
+            cmd.Trigger: self._on_trigger,
+            cmd.Release: self._on_release,
+            cmd.Launch: self._on_launch,
+            cmd.Stop: self._on_stop,
+            cmd.StopAll: self._on_stop_all,
+            cmd.Panic: self._on_panic,
+            cmd.SetBuffer: self._on_set_buffer,
+            cmd.SetMode: self._on_set_mode,
+            cmd.SetRegion: self._on_set_region,
+            cmd.SetChoke: self._on_set_choke,
+            cmd.SetPadGains: self._on_set_pad_gains,
+            cmd.SetMasterGain: self._on_set_master_gain,
+            cmd.SetLimiter: self._on_set_limiter,
+            cmd.SetTempo: self._on_set_tempo,
+            cmd.SetBeatsPerBar: self._on_set_beats_per_bar,
+        }
+
+    # -- control side ----------------------------------------------------------
+    def send(self, command: object) -> None:
+        """Control thread: queue a command for the start of the next block."""
+        self.commands.append(command)
+
+    def set_initial_gains(self, gains: np.ndarray) -> None:
+        """Set pad gains without a ramp; only before a driver runs the engine."""
+        self._gain_now[:] = gains
+        self._gain_to[:] = gains
+
+    # -- audio thread ------------------------------------------------------------
+    def process(self, n: int) -> np.ndarray:
+        """Render the next ``n`` frames; returns the master as a (2, n) view.
+
+        The per-pad stems of the same block are `stems()` until the next call.
+        """
+        f0 = self.frame
+        commands = self.commands
+        while commands:
+            command = commands.popleft()
+            self._handlers[type(command)](command, f0)
+        if n > self.max_block:
+            n = self.max_block
+        if n != self._views_n:
+            self._set_block_size(n)
+        self._chokes(f0, n)
+        clock = self.clock
+        views = self._row_views
+        dirty = self._dirty
+        for i, voice in enumerate(self.voices):
+            if voice.render(views[i], f0, n, clock):
+                dirty[i] = True
+            elif dirty[i]:
+                views[i].fill(0.0)
+                dirty[i] = False
+        rows = self._rows
+        self._apply_pad_gains(rows, n)
+        mix = self._mix
+        np.sum(rows, axis=0, out=mix)
+        self._apply_master_gain(mix, n)
+        meters = self.meters
+        gain = self.limiter.process(mix)
+        if gain < meters.min_gain[0]:
+            meters.min_gain[0] = gain
+        flat = self._rows_2d
+        np.max(flat, axis=1, out=self._peak_hi)
+        np.min(flat, axis=1, out=self._peak_lo)
+        np.negative(self._peak_lo, out=self._peak_lo)
+        np.maximum(self._peak_hi, self._peak_lo, out=self._peak_hi)
+        np.maximum(meters.pad_peak, self._peak_hi, out=meters.pad_peak)
+        for c in (0, 1):
+            col = mix[c]
+            peak = max(float(col.max()), -float(col.min()))
+            if peak > meters.master_peak[c]:
+                meters.master_peak[c] = peak
+        meters.blocks += 1
+        self.frame = f0 + n
+        return mix
+
+    def stems(self) -> np.ndarray:
+        """Per-pad output of the last block, after gain and pan: (pads, 2, n)."""
+        return self._rows
+
+    def _set_block_size(self, n: int) -> None:
+        """New views for a new block size (happens when the driver changes it, not per block)."""
+        size = self.pads * 2 * n
+        self._rows = self._rows_flat[:size].reshape(self.pads, 2, n)
+        self._rows_2d = self._rows_flat[:size].reshape(self.pads, 2 * n)
+        self._mix = self._mix_flat[: 2 * n].reshape(2, n)
+        self._rows_2d_planar = self._rows_flat[:size].reshape(self.pads * 2, n)
+        self._gmat = self._gmat_flat[:size].reshape(self.pads * 2, n)
+        self._gcols = self._gcols_flat[:size].reshape(self.pads * 2, n)
+        self._gmat_steady = False
+        self._row_views = [self._rows[i] for i in range(self.pads)]
+        self._dirty = [True] * self.pads
+        self._views_n = n
+
+    def _apply_pad_gains(self, rows: np.ndarray, n: int) -> None:
+        # Same-shape multiplies only: numpy buffers (allocates) when an in-place
+        # multiply broadcasts, so gains live expanded in a (pads·2, n) matrix.
+        rows2 = self._rows_2d_planar
+        gmat = self._gmat
+        if not self._gains_moving:
+            if not self._gmat_steady:
+                np.copyto(gmat, self._gain_now.reshape(-1, 1))
+                self._gmat_steady = True
+            rows2 *= gmat
+            return
+        # Ramp every pad's gain across this block, so mute, solo and faders never click.
+        cols = self._gcols
+        np.copyto(gmat, self._ramp[:n])
+        gmat *= 1.0 / n
+        np.subtract(self._gain_to, self._gain_now, out=self._gain_delta)
+        np.copyto(cols, self._gain_delta.reshape(-1, 1))
+        gmat *= cols
+        np.copyto(cols, self._gain_now.reshape(-1, 1))
+        gmat += cols
+        rows2 *= gmat
+        self._gain_now[:] = self._gain_to
+        self._gains_moving = False
+        self._gmat_steady = False
+
+    def _apply_master_gain(self, mix: np.ndarray, n: int) -> None:
+        if self._master_now == self._master_to:
+            if self._master_now != 1.0:
+                mix *= self._master_now
+            return
+        ramp = self._master_ramp[:n]
+        np.multiply(self._ramp[:n], (self._master_to - self._master_now) / n, out=ramp)
+        ramp += self._master_now
+        mix[0] *= ramp
+        mix[1] *= ramp
+        self._master_now = self._master_to
+
+    def _chokes(self, f0: int, n: int) -> None:
+        """A pad starting in this block stops the others of its choke group on that frame."""
+        end = f0 + n
+        for voice in self.voices:
+            if voice.choke == 0 or not voice.launch_pending:
+                continue
+            lf = voice.next_launch_frame(self.clock)
+            if lf >= end:
+                continue
+            lf = max(lf, f0)
+            for other in self.voices:
+                if other is not voice and other.choke == voice.choke and other.playing:
+                    if other.stop_frame > lf:
+                        other.stop_beat = None
+                        other.stop_frame = lf
+
+    # -- command handlers (audio thread) ----------------------------------------------
+    def _nothing_playing(self) -> bool:
+        return not any(v.busy for v in self.voices)
+
+    def _launch(self, voice: PadVoice, quantum: Quantum, f0: int) -> None:
+        if voice.buffer is None and voice.next_buffer is None:
+            return
+        if voice.choke:
+            for other in self.voices:
+                if other is not voice and other.choke == voice.choke and other.launch_pending and not other.playing:
+                    other.cancel_launch(f0)
+        if self.free_grid and self._nothing_playing():
+            self.clock.reset_grid(f0)
+            self.grid_start = f0
+            self.events.push(ev.GRID, -1, f0)
+            voice.schedule_launch(None, f0, f0)
+            return
+        if quantum.off:
+            voice.schedule_launch(None, f0, f0)
+            return
+        if not voice.playing and f0 - self.grid_start < self.together and voice.next_buffer is None:
+            # Pads pressed together with the one that started the grid join it.
+            if voice.buffer is not None:
+                voice.events.push(ev.QUEUED, voice.index, f0, f0)
+                voice.start_joined(self.clock.frame_at(0.0), f0)
+                return
+        beat, first = self.clock.boundary_frame(f0, quantum)
+        voice.schedule_launch(beat, first, f0)
+
+    def _stop(self, voice: PadVoice, quantum: Quantum, f0: int) -> None:
+        if quantum.off or not voice.playing:
+            voice.schedule_stop(None, f0, f0)
+            return
+        beat, first = self.clock.boundary_frame(f0, quantum)
+        voice.schedule_stop(beat, first, f0)
+
+    def _on_trigger(self, c: cmd.Trigger, f0: int) -> None:
+        voice = self.voices[c.pad]
+        if voice.playing and voice.stop_pending:
+            voice.cancel_stop(f0)
+        elif voice.launch_pending and not voice.playing:
+            voice.cancel_launch(f0)
+        elif voice.playing and voice.mode == cmd.LOOP:
+            self._stop(voice, c.quantum, f0)
+        else:  # silent pads launch; one-shots and gates retrigger
+            self._launch(voice, c.quantum, f0)
+
+    def _on_release(self, c: cmd.Release, f0: int) -> None:
+        voice = self.voices[c.pad]
+        if voice.mode == cmd.GATE and voice.busy:
+            voice.halt(f0)
+
+    def _on_launch(self, c: cmd.Launch, f0: int) -> None:
+        self._launch(self.voices[c.pad], c.quantum, f0)
+
+    def _on_stop(self, c: cmd.Stop, f0: int) -> None:
+        self._stop(self.voices[c.pad], c.quantum, f0)
+
+    def _on_stop_all(self, c: cmd.StopAll, f0: int) -> None:
+        for voice in self.voices:
+            if voice.busy:
+                self._stop(voice, c.quantum, f0)
+
+    def _on_panic(self, c: cmd.Panic, f0: int) -> None:
+        for voice in self.voices:
+            voice.halt(f0)
+
+    def _on_set_buffer(self, c: cmd.SetBuffer, f0: int) -> None:
+        voice = self.voices[c.pad]
+        if voice.set_buffer(c.buffer, c.period):
+            if c.quantum.off:
+                voice.schedule_launch(None, f0, f0)
+            else:
+                beat, first = self.clock.boundary_frame(f0, c.quantum)
+                voice.schedule_launch(beat, first, f0)
+
+    def _on_set_mode(self, c: cmd.SetMode, f0: int) -> None:
+        self.voices[c.pad].mode = c.mode
+
+    def _on_set_region(self, c: cmd.SetRegion, f0: int) -> None:
+        self.voices[c.pad].set_region(c.start, c.end)
+
+    def _on_set_choke(self, c: cmd.SetChoke, f0: int) -> None:
+        self.voices[c.pad].choke = c.group
+
+    def _on_set_pad_gains(self, c: cmd.SetPadGains, f0: int) -> None:
+        self._gain_to[:] = c.gains
+        self._gains_moving = True
+
+    def _on_set_master_gain(self, c: cmd.SetMasterGain, f0: int) -> None:
+        self._master_to = float(c.gain)
+
+    def _on_set_limiter(self, c: cmd.SetLimiter, f0: int) -> None:
+        self.limiter.enabled = c.enabled
+        self.limiter.set_ceiling(c.ceiling_db)
+
+    def _on_set_tempo(self, c: cmd.SetTempo, f0: int) -> None:
+        self.clock.set_tempo(c.bpm, f0)
+
+    def _on_set_beats_per_bar(self, c: cmd.SetBeatsPerBar, f0: int) -> None:
+        self.clock.set_beats_per_bar(c.beats, f0)
+
+    # -- helpers for drivers and tests -----------------------------------------------
+    def frames_per_bar(self) -> float:
+        return self.clock.frames_per_bar()
+
+    def bars_to_frames(self, bars: float) -> int:
+        return math.ceil(bars * self.clock.frames_per_bar() - 1e-6)

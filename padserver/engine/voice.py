@@ -1,0 +1,405 @@
+"""One pad's playback: launch and stop on exact frames, loop region, fades, tails.
+
+Runs on the audio thread. Rules kept here: no allocation that grows with the
+block (only slices and `out=` arithmetic on preallocated rows), no locks, no
+I/O, no logging.
+
+Timing model: a loop cycle starts at an exact (fractional) frame on the
+musical grid and lasts the region's exact length, so a loop whose bar length
+is not a whole number of frames still never drifts from the grid; each cycle
+plays from the first whole frame at or after its exact start.
+
+Click-free changes: every start fades in over the fade length; every stop,
+restart, buffer swap or region wrap to a different place hands the outgoing
+audio to a *tail* that keeps reading where it was and fades out, so the two
+overlap as a short crossfade.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from padserver.engine import events as ev
+from padserver.engine.commands import GATE, LOOP, ONESHOT
+
+_INF = 1 << 62
+_EPS = 1e-6
+TAILS = 2
+
+
+class Fades:
+    """Preallocated fade-in/fade-out curves (raised cosine, summing to one)."""
+
+    def __init__(self, length: int) -> None:
+        self.length = max(0, int(length))
+        k = (np.arange(self.length, dtype=np.float64) + 0.5) / max(1, self.length)
+        fade_in = 0.5 - 0.5 * np.cos(np.pi * k)
+        self.fade_in = fade_in.astype(np.float32)
+        self.fade_out = (1.0 - fade_in).astype(np.float32)
+        # A tail never outlasts the fade, so one fade-long block serves every tail.
+        self.scratch = np.zeros((2, max(1, self.length)), dtype=np.float32)
+
+
+def _copy_looped(dst: np.ndarray, buf: np.ndarray, index: int) -> None:
+    """Copy the (2, k) block ``dst`` from ``buf`` at ``index``, continuing at its start."""
+    total = buf.shape[1]
+    n = dst.shape[1]
+    i = index % total
+    done = 0
+    while done < n:
+        k = min(n - done, total - i)
+        dst[:, done : done + k] = buf[:, i : i + k]
+        done += k
+        i = 0
+
+
+class PadVoice:
+    """Playback state of one pad, owned by the audio thread."""
+
+    __slots__ = (
+        "index",
+        "fades",
+        "events",
+        "buffer",
+        "period",
+        "mode",
+        "region",
+        "choke",
+        "playing",
+        "launch_beat",
+        "launch_frame",
+        "stop_beat",
+        "stop_frame",
+        "next_buffer",
+        "next_period",
+        "next_region",
+        "origin",
+        "cycle_start",
+        "cycle_end",
+        "read0",
+        "fade_pos",
+        "tail_buf",
+        "tail_pos",
+        "tail_left",
+        "tail_from",
+        "garbage",
+    )
+
+    def __init__(self, index: int, fades: Fades, events: ev.EventRing, garbage: list) -> None:
+        self.index = index
+        self.fades = fades
+        self.events = events
+        self.garbage = garbage  # buffers the engine is done with, freed by the control side
+        self.buffer: np.ndarray | None = None  # (2, frames) float32, never written
+        self.period = 0.0
+        self.mode = LOOP
+        self.region = (0.0, 1.0)
+        self.choke = 0
+        self.playing = False
+        # A pending launch or stop: a musical beat (quantized) or an exact frame.
+        self.launch_beat: float | None = None
+        self.launch_frame = _INF
+        self.stop_beat: float | None = None
+        self.stop_frame = _INF
+        self.next_buffer: np.ndarray | None = None
+        self.next_period = 0.0
+        self.next_region: tuple[float, float] | None = None
+        # The current cycle: exact start, its first and end frames, buffer index at start.
+        self.origin = 0.0
+        self.cycle_start = 0
+        self.cycle_end = 0
+        self.read0 = 0
+        self.fade_pos = fades.length
+        self.tail_buf: list[np.ndarray | None] = [None] * TAILS
+        self.tail_pos = [0] * TAILS
+        self.tail_left = [0] * TAILS
+        self.tail_from = [0] * TAILS
+
+    # -- state seen from outside ---------------------------------------------
+    @property
+    def launch_pending(self) -> bool:
+        return self.launch_beat is not None or self.launch_frame != _INF
+
+    @property
+    def stop_pending(self) -> bool:
+        return self.stop_beat is not None or self.stop_frame != _INF
+
+    @property
+    def busy(self) -> bool:
+        """Playing or about to: what counts as 'something is playing'."""
+        return self.playing or self.launch_pending
+
+    # -- scheduling (called by the engine at block start) -------------------------
+    def schedule_launch(self, beat: float | None, first_frame: int, now: int) -> None:
+        """Launch on ``beat`` (quantized), or on ``first_frame`` exactly when ``beat`` is None."""
+        if self.buffer is None and self.next_buffer is None:
+            return
+        self.launch_beat = beat
+        self.launch_frame = _INF if beat is not None else first_frame
+        self.stop_beat = None
+        self.stop_frame = _INF
+        self.events.push(ev.QUEUED, self.index, now, first_frame)
+
+    def schedule_stop(self, beat: float | None, first_frame: int, now: int) -> None:
+        if self.launch_pending and not self.playing:
+            self.cancel_launch(now)
+            return
+        if not self.playing:
+            return
+        self.launch_beat = None
+        self.launch_frame = _INF
+        self.stop_beat = beat
+        self.stop_frame = _INF if beat is not None else first_frame
+        self.events.push(ev.STOPPING, self.index, now, first_frame)
+
+    def cancel_launch(self, frame: int) -> None:
+        self.launch_beat = None
+        self.launch_frame = _INF
+        if not self.playing:
+            self._take_next_buffer()
+        self.events.push(ev.UNQUEUED, self.index, frame)
+
+    def cancel_stop(self, frame: int) -> None:
+        self.stop_beat = None
+        self.stop_frame = _INF
+        self.events.push(ev.STARTED, self.index, frame)
+
+    def set_buffer(self, buffer: np.ndarray | None, period: float) -> bool:
+        """Replace the audio now if silent; else keep it for the next launch.
+
+        Returns True when the caller must schedule a launch to swap it in.
+        """
+        if self.playing and buffer is not None:
+            self.next_buffer = buffer
+            self.next_period = period
+            return True
+        if self.playing:
+            self.halt(0)
+        self.next_buffer = None
+        self._replace_buffer(buffer, period)
+        if buffer is None:
+            self.launch_beat = None
+            self.launch_frame = _INF
+        return False
+
+    def set_region(self, start: float, end: float) -> None:
+        if self.playing:
+            self.next_region = (start, end)  # from the next cycle on
+        else:
+            self.region = (start, end)
+
+    def halt(self, frame: int) -> None:
+        """Stop at once (with the fade tail), cancel anything pending."""
+        if self.playing:
+            self._start_tail(self._read_index(frame), 0)
+            self.playing = False
+            self.events.push(ev.STOPPED, self.index, frame)
+        elif self.launch_pending:
+            self.events.push(ev.UNQUEUED, self.index, frame)
+        self.launch_beat = None
+        self.launch_frame = _INF
+        self.stop_beat = None
+        self.stop_frame = _INF
+        self._take_next_buffer()
+
+    def next_launch_frame(self, clock) -> int:
+        if self.launch_beat is not None:
+            return clock.first_frame_at(self.launch_beat)
+        return self.launch_frame
+
+    # -- rendering ------------------------------------------------------------
+    def render(self, row: np.ndarray, f0: int, n: int, clock) -> bool:
+        """Write this pad's frames [f0, f0+n) of the (2, n) ``row``; False if silent."""
+        if (
+            self.playing
+            and self.cycle_end >= f0 + n
+            and self.launch_beat is None
+            and self.launch_frame == _INF
+            and self.stop_beat is None
+            and self.stop_frame == _INF
+            and self.fade_pos >= self.fades.length
+            and self.tail_left[0] <= 0
+            and self.tail_left[1] <= 0
+        ):
+            # The steady state: one contiguous read, nothing starts or ends.
+            i = self.read0 + (f0 - self.cycle_start)
+            if i + n <= self.buffer.shape[1]:
+                row[:] = self.buffer[:, i : i + n]
+                return True
+        if not self.playing and not self.launch_pending and self.tail_left[0] <= 0 and self.tail_left[1] <= 0:
+            return False
+        end = f0 + n
+        t = f0
+        wrote = False
+        self.tail_from[0] = self.tail_from[1] = 0
+        while t < end:
+            lf = self.next_launch_frame(clock) if self.launch_pending else _INF
+            if not self.playing:
+                nxt = min(end, max(lf, t))
+                if nxt > t:
+                    row[:, t - f0 : nxt - f0] = 0.0
+                    wrote = True
+                    t = nxt
+                if t < end:  # t == lf
+                    self._start(t, clock, offset=t - f0)
+                continue
+            sf = self.stop_frame if self.stop_beat is None else clock.first_frame_at(self.stop_beat)
+            nxt = min(end, max(lf, t), max(sf, t), self.cycle_end)
+            if nxt > t:
+                self._write(row[:, t - f0 : nxt - f0], t)
+                wrote = True
+                t = nxt
+            if t >= end:
+                break
+            if t >= sf:
+                self._start_tail(self._read_index(t), t - f0)
+                self.playing = False
+                self.stop_beat = None
+                self.stop_frame = _INF
+                self._take_next_buffer()
+                self.events.push(ev.STOPPED, self.index, t)
+            elif t >= lf:
+                self._start_tail(self._read_index(t), t - f0)
+                self.playing = False
+                self._start(t, clock, offset=t - f0)
+            elif t >= self.cycle_end:
+                self._wrap(t, f0)
+        if self.tail_left[0] > 0 or self.tail_left[1] > 0:
+            if not wrote:
+                row.fill(0.0)
+                wrote = True
+            self._render_tails(row, n)
+        return wrote
+
+    def _write(self, dst: np.ndarray, t: int) -> None:
+        buf = self.buffer
+        i = self.read0 + (t - self.cycle_start)
+        k = dst.shape[1]
+        if 0 <= i and i + k <= buf.shape[1]:
+            dst[:] = buf[:, i : i + k]
+        else:
+            _copy_looped(dst, buf, i)
+        fades = self.fades
+        if self.fade_pos < fades.length:
+            m = min(k, fades.length - self.fade_pos)
+            dst[:, :m] *= fades.fade_in[self.fade_pos : self.fade_pos + m]
+            self.fade_pos += m
+
+    def _read_index(self, t: int) -> int:
+        return self.read0 + (t - self.cycle_start)
+
+    def _start(self, t: int, clock, offset: int) -> None:
+        """Begin playing at frame ``t`` (the launch boundary, or now)."""
+        swapped = self.next_buffer is not None
+        if swapped:
+            self._replace_buffer(self.next_buffer, self.next_period)
+            self.next_buffer = None
+        if self.buffer is None:
+            self.launch_beat = None
+            self.launch_frame = _INF
+            return
+        exact = clock.frame_at(self.launch_beat) if self.launch_beat is not None else float(t)
+        if exact > t:  # rounding noise: the boundary is this frame
+            exact = float(t)
+        self.launch_beat = None
+        self.launch_frame = _INF
+        self._apply_next_region()
+        self._begin_cycle(exact)
+        self.fade_pos = 0
+        self.playing = True
+        self.events.push(ev.SWAPPED if swapped else ev.STARTED, self.index, t)
+
+    def start_joined(self, origin: float, t: int) -> None:
+        """Start at ``t`` already inside a cycle that began at ``origin`` (a late join)."""
+        self.launch_beat = None
+        self.launch_frame = _INF
+        self._apply_next_region()
+        self._begin_cycle(origin)
+        self.fade_pos = 0
+        self.playing = True
+        self.events.push(ev.STARTED, self.index, t)
+
+    def _begin_cycle(self, origin: float) -> None:
+        start = self.region[0] * self.period
+        length = max(1.0, (self.region[1] - self.region[0]) * self.period)
+        self.origin = origin
+        self.cycle_start = math.ceil(origin - _EPS)
+        self.cycle_end = math.ceil(origin + length - _EPS)
+        self.read0 = int(round(start))
+
+    def _wrap(self, t: int, f0: int) -> None:
+        """The cycle ended at frame ``t``: loop to the region start, or end a one-shot."""
+        end_index = self._read_index(t)
+        buf = self.buffer
+        if self.mode == ONESHOT:
+            if end_index < buf.shape[1]:  # the region ends early: fade what follows
+                self._start_tail(end_index, t - f0)
+            self.playing = False
+            self._take_next_buffer()
+            self.events.push(ev.STOPPED, self.index, t)
+            return
+        old_read0 = self.read0
+        length = (self.region[1] - self.region[0]) * self.period
+        changed = self._apply_next_region()
+        self._begin_cycle(self.origin + max(1.0, length))
+        # Whole-buffer loops continue seamlessly; a region jump crossfades.
+        if changed or not (old_read0 == 0 and end_index >= buf.shape[1] and self.read0 == 0):
+            self._start_tail(end_index, t - f0)
+            self.fade_pos = 0
+
+    def _apply_next_region(self) -> bool:
+        if self.next_region is None:
+            return False
+        changed = self.next_region != self.region
+        self.region = self.next_region
+        self.next_region = None
+        return changed
+
+    def _replace_buffer(self, buffer: np.ndarray | None, period: float) -> None:
+        if self.buffer is not None and self.buffer is not buffer:
+            self.garbage.append(self.buffer)
+        self.buffer = buffer
+        self.period = float(period)
+
+    def _take_next_buffer(self) -> None:
+        if self.next_buffer is not None:
+            self._replace_buffer(self.next_buffer, self.next_period)
+            self.next_buffer = None
+        self._apply_next_region()
+
+    # -- tails ------------------------------------------------------------------
+    def _start_tail(self, index: int, offset: int) -> None:
+        length = self.fades.length
+        if length == 0 or self.buffer is None:
+            return
+        slot = 0 if self.tail_left[0] <= self.tail_left[1] else 1
+        if self.tail_left[slot] > 0:  # both busy: the older one is cut short
+            slot = 0 if self.tail_left[0] < self.tail_left[1] else 1
+        self.tail_buf[slot] = self.buffer
+        self.tail_pos[slot] = index
+        self.tail_left[slot] = length
+        self.tail_from[slot] = offset
+
+    def _render_tails(self, row: np.ndarray, n: int) -> None:
+        fades = self.fades
+        length = fades.length
+        for s in range(TAILS):
+            left = self.tail_left[s]
+            a = self.tail_from[s]
+            k = min(n - a, left)
+            if k <= 0:
+                continue
+            scratch = fades.scratch[:, :k]
+            _copy_looped(scratch, self.tail_buf[s], self.tail_pos[s])
+            done = length - left
+            scratch *= fades.fade_out[done : done + k]
+            row[:, a : a + k] += scratch
+            self.tail_pos[s] += k
+            self.tail_left[s] = left - k
+            if self.tail_left[s] <= 0:
+                self.tail_buf[s] = None
+
+
+__all__ = ["PadVoice", "Fades", "LOOP", "ONESHOT", "GATE"]
