@@ -1,0 +1,249 @@
+"""Actions: validate, change the project, command the engine, answer or raise ActionError."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from padserver.actions import checks
+from padserver.actions.checks import ActionError
+from padserver.audio.decode import AudioFileError
+from padserver.engine import commands as cmd
+from padserver.engine import events as ev
+from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
+from padserver.engine.mixer import Engine
+from padserver.engine.quantum import Quantum, parse_quantum
+from padserver.paths import confine
+from padserver.state.project import Pad, Project
+
+log = logging.getLogger("padserver.actions")
+
+TAP_RESET_S = 2.0
+TAP_KEEP = 8
+
+
+class Actions:
+    def __init__(self, project: Project, engine: Engine, loader, allowed: list[str]) -> None:
+        self.project = project
+        self.engine = engine
+        self.loader = loader
+        self.allowed = allowed
+        self._taps: list[float] = []
+        self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _changed(self, pad: int, key: str, value) -> None:
+        for listener in self.listeners:
+            listener(pad, key, value)
+
+    def _pad(self, number: object) -> Pad:
+        return self.project.pad(checks.pad_number(number))
+
+    def _quantum_of(self, pad: Pad) -> Quantum:
+        return parse_quantum(self.project.quantize if pad.quantum == "global" else pad.quantum)
+
+    def _send_gains(self) -> None:
+        self.engine.send(cmd.SetPadGains(self.project.pad_gains()))
+
+    def _set_state(self, pad: Pad, state: str) -> None:
+        if pad.state != state:
+            pad.state = state
+            self._changed(pad.number, "state", state)
+
+    # -- playing ---------------------------------------------------------------------------
+    def pad_trigger(self, number: object, press: object = 1.0) -> None:
+        pad = self._pad(number)
+        pressed = checks.number(press, "press", 0.0, 1.0) > 0.0
+        if not pressed:
+            self.engine.send(cmd.Release(pad.number - 1))
+            return
+        self._require_audio(pad)
+        self.engine.send(cmd.Trigger(pad.number - 1, self._quantum_of(pad)))
+
+    def pad_play(self, number: object) -> None:
+        pad = self._pad(number)
+        self._require_audio(pad)
+        self.engine.send(cmd.Launch(pad.number - 1, self._quantum_of(pad)))
+
+    def pad_stop(self, number: object) -> None:
+        pad = self._pad(number)
+        self.engine.send(cmd.Stop(pad.number - 1, self._quantum_of(pad)))
+
+    def pads_stop(self) -> None:
+        self.engine.send(cmd.StopAll(parse_quantum(self.project.quantize)))
+
+    def pads_panic(self) -> None:
+        self.engine.send(cmd.Panic())
+
+    def _require_audio(self, pad: Pad) -> None:
+        if pad.state == "error":
+            raise ActionError(f"pad {pad.number} has no usable audio: {pad.error}")
+        if not pad.has_audio:
+            raise ActionError(f"pad {pad.number} is empty: load a loop first")
+
+    # -- pad settings ------------------------------------------------------------------------
+    def pad_gain(self, number: object, gain: object) -> None:
+        pad = self._pad(number)
+        pad.gain = checks.number(gain, "gain", 0.0, 2.0)
+        self._send_gains()
+        self._changed(pad.number, "gain", pad.gain)
+
+    def pad_pan(self, number: object, pan: object) -> None:
+        pad = self._pad(number)
+        pad.pan = checks.number(pan, "pan", -1.0, 1.0)
+        self._send_gains()
+        self._changed(pad.number, "pan", pad.pan)
+
+    def pad_mute(self, number: object, on: object) -> None:
+        pad = self._pad(number)
+        pad.mute = checks.flag(on, "mute")
+        self._send_gains()
+        self._changed(pad.number, "mute", pad.mute)
+
+    def pad_solo(self, number: object, on: object) -> None:
+        pad = self._pad(number)
+        pad.solo = checks.flag(on, "solo")
+        self._send_gains()
+        self._changed(pad.number, "solo", pad.solo)
+
+    def pad_mode(self, number: object, mode: object) -> None:
+        pad = self._pad(number)
+        value = checks.text(mode, "mode").strip().lower()
+        if value not in cmd.MODES:
+            raise ActionError(f"mode must be one of {', '.join(cmd.MODES)} (got {mode!r})")
+        pad.mode = value
+        self.engine.send(cmd.SetMode(pad.number - 1, value))
+        self._changed(pad.number, "mode", value)
+
+    def pad_quantize(self, number: object, quantum: object) -> None:
+        pad = self._pad(number)
+        if isinstance(quantum, str) and quantum.strip().lower() == "global":
+            pad.quantum = "global"
+        else:
+            try:
+                pad.quantum = parse_quantum(quantum).name
+            except (TypeError, ValueError) as exc:
+                raise ActionError(f"{exc}, or global") from None
+        self._changed(pad.number, "quantize", pad.quantum)
+
+    def pad_region(self, number: object, start: object, end: object) -> None:
+        pad = self._pad(number)
+        s = checks.number(start, "region start", 0.0, 1.0)
+        e = checks.number(end, "region end", 0.0, 1.0)
+        if e - s < 1e-4:
+            raise ActionError(f"region end must be after its start (got {s:g} {e:g})")
+        pad.region = (s, e)
+        self.engine.send(cmd.SetRegion(pad.number - 1, s, e))
+        self._changed(pad.number, "region", pad.region)
+
+    def pad_choke(self, number: object, group: object) -> None:
+        pad = self._pad(number)
+        pad.choke = checks.whole(group, "choke group", 0, 16)
+        self.engine.send(cmd.SetChoke(pad.number - 1, pad.choke))
+        self._changed(pad.number, "choke", pad.choke)
+
+    def pad_name(self, number: object, name: object) -> None:
+        pad = self._pad(number)
+        pad.name = checks.text(name, "name", 64).strip()
+        self._changed(pad.number, "name", pad.name)
+
+    # -- audio on pads ---------------------------------------------------------------------
+    async def pad_load(self, number: object, source: object) -> Pad:
+        """Load a file onto a pad; a failure leaves the pad as it was."""
+        pad = self._pad(number)
+        where = checks.text(source, "file", 4096).strip()
+        if not where:
+            raise ActionError("load needs a file path")
+        try:
+            path = confine(where, self.allowed)
+        except ValueError as exc:
+            raise ActionError(str(exc)) from None
+        if not os.path.isfile(path):
+            raise ActionError(f"no such file: {where}")
+        try:
+            loop = await self.loader.load(path, self.engine.frames_per_bar())
+        except AudioFileError as exc:
+            raise ActionError(str(exc)) from None
+        self.engine.send(cmd.SetBuffer(pad.number - 1, loop.audio, loop.period, self._quantum_of(pad)))
+        pad.source = path
+        pad.bars = loop.bars
+        pad.error = ""
+        if not pad.name:
+            pad.name = os.path.splitext(os.path.basename(path))[0][:64]
+            self._changed(pad.number, "name", pad.name)
+        if not pad.sounding:
+            self._set_state(pad, "loaded")
+        log.info("pad %d: loaded %s (%d bar%s)", pad.number, path, loop.bars, "" if loop.bars == 1 else "s")
+        return pad
+
+    def pad_clear(self, number: object) -> None:
+        pad = self._pad(number)
+        self.engine.send(cmd.SetBuffer(pad.number - 1, None, 0.0, parse_quantum("off")))
+        pad.source = ""
+        pad.bars = 0
+        pad.error = ""
+        pad.sounding = False
+        self._set_state(pad, "empty")
+
+    # -- clock -----------------------------------------------------------------------------
+    def set_tempo(self, bpm: object) -> float:
+        tempo = checks.number(bpm, "tempo", MIN_TEMPO, MAX_TEMPO)
+        self.project.tempo = tempo
+        self.engine.send(cmd.SetTempo(tempo))
+        self._changed(0, "tempo", tempo)
+        return tempo
+
+    def tap_tempo(self, now: float | None = None) -> float | None:
+        """A tap: the tempo becomes the average of the recent taps (reset after a 2 s pause)."""
+        now = time.monotonic() if now is None else now
+        if self._taps and now - self._taps[-1] > TAP_RESET_S:
+            self._taps.clear()
+        self._taps.append(now)
+        del self._taps[:-TAP_KEEP]
+        if len(self._taps) < 2:
+            return None
+        interval = (self._taps[-1] - self._taps[0]) / (len(self._taps) - 1)
+        return self.set_tempo(min(MAX_TEMPO, max(MIN_TEMPO, 60.0 / interval)))
+
+    def set_timesig(self, beats: object) -> int:
+        value = checks.whole(beats, "beats per bar", 1, 32)
+        self.project.beats_per_bar = value
+        self.engine.send(cmd.SetBeatsPerBar(value))
+        self._changed(0, "timesig", value)
+        return value
+
+    def set_quantize(self, quantum: object) -> str:
+        try:
+            name = parse_quantum(quantum).name
+        except (TypeError, ValueError) as exc:
+            raise ActionError(str(exc)) from None
+        self.project.quantize = name
+        self._changed(0, "quantize", name)
+        return name
+
+    def master_gain(self, gain: object) -> float:
+        value = checks.number(gain, "master gain", 0.0, 2.0)
+        self.project.master_gain = value
+        self.engine.send(cmd.SetMasterGain(value))
+        self._changed(0, "master_gain", value)
+        return value
+
+    # -- engine reports ----------------------------------------------------------------------
+    def on_engine_event(self, event: ev.Event) -> None:
+        if event.pad < 0:
+            return
+        pad = self.project.pads[event.pad]
+        kind = event.kind
+        if kind in (ev.STARTED, ev.SWAPPED):
+            pad.sounding = True
+            self._set_state(pad, "playing")
+        elif kind == ev.STOPPED:
+            pad.sounding = False
+            self._set_state(pad, "loaded" if pad.has_audio or pad.state in ("queued", "stopping", "playing") else pad.state)
+        elif kind == ev.QUEUED:
+            self._set_state(pad, "queued")
+        elif kind == ev.STOPPING:
+            self._set_state(pad, "stopping")
+        elif kind == ev.UNQUEUED:
+            self._set_state(pad, "playing" if pad.sounding else ("loaded" if pad.source else "empty"))

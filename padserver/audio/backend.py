@@ -1,0 +1,99 @@
+"""What every audio driver shares, and choosing one (``auto``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from padserver.audio.recorder import Recorder
+from padserver.engine.mixer import Engine
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "jack", "portaudio", "null")
+
+
+class BackendError(RuntimeError):
+    """The chosen audio backend cannot run here (with the reason)."""
+
+
+@dataclass
+class BackendInfo:
+    name: str
+    reason: str
+    sample_rate: int
+    block_size: int
+    outputs: list[str] = field(default_factory=list)
+    device: str = ""
+    output_latency: int = 0  # frames from the block we render to the speaker
+    connections: list[str] = field(default_factory=list)
+
+
+class Backend:
+    """A driver calls `Engine.process` once per block and delivers the result."""
+
+    name = "?"
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.recorder: Recorder | None = None
+        self.callback_errors = 0
+        self.info: BackendInfo
+
+    @property
+    def connected(self) -> bool:
+        return True
+
+    def attach(self, engine: Engine, recorder: Recorder | None = None) -> None:
+        self.engine = engine
+        self.recorder = recorder
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def supervise(self) -> str | None:
+        """Called about once a second from the control side; returns a message to log."""
+        return None
+
+    def _render(self, frames: int) -> np.ndarray:
+        """Audio thread: one block of the master; silence if the engine fails."""
+        try:
+            mix = self.engine.process(frames)
+        except Exception:  # a bug must not stop the audio; the control side reports it
+            self.callback_errors += 1
+            mix = self.engine._mix[:, :frames] if frames <= self.engine.max_block else None
+            if mix is not None:
+                mix.fill(0.0)
+            return mix
+        if self.recorder is not None:
+            self.recorder.push(mix)
+        return mix
+
+
+def open_backend(kind: str, config) -> Backend:
+    """Open the backend ``kind`` (or choose one for ``auto``); its `info` says which and why."""
+    if kind not in BACKENDS:
+        raise BackendError(f"audio backend must be one of {', '.join(BACKENDS)} (got {kind!r})")
+    from padserver.audio import jack_backend, null_backend, portaudio_backend
+
+    if kind == "jack":
+        return jack_backend.JackBackend.open(config, reason="chosen in the config or on the command line")
+    if kind == "portaudio":
+        return portaudio_backend.PortAudioBackend.open(config, reason="chosen in the config or on the command line")
+    if kind == "null":
+        return null_backend.NullBackend(config, reason="chosen in the config or on the command line")
+    why = []
+    try:
+        return jack_backend.JackBackend.open(config, reason="a JACK server is running")
+    except BackendError as exc:
+        why.append(str(exc))
+    try:
+        return portaudio_backend.PortAudioBackend.open(config, reason=f"no JACK server ({why[0]}); using the default output device")
+    except BackendError as exc:
+        why.append(str(exc))
+    return null_backend.NullBackend(config, reason="no JACK server and no audio output device (" + "; ".join(why) + ")")

@@ -1,0 +1,185 @@
+"""The JACK backend: a client named ``padserver`` with stable, meaningful port names.
+
+Ports: ``master_L``/``master_R``, and with ``pad_outputs`` on, ``pad01_L`` …
+``pad16_R`` for multitrack recording in a DAW. If the JACK server goes away the
+daemon keeps running and reconnects when it comes back (`supervise`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from padserver.audio.backend import Backend, BackendError, BackendInfo
+
+log = logging.getLogger(__name__)
+
+
+def _jack():
+    try:
+        import jack
+    except (ImportError, OSError) as exc:
+        raise BackendError(f"the JACK library is not installed ({exc}); install jackd2") from None
+    return jack
+
+
+def _quiet(jack) -> None:
+    """Route libjack's own messages into the log instead of stderr (once per process)."""
+    if getattr(_quiet, "done", False):
+        return
+    jack.set_error_function(lambda msg: log.debug("libjack: %s", msg))
+    jack.set_info_function(lambda msg: log.debug("libjack: %s", msg))
+    _quiet.done = True
+
+
+def open_client(name: str, server: str):
+    jack = _jack()
+    _quiet(jack)
+    try:
+        return jack.Client(name, no_start_server=True, servername=server or None, use_exact_name=True)
+    except jack.JackOpenError as exc:
+        status = getattr(exc, "status", None)
+        if status is not None and status.name_not_unique:
+            raise BackendError(f"a JACK client named {name!r} already exists (is padserver running twice?)") from None
+        where = f"JACK server {server!r}" if server else "JACK server"
+        raise BackendError(f"no {where} is running") from None
+
+
+def pad_port_names(pads: int) -> list[tuple[str, str]]:
+    return [(f"pad{i:02d}_L", f"pad{i:02d}_R") for i in range(1, pads + 1)]
+
+
+class JackBackend(Backend):
+    name = "jack"
+
+    @classmethod
+    def open(cls, config, reason: str) -> JackBackend:
+        jack_cfg = config.audio.jack
+        client = open_client(jack_cfg.client_name, jack_cfg.server)
+        return cls(client, config, reason)
+
+    def __init__(self, client, config, reason: str) -> None:
+        super().__init__()
+        self._cfg = config.audio.jack
+        self._client = client
+        self._lost = False
+        self._stem_ports: list = []
+        self._register(client)
+        self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
+        self.info.outputs = [p.name for p in self._master] + [p.name for pair in self._stem_ports for p in pair]
+        self.info.device = f"JACK server {self._cfg.server!r}" if self._cfg.server else "JACK (default server)"
+
+    @property
+    def connected(self) -> bool:
+        return not self._lost
+
+    def _register(self, client) -> None:
+        self._master = (client.outports.register("master_L"), client.outports.register("master_R"))
+        self._stem_ports = []
+        if self._cfg.pad_outputs:
+            for left, right in pad_port_names(16):
+                self._stem_ports.append((client.outports.register(left), client.outports.register(right)))
+        client.set_process_callback(self._process)
+        client.set_xrun_callback(self._xrun)
+        client.set_shutdown_callback(self._shutdown)
+
+    # -- audio thread -----------------------------------------------------------------
+    def _process(self, frames: int) -> None:
+        mix = self._render(frames)
+        left, right = self._master
+        left.get_array()[:] = mix[0]
+        right.get_array()[:] = mix[1]
+        if self._stem_ports:
+            stems = self.engine.stems()
+            for i, (pl, pr) in enumerate(self._stem_ports):
+                pl.get_array()[:] = stems[i, 0]
+                pr.get_array()[:] = stems[i, 1]
+
+    def _xrun(self, delayed_usecs: float) -> None:
+        if self.engine is not None:
+            self.engine.meters.xruns += 1
+
+    def _shutdown(self, status, reason: str) -> None:
+        self._lost = True  # JACK's thread: only note it; `supervise` reconnects
+
+    # -- control side -------------------------------------------------------------------
+    def start(self) -> None:
+        self._client.activate()
+        self._connect()
+        self._measure_latency()
+
+    def _connect(self) -> None:
+        client = self._client
+        targets = self._targets(client)
+        for port, target in zip(self._master, targets, strict=False):
+            try:
+                client.connect(port, target)
+            except Exception as exc:
+                log.warning("cannot connect %s to %s: %s", port.name, target, exc)
+        self.info.connections = [f"{p.name} → {t}" for p, t in zip(self._master, targets, strict=False)]
+
+    def _targets(self, client) -> list[str]:
+        patterns = list(self._cfg.connect)
+        if patterns == ["physical"]:
+            ports = client.get_ports(is_audio=True, is_input=True, is_physical=True)
+            return [p.name for p in ports[:2]]
+        found: list[str] = []
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error:
+                log.warning("audio.jack.connect: %r is not a valid pattern", pattern)
+                continue
+            for port in client.get_ports(pattern, is_audio=True, is_input=True):
+                if port.name not in found:
+                    found.append(port.name)
+        return found[:2]
+
+    def _measure_latency(self) -> None:
+        jack = _jack()
+        try:
+            low, high = self._master[0].get_latency_range(jack.PLAYBACK)
+            self.info.output_latency = int(high) + self._client.blocksize
+        except Exception:
+            self.info.output_latency = self._client.blocksize
+
+    def supervise(self) -> str | None:
+        """Reconnect after the JACK server went away; returns what to log."""
+        if not self._lost:
+            return None
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:
+                pass
+            self._client = None
+            return "the JACK server went away; padserver keeps running and reconnects when it is back"
+        try:
+            client = open_client(self._cfg.client_name, self._cfg.server)
+        except BackendError:
+            return None
+        self._register(client)
+        self._client = client
+        if client.samplerate != self.info.sample_rate:
+            log.error(
+                "JACK came back at %d Hz but the engine runs at %d Hz: pitch and tempo are off until padserver restarts",
+                client.samplerate,
+                self.info.sample_rate,
+            )
+        self.info.block_size = client.blocksize
+        self._lost = False
+        client.activate()
+        self._connect()
+        self._measure_latency()
+        return "the JACK server is back; reconnected " + ", ".join(self.info.connections or ["(no connections)"])
+
+    def stop(self) -> None:
+        client = self._client
+        if client is None:
+            return
+        try:
+            client.deactivate()
+            client.close()
+        except Exception:
+            pass
+        self._client = None

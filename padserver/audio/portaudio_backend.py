@@ -1,0 +1,86 @@
+"""The PortAudio backend (sounddevice): CoreAudio, ALSA/PulseAudio/PipeWire, WASAPI."""
+
+from __future__ import annotations
+
+import logging
+
+from padserver.audio.backend import Backend, BackendError, BackendInfo
+
+log = logging.getLogger(__name__)
+
+
+def _sounddevice():
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # the PortAudio library itself is missing
+        raise BackendError(f"PortAudio is not installed ({exc}); install libportaudio2") from None
+    return sd
+
+
+def find_output_device(sd, name: str) -> int | None:
+    """The output device whose name contains ``name`` (case-insensitive), or the default."""
+    devices = sd.query_devices()
+    if not name:
+        try:
+            default = sd.query_devices(kind="output")
+        except Exception:
+            raise BackendError("no default audio output device") from None
+        return int(default["index"])
+    matches = [i for i, d in enumerate(devices) if d["max_output_channels"] >= 2 and name.lower() in d["name"].lower()]
+    if not matches:
+        names = ", ".join(d["name"] for d in devices if d["max_output_channels"] >= 2) or "none"
+        raise BackendError(f"no output device matches {name!r} (outputs: {names})")
+    return matches[0]
+
+
+class PortAudioBackend(Backend):
+    name = "portaudio"
+
+    @classmethod
+    def open(cls, config, reason: str) -> PortAudioBackend:
+        sd = _sounddevice()
+        audio = config.audio
+        device = find_output_device(sd, audio.device)
+        return cls(sd, device, config, reason)
+
+    def __init__(self, sd, device: int, config, reason: str) -> None:
+        super().__init__()
+        audio = config.audio
+        self._sd = sd
+        self._device = device
+        self._latency = audio.latency
+        info = sd.query_devices(device)
+        rate = int(audio.sample_rate or info["default_samplerate"])
+        self.info = BackendInfo("portaudio", reason, rate, int(audio.block_size), device=info["name"])
+        self._stream = None
+
+    def start(self) -> None:
+        sd = self._sd
+        try:
+            self._stream = sd.OutputStream(
+                samplerate=self.info.sample_rate,
+                blocksize=self.info.block_size,
+                device=self._device,
+                channels=2,
+                dtype="float32",
+                latency=self._latency,
+                callback=self._callback,
+            )
+            self._stream.start()
+        except Exception as exc:
+            raise BackendError(f"cannot open {self.info.device!r}: {exc}") from None
+        self.info.output_latency = int(round(self._stream.latency * self.info.sample_rate))
+
+    def _callback(self, outdata, frames, time, status) -> None:
+        # Audio thread: no logging, no allocation, no locks.
+        if status.output_underflow:
+            self.engine.meters.xruns += 1
+        mix = self._render(frames)
+        outdata[:, 0] = mix[0]
+        outdata[:, 1] = mix[1]
+
+    def stop(self) -> None:
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream.close()
+            self._stream = None

@@ -1,0 +1,70 @@
+"""The worker pool: decoding and other heavy work, in processes away from the audio thread.
+
+The audio callback is Python and needs the GIL every period, so CPU-heavy work
+runs in other processes (at most cores − 1, at low priority). Large results
+come back as files in the cache folder, not as pickled arrays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import multiprocessing
+import os
+
+import numpy as np
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+
+
+def decode_to_file(path: str, sample_rate: int, cache_dir: str) -> str:
+    """Worker side: decode ``path`` at ``sample_rate`` into a .npy file; returns its path."""
+    from padserver.audio.decode import decode
+
+    stat = os.stat(path)
+    key = hashlib.sha1(f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{sample_rate}".encode()).hexdigest()
+    out = os.path.join(cache_dir, f"{key}.npy")
+    if not os.path.exists(out):
+        audio = decode(path, sample_rate)
+        tmp = f"{out}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            np.save(fh, audio)
+        os.replace(tmp, out)
+    return out
+
+
+class WorkerPool:
+    """A lazily started process pool; its processes start on first use."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or max(1, (os.cpu_count() or 2) - 1)
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+
+    def _executor(self) -> concurrent.futures.ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = concurrent.futures.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_lower_priority,
+            )
+        return self._pool
+
+    async def run(self, func, *args):
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor(), func, *args)
+
+    def pids(self) -> list[int]:
+        if self._pool is None:
+            return []
+        return [p.pid for p in getattr(self._pool, "_processes", {}).values() if p.pid]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None

@@ -1,0 +1,157 @@
+"""The ``padserver`` command. Heavy modules are imported inside each command, so --help is instant."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from padserver import __version__
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="padserver", description="A headless, AI-fed loop machine for live performance.")
+    p.add_argument("--version", action="version", version=f"padserver {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the daemon")
+    run.add_argument("--config", help="YAML config file (default: ~/.config/padserver/config.yaml if present)")
+    run.add_argument("--audio", choices=["auto", "jack", "portaudio", "null"], help="audio backend (default: auto)")
+    run.add_argument("--osc-host", help="address to listen on for OSC (0.0.0.0 for tablets on the LAN)")
+    run.add_argument("--osc-port", type=int, help="UDP port for OSC (default 9000)")
+    run.add_argument("--record", metavar="FILE", help="also write the master to FILE (.wav or .flac)")
+    run.add_argument("--data-dir", help="where loops, projects and caches live")
+    run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+    sub.add_parser("devices", help="list audio devices, JACK status and MIDI ports")
+    doctor = sub.add_parser("doctor", help="check what is missing or misconfigured, and how to fix it")
+    doctor.add_argument("--config")
+    cfg = sub.add_parser("config", help="print the effective configuration (secrets masked)")
+    cfg.add_argument("--config")
+
+    send = sub.add_parser("send", help="send one OSC message to the running daemon and print the replies")
+    send.add_argument("address", help="e.g. /pad/1/trigger")
+    send.add_argument("args", nargs="*", help="arguments: whole numbers are sent as int, decimals as float, else text")
+    send.add_argument("--host", default="127.0.0.1")
+    send.add_argument("--port", type=int, default=9000)
+    send.add_argument("--wait", type=float, default=0.5, help="seconds to wait for replies (default 0.5)")
+
+    bench = sub.add_parser("bench", help="measure the engine (and, with JACK, the daemon)")
+    bench.add_argument("what", choices=["engine", "jack", "startup", "all"], nargs="?", default="engine")
+    bench.add_argument("--smoke", action="store_true", help="a few seconds instead of the full run (for CI)")
+    bench.add_argument("--seconds", type=float, help="length of each JACK run (default 60, smoke 3)")
+
+    sub.add_parser("osc-docs", help="print the OSC request namespace as Markdown")
+    return p
+
+
+def _overrides(args) -> dict:
+    out = {}
+    for key, attr in (
+        ("audio.backend", "audio"),
+        ("osc.host", "osc_host"),
+        ("osc.port", "osc_port"),
+        ("audio.record", "record"),
+        ("paths.data_dir", "data_dir"),
+        ("log.level", "log_level"),
+    ):
+        value = getattr(args, attr, None)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def _load_config(args):
+    from padserver.config import ConfigError, load_config
+
+    try:
+        return load_config(getattr(args, "config", None), _overrides(args))
+    except ConfigError as exc:
+        print(f"padserver: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_run(args) -> int:
+    import asyncio
+
+    config = _load_config(args)
+    logging.basicConfig(level=config.log.level.upper(), format=LOG_FORMAT)
+    from padserver.daemon import Daemon, StartupError
+
+    try:
+        return asyncio.run(Daemon(config).run())
+    except StartupError as exc:
+        logging.getLogger("padserver").error("%s", exc)
+        return 1
+
+
+def cmd_config(args) -> int:
+    from padserver.config import render
+
+    config = _load_config(args)
+    print(f"# effective configuration (from {config.source})")
+    print(render(config))
+    return 0
+
+
+def cmd_send(args) -> int:
+    from padserver.control.client import send_and_collect
+
+    answered, replies = send_and_collect(args.host, args.port, args.address, args.args, args.wait)
+    for address, values in replies:
+        print(address, *values)
+    if not answered:
+        print(f"no answer from {args.host}:{args.port} within {args.wait:g} s (is padserver running?)", file=sys.stderr)
+        return 1
+    return 1 if any(a == "/error" for a, _ in replies) else 0
+
+
+def cmd_devices(args) -> int:
+    from padserver.doctor import devices
+
+    print(devices())
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from padserver.doctor import doctor
+
+    report, ok = doctor(_load_config(args))
+    print(report)
+    return 0 if ok else 1
+
+
+def cmd_bench(args) -> int:
+    logging.basicConfig(level="WARNING", format=LOG_FORMAT)
+    from padserver.bench import run_bench
+
+    return run_bench(args.what, smoke=args.smoke, seconds=args.seconds)
+
+
+def cmd_osc_docs(args) -> int:
+    from padserver.control.osc_routes import markdown
+
+    sys.stdout.write(markdown())
+    return 0
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "config": cmd_config,
+    "send": cmd_send,
+    "devices": cmd_devices,
+    "doctor": cmd_doctor,
+    "bench": cmd_bench,
+    "osc-docs": cmd_osc_docs,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return COMMANDS[args.command](args)

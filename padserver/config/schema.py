@@ -1,0 +1,212 @@
+"""Typed configuration values: each knows how to parse and how to display itself."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Invalid(ValueError):
+    """A value that does not fit its key; the message names what is allowed."""
+
+
+class Value:
+    def parse(self, raw: Any) -> Any:
+        raise NotImplementedError
+
+    def show(self, value: Any) -> str:
+        return repr(value) if isinstance(value, str) else str(value)
+
+    def allowed(self) -> str:
+        return ""
+
+
+@dataclass
+class Str(Value):
+    def parse(self, raw):
+        if raw is None:
+            return ""
+        if not isinstance(raw, (str, int, float)) or isinstance(raw, bool):
+            raise Invalid("must be text")
+        return str(raw)
+
+
+@dataclass
+class Secret(Str):
+    """An API key or password: never displayed, never logged."""
+
+    env: tuple[str, ...] = ()
+
+    def show(self, value):
+        return "<set>" if value else "<not set>"
+
+
+@dataclass
+class Choice(Value):
+    options: tuple[str, ...]
+
+    def parse(self, raw):
+        text = str(raw).strip().lower() if raw is not None else ""
+        if text not in self.options:
+            raise Invalid(f"must be one of {', '.join(self.options)} (got {raw!r})")
+        return text
+
+    def allowed(self):
+        return ", ".join(self.options)
+
+
+@dataclass
+class Bool(Value):
+    def parse(self, raw):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
+            return raw.lower() in ("true", "yes", "on", "1")
+        raise Invalid(f"must be true or false (got {raw!r})")
+
+    def show(self, value):
+        return "true" if value else "false"
+
+
+@dataclass
+class Number(Value):
+    lo: float
+    hi: float
+    integer: bool = False
+
+    def parse(self, raw):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise Invalid(f"must be a number in range {self._range()}")
+        try:
+            value = float(raw)
+        except ValueError:
+            raise Invalid(f"must be a number in range {self._range()} (got {raw!r})") from None
+        if math.isnan(value) or not self.lo <= value <= self.hi:
+            raise Invalid(f"must be in range {self._range()} (got {raw!r})")
+        if self.integer:
+            if value != int(value):
+                raise Invalid(f"must be a whole number in range {self._range()} (got {raw!r})")
+            return int(value)
+        return value
+
+    def _range(self):
+        fmt = "{:d}" if self.integer else "{:g}"
+        return f"{fmt.format(int(self.lo) if self.integer else self.lo)}..{fmt.format(int(self.hi) if self.integer else self.hi)}"
+
+    def allowed(self):
+        return self._range()
+
+    def show(self, value):
+        return str(value)
+
+
+@dataclass
+class Latency(Value):
+    def parse(self, raw):
+        if isinstance(raw, str) and raw.lower() in ("low", "high"):
+            return raw.lower()
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            raise Invalid(f"must be low, high or seconds (got {raw!r})") from None
+        if not 0 < value <= 1:
+            raise Invalid(f"must be low, high or seconds in range 0..1 (got {raw!r})")
+        return value
+
+
+@dataclass
+class Quantum(Value):
+    def parse(self, raw):
+        from padserver.engine.quantum import parse_quantum
+
+        try:
+            return parse_quantum(raw).name
+        except (TypeError, ValueError) as exc:
+            raise Invalid(str(exc)) from None
+
+
+@dataclass
+class StrList(Value):
+    def parse(self, raw):
+        if raw is None:
+            return []
+        if isinstance(raw, str):
+            raw = [raw]
+        if not isinstance(raw, list) or not all(isinstance(x, (str, int, float)) for x in raw):
+            raise Invalid("must be a list of text values")
+        return [str(x) for x in raw]
+
+    def show(self, value):
+        return "[" + ", ".join(value) + "]"
+
+
+@dataclass
+class Networks(StrList):
+    def parse(self, raw):
+        items = super().parse(raw)
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise Invalid(f"{item!r} is not an address or network such as 192.168.0.0/16") from None
+        return items
+
+
+@dataclass
+class Section:
+    keys: dict[str, Any] = field(default_factory=dict)
+
+
+SCHEMA = Section(
+    {
+        "audio": Section(
+            {
+                "backend": Choice(("auto", "jack", "portaudio", "null")),
+                "sample_rate": Number(8000, 192000, integer=True),
+                "block_size": Number(16, 4096, integer=True),
+                "latency": Latency(),
+                "device": Str(),
+                "record": Str(),
+                "jack": Section(
+                    {
+                        "client_name": Str(),
+                        "server": Str(),
+                        "connect": StrList(),
+                        "pad_outputs": Bool(),
+                    }
+                ),
+            }
+        ),
+        "engine": Section(
+            {
+                "tempo": Number(20, 300),
+                "beats_per_bar": Number(1, 32, integer=True),
+                "quantize": Quantum(),
+                "master_gain": Number(0, 2),
+                "fade_ms": Number(0, 50),
+                "launch_together_ms": Number(0, 500),
+                "limiter": Bool(),
+                "limiter_ceiling_db": Number(-24, 0),
+            }
+        ),
+        "osc": Section(
+            {
+                "host": Str(),
+                "port": Number(1, 65535, integer=True),
+                "allow": Networks(),
+                "auto_register": Bool(),
+            }
+        ),
+        "paths": Section({"data_dir": Str(), "allowed_folders": StrList()}),
+        "providers": Section(
+            {
+                "default": Choice(("offline", "lyria-realtime", "lyria-clip", "elevenlabs-music", "elevenlabs-sfx")),
+                "google_api_key": Secret(env=("GEMINI_API_KEY", "GOOGLE_API_KEY")),
+                "elevenlabs_api_key": Secret(env=("ELEVENLABS_API_KEY",)),
+            }
+        ),
+        "log": Section({"level": Choice(("debug", "info", "warning", "error"))}),
+    }
+)

@@ -1,0 +1,1 @@
+"""Control surfaces: OSC (and later MIDI), translating wire messages into actions."""

@@ -1,0 +1,190 @@
+"""The OSC server: UDP on asyncio, decoding with python-osc, dispatch through the route table.
+
+Every bad request is answered with ``/error s:address s:message`` to its sender
+and logged; nothing a client sends can stop the daemon or the audio. Bundles
+with a future time tag are scheduled on the event loop, never slept on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pythonosc.osc_bundle import OscBundle
+from pythonosc.osc_message import OscMessage
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from padserver.actions import ActionError
+from padserver.control.osc_routes import find
+
+log = logging.getLogger("padserver.osc")
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+MAX_BUNDLE_DELAY_S = 60.0  # a time tag further ahead than this is refused
+
+
+def build(address: str, args: list) -> bytes:
+    builder = OscMessageBuilder(address)
+    for arg in args:
+        if isinstance(arg, bool):
+            builder.add_arg(arg)
+        elif isinstance(arg, int):
+            builder.add_arg(arg, "i")
+        elif isinstance(arg, float):
+            builder.add_arg(arg, "f")
+        else:
+            builder.add_arg(str(arg), "s")
+    return builder.build().dgram
+
+
+@dataclass
+class Context:
+    """What a route handler may use: the actions, a status snapshot and the sender."""
+
+    actions: Any
+    status: Any
+    sender: tuple
+
+
+class OscServer(asyncio.DatagramProtocol):
+    def __init__(self, actions, status, host: str, port: int, allow: list[str]) -> None:
+        self.actions = actions
+        self.status = status
+        self.host = host
+        self.port = port
+        self.open_to_network = host not in LOOPBACK_HOSTS
+        self.allow = [ipaddress.ip_network(a, strict=False) for a in allow]
+        self._verdicts: dict[str, bool] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self.errors = 0
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=(self.host, self.port))
+        sock = self.transport.get_extra_info("sockname")
+        self.port = sock[1]
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+        for task in self._tasks:
+            task.cancel()
+
+    # -- receiving -------------------------------------------------------------------------
+    def _allowed(self, host: str) -> bool:
+        if not self.open_to_network:
+            return True
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            try:
+                ip = ipaddress.ip_address(host.split("%")[0])
+                verdict = any(ip in net for net in self.allow)
+            except ValueError:
+                verdict = False
+            if len(self._verdicts) > 4096:
+                self._verdicts.clear()
+            self._verdicts[host] = verdict
+            if not verdict:
+                log.warning("OSC from %s refused: not in osc.allow (%s)", host, ", ".join(map(str, self.allow)))
+        return verdict
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        if not self._allowed(addr[0]):
+            return
+        try:
+            if OscBundle.dgram_is_bundle(data):
+                self._bundle(OscBundle(data), addr)
+            else:
+                self._message(OscMessage(data), addr)
+        except Exception as exc:  # python-osc raises several kinds for malformed packets
+            self.error(addr, "", f"malformed OSC packet ({exc.__class__.__name__}: {exc})")
+
+    def _bundle(self, bundle: OscBundle, addr) -> None:
+        delay = bundle.timestamp - time.time() if bundle.timestamp else 0.0
+        if delay > MAX_BUNDLE_DELAY_S:
+            self.error(addr, "#bundle", f"time tag is {delay:.0f} s ahead; at most {MAX_BUNDLE_DELAY_S:.0f} s is accepted")
+            return
+        contents = list(bundle)
+        if delay > 0.0005:
+            asyncio.get_running_loop().call_later(delay, self._run_contents, contents, addr)
+        else:
+            self._run_contents(contents, addr)
+
+    def _run_contents(self, contents, addr) -> None:
+        for item in contents:
+            if isinstance(item, OscBundle):
+                self._bundle(item, addr)
+            else:
+                self._message(item, addr)
+
+    def _message(self, message: OscMessage, addr) -> None:
+        address = message.address
+        found = find(address)
+        if found is None:
+            self.error(addr, address, "unknown address (see padserver osc-docs)")
+            return
+        route, parts = found
+        params = list(message.params)
+        specs = route.arg_specs()
+        required = sum(1 for _, _, optional in specs if not optional)
+        if not required <= len(params) <= len(specs):
+            wanted = route.args or "no arguments"
+            self.error(addr, address, f"expects {wanted} (got {len(params)} argument{'s' if len(params) != 1 else ''})")
+            return
+        ctx = Context(self.actions, self.status, addr)
+        try:
+            result = route.handler(ctx, *parts, *params)
+        except (ActionError, ValueError, TypeError) as exc:
+            self.error(addr, address, str(exc))
+            return
+        except Exception:
+            log.exception("OSC %s failed", address)
+            self.error(addr, address, "internal error (see the daemon log)")
+            return
+        if asyncio.iscoroutine(result):
+            task = asyncio.get_running_loop().create_task(self._finish(result, addr, address))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif result:
+            self._reply(addr, result)
+
+    async def _finish(self, coro, addr, address: str) -> None:
+        try:
+            result = await coro
+        except (ActionError, ValueError, TypeError) as exc:
+            self.error(addr, address, str(exc))
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("OSC %s failed", address)
+            self.error(addr, address, "internal error (see the daemon log)")
+            return
+        if result:
+            self._reply(addr, result)
+
+    # -- sending -----------------------------------------------------------------------------
+    def _reply(self, addr, replies) -> None:
+        for address, args in replies:
+            self.send(addr, address, args)
+
+    def send(self, addr, address: str, args: list) -> None:
+        if self.transport is None:
+            return
+        try:
+            self.transport.sendto(build(address, args), addr)
+        except OSError as exc:  # a client that went away costs nothing
+            log.debug("OSC send to %s failed: %s", addr, exc)
+
+    def error(self, addr, address: str, message: str) -> None:
+        self.errors += 1
+        log.warning("OSC %s from %s:%s: %s", address or "(packet)", addr[0], addr[1], message)
+        self.send(addr, "/error", [address, message])
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("OSC socket error: %s", exc)

@@ -1,0 +1,205 @@
+"""The composition root: builds everything from the config, runs it, stops it in order."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import os
+import signal
+import sys
+import time
+
+from padserver import __version__
+from padserver.engine import commands as cmd
+
+log = logging.getLogger("padserver")
+
+EVENT_POLL_S = 0.005  # engine events reach the control side within this
+SUPERVISE_S = 1.0
+GARBAGE_HOLD_S = 1.0  # released audio buffers are freed here, never on the audio thread
+
+
+class StartupError(RuntimeError):
+    """The daemon cannot start; the message says why and what to do."""
+
+
+class Daemon:
+    def __init__(self, config) -> None:
+        self.config = config
+        self.stopping = asyncio.Event()
+        self.started = time.monotonic()
+
+    async def run(self) -> int:
+        from padserver import paths
+        from padserver.actions import Actions
+        from padserver.audio.backend import BackendError, open_backend
+        from padserver.audio.loader import LoopLoader
+        from padserver.audio.recorder import Recorder
+        from padserver.audio.worker import WorkerPool
+        from padserver.control.osc import OscServer
+        from padserver.engine.mixer import Engine
+        from padserver.state.project import Project
+
+        sys.setswitchinterval(0.001)  # the audio callback needs the GIL every period
+        cfg = self.config
+        data = paths.data_dir(cfg.paths.data_dir)
+        try:
+            os.makedirs(data, exist_ok=True)
+        except OSError as exc:
+            raise StartupError(f"cannot create the data folder {data}: {exc.strerror}") from None
+        try:
+            backend = open_backend(cfg.audio.backend, cfg)
+        except BackendError as exc:
+            raise StartupError(f"audio: {exc}") from None
+        info = backend.info
+        e = cfg.engine
+        engine = Engine(
+            info.sample_rate,
+            max_block=max(4096, info.block_size),
+            tempo=e.tempo,
+            beats_per_bar=e.beats_per_bar,
+            fade_ms=e.fade_ms,
+            launch_together_ms=e.launch_together_ms,
+        )
+        project = Project(tempo=e.tempo, beats_per_bar=e.beats_per_bar, quantize=e.quantize, master_gain=e.master_gain)
+        engine.set_initial_gains(project.pad_gains())
+        engine.send(cmd.SetMasterGain(e.master_gain))
+        engine.send(cmd.SetLimiter(e.limiter, e.limiter_ceiling_db))
+        recorder = None
+        if cfg.audio.record:
+            try:
+                recorder = Recorder(cfg.audio.record, info.sample_rate)
+            except (ValueError, OSError) as exc:
+                raise StartupError(f"--record: {exc}") from None
+        backend.attach(engine, recorder)
+        self.pool = WorkerPool()
+        loader = LoopLoader(self.pool, os.path.join(data, "cache", "renditions"), info.sample_rate, engine.fades.length)
+        allowed = paths.allowed_folders(data, cfg.paths.allowed_folders)
+        self.actions = Actions(project, engine, loader, allowed)
+        self.engine, self.backend, self.project = engine, backend, project
+        osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
+        try:
+            await osc.start()
+        except OSError as exc:
+            backend_stop = getattr(backend, "stop", None)
+            if backend_stop:
+                backend_stop()
+            raise StartupError(f"cannot listen for OSC on {cfg.osc.host}:{cfg.osc.port}: {exc.strerror}") from None
+        self.osc = osc
+        try:
+            backend.start()
+        except BackendError as exc:
+            osc.close()
+            raise StartupError(f"audio: {exc}") from None
+        self._summary(data, allowed)
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.stopping.set)
+        pump = loop.create_task(self._pump())
+        supervisor = loop.create_task(self._supervise())
+        await self.stopping.wait()
+        log.info("stopping: fading out")
+        engine.send(cmd.SetMasterGain(0.0))
+        await asyncio.sleep(max(0.03, 3 * info.block_size / info.sample_rate))
+        pump.cancel()
+        supervisor.cancel()
+        backend.stop()
+        if recorder is not None:
+            recorder.close()
+        osc.close()
+        self.pool.close()
+        log.info("stopped")
+        return 0
+
+    def _summary(self, data: str, allowed: list[str]) -> None:
+        info = self.backend.info
+        cfg = self.config
+        if info.name == "jack":
+            where = "ports " + ", ".join(info.outputs[:2])
+            if len(info.outputs) > 2:
+                where += f" and {len(info.outputs) - 2} pad outputs"
+            where += "; " + ("connected " + ", ".join(info.connections) if info.connections else "not connected")
+        else:
+            where = f"device {info.device}"
+        if self.osc.open_to_network:
+            osc = f"{cfg.osc.host}:{self.osc.port}, open to the network for {', '.join(cfg.osc.allow)} only"
+        else:
+            osc = f"{cfg.osc.host}:{self.osc.port} (this machine only; --osc-host 0.0.0.0 opens it to tablets)"
+        log.info(
+            "padserver %s ready — audio: %s (%s), %d Hz, %d-frame blocks, %s — OSC: %s — data: %s — config: %s",
+            __version__,
+            info.name,
+            info.reason,
+            info.sample_rate,
+            info.block_size,
+            where,
+            osc,
+            data,
+            cfg.source,
+        )
+        log.info("files may be loaded over OSC from: %s", ", ".join(allowed))
+
+    async def _pump(self) -> None:
+        """Carry engine events to the actions, free released buffers, report xruns."""
+        engine, actions = self.engine, self.actions
+        held: collections.deque = collections.deque()
+        xruns_seen = errors_seen = 0
+        last_report = time.monotonic()
+        while True:
+            await asyncio.sleep(EVENT_POLL_S)
+            for event in engine.events.drain():
+                actions.on_engine_event(event)
+            now = time.monotonic()
+            while engine.garbage:
+                held.append((now, engine.garbage.pop()))
+            while held and now - held[0][0] > GARBAGE_HOLD_S:
+                held.popleft()
+            if now - last_report >= 10.0:
+                last_report = now
+                xruns = engine.meters.xruns
+                if xruns > xruns_seen:
+                    log.warning("%d xruns in the last 10 s (%d in all)", xruns - xruns_seen, xruns)
+                    xruns_seen = xruns
+                errors = self.backend.callback_errors
+                if errors > errors_seen:
+                    log.error("the audio callback failed %d times; it played silence instead", errors - errors_seen)
+                    errors_seen = errors
+
+    async def _supervise(self) -> None:
+        while True:
+            await asyncio.sleep(SUPERVISE_S)
+            try:
+                message = await asyncio.to_thread(self.backend.supervise)
+            except Exception:
+                log.exception("audio backend supervision failed")
+                continue
+            if message:
+                log.warning(message) if "went away" in message else log.info(message)
+
+    def status(self) -> dict:
+        engine, project, info = self.engine, self.project, self.backend.info
+        bar, beat = engine.clock.position(engine.frame)
+        return {
+            "version": __version__,
+            "tempo": project.tempo,
+            "timesig": project.beats_per_bar,
+            "quantize": project.quantize,
+            "sync_source": "internal",
+            "transport": "stopped",
+            "position": {"bar": bar, "beat": beat, "frame": engine.frame},
+            "master_gain": project.master_gain,
+            "limiter_gain_db": round(engine.limiter.gain_db, 2),
+            "xruns": engine.meters.xruns,
+            "audio": {
+                "backend": info.name,
+                "connected": self.backend.connected,
+                "sample_rate": info.sample_rate,
+                "block_size": info.block_size,
+                "device": info.device,
+                "outputs": info.outputs,
+            },
+            "latency": {"master": info.output_latency},
+            "pads": [p.to_dict() for p in project.pads],
+        }

@@ -1,0 +1,1 @@
+"""Plain data the control side owns: the project, its pads and their settings."""

@@ -1,0 +1,65 @@
+"""The live project: pads and global musical settings (plain data, no I/O)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+PAD_COUNT = 16
+PAD_STATES = ("empty", "loaded", "queued", "playing", "stopping", "error")
+
+
+@dataclass
+class Pad:
+    """One pad's settings and its visible state; ``number`` counts 1..16 row-major from the top left."""
+
+    number: int
+    name: str = ""
+    mode: str = "loop"
+    gain: float = 1.0
+    pan: float = 0.0
+    mute: bool = False
+    solo: bool = False
+    region: tuple[float, float] = (0.0, 1.0)
+    quantum: str = "global"
+    choke: int = 0
+    source: str = ""  # where the audio came from (file path, later a library id)
+    bars: int = 0
+    state: str = "empty"
+    error: str = ""
+    sounding: bool = False  # the engine reported it playing
+
+    @property
+    def has_audio(self) -> bool:
+        return self.state not in ("empty", "error")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("sounding")
+        d["region"] = list(self.region)
+        return d
+
+
+@dataclass
+class Project:
+    tempo: float = 120.0
+    beats_per_bar: int = 4
+    quantize: str = "1"
+    master_gain: float = 1.0
+    pads: list[Pad] = field(default_factory=lambda: [Pad(i) for i in range(1, PAD_COUNT + 1)])
+
+    def pad(self, number: int) -> Pad:
+        return self.pads[number - 1]
+
+    def pad_gains(self) -> np.ndarray:
+        """Effective left/right gain of every pad: gain, constant-power pan, mute, solo-in-place."""
+        gains = np.zeros((len(self.pads), 2), dtype=np.float32)
+        any_solo = any(p.solo for p in self.pads)
+        for i, p in enumerate(self.pads):
+            if p.mute or (any_solo and not p.solo):
+                continue
+            theta = (p.pan + 1.0) * math.pi / 4.0  # centre: −3 dB each side; hard pan: 0 dB one side
+            gains[i] = (p.gain * math.cos(theta), p.gain * math.sin(theta))
+        return gains
