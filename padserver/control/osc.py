@@ -25,6 +25,7 @@ log = logging.getLogger("padserver.osc")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_BUNDLE_DELAY_S = 60.0  # a time tag further ahead than this is refused
+MAX_CLIENTS = 64  # registered feedback addresses kept (the oldest is dropped)
 
 
 def build(address: str, args: list) -> bytes:
@@ -48,6 +49,7 @@ class Context:
     actions: Any
     status: Any
     sender: tuple
+    server: Any = None
 
 
 class OscServer(asyncio.DatagramProtocol):
@@ -62,6 +64,21 @@ class OscServer(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task] = set()
         self.errors = 0
+        # Feedback addresses by the sending host: a tablet sends from one port and listens on another.
+        self.clients: dict[str, tuple[str, int]] = {}
+
+    def register(self, sender, host: str | None = None, port: int | None = None) -> tuple[str, int]:
+        target = (host or sender[0], int(port) if port is not None else sender[1])
+        self.clients.pop(sender[0], None)
+        self.clients[sender[0]] = target
+        while len(self.clients) > MAX_CLIENTS:
+            self.clients.pop(next(iter(self.clients)))
+        log.info("OSC client %s:%s registered for feedback", *target)
+        return target
+
+    def unregister(self, sender) -> None:
+        if self.clients.pop(sender[0], None) is not None:
+            log.info("OSC client %s unregistered", sender[0])
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -136,7 +153,7 @@ class OscServer(asyncio.DatagramProtocol):
             wanted = route.args or "no arguments"
             self.error(addr, address, f"expects {wanted} (got {len(params)} argument{'s' if len(params) != 1 else ''})")
             return
-        ctx = Context(self.actions, self.status, addr)
+        ctx = Context(self.actions, self.status, addr, self)
         try:
             result = route.handler(ctx, *parts, *params)
         except (ActionError, ValueError, TypeError) as exc:
@@ -170,8 +187,12 @@ class OscServer(asyncio.DatagramProtocol):
 
     # -- sending -----------------------------------------------------------------------------
     def _reply(self, addr, replies) -> None:
+        """Answer the sender, and its registered feedback port if that is elsewhere."""
+        registered = self.clients.get(addr[0])
         for address, args in replies:
             self.send(addr, address, args)
+            if registered is not None and registered != tuple(addr[:2]):
+                self.send(registered, address, args)
 
     def send(self, addr, address: str, args: list) -> None:
         if self.transport is None:
@@ -184,7 +205,7 @@ class OscServer(asyncio.DatagramProtocol):
     def error(self, addr, address: str, message: str) -> None:
         self.errors += 1
         log.warning("OSC %s from %s:%s: %s", address or "(packet)", addr[0], addr[1], message)
-        self.send(addr, "/error", [address, message])
+        self._reply(addr, [("/error", [address, message])])
 
     def error_received(self, exc: Exception) -> None:
         log.debug("OSC socket error: %s", exc)

@@ -61,6 +61,24 @@ def _ping(ctx):
     return [("/pong", [__version__])]
 
 
+@route("/register", "[s:host] [i:port]", "Feedback and replies to this client (default: the sender); `/unregister` stops it.")
+def _register(ctx, host=None, port=None):
+    if (host is None) != (port is None):
+        raise ValueError("register takes no arguments, or a host and a port")
+    if port is not None:
+        if isinstance(port, bool) or not isinstance(port, (int, float)) or not 1 <= port <= 65535 or port != int(port):
+            raise ValueError(f"port must be a whole number in range 1..65535 (got {port!r})")
+        if not isinstance(host, str) or not host:
+            raise ValueError("host must be text such as 192.168.1.20")
+    target = ctx.server.register(ctx.sender, host, port)
+    return [("/registered", [target[0], target[1]])]
+
+
+@route("/unregister", "", "Stop feedback to this client.")
+def _unregister(ctx):
+    ctx.server.unregister(ctx.sender)
+
+
 @route("/status", "", "Replies `/status s:json`: tempo, time signature, sync, transport, every pad, meters, xruns, latency.")
 def _status(ctx):
     return [("/status", [json.dumps(ctx.status(), separators=(",", ":"))])]

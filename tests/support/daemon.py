@@ -1,0 +1,115 @@
+"""Starting ``padserver run`` as a process, as a user or systemd would, and talking OSC to it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from pythonosc.osc_message import OscMessage
+
+from padserver.control.osc import build
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OscPeer:
+    """A UDP socket that sends requests and collects what comes back."""
+
+    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+        self.target = (host, port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+
+    def send(self, address: str, *args) -> None:
+        self.sock.sendto(build(address, list(args)), self.target)
+
+    def receive(self, timeout: float = 2.0, until: str | None = None) -> list[tuple[str, list]]:
+        out = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(0.001, deadline - time.monotonic()))
+            try:
+                data, _ = self.sock.recvfrom(65536)
+            except TimeoutError:
+                break
+            msg = OscMessage(data)
+            out.append((msg.address, list(msg.params)))
+            if until is not None and msg.address == until:
+                break
+        return out
+
+    def request(self, address: str, *args, reply: str | None = None, timeout: float = 5.0):
+        """Send and wait for the reply ``reply`` (or an /error); returns its arguments."""
+        self.send(address, *args)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for addr, values in self.receive(deadline - time.monotonic(), until=reply):
+                if addr == "/error" and values and values[0] == address:
+                    raise AssertionError(f"{address}: {values[1]}")
+                if addr == reply:
+                    return values
+        raise TimeoutError(f"no {reply} for {address}")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+class DaemonProcess:
+    def __init__(self, args: list[str], env: dict | None = None, config: str | None = None, data_dir: str | None = None):
+        self.port = free_udp_port()
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="padserver-test-")
+        os.makedirs(self.data_dir, exist_ok=True)
+        self.log_path = os.path.join(self.data_dir, "daemon.log")
+        cmd = [sys.executable, "-m", "padserver", "run", "--osc-port", str(self.port), "--data-dir", self.data_dir, *args]
+        if config is not None:
+            path = os.path.join(self.data_dir, "config.yaml")
+            with open(path, "w") as fh:
+                fh.write(config)
+            cmd += ["--config", path]
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.started = time.monotonic()
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env)
+        self.osc = OscPeer(self.port)
+
+    def wait_ready(self, timeout: float = 15.0) -> float:
+        """Ping until it answers; returns seconds from process start to the first pong."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"padserver exited with {self.proc.returncode}:\n{self.log()}")
+            self.osc.send("/ping")
+            for address, _ in self.osc.receive(0.05, until="/pong"):
+                if address == "/pong":
+                    return time.monotonic() - self.started
+        raise TimeoutError(f"padserver did not answer /ping:\n{self.log()}")
+
+    def log(self) -> str:
+        if not self._log.closed:
+            self._log.flush()
+        with open(self.log_path, errors="replace") as fh:
+            return fh.read()
+
+    def terminate(self, timeout: float = 5.0) -> tuple[int, float]:
+        """SIGTERM; returns (exit code, seconds it took)."""
+        t0 = time.monotonic()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait()
+        self.osc.close()
+        self._log.close()
+        return code, time.monotonic() - t0
