@@ -25,7 +25,8 @@ def number(value: object, what: str, lo: float, hi: float) -> float:
     value = float(value)
     if math.isnan(value) or not lo <= value <= hi:
         raise ActionError(f"{what} must be in range {lo:g}..{hi:g} (got {value:g})")
-    return value
+    # OSC floats are 32-bit: 0.8 arrives as 0.800000011920929; keep what the musician typed
+    return round(value, 6)
 
 
 def whole(value: object, what: str, lo: int, hi: int) -> int:

@@ -8,6 +8,7 @@ daemon keeps running and reconnects when it comes back (`supervise`).
 from __future__ import annotations
 
 import logging
+import os
 import re
 
 from padserver.audio.backend import Backend, BackendError, BackendInfo
@@ -41,8 +42,12 @@ def open_client(name: str, server: str):
         status = getattr(exc, "status", None)
         if status is not None and status.name_not_unique:
             raise BackendError(f"a JACK client named {name!r} already exists (is padserver running twice?)") from None
-        where = f"JACK server {server!r}" if server else "JACK server"
-        raise BackendError(f"no {where} is running") from None
+        raise BackendError(f"no JACK server {server_name(server)!r} is running") from None
+
+
+def server_name(configured: str) -> str:
+    """The server a client connects to: configured, else $JACK_DEFAULT_SERVER, else 'default'."""
+    return configured or os.environ.get("JACK_DEFAULT_SERVER") or "default"
 
 
 def pad_port_names(pads: int) -> list[tuple[str, str]]:
@@ -67,7 +72,7 @@ class JackBackend(Backend):
         self._register(client)
         self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
         self.info.outputs = [p.name for p in self._master] + [p.name for pair in self._stem_ports for p in pair]
-        self.info.device = f"JACK server {self._cfg.server!r}" if self._cfg.server else "JACK (default server)"
+        self.info.device = f"JACK server {server_name(self._cfg.server)!r}"
 
     @property
     def connected(self) -> bool:

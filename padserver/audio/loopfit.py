@@ -20,8 +20,8 @@ class FittedLoop:
 
 
 def bars_for(frames: int, frames_per_bar: float) -> int:
-    """Whole bars closest to ``frames`` (at least one)."""
-    return max(1, round(frames / frames_per_bar))
+    """Whole bars closest to ``frames`` (at least one); exactly half a bar over rounds up, keeping the audio."""
+    return max(1, math.floor(frames / frames_per_bar + 0.5))
 
 
 def fit_to_bars(audio: np.ndarray, frames_per_bar: float, fade: int, bars: int | None = None) -> FittedLoop:

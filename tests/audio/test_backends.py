@@ -1,0 +1,123 @@
+"""Each audio backend, run as the daemon runs it, and what it puts out."""
+
+import math
+import os
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.support.daemon import DaemonProcess
+from tests.support.jackserver import Capture
+from tests.support.signals import write_click, write_tone
+
+NO_CONNECT = "audio:\n  jack:\n    connect: []\n"
+
+
+def wait_log(d, text, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while text not in d.log():
+        assert time.monotonic() < deadline and d.proc.poll() is None, d.log()
+        time.sleep(0.05)
+
+
+def test_auto_picks_jack_when_a_server_runs_and_says_why(jack_server, tmp_path):
+    d = DaemonProcess([], env=jack_server.env, config=NO_CONNECT, data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        log = d.log()
+        assert "audio: jack (a JACK server is running), 48000 Hz, 128-frame blocks" in log
+        assert "ports padserver:master_L, padserver:master_R" in log
+        assert f"OSC: 127.0.0.1:{d.port}" in log and f"data: {tmp_path}" in log
+    finally:
+        d.terminate()
+
+
+def test_auto_falls_back_to_null_and_says_why(tmp_path):
+    d = DaemonProcess([], env={"JACK_DEFAULT_SERVER": "no-such-server"}, data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        assert "audio: null (no JACK server and no audio output device" in d.log()
+    finally:
+        d.terminate()
+
+
+def test_jack_without_a_server_is_a_clear_startup_error(tmp_path):
+    d = DaemonProcess(["--audio", "jack"], env={"JACK_DEFAULT_SERVER": "no-such-server"}, data_dir=str(tmp_path))
+    code = d.proc.wait(20)
+    assert code == 1
+    assert "audio: no JACK server 'no-such-server' is running" in d.log()
+
+
+def test_pad_outputs_carry_each_pad_on_its_own_ports(jack_server, tmp_path):
+    config = "audio:\n  jack:\n    connect: []\n    pad_outputs: true\n"
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=config, data_dir=str(tmp_path))
+    cap = None
+    try:
+        d.wait_ready()
+        assert "and 32 pad outputs" in d.log()
+        cap = Capture(jack_server, name="stems")
+        cap.connect("padserver:pad03_L", "padserver:pad01_R")
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/pad/3/load", click, reply="/pad/3/loaded")
+        sent = cap.now()
+        d.osc.send("/pad/3/play")
+        cap.wait_until(sent + 9600)
+        start = cap.onset(sent - 2048, sent + 9600, channel=0)
+        assert start is not None
+        block = cap.frames(start + 200, start + 400)
+        assert block[0].max() == pytest.approx(0.8 * math.cos(math.pi / 4), abs=1e-4)  # pad 3, centre pan
+        assert np.all(block[1] == 0.0)  # pad 1 is silent
+    finally:
+        if cap is not None:
+            cap.close()
+        d.terminate()
+
+
+def test_portaudio_backend_plays_through_the_jack_host_api(jack_server, tmp_path):
+    d = DaemonProcess(["--audio", "portaudio"], env=jack_server.env, data_dir=str(tmp_path))
+    cap = None
+    try:
+        d.wait_ready()
+        assert "audio: portaudio (chosen in the config or on the command line)" in d.log()
+        cap = Capture(jack_server, name="pacapture")
+        cap.connect("PortAudio:out_0", "PortAudio:out_1")
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+        sent = cap.now()
+        d.osc.send("/pad/1/play")
+        cap.wait_until(sent + 48000)
+        start = cap.onset(sent - 2048, sent + 48000, channel=1)
+        assert start is not None, d.log()
+        burst = cap.frames(start + 200, start + 400)
+        assert burst.max() == pytest.approx(0.8 * math.cos(math.pi / 4), abs=1e-3)
+    finally:
+        if cap is not None:
+            cap.close()
+        d.terminate()
+
+
+def test_record_writes_the_master_to_a_file(tmp_path):
+    out = str(tmp_path / "set.flac")
+    d = DaemonProcess(["--audio", "null", "--record", out], data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        tone = write_tone(os.path.join(str(tmp_path), "tone.wav"), rate=48000, seconds=2.0, level=0.5)
+        d.osc.request("/pad/1/load", tone, reply="/pad/1/loaded")
+        d.osc.send("/pad/1/play")
+        time.sleep(1.5)
+    finally:
+        code, _ = d.terminate()
+    assert code == 0
+    data, rate = sf.read(out)
+    assert rate == 48000
+    assert data.shape[1] == 2 and data.shape[0] > 1.2 * 48000
+    assert np.max(np.abs(data[:, 0])) == pytest.approx(0.5 * math.cos(math.pi / 4), abs=2e-3)
+    assert "recorded" in d.log()
+
+
+def test_bad_record_path_is_a_clear_startup_error(tmp_path):
+    d = DaemonProcess(["--audio", "null", "--record", str(tmp_path / "x.mp3")], data_dir=str(tmp_path))
+    assert d.proc.wait(20) == 1
+    assert "--record: record file must end in .wav or .flac" in d.log()

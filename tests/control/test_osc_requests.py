@@ -1,0 +1,211 @@
+"""The OSC request side, against the daemon running as a process (null audio backend)."""
+
+import json
+import os
+import socket
+import time
+
+import pytest
+from pythonosc.osc_bundle_builder import OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from tests.support.daemon import DaemonProcess
+from tests.support.signals import write_click, write_tone
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path_factory.mktemp("data")))
+    d.wait_ready()
+    yield d
+    code, _ = d.terminate()
+    assert code == 0
+
+
+def status(d):
+    return json.loads(d.osc.request("/status", reply="/status")[0])
+
+
+def error_for(d, address, *args):
+    d.osc.send(address, *args)
+    for addr, values in d.osc.receive(2.0, until="/error"):
+        if addr == "/error":
+            assert values[0] == address
+            return values[1]
+    raise AssertionError(f"no /error for {address} {args}")
+
+
+@pytest.mark.parametrize(
+    "address,args,message",
+    [
+        ("/pad/17/gain", (0.5,), "pad must be in range 1..16 (got 17)"),
+        ("/pad/0/play", (), "pad must be in range 1..16 (got 0)"),
+        ("/pad/x/play", (), "pad must be a number"),
+        ("/pad/1/gain", (2.5,), "gain must be in range 0..2 (got 2.5)"),
+        ("/pad/1/gain", ("loud",), "gain must be a number"),
+        ("/pad/1/gain", (), "expects f:gain (got 0 arguments)"),
+        ("/pad/1/pan", (1.5,), "pan must be in range -1..1"),
+        ("/pad/1/mute", (2,), "mute must be 0 or 1"),
+        ("/pad/1/mode", ("pingpong",), "mode must be one of loop, oneshot, gate"),
+        ("/pad/1/quantize", ("3",), "quantum must be one of off, 1/16"),
+        ("/pad/1/region", (0.5, 0.2), "region end must be after its start"),
+        ("/pad/1/choke", (17,), "choke group must be in range 0..16"),
+        ("/pad/1/play", (), "pad 1 is empty: load a loop first"),
+        ("/tempo", (10.0,), "tempo must be in range 20..300"),
+        ("/timesig", (0,), "beats per bar must be in range 1..32"),
+        ("/quantize", ("bar",), "quantum must be one of"),
+        ("/master/gain", (3.0,), "master gain must be in range 0..2"),
+        ("/nothing/here", (), "unknown address"),
+        ("/pad/1/load", ("/etc/passwd",), "outside the allowed folders"),
+        ("/pad/1/load", ("",), "load needs a file path"),
+        ("/register", ("127.0.0.1",), "register takes no arguments, or a host and a port"),
+    ],
+)
+def test_every_bad_request_gets_an_error_back(daemon, address, args, message):
+    assert message in error_for(daemon, address, *args)
+
+
+def test_errors_are_logged_too(daemon):
+    error_for(daemon, "/pad/99/stop")
+    time.sleep(0.1)
+    assert "OSC /pad/99/stop from 127.0.0.1" in daemon.log()
+
+
+def test_malformed_packets_get_an_error_and_do_not_stop_anything(daemon):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(2)
+        for junk in (b"\x00\x01garbage", b"/pad/1/gain\x00\x00\x00\x00,f\x00\x00\x00"):
+            s.sendto(junk, ("127.0.0.1", daemon.port))
+            data, _ = s.recvfrom(4096)
+            assert b"/error" in data and b"malformed OSC packet" in data
+    assert daemon.osc.request("/ping", reply="/pong") == ["0.1.0"]
+
+
+def test_settings_show_in_status_and_queries(daemon):
+    osc = daemon.osc
+    for message in (
+        ("/pad/3/gain", 0.25),
+        ("/pad/3/pan", -0.5),
+        ("/pad/3/mute", 1.0),  # tablets send floats
+        ("/pad/3/solo", 1),
+        ("/pad/3/mode", "oneshot"),
+        ("/pad/3/quantize", "1/8"),
+        ("/pad/3/region", 0.25, 0.75),
+        ("/pad/3/choke", 2),
+        ("/pad/3/name", "hats"),
+        ("/tempo", 96),
+        ("/timesig", 3),
+        ("/quantize", 2.0),
+        ("/master/gain", 0.8),
+    ):
+        osc.send(*message)
+    s = status(daemon)
+    pad = s["pads"][2]
+    assert pad["gain"] == 0.25 and pad["pan"] == -0.5 and pad["mute"] and pad["solo"]
+    assert pad["mode"] == "oneshot" and pad["quantum"] == "1/8" and pad["region"] == [0.25, 0.75]
+    assert pad["choke"] == 2 and pad["name"] == "hats" and pad["state"] == "empty"
+    assert s["tempo"] == 96 and s["timesig"] == 3 and s["quantize"] == "2" and s["master_gain"] == 0.8
+    assert osc.request("/tempo", reply="/tempo") == [pytest.approx(96.0)]
+    assert osc.request("/timesig", reply="/timesig") == [3]
+    assert osc.request("/quantize", reply="/quantize") == ["2"]
+    osc.send("/tempo", 120)
+    osc.send("/timesig", 4)
+    osc.send("/quantize", "1")
+    osc.send("/pad/3/solo", 0)
+
+
+def test_tap_tempo_averages_taps(daemon):
+    osc = daemon.osc
+    start = time.monotonic()
+    for k in range(5):  # taps half a second apart: 120 BPM
+        time.sleep(max(0.0, start + 0.5 * k - time.monotonic()))
+        osc.send("/tempo/tap")
+    tempos = [v[0] for a, v in osc.receive(0.3) if a == "/tempo"]
+    assert len(tempos) == 4 and tempos[-1] == pytest.approx(120, abs=3)
+    time.sleep(2.1)  # a pause longer than 2 s starts a new tap series
+    osc.send("/tempo/tap")
+    assert [a for a, _ in osc.receive(0.3)] == []
+    osc.send("/tempo", 120)
+
+
+def test_timed_bundles_are_scheduled_not_slept_on(daemon):
+    bundle = OscBundleBuilder(time.time() + 0.6)
+    msg = OscMessageBuilder("/tempo")
+    msg.add_arg(77.0)
+    bundle.add_content(msg.build())
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(bundle.build().dgram, ("127.0.0.1", daemon.port))
+    t0 = time.monotonic()
+    assert daemon.osc.request("/tempo", reply="/tempo") == [pytest.approx(120.0)]
+    assert time.monotonic() - t0 < 0.4, "the event loop must not sleep on a future bundle"
+    time.sleep(0.8)
+    assert daemon.osc.request("/tempo", reply="/tempo") == [pytest.approx(77.0)]
+    daemon.osc.send("/tempo", 120)
+
+
+def test_load_plays_and_a_bad_file_leaves_the_pad_as_it_was(daemon):
+    osc = daemon.osc
+    good = write_tone(os.path.join(daemon.data_dir, "tone.ogg"), rate=44100, seconds=3.5)
+    assert osc.request("/pad/5/load", good, reply="/pad/5/loaded") == [2]
+    bad = os.path.join(daemon.data_dir, "bad.wav")
+    with open(bad, "wb") as fh:
+        fh.write(b"RIFF....WAVEfmt broken")
+    assert "cannot read bad.wav" in error_for(daemon, "/pad/5/load", bad)
+    pad = status(daemon)["pads"][4]
+    assert pad["state"] == "loaded" and pad["source"].endswith("tone.ogg") and pad["bars"] == 2
+    assert pad["name"] == "tone"
+    osc.send("/pad/5/play")
+    time.sleep(0.2)
+    assert status(daemon)["pads"][4]["state"] == "playing"
+    osc.send("/pads/panic")
+    time.sleep(0.2)
+    assert status(daemon)["pads"][4]["state"] == "loaded"
+    osc.send("/pad/5/clear")
+    assert status(daemon)["pads"][4]["state"] == "empty"
+
+
+def test_quantized_play_and_stop_show_queued_and_stopping(daemon):
+    osc = daemon.osc
+    click = write_click(os.path.join(daemon.data_dir, "click.wav"))
+    osc.request("/pad/6/load", click, reply="/pad/6/loaded")
+    osc.request("/pad/7/load", click, reply="/pad/7/loaded")
+    osc.send("/pad/6/play")
+    time.sleep(0.1)
+    osc.send("/pad/7/play")
+    time.sleep(0.1)
+    pads = status(daemon)["pads"]
+    assert pads[5]["state"] == "playing" and pads[6]["state"] == "queued"
+    osc.send("/pad/6/stop")
+    time.sleep(0.1)
+    assert status(daemon)["pads"][5]["state"] == "stopping"
+    osc.send("/pads/panic")
+
+
+def test_register_routes_replies_to_a_listening_port(daemon):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(2)
+        port = listener.getsockname()[1]
+        assert daemon.osc.request("/register", "127.0.0.1", port, reply="/registered") == ["127.0.0.1", port]
+        daemon.osc.send("/ping")
+        seen = []
+        while b"/pong" not in b"".join(seen):
+            seen.append(listener.recvfrom(4096)[0])
+        daemon.osc.send("/unregister")
+
+
+def test_lan_mode_accepts_only_allowlisted_senders(tmp_path):
+    config = "osc:\n  allow: [10.0.0.0/8]\n"
+    d = DaemonProcess(["--audio", "null", "--osc-host", "0.0.0.0"], config=config, data_dir=str(tmp_path))
+    try:
+        deadline = time.monotonic() + 15
+        while "ready" not in d.log():
+            assert time.monotonic() < deadline and d.proc.poll() is None, d.log()
+            time.sleep(0.05)
+        assert "open to the network for 10.0.0.0/8 only" in d.log()
+        d.osc.send("/ping")
+        assert d.osc.receive(0.5) == []  # 127.0.0.1 is not on the list
+        time.sleep(0.1)
+        assert "OSC from 127.0.0.1 refused: not in osc.allow" in d.log()
+    finally:
+        d.terminate()
