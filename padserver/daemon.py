@@ -15,7 +15,7 @@ from padserver.engine import commands as cmd
 
 log = logging.getLogger("padserver")
 
-EVENT_POLL_S = 0.005  # engine events reach the control side within this
+EVENT_POLL_S = 0.01  # engine events reach the control side within this (feedback budget: 35 ms)
 SUPERVISE_S = 1.0
 GARBAGE_HOLD_S = 1.0  # released audio buffers are freed here, never on the audio thread
 

@@ -13,15 +13,24 @@ def _jack_status(server: str = "") -> tuple[bool, str]:
 
         from padserver.audio.jack_backend import _quiet
     except (ImportError, OSError) as exc:
-        return False, f"JACK library missing ({exc}) — install jackd2 (Debian/Ubuntu) or JACK (macOS: brew install jack)"
+        return (
+            False,
+            f"JACK library missing ({exc}) — install jackd2 (Debian/Ubuntu) or JACK (macOS: brew install jack)",
+        )
     _quiet(jack)
     try:
         client = jack.Client("padserver-probe", no_start_server=True, servername=server or None)
     except jack.JackOpenError:
-        return False, "no JACK server running — start one (e.g. jackd -d alsa, or PipeWire's JACK) or use --audio portaudio"
+        return (
+            False,
+            "no JACK server running — start one (e.g. jackd -d alsa, or PipeWire's JACK) or use --audio portaudio",
+        )
     try:
         ports = [p.name for p in client.get_ports(is_audio=True, is_input=True, is_physical=True)]
-        return True, f"JACK server running at {client.samplerate} Hz, {client.blocksize}-frame periods; playback ports: {', '.join(ports) or 'none'}"
+        return (
+            True,
+            f"JACK server running at {client.samplerate} Hz, {client.blocksize}-frame periods; playback ports: {', '.join(ports) or 'none'}",
+        )
     finally:
         client.close()
 
@@ -40,7 +49,9 @@ def _portaudio_devices() -> tuple[bool, str]:
         if d["max_output_channels"] > 0:
             api = sd.query_hostapis(d["hostapi"])["name"]
             mark = "*" if i == default_out else " "
-            lines.append(f"  {mark} {d['name']} ({api}, {d['max_output_channels']} out, {d['default_samplerate']:.0f} Hz)")
+            lines.append(
+                f"  {mark} {d['name']} ({api}, {d['max_output_channels']} out, {d['default_samplerate']:.0f} Hz)"
+            )
     if not lines:
         return False, "PortAudio finds no output device"
     return True, "PortAudio outputs (* = default):\n" + "\n".join(lines)
@@ -120,10 +131,18 @@ def doctor(config) -> tuple[str, bool]:
             sock.bind((config.osc.host, config.osc.port))
             add("ok", "osc", f"{config.osc.host}:{config.osc.port} is free")
         except OSError as exc:
-            add("warn", "osc", f"{config.osc.host}:{config.osc.port} is taken ({exc.strerror}) — padserver already running, or choose --osc-port")
+            add(
+                "warn",
+                "osc",
+                f"{config.osc.host}:{config.osc.port} is taken ({exc.strerror}) — padserver already running, or choose --osc-port",
+            )
     for key, env in (("google_api_key", "GEMINI_API_KEY"), ("elevenlabs_api_key", "ELEVENLABS_API_KEY")):
         value = getattr(config.providers, key)
-        add("ok" if value else "warn", f"providers.{key}", "set" if value else f"not set (set ${env} or providers.{key}); the offline generator needs none")
+        add(
+            "ok" if value else "warn",
+            f"providers.{key}",
+            "set" if value else f"not set (set ${env} or providers.{key}); the offline generator needs none",
+        )
     width = max(len(w) for _, w, _ in rows)
     lines = [f"[{level:>4}] {what:<{width}}  {detail}" for level, what, detail in rows]
     return "\n".join(lines), all(level != "fail" for level, _, _ in rows)

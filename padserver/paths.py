@@ -30,4 +30,6 @@ def confine(path: str, folders: list[str]) -> str:
     for folder in folders:
         if real == folder or real.startswith(folder.rstrip(os.sep) + os.sep):
             return real
-    raise ValueError(f"{path} is outside the allowed folders ({', '.join(folders)}); add its folder to paths.allowed_folders")
+    raise ValueError(
+        f"{path} is outside the allowed folders ({', '.join(folders)}); add its folder to paths.allowed_folders"
+    )

@@ -2,7 +2,7 @@ import shutil
 
 import pytest
 
-from tests.support.jackserver import JackServer
+from padserver.harness.jack import JackServer
 
 
 def _have_jack() -> bool:

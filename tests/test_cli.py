@@ -12,7 +12,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def run(*args, env=None, timeout=30):
     full = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "padserver", *args], capture_output=True, text=True, env=full, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "padserver", *args], capture_output=True, text=True, env=full, timeout=timeout
+    )
 
 
 def test_help_imports_nothing_heavy():

@@ -21,13 +21,18 @@ def test_user_unit_verifies(tmp_path):
     os.symlink(sys.executable, home / ".local" / "bin" / "padserver")  # where the unit expects the command
     env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(runtime))
     result = subprocess.run(
-        ["systemd-analyze", "--user", "verify", os.path.join(UNITS, "padserver.service")], env=env, capture_output=True, text=True
+        ["systemd-analyze", "--user", "verify", os.path.join(UNITS, "padserver.service")],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
 
 
 @needs_systemd
-@pytest.mark.skipif(shutil.which("unshare") is None or os.geteuid() != 0, reason="needs root and unshare for a private /opt")
+@pytest.mark.skipif(
+    shutil.which("unshare") is None or os.geteuid() != 0, reason="needs root and unshare for a private /opt"
+)
 def test_system_unit_verifies():
     # The unit runs /opt/padserver/bin/padserver: provide it on a private /opt, leave the real one alone.
     script = (

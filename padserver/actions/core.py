@@ -240,7 +240,9 @@ class Actions:
             self._set_state(pad, "playing")
         elif kind == ev.STOPPED:
             pad.sounding = False
-            self._set_state(pad, "loaded" if pad.has_audio or pad.state in ("queued", "stopping", "playing") else pad.state)
+            self._set_state(
+                pad, "loaded" if pad.has_audio or pad.state in ("queued", "stopping", "playing") else pad.state
+            )
         elif kind == ev.QUEUED:
             self._set_state(pad, "queued")
         elif kind == ev.STOPPING:

@@ -37,7 +37,7 @@ class Backend:
     name = "?"
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
+        self.engine: Engine = None  # type: ignore[assignment]  # set by attach() before start()
         self.recorder: Recorder | None = None
         self.callback_errors = 0
         self.info: BackendInfo
@@ -66,9 +66,7 @@ class Backend:
             mix = self.engine.process(frames)
         except Exception:  # a bug must not stop the audio; the control side reports it
             self.callback_errors += 1
-            mix = self.engine._mix[:, :frames] if frames <= self.engine.max_block else None
-            if mix is not None:
-                mix.fill(0.0)
+            mix = self.engine.silence(frames)
             return mix
         if self.recorder is not None:
             self.recorder.push(mix)
@@ -93,7 +91,9 @@ def open_backend(kind: str, config) -> Backend:
     except BackendError as exc:
         why.append(str(exc))
     try:
-        return portaudio_backend.PortAudioBackend.open(config, reason=f"no JACK server ({why[0]}); using the default output device")
+        return portaudio_backend.PortAudioBackend.open(
+            config, reason=f"no JACK server ({why[0]}); using the default output device"
+        )
     except BackendError as exc:
         why.append(str(exc))
     return null_backend.NullBackend(config, reason="no JACK server and no audio output device (" + "; ".join(why) + ")")

@@ -24,13 +24,17 @@ def _jack():
     return jack
 
 
+_quieted = False
+
+
 def _quiet(jack) -> None:
     """Route libjack's own messages into the log instead of stderr (once per process)."""
-    if getattr(_quiet, "done", False):
+    global _quieted
+    if _quieted:
         return
     jack.set_error_function(lambda msg: log.debug("libjack: %s", msg))
     jack.set_info_function(lambda msg: log.debug("libjack: %s", msg))
-    _quiet.done = True
+    _quieted = True
 
 
 def open_client(name: str, server: str):

@@ -14,7 +14,9 @@ class NullBackend(Backend):
     def __init__(self, config, reason: str) -> None:
         super().__init__()
         audio = config.audio
-        self.info = BackendInfo("null", reason, int(audio.sample_rate), int(audio.block_size), device="(none: clock-paced)")
+        self.info = BackendInfo(
+            "null", reason, int(audio.sample_rate), int(audio.block_size), device="(none: clock-paced)"
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

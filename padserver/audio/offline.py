@@ -7,6 +7,7 @@ Used by tests (deterministic, frame-exact) and later by song export. The same
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +28,7 @@ class OfflineRenderer:
         frames: int,
         stems: bool = False,
         before_block: Callable[[int], None] | None = None,
-    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    ) -> Any:
         """Render ``frames`` frames: the master as (2, frames), plus (pads, 2, frames) stems.
 
         ``before_block(frame)`` is called before each block, where a test can

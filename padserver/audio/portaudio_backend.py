@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from padserver.audio.backend import Backend, BackendError, BackendInfo
 
@@ -17,7 +18,7 @@ def _sounddevice():
     return sd
 
 
-def find_output_device(sd, name: str) -> int | None:
+def find_output_device(sd, name: str) -> int:
     """The output device whose name contains ``name`` (case-insensitive), or the default."""
     devices = sd.query_devices()
     if not name:
@@ -52,7 +53,7 @@ class PortAudioBackend(Backend):
         info = sd.query_devices(device)
         rate = int(audio.sample_rate or info["default_samplerate"])
         self.info = BackendInfo("portaudio", reason, rate, int(audio.block_size), device=info["name"])
-        self._stream = None
+        self._stream: Any = None
 
     def start(self) -> None:
         sd = self._sd
@@ -76,7 +77,7 @@ class PortAudioBackend(Backend):
         if status.output_underflow:
             self.engine.meters.xruns += 1
         mix = self._render(frames)
-        outdata[:, 0] = mix[0]
+        outdata[:, 0] = mix[0]  # numpy copies into the stream's buffer (no allocation)
         outdata[:, 1] = mix[1]
 
     def stop(self) -> None:

@@ -124,7 +124,9 @@ class OscServer(asyncio.DatagramProtocol):
     def _bundle(self, bundle: OscBundle, addr) -> None:
         delay = bundle.timestamp - time.time() if bundle.timestamp else 0.0
         if delay > MAX_BUNDLE_DELAY_S:
-            self.error(addr, "#bundle", f"time tag is {delay:.0f} s ahead; at most {MAX_BUNDLE_DELAY_S:.0f} s is accepted")
+            self.error(
+                addr, "#bundle", f"time tag is {delay:.0f} s ahead; at most {MAX_BUNDLE_DELAY_S:.0f} s is accepted"
+            )
             return
         contents = list(bundle)
         if delay > 0.0005:

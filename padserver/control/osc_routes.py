@@ -61,7 +61,11 @@ def _ping(ctx):
     return [("/pong", [__version__])]
 
 
-@route("/register", "[s:host] [i:port]", "Feedback and replies to this client (default: the sender); `/unregister` stops it.")
+@route(
+    "/register",
+    "[s:host] [i:port]",
+    "Feedback and replies to this client (default: the sender); `/unregister` stops it.",
+)
 def _register(ctx, host=None, port=None):
     if (host is None) != (port is None):
         raise ValueError("register takes no arguments, or a host and a port")
@@ -79,12 +83,20 @@ def _unregister(ctx):
     ctx.server.unregister(ctx.sender)
 
 
-@route("/status", "", "Replies `/status s:json`: tempo, time signature, sync, transport, every pad, meters, xruns, latency.")
+@route(
+    "/status",
+    "",
+    "Replies `/status s:json`: tempo, time signature, sync, transport, every pad, meters, xruns, latency.",
+)
 def _status(ctx):
     return [("/status", [json.dumps(ctx.status(), separators=(",", ":"))])]
 
 
-@route("/pad/{n}/trigger", "[f:press]", "Press: launch if stopped, stop if playing (per mode); 0.0 is the release (gate pads stop).")
+@route(
+    "/pad/{n}/trigger",
+    "[f:press]",
+    "Press: launch if stopped, stop if playing (per mode); 0.0 is the release (gate pads stop).",
+)
 def _trigger(ctx, n, press=1.0):
     ctx.actions.pad_trigger(n, press)
 
@@ -129,7 +141,9 @@ def _pad_quantize(ctx, n, quantum):
     ctx.actions.pad_quantize(n, quantum)
 
 
-@route("/pad/{n}/region", "f:start f:end", "Loop region as fractions 0..1 of the loop (from the next cycle while playing).")
+@route(
+    "/pad/{n}/region", "f:start f:end", "Loop region as fractions 0..1 of the loop (from the next cycle while playing)."
+)
 def _region(ctx, n, start, end):
     ctx.actions.pad_region(n, start, end)
 
@@ -144,7 +158,11 @@ def _name(ctx, n, name):
     ctx.actions.pad_name(n, name)
 
 
-@route("/pad/{n}/load", "s:source", "Load an audio file (WAV, FLAC, AIFF, OGG, MP3) from an allowed folder; replies `/pad/{n}/loaded i:bars`.")
+@route(
+    "/pad/{n}/load",
+    "s:source",
+    "Load an audio file (WAV, FLAC, AIFF, OGG, MP3) from an allowed folder; replies `/pad/{n}/loaded i:bars`.",
+)
 async def _load(ctx, n, source):
     pad = await ctx.actions.pad_load(n, source)
     return [(f"/pad/{pad.number}/loaded", [pad.bars])]
@@ -171,7 +189,11 @@ def _tempo(ctx, bpm=None):
     return [("/tempo", [float(value)])] if bpm is None else None
 
 
-@route("/tempo/tap", "", "Tap tempo: the average of recent taps (reset after a 2 s pause); replies `/tempo f` once it has two taps.")
+@route(
+    "/tempo/tap",
+    "",
+    "Tap tempo: the average of recent taps (reset after a 2 s pause); replies `/tempo f` once it has two taps.",
+)
 def _tap(ctx):
     tempo = ctx.actions.tap_tempo()
     return None if tempo is None else [("/tempo", [float(tempo)])]

@@ -37,13 +37,17 @@ class Limiter:
     def gain_db(self) -> float:
         return self._gain_db
 
-    def process(self, x: np.ndarray) -> float:
-        """Limit the (2, frames) block ``x`` in place; returns the lowest linear gain applied."""
+    def rest(self, frames: int) -> None:
+        """A silent block: the gain recovers as it would on silence."""
+        if self._gain_db < 0.0:
+            self._gain_db = min(0.0, self._gain_db + self._release_db * frames)
+
+    def process(self, x: np.ndarray, peak: float) -> float:
+        """Limit the (2, frames) block ``x`` (whose peak is ``peak``) in place; returns the lowest gain applied."""
         if not self.enabled:
             self._gain_db = 0.0
             return 1.0
         n = x.shape[1]
-        peak = max(float(x.max()), -float(x.min()))
         if self._gain_db >= 0.0 and peak <= self.ceiling:
             return 1.0
         a = self._abs[: 2 * n].reshape(2, n)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -60,6 +62,9 @@ class Engine:
         self._rows = self._rows_flat.reshape(pads, 2, self.max_block)
         self._mix = self._mix_flat.reshape(2, self.max_block)
         self._dirty = [False] * pads
+        self._choke_groups = False  # any pad in a choke group: only then scan for chokes
+        self._master_hi = np.zeros(2, dtype=np.float32)
+        self._master_lo = np.zeros(2, dtype=np.float32)
         self._peak_hi = np.zeros(pads, dtype=np.float32)
         self._peak_lo = np.zeros(pads, dtype=np.float32)
         self._gain_now = np.zeros((pads, 2), dtype=np.float32)
@@ -75,7 +80,7 @@ class Engine:
         self._master_to = 1.0
         self._views_n = -1
         self._row_views: list[np.ndarray] = []
-        self._handlers = {
+        self._handlers: dict[type, Callable[[Any, int], None]] = {
             cmd.Trigger: self._on_trigger,
             cmd.Release: self._on_release,
             cmd.Launch: self._on_launch,
@@ -118,39 +123,59 @@ class Engine:
             n = self.max_block
         if n != self._views_n:
             self._set_block_size(n)
-        self._chokes(f0, n)
+        if self._choke_groups:
+            self._chokes(f0, n)
         clock = self.clock
         views = self._row_views
         dirty = self._dirty
+        sounding = False
         for i, voice in enumerate(self.voices):
             if voice.render(views[i], f0, n, clock):
                 dirty[i] = True
+                sounding = True
             elif dirty[i]:
                 views[i].fill(0.0)
                 dirty[i] = False
+        mix = self._mix
+        meters = self.meters
+        meters.blocks += 1
+        self.frame = f0 + n
+        if not sounding and not self._gains_moving and self._master_now == self._master_to:
+            # Nothing plays: silence, and the limiter recovers as it would on silence.
+            mix.fill(0.0)
+            self.limiter.rest(n)
+            return mix
         rows = self._rows
         self._apply_pad_gains(rows, n)
-        mix = self._mix
         np.sum(rows, axis=0, out=mix)
         self._apply_master_gain(mix, n)
-        meters = self.meters
-        gain = self.limiter.process(mix)
-        if gain < meters.min_gain[0]:
-            meters.min_gain[0] = gain
+        hi, lo = self._master_hi, self._master_lo
+        np.max(mix, axis=1, out=hi)
+        np.min(mix, axis=1, out=lo)
+        peak = max(float(hi[0]), float(hi[1]), -float(lo[0]), -float(lo[1]))
+        gain = self.limiter.process(mix, peak)
+        if gain < 1.0:
+            if gain < meters.min_gain[0]:
+                meters.min_gain[0] = gain
+            np.max(mix, axis=1, out=hi)  # the meters show what leaves the limiter
+            np.min(mix, axis=1, out=lo)
+        np.negative(lo, out=lo)
+        np.maximum(hi, lo, out=hi)
+        np.maximum(meters.master_peak, hi, out=meters.master_peak)
         flat = self._rows_2d
         np.max(flat, axis=1, out=self._peak_hi)
         np.min(flat, axis=1, out=self._peak_lo)
         np.negative(self._peak_lo, out=self._peak_lo)
         np.maximum(self._peak_hi, self._peak_lo, out=self._peak_hi)
         np.maximum(meters.pad_peak, self._peak_hi, out=meters.pad_peak)
-        for c in (0, 1):
-            col = mix[c]
-            peak = max(float(col.max()), -float(col.min()))
-            if peak > meters.master_peak[c]:
-                meters.master_peak[c] = peak
-        meters.blocks += 1
-        self.frame = f0 + n
         return mix
+
+    def silence(self, n: int) -> np.ndarray:
+        """A silent (2, n) master block, for a driver whose engine call failed."""
+        if n != self._views_n:
+            self._set_block_size(min(n, self.max_block))
+        self._mix.fill(0.0)
+        return self._mix
 
     def stems(self) -> np.ndarray:
         """Per-pad output of the last block, after gain and pan: (pads, 2, n)."""
@@ -307,6 +332,7 @@ class Engine:
 
     def _on_set_choke(self, c: cmd.SetChoke, f0: int) -> None:
         self.voices[c.pad].choke = c.group
+        self._choke_groups = any(v.choke for v in self.voices)
 
     def _on_set_pad_gains(self, c: cmd.SetPadGains, f0: int) -> None:
         self._gain_to[:] = c.gains

@@ -224,9 +224,10 @@ class PadVoice:
             and self.tail_left[1] <= 0
         ):
             # The steady state: one contiguous read, nothing starts or ends.
+            buf = self.buffer
             i = self.read0 + (f0 - self.cycle_start)
-            if i + n <= self.buffer.shape[1]:
-                row[:] = self.buffer[:, i : i + n]
+            if buf is not None and i + n <= buf.shape[1]:
+                row[:] = buf[:, i : i + n]
                 return True
         if not self.playing and not self.launch_pending and self.tail_left[0] <= 0 and self.tail_left[1] <= 0:
             return False
@@ -275,6 +276,7 @@ class PadVoice:
 
     def _write(self, dst: np.ndarray, t: int) -> None:
         buf = self.buffer
+        assert buf is not None  # only playing voices write, and they have audio
         i = self.read0 + (t - self.cycle_start)
         k = dst.shape[1]
         if 0 <= i and i + k <= buf.shape[1]:
@@ -333,6 +335,7 @@ class PadVoice:
         """The cycle ended at frame ``t``: loop to the region start, or end a one-shot."""
         end_index = self._read_index(t)
         buf = self.buffer
+        assert buf is not None
         if self.mode == ONESHOT:
             if end_index < buf.shape[1]:  # the region ends early: fade what follows
                 self._start_tail(end_index, t - f0)
@@ -392,7 +395,9 @@ class PadVoice:
             if k <= 0:
                 continue
             scratch = fades.scratch[:, :k]
-            _copy_looped(scratch, self.tail_buf[s], self.tail_pos[s])
+            tail = self.tail_buf[s]
+            assert tail is not None
+            _copy_looped(scratch, tail, self.tail_pos[s])
             done = length - left
             scratch *= fades.fade_out[done : done + k]
             row[:, a : a + k] += scratch

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.support.daemon import DaemonProcess
-from tests.support.jackserver import Capture
-from tests.support.signals import write_click, write_tone
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.jack import Capture
+from padserver.harness.signals import write_click, write_tone
 
 NO_CONNECT = "audio:\n  jack:\n    connect: []\n"
 

@@ -6,7 +6,7 @@ import soundfile as sf
 
 from padserver.audio.decode import AudioFileError, decode
 from padserver.audio.loopfit import bars_for, fit_to_bars
-from tests.support.signals import write_tone
+from padserver.harness.signals import write_tone
 
 BAR = 96000
 

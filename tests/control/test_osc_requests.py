@@ -9,8 +9,8 @@ import pytest
 from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from tests.support.daemon import DaemonProcess
-from tests.support.signals import write_click, write_tone
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.signals import write_click, write_tone
 
 
 @pytest.fixture(scope="module")

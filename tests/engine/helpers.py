@@ -3,7 +3,6 @@
 import numpy as np
 
 from padserver.engine import commands as cmd
-
 from padserver.engine.mixer import Engine
 from padserver.engine.quantum import parse_quantum
 

@@ -8,7 +8,6 @@ import pytest
 
 from padserver.audio.offline import OfflineRenderer
 from padserver.engine import commands as cmd
-from padserver.engine import events as ev
 from tests.engine.helpers import RATE, dc, load, make_engine, onset, q, ramp
 
 BAR = 96000  # frames per bar at 120 BPM, 48 kHz, 4/4
@@ -47,7 +46,9 @@ def test_every_quantum_lands_on_its_exact_frame(tempo, name, beats):
     load(engine, 1, dc(4 * BAR))
     send_at = 640 + round(fpb * 1.37)  # somewhere inside beat 2, on a block start
     send_at -= send_at % 128
-    master, stems = play(engine, send_at + round(9 * fpb), at={0: [cmd.Launch(0, q("1"))], send_at: [cmd.Launch(1, q(name))]})
+    master, stems = play(
+        engine, send_at + round(9 * fpb), at={0: [cmd.Launch(0, q("1"))], send_at: [cmd.Launch(1, q(name))]}
+    )
     now = send_at / fpb
     target = math.ceil(now / beats - 1e-9) * beats
     assert onset(stems[1, 0]) == math.ceil(target * fpb - 1e-6)
@@ -129,7 +130,9 @@ def test_oneshot_plays_once_and_gate_stops_on_release():
     load(engine, 1, dc(BAR))
     engine.send(cmd.SetMode(0, cmd.ONESHOT))
     engine.send(cmd.SetMode(1, cmd.GATE))
-    master, stems = play(engine, 12800, at={0: [cmd.Trigger(0, q("1")), cmd.Trigger(1, q("1"))], 6400: [cmd.Release(1)]})
+    master, stems = play(
+        engine, 12800, at={0: [cmd.Trigger(0, q("1")), cmd.Trigger(1, q("1"))], 6400: [cmd.Release(1)]}
+    )
     assert np.all(stems[0, 0, 100:2000] == 0.5) and np.all(stems[0, 0, 2000:] == 0.0)
     assert stems[1, 0, 6000] == 0.5 and np.all(stems[1, 0, 6400 + 48 :] == 0.0)
     assert ("stopped", 0, 2000) in [(e.name, e.pad, e.frame) for e in engine.events.drain()]
@@ -156,7 +159,9 @@ def test_choke_group_stops_the_other_pad_on_the_launch_frame():
 def test_new_audio_on_a_playing_pad_swaps_in_on_the_next_boundary():
     engine = make_engine(fade_ms=1.0)
     load(engine, 0, dc(BAR, 0.5))
-    _, stems = play(engine, 2 * BAR, at={0: [cmd.Launch(0, q("1"))], 3200: [cmd.SetBuffer(0, dc(BAR, 0.25), BAR, q("1/4"))]})
+    _, stems = play(
+        engine, 2 * BAR, at={0: [cmd.Launch(0, q("1"))], 3200: [cmd.SetBuffer(0, dc(BAR, 0.25), BAR, q("1/4"))]}
+    )
     assert stems[0, 0, 24000 - 1] == 0.5 and stems[0, 0, 24000 + 48] == 0.25
     assert ("swapped", 0, 24000) in [(e.name, e.pad, e.frame) for e in engine.events.drain()]
 
@@ -165,7 +170,9 @@ def test_tempo_change_moves_a_pending_launch():
     engine = make_engine(tempo=120)
     load(engine, 0, dc(BAR))
     load(engine, 1, dc(BAR))
-    _, stems = play(engine, 2 * BAR, at={0: [cmd.Launch(0, q("1"))], 1280: [cmd.Launch(1, q("1"))], 2560: [cmd.SetTempo(60)]})
+    _, stems = play(
+        engine, 2 * BAR, at={0: [cmd.Launch(0, q("1"))], 1280: [cmd.Launch(1, q("1"))], 2560: [cmd.SetTempo(60)]}
+    )
     # the bar line moves: 4 beats at 60 BPM counted from frame 2560 (beat 0.1067)
     expected = 2560 + math.ceil((4 - 2560 / 24000) * 48000 - 1e-6)
     assert onset(stems[1, 0]) == expected

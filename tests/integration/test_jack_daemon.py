@@ -1,14 +1,13 @@
 """The daemon as a process on a real (dummy-driver) JACK server, heard through our own JACK client."""
 
-import os
 import subprocess
 import time
 
 import pytest
 
-from tests.support.daemon import DaemonProcess, free_udp_port
-from tests.support.jackserver import Capture, JackServer
-from tests.support.signals import write_click
+from padserver.harness.daemon import DaemonProcess, free_udp_port
+from padserver.harness.jack import Capture, JackServer
+from padserver.harness.signals import write_click
 
 CONFIG = """
 audio:
@@ -93,7 +92,9 @@ def test_sigterm_fades_out_and_exits_zero_within_two_seconds(jack_server, tmp_pa
 
 def test_liblo_tools_as_an_independent_peer(daemon, tmp_path):
     dump_port = free_udp_port()
-    dump = subprocess.Popen(["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    dump = subprocess.Popen(
+        ["oscdump", "-L", str(dump_port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         time.sleep(0.3)
         target = ["oscsend", "localhost", str(daemon.port)]

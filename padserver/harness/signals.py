@@ -15,7 +15,9 @@ def write_click(path: str, rate: int = 48000, seconds: float = 2.0, burst_ms: fl
     return path
 
 
-def write_tone(path: str, rate: int = 44100, seconds: float = 2.0, freq: float = 220.0, level: float = 0.5, channels: int = 1) -> str:
+def write_tone(
+    path: str, rate: int = 44100, seconds: float = 2.0, freq: float = 220.0, level: float = 0.5, channels: int = 1
+) -> str:
     import soundfile as sf
 
     t = np.arange(int(round(rate * seconds))) / rate

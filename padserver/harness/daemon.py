@@ -64,12 +64,24 @@ class OscPeer:
 
 
 class DaemonProcess:
-    def __init__(self, args: list[str], env: dict | None = None, config: str | None = None, data_dir: str | None = None):
+    def __init__(
+        self, args: list[str], env: dict | None = None, config: str | None = None, data_dir: str | None = None
+    ):
         self.port = free_udp_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="padserver-test-")
         os.makedirs(self.data_dir, exist_ok=True)
         self.log_path = os.path.join(self.data_dir, "daemon.log")
-        cmd = [sys.executable, "-m", "padserver", "run", "--osc-port", str(self.port), "--data-dir", self.data_dir, *args]
+        cmd = [
+            sys.executable,
+            "-m",
+            "padserver",
+            "run",
+            "--osc-port",
+            str(self.port),
+            "--data-dir",
+            self.data_dir,
+            *args,
+        ]
         if config is not None:
             path = os.path.join(self.data_dir, "config.yaml")
             with open(path, "w") as fh:

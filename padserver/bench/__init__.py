@@ -1,0 +1,18 @@
+"""``padserver bench``: the engine's cost, and the daemon's timing and footprint through JACK."""
+
+from __future__ import annotations
+
+
+def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> int:
+    from padserver.bench import daemon_bench, engine_bench
+
+    parts = ["engine", "jack", "startup"] if what == "all" else [what]
+    ok = True
+    for part in parts:
+        if part == "engine":
+            ok &= engine_bench.run(smoke)
+        elif part == "jack":
+            ok &= daemon_bench.run_jack(smoke, seconds)
+        elif part == "startup":
+            ok &= daemon_bench.run_startup(smoke)
+    return 0 if ok else 1

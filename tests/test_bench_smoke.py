@@ -1,0 +1,18 @@
+"""A short run of every benchmark, so they cannot rot (the full runs are `padserver bench all`)."""
+
+import re
+import subprocess
+import sys
+
+
+def test_benchmarks_run_and_report_their_figures():
+    result = subprocess.run(
+        [sys.executable, "-m", "padserver", "bench", "all", "--smoke"], capture_output=True, text=True, timeout=600
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert re.search(r"block  128: median +[\d.]+ µs \( *[\d.]+ % of 2667 µs\), p99.9", out)
+    assert re.search(r"period 128: 15 \+ 1 pads, xruns \d+ in \d+ s, daemon CPU [\d.]+ %", out)
+    assert re.search(r"OSC trigger → first sample \(5/5 triggers, quantize off\): median [\d.]+", out)
+    assert re.search(r"process start → first /pong: median [\d.]+ s", out)
+    assert re.search(r"daemon RSS [\d.]+ MiB \(audio \+ [-\d.]+ MiB", out)
