@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import math
 import os
 import signal
 import sys
@@ -18,6 +19,7 @@ log = logging.getLogger("padserver")
 EVENT_POLL_S = 0.01  # engine events reach the control side within this (feedback budget: 35 ms)
 SUPERVISE_S = 1.0
 GARBAGE_HOLD_S = 1.0  # released audio buffers are freed here, never on the audio thread
+METER_EVERY = 3  # pump rounds between meter samples (about 30 Hz)
 
 
 class StartupError(RuntimeError):
@@ -29,6 +31,8 @@ class Daemon:
         self.config = config
         self.stopping = asyncio.Event()
         self.started = time.monotonic()
+        # the latest meter sample: peak per pad, master left/right, lowest limiter gain
+        self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
 
     async def run(self) -> int:
         from padserver import paths
@@ -147,10 +151,15 @@ class Daemon:
         held: collections.deque = collections.deque()
         xruns_seen = errors_seen = 0
         last_report = time.monotonic()
+        rounds = 0
         while True:
             await asyncio.sleep(EVENT_POLL_S)
             for event in engine.events.drain():
                 actions.on_engine_event(event)
+            rounds += 1
+            if rounds % METER_EVERY == 0:
+                pads, master, gain = engine.meters.take()
+                self.levels = ([round(float(p), 4) for p in pads], [round(float(m), 4) for m in master], gain)
             now = time.monotonic()
             while engine.garbage:
                 held.append((now, engine.garbage.pop()))
@@ -191,6 +200,11 @@ class Daemon:
             "position": {"bar": bar, "beat": beat, "frame": engine.frame},
             "master_gain": project.master_gain,
             "limiter_gain_db": round(engine.limiter.gain_db, 2),
+            "levels": {
+                "pads": self.levels[0],
+                "master": self.levels[1],
+                "gain_reduction_db": round(-20 * math.log10(max(self.levels[2], 1e-6)), 2),
+            },
             "xruns": engine.meters.xruns,
             "audio": {
                 "backend": info.name,

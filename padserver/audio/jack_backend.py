@@ -94,8 +94,12 @@ class JackBackend(Backend):
 
     # -- audio thread -----------------------------------------------------------------
     def _process(self, frames: int) -> None:
-        mix = self._render(frames)
         left, right = self._master
+        if frames > self.engine.max_block:  # a JACK period beyond what the engine was built for
+            left.get_array().fill(0.0)
+            right.get_array().fill(0.0)
+            return
+        mix = self._render(frames)
         left.get_array()[:] = mix[0]
         right.get_array()[:] = mix[1]
         if self._stem_ports:

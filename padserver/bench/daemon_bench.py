@@ -67,7 +67,12 @@ def jack_run(period: int, seconds: float, triggers: int) -> dict:
         cpu0, t0 = _proc_cpu(d.proc.pid), time.monotonic()
         latencies = []
         spacing = seconds / max(1, triggers)
+        # New loops arrive while it plays: decoding and resampling in the workers must not cost xruns.
+        fresh = write_tone(os.path.join(folder, "fresh.flac"), rate=44100, seconds=8.0, freq=330, level=0.05)
+        reload_at = {triggers // 3, 2 * triggers // 3}
         for i in range(triggers):
+            if i in reload_at:
+                d.osc.send("/pad/15/load", fresh if i == min(reload_at) else os.path.join(folder, "tone15.wav"))
             time.sleep(max(0.0, t0 + i * spacing - time.monotonic()))
             time.sleep(np.random.default_rng(i).uniform(0, min(0.1, spacing / 4)))  # at random points in a period
             sent = cap.now()
@@ -99,7 +104,10 @@ def jack_run(period: int, seconds: float, triggers: int) -> dict:
 def run_jack(smoke: bool, seconds: float | None) -> bool:
     seconds = seconds or (3.0 if smoke else 60.0)
     triggers = 5 if smoke else 50
-    print(f"== jack: the daemon on a dummy JACK server, 16 pads playing, {seconds:g} s per period size ==")
+    print(
+        f"== jack: the daemon on a dummy JACK server, 16 pads playing, {seconds:g} s per period size, "
+        "two loops decoded in the workers meanwhile =="
+    )
     ok = True
     for period in (128, 256):
         r = jack_run(period, seconds, triggers)

@@ -108,10 +108,8 @@ def test_settings_show_in_status_and_queries(daemon):
     assert osc.request("/tempo", reply="/tempo") == [pytest.approx(96.0)]
     assert osc.request("/timesig", reply="/timesig") == [3]
     assert osc.request("/quantize", reply="/quantize") == ["2"]
-    osc.send("/tempo", 120)
-    osc.send("/timesig", 4)
-    osc.send("/quantize", "1")
-    osc.send("/pad/3/solo", 0)
+    for reset in (("/tempo", 120), ("/timesig", 4), ("/quantize", "1"), ("/pad/3/solo", 0), ("/master/gain", 1.0)):
+        osc.send(*reset)
 
 
 def test_tap_tempo_averages_taps(daemon):
@@ -156,7 +154,12 @@ def test_load_plays_and_a_bad_file_leaves_the_pad_as_it_was(daemon):
     assert pad["name"] == "tone"
     osc.send("/pad/5/play")
     time.sleep(0.2)
-    assert status(daemon)["pads"][4]["state"] == "playing"
+    s = status(daemon)
+    assert s["pads"][4]["state"] == "playing"
+    # a 0.5 sine at centre pan: 0.5 × cos(45°) ≈ 0.354 on the pad's meter and the master's
+    assert s["levels"]["pads"][4] == pytest.approx(0.354, abs=0.01) and s["levels"]["pads"][0] == 0.0
+    assert s["levels"]["master"] == [pytest.approx(0.354, abs=0.01)] * 2
+    assert s["levels"]["gain_reduction_db"] == 0.0
     osc.send("/pads/panic")
     time.sleep(0.2)
     assert status(daemon)["pads"][4]["state"] == "loaded"
