@@ -16,10 +16,10 @@ from padserver.engine import commands as cmd
 
 log = logging.getLogger("padserver")
 
-EVENT_POLL_S = 0.01  # engine events reach the control side within this (feedback budget: 35 ms)
+EVENT_POLL_S = 0.02  # engine events reach the control side within this (feedback budget: 35 ms)
 SUPERVISE_S = 1.0
 GARBAGE_HOLD_S = 1.0  # released audio buffers are freed here, never on the audio thread
-METER_EVERY = 3  # pump rounds between meter samples (about 30 Hz)
+METER_EVERY = 2  # pump rounds between meter samples (25 Hz; at most 30 Hz)
 
 
 class StartupError(RuntimeError):

@@ -11,8 +11,8 @@ def test_benchmarks_run_and_report_their_figures():
     )
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
-    assert re.search(r"block  128: median +[\d.]+ µs \( *[\d.]+ % of 2667 µs\), p99.9", out)
-    assert re.search(r"period 128: 15 \+ 1 pads, xruns \d+ in \d+ s, daemon CPU [\d.]+ %", out)
-    assert re.search(r"OSC trigger → first sample \(5/5 triggers, quantize off\): median [\d.]+", out)
-    assert re.search(r"process start → first /pong: median [\d.]+ s", out)
-    assert re.search(r"daemon RSS [\d.]+ MiB \(audio \+ [-\d.]+ MiB", out)
+    assert re.search(r"block  128: median +[\d.]+ µs \( *[\d.]+ % of 2667 µs\), p99.9", out), out
+    assert re.search(r"period 128: 15 \+ 1 pads, xruns \d+ in \d+ s, daemon CPU [\d.]+ %", out), out
+    assert re.search(r"OSC trigger → first sample \(5/5 triggers, quantize off\): median [\d.]+", out), out
+    assert re.search(r"process start → first /pong: median [\d.]+ s", out), out
+    assert re.search(r"daemon RSS [\d.]+ MiB \(audio \+ [-\d.]+ MiB", out), out

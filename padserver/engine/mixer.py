@@ -272,7 +272,7 @@ class Engine:
             # Pads pressed together with the one that started the grid join it.
             if voice.buffer is not None:
                 voice.events.push(ev.QUEUED, voice.index, f0, f0)
-                voice.start_joined(self.clock.frame_at(0.0), f0)
+                voice.start_at(self.clock.frame_at(0.0), f0)
                 return
         beat, first = self.clock.boundary_frame(f0, quantum)
         voice.schedule_launch(beat, first, f0)

@@ -303,25 +303,18 @@ class PadVoice:
             self.launch_frame = _INF
             return
         exact = clock.frame_at(self.launch_beat) if self.launch_beat is not None else float(t)
-        if exact > t:  # rounding noise: the boundary is this frame
-            exact = float(t)
-        self.launch_beat = None
-        self.launch_frame = _INF
-        self._apply_next_region()
-        self._begin_cycle(exact)
-        self.fade_pos = 0
-        self.playing = True
-        self.events.push(ev.SWAPPED if swapped else ev.STARTED, self.index, t)
+        # rounding noise can put the boundary a hair after this frame: it is this frame
+        self.start_at(min(exact, float(t)), t, ev.SWAPPED if swapped else ev.STARTED)
 
-    def start_joined(self, origin: float, t: int) -> None:
-        """Start at ``t`` already inside a cycle that began at ``origin`` (a late join)."""
+    def start_at(self, origin: float, t: int, event: int = ev.STARTED) -> None:
+        """Play from frame ``t`` in a cycle that began at ``origin`` (earlier for a late join)."""
         self.launch_beat = None
         self.launch_frame = _INF
         self._apply_next_region()
         self._begin_cycle(origin)
         self.fade_pos = 0
         self.playing = True
-        self.events.push(ev.STARTED, self.index, t)
+        self.events.push(event, self.index, t)
 
     def _begin_cycle(self, origin: float) -> None:
         start = self.region[0] * self.period

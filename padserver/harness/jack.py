@@ -104,6 +104,18 @@ class Capture:
                 raise TimeoutError(f"JACK did not reach frame {frame} (at {self.last_frame})")
             time.sleep(0.01)
 
+    def onset_of(self, action, within: int, channel: int = 0, threshold: float = 1e-6) -> tuple[int, int | None]:
+        """Run ``action`` (e.g. an OSC send) and find the first sound after it.
+
+        Returns (stream frame just before the action, onset frame or None). The
+        search starts a little before "now", which is an estimate that can run
+        ahead of the frames already delivered.
+        """
+        sent = self.now()
+        action()
+        self.wait_until(sent + within)
+        return sent, self.onset(sent - 2048, sent + within, channel, threshold)
+
     def frames(self, start: int, end: int) -> np.ndarray:
         """Captured audio for stream frames [start, end) as (2, n)."""
         assert end - start <= self.size and end <= self.last_frame

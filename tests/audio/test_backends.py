@@ -61,10 +61,7 @@ def test_pad_outputs_carry_each_pad_on_its_own_ports(jack_server, tmp_path):
         cap.connect("padserver:pad03_L", "padserver:pad01_R")
         click = write_click(str(tmp_path / "click.wav"))
         d.osc.request("/pad/3/load", click, reply="/pad/3/loaded")
-        sent = cap.now()
-        d.osc.send("/pad/3/play")
-        cap.wait_until(sent + 9600)
-        start = cap.onset(sent - 2048, sent + 9600, channel=0)
+        _, start = cap.onset_of(lambda: d.osc.send("/pad/3/play"), 9600, channel=0)
         assert start is not None
         block = cap.frames(start + 200, start + 400)
         assert block[0].max() == pytest.approx(0.8 * math.cos(math.pi / 4), abs=1e-4)  # pad 3, centre pan
@@ -85,10 +82,7 @@ def test_portaudio_backend_plays_through_the_jack_host_api(jack_server, tmp_path
         cap.connect("PortAudio:out_0", "PortAudio:out_1")
         click = write_click(str(tmp_path / "click.wav"))
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
-        sent = cap.now()
-        d.osc.send("/pad/1/play")
-        cap.wait_until(sent + 48000)
-        start = cap.onset(sent - 2048, sent + 48000, channel=1)
+        _, start = cap.onset_of(lambda: d.osc.send("/pad/1/play"), 48000, channel=1)
         assert start is not None, d.log()
         burst = cap.frames(start + 200, start + 400)
         assert burst.max() == pytest.approx(0.8 * math.cos(math.pi / 4), abs=1e-3)

@@ -45,11 +45,8 @@ def test_click_lands_on_the_quantum_boundary_at_the_level_set(daemon, capture, t
         osc.send(*message)
     osc.request("/ping", reply="/pong")
 
-    sent = capture.now()
-    osc.send("/pad/1/trigger")  # nothing plays: it starts at once and the bar grid starts there
-    capture.wait_until(sent + 12000)
-    # "now" is an estimate that can run ahead of delivered frames: look from a little before it
-    first = capture.onset(sent - 2048, sent + 12000, channel=0)
+    # nothing plays: it starts at once and the bar grid starts there
+    sent, first = capture.onset_of(lambda: osc.send("/pad/1/trigger"), 12000, channel=0)
     assert first is not None and first - sent < 4800, "the first launch should start within 100 ms"
     assert capture.onset(first - 24000, first, channel=0) is None
 
@@ -130,10 +127,8 @@ def test_daemon_survives_jack_going_away_and_reconnects(tmp_path):
         cap.connect("padserver:master_L", "padserver:master_R")
         click = write_click(str(tmp_path / "click.wav"))
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
-        sent = cap.now()
-        d.osc.send("/pad/1/play")
-        cap.wait_until(sent + 9600)
-        assert cap.onset(sent, sent + 9600) is not None, "audio flows again after the reconnect"
+        _, start = cap.onset_of(lambda: d.osc.send("/pad/1/play"), 9600)
+        assert start is not None, "audio flows again after the reconnect"
         cap.close()
         assert "went away" in d.log()
     finally:
