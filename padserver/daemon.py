@@ -42,6 +42,7 @@ class Daemon:
         from padserver.audio.recorder import Recorder
         from padserver.audio.worker import WorkerPool
         from padserver.control.osc import OscServer
+        from padserver.control.osc_feedback import OscFeedback
         from padserver.engine.mixer import Engine
         from padserver.state.project import Project
 
@@ -83,6 +84,8 @@ class Daemon:
         self.actions = Actions(project, engine, loader, allowed)
         self.engine, self.backend, self.project = engine, backend, project
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
+        osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
+        self.actions.listeners.append(osc.feedback.on_change)
         try:
             await osc.start()
         except OSError as exc:
@@ -160,6 +163,7 @@ class Daemon:
             if rounds % METER_EVERY == 0:
                 pads, master, gain = engine.meters.take()
                 self.levels = ([round(float(p), 4) for p in pads], [round(float(m), 4) for m in master], gain)
+                self.osc.feedback.on_levels(self.levels[0], self.levels[1])
             now = time.monotonic()
             while engine.garbage:
                 held.append((now, engine.garbage.pop()))

@@ -36,6 +36,7 @@ def send_and_collect(host: str, port: int, address: str, args: list[str], wait: 
     is_async = found is not None and inspect.iscoroutinefunction(found[0].handler)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.sendto(build("/unregister", []), (host, port))  # replies only, no feedback stream
         sock.sendto(build(address, [parse_arg(a) for a in args]), (host, port))
         if address != "/ping":
             sock.sendto(build("/ping", []), (host, port))

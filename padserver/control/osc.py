@@ -64,21 +64,29 @@ class OscServer(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task] = set()
         self.errors = 0
-        # Feedback addresses by the sending host: a tablet sends from one port and listens on another.
-        self.clients: dict[str, tuple[str, int]] = {}
+        self.feedback = None  # OscFeedback, set by the daemon
+        # Where a sending host asked its replies to go: a tablet sends from one port and listens on another.
+        self.reply_to: dict[str, tuple[str, int]] = {}
 
     def register(self, sender, host: str | None = None, port: int | None = None) -> tuple[str, int]:
         target = (host or sender[0], int(port) if port is not None else sender[1])
-        self.clients.pop(sender[0], None)
-        self.clients[sender[0]] = target
-        while len(self.clients) > MAX_CLIENTS:
-            self.clients.pop(next(iter(self.clients)))
+        if target != (sender[0], sender[1]):
+            self.reply_to.pop(sender[0], None)
+            self.reply_to[sender[0]] = target
+            while len(self.reply_to) > MAX_CLIENTS:
+                self.reply_to.pop(next(iter(self.reply_to)))
+        if self.feedback is not None:
+            self.feedback.add(target)
         log.info("OSC client %s:%s registered for feedback", *target)
         return target
 
     def unregister(self, sender) -> None:
-        if self.clients.pop(sender[0], None) is not None:
-            log.info("OSC client %s unregistered", sender[0])
+        target = self.reply_to.pop(sender[0], None)
+        if self.feedback is not None:
+            self.feedback.remove(sender)
+            if target is not None:
+                self.feedback.remove(target)
+        log.info("OSC client %s:%s unregistered", sender[0], sender[1])
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -114,12 +122,17 @@ class OscServer(asyncio.DatagramProtocol):
         if not self._allowed(addr[0]):
             return
         try:
-            if OscBundle.dgram_is_bundle(data):
-                self._bundle(OscBundle(data), addr)
-            else:
-                self._message(OscMessage(data), addr)
+            packet = OscBundle(data) if OscBundle.dgram_is_bundle(data) else OscMessage(data)
         except Exception as exc:  # python-osc raises several kinds for malformed packets
             self.error(addr, "", f"malformed OSC packet ({exc.__class__.__name__}: {exc})")
+            return
+        # a sender that speaks OSC hears feedback (unless it is saying it does not want any)
+        if self.feedback is not None and not (isinstance(packet, OscMessage) and packet.address == "/unregister"):
+            self.feedback.heard_from(addr)
+        if isinstance(packet, OscBundle):
+            self._bundle(packet, addr)
+        else:
+            self._message(packet, addr)
 
     def _bundle(self, bundle: OscBundle, addr) -> None:
         delay = bundle.timestamp - time.time() if bundle.timestamp else 0.0
@@ -190,7 +203,7 @@ class OscServer(asyncio.DatagramProtocol):
     # -- sending -----------------------------------------------------------------------------
     def _reply(self, addr, replies) -> None:
         """Answer the sender, and its registered feedback port if that is elsewhere."""
-        registered = self.clients.get(addr[0])
+        registered = self.reply_to.get(addr[0])
         for address, args in replies:
             self.send(addr, address, args)
             if registered is not None and registered != tuple(addr[:2]):

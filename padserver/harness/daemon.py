@@ -24,10 +24,13 @@ def free_udp_port() -> int:
 class OscPeer:
     """A UDP socket that sends requests and collects what comes back."""
 
-    def __init__(self, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int, host: str = "127.0.0.1", feedback: bool = False) -> None:
         self.target = (host, port)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
+        self.feedback = feedback
+        if not feedback:
+            self.send("/unregister")  # replies only: no auto-registered feedback stream
 
     def send(self, address: str, *args) -> None:
         self.sock.sendto(build(address, list(args)), self.target)
@@ -100,6 +103,8 @@ class DaemonProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"padserver exited with {self.proc.returncode}:\n{self.log()}")
+            if not self.osc.feedback:
+                self.osc.send("/unregister")  # the one sent at creation may have arrived before the daemon
             self.osc.send("/ping")
             for address, _ in self.osc.receive(0.05, until="/pong"):
                 if address == "/pong":

@@ -29,6 +29,7 @@ class Pad:
     bars: int = 0
     state: str = "empty"
     error: str = ""
+    generating: bool = False  # a generation job for this pad is running
     sounding: bool = False  # the engine reported it playing
 
     @property

@@ -1,0 +1,130 @@
+"""OSC feedback: every registered client hears every state change, meters at most 30 Hz.
+
+Clients are registered explicitly (``/register``) or automatically when they
+send anything (``osc.auto_register``). A fresh client gets the full current
+state at once. The list is bounded and sends never block, so a client that
+disappears costs nothing; ``/unregister`` also opts a sender out of
+auto-registration until it registers again (the CLI uses that).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+log = logging.getLogger("padserver.osc")
+
+MAX_CLIENTS = 64
+LEVEL_STEP = 0.005  # meter changes smaller than this are not sent
+
+
+def pad_messages(pad) -> list[tuple[str, list]]:
+    """Everything a surface shows for one pad."""
+    n = pad.number
+    return [
+        (f"/pad/{n}/state", [pad.state]),
+        (f"/pad/{n}/name", [pad.name]),
+        (f"/pad/{n}/gain", [float(pad.gain)]),
+        (f"/pad/{n}/pan", [float(pad.pan)]),
+        (f"/pad/{n}/mute", [int(pad.mute)]),
+        (f"/pad/{n}/solo", [int(pad.solo)]),
+        (f"/pad/{n}/mode", [pad.mode]),
+        (f"/pad/{n}/quantize", [pad.quantum]),
+        (f"/pad/{n}/region", [float(pad.region[0]), float(pad.region[1])]),
+        (f"/pad/{n}/choke", [int(pad.choke)]),
+        (f"/pad/{n}/generating", [int(pad.generating)]),
+    ]
+
+
+def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
+    """The OSC message for one state change (pad 0 = global)."""
+    if pad == 0:
+        address = {"tempo": "/tempo", "timesig": "/timesig", "quantize": "/quantize", "master_gain": "/master/gain"}
+        if key not in address:
+            return None
+        return address[key], [float(value) if key in ("tempo", "master_gain") else value]
+    if key == "region":
+        return f"/pad/{pad}/region", [float(value[0]), float(value[1])]
+    if isinstance(value, bool):
+        value = int(value)
+    elif isinstance(value, float):
+        value = float(value)
+    return f"/pad/{pad}/{key}", [value]
+
+
+class OscFeedback:
+    def __init__(self, server, project, auto_register: bool) -> None:
+        self.server = server
+        self.project = project
+        self.auto_register = auto_register
+        self.clients: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._opted_out: OrderedDict[tuple[str, int], None] = OrderedDict()
+        self._last_levels: list[float] = []
+
+    # -- who hears it -------------------------------------------------------------------------
+    def heard_from(self, addr) -> None:
+        """Any message from ``addr``: register it if auto-registration is on."""
+        key = (addr[0], addr[1])
+        if key in self.clients:
+            self.clients.move_to_end(key)
+        elif self.auto_register and key not in self._opted_out:
+            self.add(key)
+
+    def add(self, target: tuple[str, int]) -> None:
+        self._opted_out.pop(target, None)
+        fresh = target not in self.clients
+        self.clients[target] = None
+        self.clients.move_to_end(target)
+        while len(self.clients) > MAX_CLIENTS:
+            self.clients.popitem(last=False)
+        if fresh:
+            self.send_state(target)
+
+    def remove(self, addr) -> None:
+        key = (addr[0], addr[1])
+        self.clients.pop(key, None)
+        self._opted_out[key] = None
+        while len(self._opted_out) > 4 * MAX_CLIENTS:
+            self._opted_out.popitem(last=False)
+
+    # -- what they hear -----------------------------------------------------------------------
+    def full_state(self) -> list[tuple[str, list]]:
+        p = self.project
+        out = [
+            ("/tempo", [float(p.tempo)]),
+            ("/timesig", [p.beats_per_bar]),
+            ("/quantize", [p.quantize]),
+            ("/master/gain", [float(p.master_gain)]),
+            ("/sync/source", ["internal"]),
+            ("/transport/state", ["stopped"]),
+        ]
+        for pad in p.pads:
+            out += pad_messages(pad)
+        return out
+
+    def send_state(self, target) -> None:
+        for address, args in self.full_state():
+            self.server.send(target, address, args)
+
+    def on_change(self, pad: int, key: str, value) -> None:
+        message = change_message(pad, key, value)
+        if message is None:
+            return
+        for target in self.clients:
+            self.server.send(target, *message)
+
+    def on_levels(self, pads: list[float], master: list[float]) -> None:
+        """A meter sample (the caller keeps to at most 30 Hz); only changes are sent."""
+        if not self.clients:
+            return
+        last = self._last_levels or [-1.0] * (len(pads) + 2)
+        current = list(pads) + list(master)
+        messages = [(f"/pad/{i + 1}/level", [float(v)]) for i, v in enumerate(pads) if abs(v - last[i]) >= LEVEL_STEP]
+        if abs(current[-2] - last[-2]) >= LEVEL_STEP or abs(current[-1] - last[-1]) >= LEVEL_STEP:
+            messages.append(("/master/level", [float(master[0]), float(master[1])]))
+        if not messages:
+            return
+        self._last_levels = [c if abs(c - l) >= LEVEL_STEP else l for c, l in zip(current, last, strict=True)]
+        for target in self.clients:
+            for address, args in messages:
+                self.server.send(target, address, args)
