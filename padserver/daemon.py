@@ -19,6 +19,7 @@ log = logging.getLogger("padserver")
 EVENT_POLL_S = 0.02  # engine events reach the control side within this (feedback budget: 35 ms)
 SUPERVISE_S = 1.0
 GARBAGE_HOLD_S = 1.0  # released audio buffers are freed here, never on the audio thread
+MIDI_POLL_S = 0.004  # the same while MIDI controllers are connected
 METER_EVERY = 2  # pump rounds between meter samples (25 Hz; at most 30 Hz)
 
 
@@ -33,6 +34,7 @@ class Daemon:
         self.started = time.monotonic()
         # the latest meter sample: peak per pad, master left/right, lowest limiter gain
         self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
+        self.midi = None
 
     async def run(self) -> int:
         from padserver import paths
@@ -82,6 +84,7 @@ class Daemon:
         loader = LoopLoader(self.pool, os.path.join(data, "cache", "renditions"), info.sample_rate, engine.fades.length)
         allowed = paths.allowed_folders(data, cfg.paths.allowed_folders)
         self.actions = Actions(project, engine, loader, allowed)
+        self.actions.send_quanta()
         self.engine, self.backend, self.project = engine, backend, project
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
@@ -99,6 +102,7 @@ class Daemon:
         except BackendError as exc:
             osc.close()
             raise StartupError(f"audio: {exc}") from None
+        self.midi = self._start_midi(cfg, backend)
         self._summary(data, allowed)
 
         loop = asyncio.get_running_loop()
@@ -106,12 +110,18 @@ class Daemon:
             loop.add_signal_handler(sig, self.stopping.set)
         pump = loop.create_task(self._pump())
         supervisor = loop.create_task(self._supervise())
+        midi_task = loop.create_task(self.midi.run()) if self.midi is not None else None
         await self.stopping.wait()
         log.info("stopping: fading out")
+        if midi_task is not None:
+            midi_task.cancel()
+            self.midi.close()  # lights off and exit messages, sent while the ports still run
         engine.send(cmd.SetMasterGain(0.0))
         await asyncio.sleep(max(0.03, 3 * info.block_size / info.sample_rate))
         pump.cancel()
         supervisor.cancel()
+        if self.midi is not None:
+            self.midi.release_ports()
         backend.stop()
         if recorder is not None:
             recorder.close()
@@ -119,6 +129,46 @@ class Daemon:
         self.pool.close()
         log.info("stopped")
         return 0
+
+    def _start_midi(self, cfg, backend):
+        from padserver.control.mappings import load_all, shipped_dir
+        from padserver.control.midi import MidiManager, RtMidiTransport, choose_api
+
+        api = choose_api(cfg.midi.api, backend.info.name)
+        if api == "none":
+            log.info("MIDI: off (midi.api: none)")
+            return None
+        folder = cfg.midi.mappings or os.path.join(os.path.dirname(self._user_config()), "mappings")
+        mappings = load_all([shipped_dir(), folder], logging.getLogger("padserver.midi"))
+        if api == "jack-audio":
+            transport = backend.midi
+        else:
+            try:
+                transport = RtMidiTransport(api, asyncio.get_running_loop())
+            except Exception as exc:
+                log.warning("MIDI (%s) is not available: %s; controllers are not used", api, exc)
+                return None
+        manager = MidiManager(mappings, self.actions, transport)
+        self.actions.listeners.append(manager.on_change)
+        where = (
+            "padserver's JACK MIDI ports, notes matched in the audio callback"
+            if api == "jack-audio"
+            else f"rtmidi ({api})"
+        )
+        log.info(
+            "MIDI: %s; %d mappings (%s); user mappings: %s",
+            where,
+            len(mappings),
+            ", ".join(m.name for m in mappings),
+            folder,
+        )
+        return manager
+
+    @staticmethod
+    def _user_config() -> str:
+        from padserver.config import user_config_path
+
+        return user_config_path()
 
     def _summary(self, data: str, allowed: list[str]) -> None:
         info = self.backend.info
@@ -155,12 +205,16 @@ class Daemon:
         xruns_seen = errors_seen = 0
         last_report = time.monotonic()
         rounds = 0
+        midi = self.midi
         while True:
-            await asyncio.sleep(EVENT_POLL_S)
+            # with controllers connected, lights follow within a few ms (note → LED)
+            await asyncio.sleep(MIDI_POLL_S if midi is not None and midi.active else EVENT_POLL_S)
             for event in engine.events.drain():
                 actions.on_engine_event(event)
+            if midi is not None:
+                midi.poll()
             rounds += 1
-            if rounds % METER_EVERY == 0:
+            if rounds % (METER_EVERY if midi is None or not midi.active else 10) == 0:
                 pads, master, gain = engine.meters.take()
                 self.levels = ([round(float(p), 4) for p in pads], [round(float(m), 4) for m in master], gain)
                 self.osc.feedback.on_levels(self.levels[0], self.levels[1])

@@ -52,14 +52,27 @@ class Actions:
             self._changed(pad.number, "state", state)
 
     # -- playing ---------------------------------------------------------------------------
-    def pad_trigger(self, number: object, press: object = 1.0) -> None:
+    def pad_trigger(self, number: object, press: object = 1.0, velocity: int | None = None) -> None:
+        """A press (or, with press 0, a release); ``velocity`` 1..127 sets a one-shot's level."""
         pad = self._pad(number)
         pressed = checks.number(press, "press", 0.0, 1.0) > 0.0
         if not pressed:
             self.engine.send(cmd.Release(pad.number - 1))
             return
         self._require_audio(pad)
-        self.engine.send(cmd.Trigger(pad.number - 1, self._quantum_of(pad)))
+        gain = 1.0 if velocity is None else checks.whole(velocity, "velocity", 1, 127) / 127.0
+        self.engine.send(cmd.Trigger(pad.number - 1, self._quantum_of(pad), gain))
+
+    def send_quanta(self) -> None:
+        """Hand the engine every pad's effective quantum (for presses matched on the audio thread)."""
+        self.engine.send(cmd.SetPadQuanta(tuple(self._quantum_of(p) for p in self.project.pads)))
+
+    def pad_toggle(self, number: object, what: str) -> None:
+        pad = self._pad(number)
+        if what == "mute":
+            self.pad_mute(pad.number, not pad.mute)
+        else:
+            self.pad_solo(pad.number, not pad.solo)
 
     def pad_play(self, number: object) -> None:
         pad = self._pad(number)
@@ -125,6 +138,7 @@ class Actions:
                 pad.quantum = parse_quantum(quantum).name
             except (TypeError, ValueError) as exc:
                 raise ActionError(f"{exc}, or global") from None
+        self.send_quanta()
         self._changed(pad.number, "quantize", pad.quantum)
 
     def pad_region(self, number: object, start: object, end: object) -> None:
@@ -219,6 +233,7 @@ class Actions:
         except (TypeError, ValueError) as exc:
             raise ActionError(str(exc)) from None
         self.project.quantize = name
+        self.send_quanta()
         self._changed(0, "quantize", name)
         return name
 

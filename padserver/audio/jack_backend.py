@@ -72,6 +72,10 @@ class JackBackend(Backend):
         self._cfg = config.audio.jack
         self._client = client
         self._lost = False
+        from padserver.audio.jack_midi import JackMidi
+
+        self.midi = JackMidi()  # controllers' MIDI, read and written in the callback
+        self.midi.client = client
         self._stem_ports: list = []
         self._register(client)
         self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
@@ -99,6 +103,10 @@ class JackBackend(Backend):
             left.get_array().fill(0.0)
             right.get_array().fill(0.0)
             return
+        try:
+            self.midi.process(frames, self.engine)
+        except Exception:
+            self.callback_errors += 1
         mix = self._render(frames)
         left.get_array()[:] = mix[0]
         right.get_array()[:] = mix[1]
@@ -114,6 +122,7 @@ class JackBackend(Backend):
 
     def _shutdown(self, status, reason: str) -> None:
         self._lost = True  # JACK's thread: only note it; `supervise` reconnects
+        self.midi.client = None  # no more port look-ups on a client whose server is gone
 
     # -- control side -------------------------------------------------------------------
     def start(self) -> None:
@@ -161,11 +170,14 @@ class JackBackend(Backend):
         if not self._lost:
             return None
         if self._client is not None:
-            try:
-                self._client.close()
-            except Exception:
-                pass
-            self._client = None
+            with self.midi.lock:
+                self.midi.reset()
+                self.midi.client = None
+                try:
+                    self._client.close()
+                except Exception:
+                    pass
+                self._client = None
             return "the JACK server went away; padserver keeps running and reconnects when it is back"
         try:
             client = open_client(self._cfg.client_name, self._cfg.server)
@@ -173,6 +185,8 @@ class JackBackend(Backend):
             return None
         self._register(client)
         self._client = client
+        with self.midi.lock:
+            self.midi.client = client
         if client.samplerate != self.info.sample_rate:
             log.error(
                 "JACK came back at %d Hz but the engine runs at %d Hz: pitch and tempo are off until padserver restarts",

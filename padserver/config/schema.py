@@ -199,6 +199,7 @@ SCHEMA = Section(
                 "auto_register": Bool(),
             }
         ),
+        "midi": Section({"api": Choice(("auto", "alsa", "jack", "coremidi", "none")), "mappings": Str()}),
         "paths": Section({"data_dir": Str(), "allowed_folders": StrList()}),
         "providers": Section(
             {

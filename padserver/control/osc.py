@@ -64,7 +64,7 @@ class OscServer(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task] = set()
         self.errors = 0
-        self.feedback = None  # OscFeedback, set by the daemon
+        self.feedback: Any = None  # OscFeedback, set by the daemon
         # Where a sending host asked its replies to go: a tablet sends from one port and listens on another.
         self.reply_to: dict[str, tuple[str, int]] = {}
 

@@ -124,7 +124,9 @@ class OscFeedback:
             messages.append(("/master/level", [float(master[0]), float(master[1])]))
         if not messages:
             return
-        self._last_levels = [c if abs(c - l) >= LEVEL_STEP else l for c, l in zip(current, last, strict=True)]
+        self._last_levels = [
+            new if abs(new - old) >= LEVEL_STEP else old for new, old in zip(current, last, strict=True)
+        ]
         for target in self.clients:
             for address, args in messages:
                 self.server.send(target, address, args)

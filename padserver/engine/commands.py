@@ -19,10 +19,14 @@ MODES = (LOOP, ONESHOT, GATE)
 
 @dataclass(frozen=True, slots=True)
 class Trigger:
-    """A press: launch if stopped, stop if playing (per the pad's mode)."""
+    """A press: launch if stopped, stop if playing (per the pad's mode).
+
+    ``gain`` scales the voice (a velocity-sensitive one-shot); 1.0 otherwise.
+    """
 
     pad: int
     quantum: Quantum
+    gain: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +119,10 @@ class SetTempo:
 @dataclass(frozen=True, slots=True)
 class SetBeatsPerBar:
     beats: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetPadQuanta:
+    """Each pad's effective launch quantum, for presses matched on the audio thread."""
+
+    quanta: tuple[Quantum, ...]

@@ -56,6 +56,10 @@ class Engine:
         self.free_grid = True  # the grid restarts at a launch when nothing plays (internal sync)
         self.together = round(launch_together_ms * self.sample_rate / 1000.0)
         self.grid_start = -(1 << 62)
+        # Presses matched on the audio thread (JACK MIDI), applied on their own frame.
+        self.pad_quanta: tuple[Quantum, ...] = tuple(Quantum("1", bars=1) for _ in range(pads))
+        self._presses = np.zeros((256, 4), dtype=np.int64)  # pad, offset, velocity (0 = release), scale
+        self._press_count = 0
         # Flat storage, viewed as contiguous (pads, 2, n) and (2, n) blocks for each block size.
         self._rows_flat = np.zeros(pads * 2 * self.max_block, dtype=np.float32)
         self._mix_flat = np.zeros(2 * self.max_block, dtype=np.float32)
@@ -96,6 +100,7 @@ class Engine:
             cmd.SetLimiter: self._on_set_limiter,
             cmd.SetTempo: self._on_set_tempo,
             cmd.SetBeatsPerBar: self._on_set_beats_per_bar,
+            cmd.SetPadQuanta: self._on_set_pad_quanta,
         }
 
     # -- control side ----------------------------------------------------------
@@ -123,6 +128,8 @@ class Engine:
             n = self.max_block
         if n != self._views_n:
             self._set_block_size(n)
+        if self._press_count:
+            self._apply_presses(f0, n)
         if self._choke_groups:
             self._chokes(f0, n)
         clock = self.clock
@@ -248,6 +255,32 @@ class Engine:
                         other.stop_beat = None
                         other.stop_frame = lf
 
+    # -- presses from the audio thread's own MIDI input ----------------------------------------
+    def press(self, pad: int, offset: int, velocity: int, scale: bool = False) -> None:
+        """Audio thread, before `process`: a pad press (velocity 0: release) ``offset`` frames into the block.
+
+        With ``scale`` the velocity sets a one-shot's level.
+        """
+        i = self._press_count
+        if i < len(self._presses):
+            row = self._presses[i]
+            row[0] = pad
+            row[1] = offset
+            row[2] = velocity
+            row[3] = scale
+            self._press_count = i + 1
+
+    def _apply_presses(self, f0: int, n: int) -> None:
+        for i in range(self._press_count):
+            pad, offset, velocity, scale = (int(v) for v in self._presses[i])
+            now = f0 + min(max(offset, 0), n - 1)
+            voice = self.voices[pad]
+            if velocity:
+                self._trigger(voice, self.pad_quanta[pad], now, velocity / 127.0 if scale else 1.0)
+            else:
+                self._release(voice, now)
+        self._press_count = 0
+
     # -- command handlers (audio thread) ----------------------------------------------
     def _nothing_playing(self) -> bool:
         return not any(v.busy for v in self.voices)
@@ -284,21 +317,33 @@ class Engine:
         beat, first = self.clock.boundary_frame(f0, quantum)
         voice.schedule_stop(beat, first, f0)
 
-    def _on_trigger(self, c: cmd.Trigger, f0: int) -> None:
-        voice = self.voices[c.pad]
+    def _trigger(self, voice: PadVoice, quantum: Quantum, now: int, gain: float) -> None:
         if voice.playing and voice.stop_pending:
-            voice.cancel_stop(f0)
+            voice.cancel_stop(now)
         elif voice.launch_pending and not voice.playing:
-            voice.cancel_launch(f0)
+            voice.cancel_launch(now)
         elif voice.playing and voice.mode == cmd.LOOP:
-            self._stop(voice, c.quantum, f0)
+            self._stop(voice, quantum, now)
         else:  # silent pads launch; one-shots and gates retrigger
-            self._launch(voice, c.quantum, f0)
+            voice.gain = gain if voice.mode == cmd.ONESHOT else 1.0
+            self._launch(voice, quantum, now)
+
+    def _release(self, voice: PadVoice, now: int) -> None:
+        if voice.mode != cmd.GATE:
+            return
+        if voice.playing:
+            voice.schedule_stop(None, now, now)  # on the release's own frame
+        elif voice.launch_pending:
+            voice.cancel_launch(now)
+
+    def _on_trigger(self, c: cmd.Trigger, f0: int) -> None:
+        self._trigger(self.voices[c.pad], c.quantum, f0, c.gain)
 
     def _on_release(self, c: cmd.Release, f0: int) -> None:
-        voice = self.voices[c.pad]
-        if voice.mode == cmd.GATE and voice.busy:
-            voice.halt(f0)
+        self._release(self.voices[c.pad], f0)
+
+    def _on_set_pad_quanta(self, c: cmd.SetPadQuanta, f0: int) -> None:
+        self.pad_quanta = c.quanta
 
     def _on_launch(self, c: cmd.Launch, f0: int) -> None:
         self._launch(self.voices[c.pad], c.quantum, f0)

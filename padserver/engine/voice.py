@@ -85,6 +85,7 @@ class PadVoice:
         "tail_left",
         "tail_from",
         "garbage",
+        "gain",
     )
 
     def __init__(self, index: int, fades: Fades, events: ev.EventRing, garbage: list) -> None:
@@ -116,6 +117,7 @@ class PadVoice:
         self.tail_pos = [0] * TAILS
         self.tail_left = [0] * TAILS
         self.tail_from = [0] * TAILS
+        self.gain = 1.0  # velocity of the last press, for one-shots
 
     # -- state seen from outside ---------------------------------------------
     @property
@@ -228,6 +230,8 @@ class PadVoice:
             i = self.read0 + (f0 - self.cycle_start)
             if buf is not None and i + n <= buf.shape[1]:
                 row[:] = buf[:, i : i + n]
+                if self.gain != 1.0:
+                    row *= self.gain
                 return True
         if not self.playing and not self.launch_pending and self.tail_left[0] <= 0 and self.tail_left[1] <= 0:
             return False
@@ -272,6 +276,8 @@ class PadVoice:
                 row.fill(0.0)
                 wrote = True
             self._render_tails(row, n)
+        if wrote and self.gain != 1.0:
+            row *= self.gain
         return wrote
 
     def _write(self, dst: np.ndarray, t: int) -> None:

@@ -57,11 +57,11 @@ class JackServer:
 
 
 class Capture:
-    """Records two input ports into a ring indexed by stream frame.
+    """Records two input ports into a ring indexed by JACK frame time.
 
-    A stream frame counts every frame the JACK graph has delivered to this
-    client since it started, so it advances exactly as padserver's engine does
-    (JACK's own frame clock may be re-estimated by the server and jump).
+    Each cycle is stored at JACK's ``last_frame_time`` for that cycle, the frame
+    every client of the cycle agrees on, so a MIDI device client and this
+    capture can be compared frame for frame.
     """
 
     def __init__(self, server: JackServer, seconds: float = 30.0, name: str = "capture") -> None:
@@ -71,14 +71,12 @@ class Capture:
         self.inputs = [self.client.inports.register("in_L"), self.client.inports.register("in_R")]
         self.size = int(seconds * self.client.samplerate)
         self.ring = np.zeros((2, self.size), dtype=np.float32)
-        self.last_frame = 0  # stream frames captured so far
-        self._cycle = (0, 0)  # (stream frame, JACK frame time) at the start of the last cycle
+        self.last_frame = 0  # one past the last captured frame
         self.client.set_process_callback(self._process)
         self.client.activate()
 
     def _process(self, frames: int) -> None:
-        t = self.last_frame
-        self._cycle = (t, self.client.last_frame_time)
+        t = self.client.last_frame_time
         for c, port in enumerate(self.inputs):
             data = port.get_array()
             i = t % self.size
@@ -93,9 +91,8 @@ class Capture:
         self.client.connect(right, self.inputs[1].name)
 
     def now(self) -> int:
-        """The current stream frame (estimated within the running cycle)."""
-        stream, jack_time = self._cycle
-        return stream + max(0, self.client.frame_time - jack_time)
+        """JACK's estimate of the current frame (it may run a little ahead of delivered frames)."""
+        return self.client.frame_time
 
     def wait_until(self, frame: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -117,17 +114,82 @@ class Capture:
         return sent, self.onset(sent - 2048, sent + within, channel, threshold)
 
     def frames(self, start: int, end: int) -> np.ndarray:
-        """Captured audio for stream frames [start, end) as (2, n)."""
+        """Captured audio for frames [start, end) as (2, n)."""
         assert end - start <= self.size and end <= self.last_frame
         assert start >= self.last_frame - self.size, "that audio was already overwritten"
         idx = np.arange(start, end) % self.size
         return self.ring[:, idx]
 
     def onset(self, start: int, end: int, channel: int = 0, threshold: float = 1e-6) -> int | None:
-        """The stream frame of the first sample above ``threshold`` in [start, end)."""
+        """The frame of the first sample above ``threshold`` in [start, end)."""
         block = self.frames(start, end)[channel]
         hits = np.flatnonzero(np.abs(block) > threshold)
         return start + int(hits[0]) if len(hits) else None
+
+    def close(self) -> None:
+        try:
+            self.client.deactivate()
+            self.client.close()
+        except Exception:
+            pass
+
+
+class MidiDevice:
+    """A stand-in for a hardware controller: a JACK client with MIDI ports named like the device's.
+
+    ``send`` plays a message at the start of the next cycle and returns nothing;
+    ``sent`` and ``received`` hold (JACK frame, bytes) of what went out and came in.
+    """
+
+    def __init__(self, server: JackServer, client_name: str, out_port: str, in_port: str | None = None) -> None:
+        import collections
+
+        import jack
+
+        self.client = jack.Client(client_name, no_start_server=True, servername=server.name)
+        self.out = self.client.midi_outports.register(out_port)
+        self.inp = self.client.midi_inports.register(in_port) if in_port else None
+        self.pending: collections.deque = collections.deque()
+        self.sent: list[tuple[int, bytes]] = []
+        self.received: list[tuple[int, bytes]] = []
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        t = self.client.last_frame_time
+        self.out.clear_buffer()
+        while self.pending:
+            message = self.pending.popleft()
+            self.out.write_midi_event(0, message)
+            self.sent.append((t, message))
+        if self.inp is not None:
+            for offset, data in self.inp.incoming_midi_events():
+                self.received.append((t + offset, bytes(data)))
+
+    def send(self, message: bytes) -> None:
+        self.pending.append(bytes(message))
+
+    def press(self, message: bytes, timeout: float = 5.0) -> int:
+        """Send ``message`` and return the JACK frame it went out on."""
+        count = len(self.sent)
+        self.send(message)
+        deadline = time.monotonic() + timeout
+        while len(self.sent) <= count:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the fake device's JACK client is not running")
+            time.sleep(0.001)
+        return self.sent[count][0]
+
+    def wait_for(self, predicate, timeout: float = 5.0, since: int = 0) -> tuple[int, bytes]:
+        """The first received (frame, message) at or after index ``since`` that ``predicate`` accepts."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for item in self.received[since:]:
+                if predicate(item[1]):
+                    return item
+            time.sleep(0.005)
+        seen = "\n".join(m.hex(" ") for _, m in self.received[-20:])
+        raise AssertionError(f"the device never received the expected message; last ones:\n{seen}")
 
     def close(self) -> None:
         try:

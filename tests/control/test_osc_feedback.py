@@ -55,14 +55,22 @@ def daemon(tmp_path):
 @pytest.fixture
 def dump(daemon):
     dump = Dump()
-    subprocess.run(["oscsend", "localhost", str(daemon.port), "/register", "si", "127.0.0.1", str(dump.port)], check=True)
+    subprocess.run(
+        ["oscsend", "localhost", str(daemon.port), "/register", "si", "127.0.0.1", str(dump.port)], check=True
+    )
     yield dump
     dump.close()
 
 
 def test_a_new_client_gets_the_full_state_at_once(daemon, dump):
     dump.wait_for('/registered si "127.0.0.1" ' + str(dump.port))
-    for text in ('/pad/16/state s "empty"', "/tempo f 120.000000", "/master/gain f 1.000000", '/quantize s "1"', '/pad/1/mode s "loop"'):
+    for text in (
+        '/pad/16/state s "empty"',
+        "/tempo f 120.000000",
+        "/master/gain f 1.000000",
+        '/quantize s "1"',
+        '/pad/1/mode s "loop"',
+    ):
         dump.wait_for(text)
 
 

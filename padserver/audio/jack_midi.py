@@ -1,0 +1,176 @@
+"""Controllers on JACK MIDI, read and written inside the audio callback.
+
+When audio runs on JACK, padserver's own client gets a MIDI port pair per
+connected controller (``<mapping>_in``/``<mapping>_out``). In the process
+callback, notes bound to "trigger pad n" are looked up in a small table and
+start the pad on the note's own frame; every message is also handed to the
+control side (flagged when the callback already acted on it). LED messages
+queued by the control side, and MIDI clock at each tick's frame, are written
+in the same callback. The control side replaces the tuple of links whole, so
+the callback never sees a half-built one.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+NOTE_ON, NOTE_OFF, CONTROL = 0x90, 0x80, 0xB0
+CLOCK = b"\xf8"
+MAX_IN_FLIGHT = 20000  # messages waiting for the control side before new ones are dropped
+
+
+def key(kind: int, channel: int, number: int) -> int:
+    return (kind << 11) | (channel << 7) | number
+
+
+@dataclass
+class Link:
+    """One controller's port pair and what the callback needs to know about it."""
+
+    name: str
+    in_port: Any  # jack.MidiPort
+    out_port: Any
+    pads: dict[int, int]  # key(NOTE_ON, channel, note) → pad index, for the trigger layer
+    shift_keys: frozenset[int]  # key(NOTE_ON or CONTROL, channel, number) of shift buttons
+    clock: bool
+    velocity_gain: bool
+    outgoing: deque = field(default_factory=deque)  # control → callback: messages to send
+    shift: bool = False
+    dropped: int = 0
+
+
+class JackMidi:
+    def __init__(self) -> None:
+        self.client = None  # the JACK backend's client; None while the server is away
+        # Control threads only (never the callback): the client is not touched while it is being replaced.
+        self.lock = threading.Lock()
+        self.links: tuple[Link, ...] = ()
+        self.incoming: deque = deque()  # callback → control: (link, bytes, handled)
+        self.dropped = 0
+
+    # -- control side ------------------------------------------------------------------------------
+    def list_ports(self) -> tuple[list[str], list[str]]:
+        """Other clients' MIDI ports: (ports we can read from, ports we can write to)."""
+        with self.lock:
+            client = self.client
+            if client is None:
+                return [], []
+            own = client.name + ":"
+            outs = [p.name for p in client.get_ports(is_midi=True, is_output=True) if not p.name.startswith(own)]
+            ins = [p.name for p in client.get_ports(is_midi=True, is_input=True) if not p.name.startswith(own)]
+            return outs, ins
+
+    def open(
+        self, name: str, source: str, target: str | None, pads, shift_keys, clock: bool, velocity_gain: bool
+    ) -> Link:
+        with self.lock:
+            return self._open(name, source, target, pads, shift_keys, clock, velocity_gain)
+
+    def _open(self, name, source, target, pads, shift_keys, clock, velocity_gain) -> Link:
+        client = self.client
+        if client is None:
+            raise RuntimeError("the JACK server is away")
+        taken = {p.shortname for p in client.midi_inports} | {p.shortname for p in client.midi_outports}
+        base, n = name, 2
+        while f"{name}_in" in taken:
+            name = f"{base}_{n}"
+            n += 1
+        in_port = client.midi_inports.register(f"{name}_in")
+        out_port = client.midi_outports.register(f"{name}_out")
+        client.connect(source, in_port)
+        if target is not None:
+            client.connect(out_port, target)
+        link = Link(name, in_port, out_port, dict(pads), frozenset(shift_keys), clock, velocity_gain)
+        self.links = (*self.links, link)
+        return link
+
+    def close(self, link: Link) -> None:
+        with self.lock:
+            was_open = link in self.links
+            self.links = tuple(x for x in self.links if x is not link)
+            if not was_open or self.client is None:
+                return  # its ports went with the old client
+            for port in (link.in_port, link.out_port):
+                try:
+                    port.unregister()
+                except Exception:
+                    pass
+
+    def send(self, link: Link, message: bytes) -> None:
+        link.outgoing.append(message)
+
+    def alive(self, link: Link) -> bool:
+        return link in self.links
+
+    def reset(self) -> None:
+        """The JACK client went away: every link with it."""
+        self.links = ()
+
+    # -- audio thread -----------------------------------------------------------------------------
+    def process(self, frames: int, engine) -> None:
+        links = self.links
+        if not links:
+            return
+        incoming = self.incoming
+        for link in links:
+            out = link.out_port
+            out.clear_buffer()
+            for offset, data in link.in_port.incoming_midi_events():
+                message = bytes(data)
+                handled = self._match(link, message, offset, engine)
+                if len(incoming) < MAX_IN_FLIGHT:
+                    incoming.append((link, message, handled))
+                else:
+                    self.dropped += 1
+            outgoing = link.outgoing
+            while outgoing:
+                try:
+                    out.write_midi_event(0, outgoing[0])
+                except Exception:  # the port's buffer is full this period: the rest waits
+                    break
+                outgoing.popleft()
+        self._clock(frames, engine, links)
+
+    def _match(self, link: Link, message: bytes, offset: int, engine) -> bool:
+        if len(message) < 3:
+            return False
+        status = message[0] & 0xF0
+        channel = message[0] & 0x0F
+        if status == CONTROL:
+            if key(CONTROL, channel, message[1]) in link.shift_keys:
+                link.shift = message[2] >= 64
+            return False
+        if status not in (NOTE_ON, NOTE_OFF):
+            return False
+        velocity = message[2] if status == NOTE_ON else 0
+        k = key(NOTE_ON, channel, message[1])
+        if k in link.shift_keys:
+            link.shift = velocity > 0
+            return False
+        pad = link.pads.get(k)
+        if pad is None or link.shift:
+            return False
+        engine.press(pad, offset, velocity, link.velocity_gain)
+        return True
+
+    def _clock(self, frames: int, engine, links) -> None:
+        """MIDI clock (24 per beat) at each tick's own frame, for controllers that blink in time."""
+        clock = engine.clock
+        f0 = engine.frame
+        first = math.ceil(clock.beat_at(f0) * 24.0 - 1e-9)
+        last = clock.beat_at(f0 + frames) * 24.0
+        tick = first
+        while tick < last:
+            offset = clock.first_frame_at(tick / 24.0) - f0
+            if 0 <= offset < frames:
+                for link in links:
+                    if link.clock:
+                        try:
+                            link.out_port.write_midi_event(offset, CLOCK)
+                        except Exception:
+                            pass
+            tick += 1

@@ -1,0 +1,163 @@
+"""One connected controller: its mapping turns MIDI into actions and state into LEDs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from padserver.actions import ActionError
+from padserver.control import leds
+from padserver.control.mappings import Colour, Control, Mapping
+
+log = logging.getLogger("padserver.midi")
+
+
+def parse(data: bytes) -> tuple[str, int, int, int] | None:
+    """(kind, channel, number, value) of a channel message we bind; None for anything else."""
+    if len(data) < 3 or data[0] >= 0xF0 or data[0] < 0x80:
+        return None
+    kind = data[0] & 0xF0
+    channel = data[0] & 0x0F
+    if kind == 0x90:
+        return "note", channel, data[1] & 0x7F, data[2] & 0x7F  # velocity 0 is a release
+    if kind == 0x80:
+        return "note", channel, data[1] & 0x7F, 0
+    if kind == 0xB0:
+        return "cc", channel, data[1] & 0x7F, data[2] & 0x7F
+    return None
+
+
+class Controller:
+    def __init__(self, mapping: Mapping, actions, send: Callable[[bytes], None], name: str) -> None:
+        self.mapping = mapping
+        self.actions = actions
+        self.send = send
+        self.name = name  # the port it is connected to
+        self.shift = False
+        self.failed: set[int] = set()  # pads whose generation just failed (red flash)
+        self._shown: dict[tuple[str, int, int], Colour] = {}
+        self._by_pad: dict[int, list[Control]] = {}
+        self._global: list[Control] = []
+        for control in mapping.controls:
+            if control.led is None:
+                continue
+            if control.pad:
+                self._by_pad.setdefault(control.pad, []).append(control)
+            else:
+                self._global.append(control)
+        self.learn_hook: Callable[[Controller, str, int, int], bool] | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def connect(self) -> None:
+        for message in self.mapping.init:
+            self.send(message)
+        self._shown.clear()
+        self.refresh()
+
+    def disconnect(self) -> None:
+        """Lights off, then the mapping's exit messages restore the device."""
+        dark = [(c, Colour(0)) for c in self.mapping.controls if c.led is not None]
+        for message in leds.messages(self.mapping, dark):
+            self.send(message)
+        for message in self.mapping.exit:
+            self.send(message)
+
+    # -- input ------------------------------------------------------------------------------------
+    def on_midi(self, data: bytes, handled: bool = False) -> None:
+        """A message from the device; ``handled`` when the audio thread already triggered its pad."""
+        parsed = parse(data)
+        if parsed is None:
+            return  # clock, SysEx, aftertouch …: not bound
+        kind, channel, number, value = parsed
+        if self.learn_hook is not None and value and self.learn_hook(self, kind, channel, number):
+            return
+        control = self.mapping.control_for(kind, channel, number)
+        if control is None:
+            log.debug("%s: %s %d on channel %d is not mapped", self.name, kind, number, channel + 1)
+            return
+        try:
+            if control.value is not None:
+                self._value(control, value)
+            else:
+                self._press(control, value, handled)
+        except ActionError as exc:
+            log.info("%s: %s %d: %s", self.name, kind, number, exc)
+
+    def _press(self, control: Control, value: int, handled: bool) -> None:
+        pressed = value > 0 if control.kind == "note" else value >= 64
+        shifted = self.shift and control.shift is not None
+        action = control.shift if shifted else control.press
+        pad = control.shift_pad if shifted and control.shift_pad else control.pad
+        a = self.actions
+        if action == "shift":
+            self.shift = pressed
+            self.refresh()
+            return
+        if action == "pad.trigger":
+            if handled:
+                return  # started on its own frame by the audio thread
+            velocity = value if self.mapping.velocity_gain and control.kind == "note" and pressed else None
+            a.pad_trigger(pad, 1.0 if pressed else 0.0, velocity)
+            return
+        if not pressed:
+            return
+        if action == "pad.play":
+            a.pad_play(pad)
+        elif action == "pad.stop":
+            a.pad_stop(pad)
+        elif action == "pad.clear":
+            a.pad_clear(pad)
+        elif action in ("pad.mute", "pad.solo"):
+            a.pad_toggle(pad, action.split(".")[1])
+        elif action == "pads.stop":
+            a.pads_stop()
+        elif action == "pads.panic":
+            a.pads_panic()
+        elif action == "tempo.tap":
+            a.tap_tempo()
+
+    def _value(self, control: Control, value: int) -> None:
+        a = self.actions
+        assert control.value is not None
+        pad = control.shift_pad if self.shift and control.shift_pad else control.pad
+        current = {
+            "pad.gain": lambda: a.project.pad(pad).gain,
+            "pad.pan": lambda: a.project.pad(pad).pan,
+            "master.gain": lambda: a.project.master_gain,
+            "tempo": lambda: a.project.tempo,
+        }[control.value]
+        if control.relative:  # two's complement: 1..63 up, 65..127 down
+            delta = value if value < 64 else value - 128
+            target = min(control.hi, max(control.lo, current() + delta * control.step))
+        else:
+            target = control.lo + (control.hi - control.lo) * value / 127.0
+        target = round(target, 4)
+        if control.value == "pad.gain":
+            a.pad_gain(pad, target)
+        elif control.value == "pad.pan":
+            a.pad_pan(pad, target)
+        elif control.value == "master.gain":
+            a.master_gain(target)
+        else:
+            a.set_tempo(target)
+
+    # -- output ----------------------------------------------------------------------------------
+    def on_change(self, pad: int, key: str, value) -> None:
+        if pad and key in ("state", "mute", "solo", "generating"):
+            controls = self._by_pad.get(pad, []) + (self._global if key == "state" else [])
+            self.refresh(controls)
+
+    def refresh(self, controls: list[Control] | None = None) -> None:
+        """Send what changed among ``controls`` (all lit controls by default)."""
+        if self.mapping.leds is None:
+            return
+        if controls is None:
+            controls = [c for c in self.mapping.controls if c.led is not None]
+        updates = []
+        for control in controls:
+            colour = leds.control_colour(self.mapping, control, self.actions.project, self.shift, self.failed)
+            if colour is not None and self._shown.get(control.key) != colour:
+                self._shown[control.key] = colour
+                updates.append((control, colour))
+        for message in leds.messages(self.mapping, updates):
+            self.send(message)

@@ -1,0 +1,204 @@
+"""MIDI controllers: find them by their mappings' port patterns, connect, follow hot-plug.
+
+Two transports carry the bytes. When audio runs on JACK, the JACK backend's own
+MIDI ports do (pads start on the note's frame, inside the audio callback);
+otherwise mido with python-rtmidi (ALSA sequencer, JACK MIDI or CoreMIDI),
+whose input callbacks hand messages to the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections import deque
+
+from padserver.control.controller import Controller
+from padserver.control.mappings import ANY_CHANNEL, Mapping
+
+log = logging.getLogger("padserver.midi")
+
+SCAN_S = 1.0  # hot-plug: a replugged controller is back within this (plus its own start-up)
+MAX_PER_ROUND = 4000  # incoming messages handled per event-loop round (the rest wait for the next)
+APIS = ("auto", "alsa", "jack", "coremidi", "none")
+
+
+def _pair(source: str, targets: list[str], mapping: Mapping) -> str | None:
+    """The device input (for LEDs) that belongs with the device output ``source``."""
+    client = source.split(":")[0]
+    matching = [t for t in targets if mapping.matches(t)]
+    same = [t for t in matching if t.split(":")[0] == client]
+    found = same or matching
+    return found[0] if found else None
+
+
+class RtMidiTransport:
+    """mido with the python-rtmidi backend, on one of its APIs."""
+
+    API_NAMES = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE"}
+
+    def __init__(self, api: str, loop: asyncio.AbstractEventLoop) -> None:
+        import mido
+
+        self.api = api
+        self.backend = mido.Backend(f"mido.backends.rtmidi/{self.API_NAMES[api]}", load=True)
+        self.loop = loop
+        self.incoming: deque = deque()
+        self.links: list = []
+
+    def list_ports(self) -> tuple[list[str], list[str]]:
+        try:
+            return self.backend.get_input_names(), self.backend.get_output_names()
+        except Exception as exc:
+            log.debug("MIDI port list failed: %s", exc)
+            return [], []
+
+    def open(self, name, source, target, pads, shift_keys, clock, velocity_gain):
+        incoming = self.incoming
+
+        def received(message) -> None:  # rtmidi's thread
+            incoming.append((link, bytes(message.bytes()), False))
+
+        link = _RtLink(name, clock)
+        link.input = self.backend.open_input(source, callback=received)
+        link.output = self.backend.open_output(target) if target else None
+        self.links.append(link)
+        return link
+
+    def send(self, link, message: bytes) -> None:
+        import mido
+
+        if link.output is not None:
+            try:
+                link.output.send(mido.Message.from_bytes(list(message)))
+            except Exception as exc:
+                log.debug("MIDI send to %s failed: %s", link.name, exc)
+
+    def close(self, link) -> None:
+        for port in (link.input, link.output):
+            if port is not None:
+                try:
+                    port.close()
+                except Exception:
+                    pass
+        if link in self.links:
+            self.links.remove(link)
+
+    def alive(self, link) -> bool:
+        return link in self.links
+
+
+class _RtLink:
+    def __init__(self, name: str, clock: bool) -> None:
+        self.name = name
+        self.clock = clock
+        self.input = None
+        self.output = None
+
+
+def choose_api(configured: str, audio_backend: str) -> str:
+    """Which MIDI path to use; `auto` prefers the JACK backend's own ports when audio is on JACK."""
+    if configured != "auto":
+        return configured
+    if audio_backend == "jack":
+        return "jack-audio"
+    if sys.platform == "darwin":
+        return "coremidi"
+    if os.path.exists("/dev/snd/seq"):
+        return "alsa"
+    return "jack"  # no ALSA sequencer (no sound card): JACK MIDI, if a JACK server runs
+
+
+class MidiManager:
+    def __init__(self, mappings: list[Mapping], actions, transport) -> None:
+        # specific mappings first; a fallback mapping only gets ports nobody else claims
+        self.mappings = sorted(mappings, key=lambda m: m.fallback)
+        self.actions = actions
+        self.transport = transport
+        self.controllers: dict[str, tuple[Controller, object]] = {}  # by source port
+        self.learn = None  # set by the learn feature
+
+    @property
+    def active(self) -> bool:
+        return bool(self.controllers)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self._ports)
+                self.scan(self._last_ports)
+            except Exception:
+                log.exception("MIDI scan failed")
+            await asyncio.sleep(SCAN_S)
+
+    _last_ports: tuple[list[str], list[str]] = ([], [])
+
+    def _ports(self) -> None:
+        self._last_ports = self.transport.list_ports()
+
+    def scan(self, ports: tuple[list[str], list[str]]) -> None:
+        sources, targets = ports
+        for source, (controller, link) in list(self.controllers.items()):
+            alive = self.transport.alive(link)
+            if source not in sources or not alive:
+                log.info("controller %s (%s) is gone", controller.mapping.device, source)
+                if alive:
+                    self.transport.close(link)
+                del self.controllers[source]
+        for mapping in self.mappings:
+            for source in sources:
+                if source in self.controllers or not mapping.matches(source):
+                    continue
+                if mapping.fallback and any(m.matches(source) for m in self.mappings if not m.fallback):
+                    continue
+                self._connect(
+                    mapping, source, _pair(source, targets, mapping) if mapping.leds or mapping.init else None
+                )
+
+    def _connect(self, mapping: Mapping, source: str, target: str | None) -> None:
+        pads, shift_keys = {}, set()
+        for c in mapping.controls:
+            channels = range(16) if c.channel == ANY_CHANNEL else (c.channel,)
+            kind = 0x90 if c.kind == "note" else 0xB0
+            for ch in channels:
+                if c.press == "pad.trigger" and c.kind == "note" and c.pad:
+                    pads[(0x90 << 11) | (ch << 7) | c.number] = c.pad - 1
+                if c.press == "shift":
+                    shift_keys.add((kind << 11) | (ch << 7) | c.number)
+        try:
+            link = self.transport.open(
+                mapping.name, source, target, pads, shift_keys, mapping.clock, mapping.velocity_gain
+            )
+        except Exception as exc:
+            log.warning("cannot connect %s on %s: %s", mapping.device, source, exc)
+            return
+        controller = Controller(mapping, self.actions, lambda message: self.transport.send(link, message), source)
+        controller.learn_hook = self.learn.hook if self.learn is not None else None
+        self.controllers[source] = (controller, link)
+        controller.connect()
+        log.info("controller %s connected on %s%s", mapping.device, source, f" (lights on {target})" if target else "")
+
+    def poll(self) -> None:
+        """Event loop: hand what the devices sent to their controllers."""
+        incoming = self.transport.incoming
+        by_link = {id(link): controller for controller, link in self.controllers.values()}
+        for _ in range(min(len(incoming), MAX_PER_ROUND)):
+            link, message, handled = incoming.popleft()
+            controller = by_link.get(id(link))
+            if controller is not None:
+                controller.on_midi(message, handled)
+
+    def on_change(self, pad: int, key: str, value) -> None:
+        for controller, _ in self.controllers.values():
+            controller.on_change(pad, key, value)
+
+    def close(self) -> None:
+        """Restore every device (lights off, exit messages) before the ports close."""
+        for controller, _ in self.controllers.values():
+            controller.disconnect()
+
+    def release_ports(self) -> None:
+        for _, link in self.controllers.values():
+            self.transport.close(link)
+        self.controllers.clear()

@@ -1,0 +1,136 @@
+"""Controllers played over JACK MIDI: virtual ports named like the real devices stand in for them."""
+
+import math
+import time
+
+import pytest
+
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.jack import Capture, MidiDevice
+from padserver.harness.signals import write_click
+
+CONFIG = "audio:\n  jack:\n    connect: []\n"
+LPX = bytes.fromhex("F0 00 20 29 02 0C")
+BAR = 96000
+
+
+def led_specs(message: bytes) -> dict[int, tuple[int, ...]]:
+    """LED index → (type, colour…) from a Launchpad batch SysEx."""
+    assert message.startswith(LPX + b"\x03") and message.endswith(b"\xf7")
+    body, specs, i = message[len(LPX) + 1 : -1], {}, 0
+    while i < len(body):
+        kind = body[i]
+        size = 4 if kind == 1 else 3
+        specs[body[i + 1]] = (kind, *body[i + 2 : i + size])
+        i += size
+    return specs
+
+
+def lit(index: int, spec: tuple[int, ...]):
+    return lambda m: m.startswith(LPX + b"\x03") and led_specs(m).get(index) == spec
+
+
+@pytest.fixture
+def daemon(jack_server, tmp_path):
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+    yield d
+    d.terminate()
+
+
+@pytest.fixture
+def capture(jack_server):
+    cap = Capture(jack_server)
+    yield cap
+    cap.close()
+
+
+def test_launchpad_x_plays_pads_on_their_frame_and_its_lights_follow(jack_server, daemon, capture, tmp_path):
+    pad = MidiDevice(jack_server, "Launchpad X", "LPX MIDI Out", "LPX MIDI In")
+    daw = MidiDevice(jack_server, "Launchpad X DAW", "LPX DAW Out", "LPX DAW In")  # must be left alone
+    try:
+        daemon.wait_ready()
+        pad.wait_for(lambda m: m == LPX + bytes.fromhex("0E 01 F7"), timeout=5)  # programmer mode
+        pad.wait_for(lit(81, (0, 0)))  # the whole grid lit from the state: pad 1 empty
+        capture.connect("padserver:master_L", "padserver:master_R")
+        click = write_click(str(tmp_path / "click.wav"))
+        daemon.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+        daemon.osc.request("/pad/2/load", click, reply="/pad/2/loaded")
+        pad.wait_for(lit(81, (0, 13)))  # loaded
+        daemon.osc.send("/pad/1/pan", -1.0)
+        daemon.osc.send("/pad/2/pan", 1.0)
+
+        # Nothing plays: pad 2 starts on the very frame its note arrives.
+        pressed = pad.press(bytes.fromhex("90 52 7F"))  # note 82 = pad 2
+        capture.wait_until(pressed + 4800)
+        assert capture.onset(pressed - 2048, pressed + 4800, channel=1) == pressed
+        pad.wait_for(lit(82, (0, 21)))  # pad 2 playing: green
+
+        # With pad 2 playing and a 1-bar quantum, pad 1 flashes queued, then plays on the bar.
+        time.sleep(0.3)
+        since = len(pad.received)
+        pressed = pad.press(bytes.fromhex("90 51 7F"))
+        frame, _ = pad.wait_for(lit(81, (1, 0, 21)), since=since)  # flashing green
+        bar = pressed + (BAR - (pressed - capture.onset(pressed - BAR - 2048, pressed, channel=1)) % BAR)
+        assert frame - pressed < 0.035 * 48000, "queued shows within 35 ms"
+        on_bar, _ = pad.wait_for(lit(81, (0, 21)), timeout=4, since=since)
+        assert 0 <= on_bar - bar < 0.035 * 48000, "playing shows on the bar line"
+        capture.wait_until(bar + 4800)
+        assert capture.onset(pressed - 2048, bar + 4800, channel=0) == bar
+        pad.send(bytes.fromhex("80 51 00"))
+
+        # A note that is not mapped and a CC flood change nothing and break nothing.
+        for _ in range(200):
+            pad.send(bytes.fromhex("90 0B 40"))
+            pad.send(bytes.fromhex("B0 70 10"))
+        assert daemon.osc.request("/ping", reply="/pong")
+        assert not daw.received, "the DAW port is not a controller port"
+    finally:
+        daemon.terminate()
+        try:
+            pad.wait_for(lambda m: m == LPX + bytes.fromhex("0E 00 F7"), timeout=3)  # exit: device layout back
+        finally:
+            pad.close()
+            daw.close()
+
+
+def test_mpd218_by_position_with_velocity(jack_server, daemon, capture, tmp_path):
+    mpd = MidiDevice(jack_server, "MPD218", "MPD218 Port A")
+    try:
+        daemon.wait_ready()
+        deadline = time.monotonic() + 5
+        while "Akai MPD218 connected" not in daemon.log():
+            assert time.monotonic() < deadline, daemon.log()
+            time.sleep(0.05)
+        capture.connect("padserver:master_L", "padserver:master_R")
+        click = write_click(str(tmp_path / "click.wav"))
+        daemon.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+        daemon.osc.send("/pad/1/mode", "oneshot")
+        daemon.osc.request("/ping", reply="/pong")
+        pressed = mpd.press(bytes.fromhex("99 30 40"))  # note 48, top left, channel 10, velocity 64
+        capture.wait_until(pressed + 4800)
+        start = capture.onset(pressed - 2048, pressed + 4800)
+        assert start == pressed
+        level = capture.frames(start + 200, start + 300)[0].max()
+        assert level == pytest.approx(0.8 * math.cos(math.pi / 4) * 64 / 127, abs=1e-3)
+    finally:
+        mpd.close()
+
+
+def test_apc_mini_lights_by_velocity_and_hot_plug_restores_them(jack_server, daemon, tmp_path):
+    apc = MidiDevice(jack_server, "APC MINI", "APC MINI MIDI 1 out", "APC MINI MIDI 1 in")
+    try:
+        daemon.wait_ready()
+        click = write_click(str(tmp_path / "click.wav"))
+        daemon.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+        apc.wait_for(lambda m: m == bytes.fromhex("90 38 05"))  # note 56 (pad 1) yellow = loaded
+        apc.close()
+        time.sleep(1.5)
+        assert "controller Akai APC mini (APC MINI:APC MINI MIDI 1 out) is gone" in daemon.log()
+        t0 = time.monotonic()
+        apc = MidiDevice(jack_server, "APC MINI", "APC MINI MIDI 1 out", "APC MINI MIDI 1 in")
+        apc.wait_for(lambda m: m == bytes.fromhex("90 38 05"), timeout=3)
+        assert time.monotonic() - t0 < 3.0
+        apc.send(bytes.fromhex("90 38 7F"))
+        apc.wait_for(lambda m: m == bytes.fromhex("90 38 01"))  # pad 1 plays: green
+    finally:
+        apc.close()
