@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, help="length of each JACK run (default 60, smoke 3)")
 
     sub.add_parser("osc-docs", help="print the OSC request namespace as Markdown")
+    maps = sub.add_parser("mappings", help="check controller mapping files, or print the layout docs")
+    maps.add_argument("files", nargs="*", help="mapping files to check (default: the shipped ones and yours)")
+    maps.add_argument("--docs", action="store_true", help="print docs/controllers.md")
     return p
 
 
@@ -137,6 +140,39 @@ def cmd_osc_docs(args) -> int:
     return 0
 
 
+def cmd_mappings(args) -> int:
+    import os
+
+    from padserver.config import user_config_path
+    from padserver.control.mappings import MappingError, layout_docs, load_mapping, shipped_dir
+
+    if args.docs:
+        sys.stdout.write(layout_docs())
+        return 0
+    files = args.files
+    if not files:
+        folders = [shipped_dir(), os.path.join(os.path.dirname(user_config_path()), "mappings")]
+        files = [
+            os.path.join(f, n)
+            for f in folders
+            if os.path.isdir(f)
+            for n in sorted(os.listdir(f))
+            if n.endswith((".yaml", ".yml"))
+        ]
+    bad = 0
+    for path in files:
+        try:
+            m = load_mapping(path)
+            print(f"ok    {path}: {m.device}, {len(m.controls)} controls, ports {', '.join(m.ports)}")
+        except MappingError as exc:
+            bad += 1
+            print("\n".join(f"error {p}" for p in exc.problems))
+        except OSError as exc:
+            bad += 1
+            print(f"error {path}: {exc.strerror}")
+    return 1 if bad else 0
+
+
 COMMANDS = {
     "run": cmd_run,
     "config": cmd_config,
@@ -145,10 +181,15 @@ COMMANDS = {
     "doctor": cmd_doctor,
     "bench": cmd_bench,
     "osc-docs": cmd_osc_docs,
+    "mappings": cmd_mappings,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `padserver … | head` ends quietly
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:

@@ -148,7 +148,14 @@ class Daemon:
             except Exception as exc:
                 log.warning("MIDI (%s) is not available: %s; controllers are not used", api, exc)
                 return None
+        from padserver.control.learn import Learn
+
+        learn = Learn(os.path.join(os.path.dirname(self._user_config()), "learned.yaml"))
+        learn.apply_saved(mappings)
+        learn.notify = lambda who, address, args: self.osc.reply(who, [(address, args)])
         manager = MidiManager(mappings, self.actions, transport)
+        manager.learn = learn
+        self.actions.midi = manager
         self.actions.listeners.append(manager.on_change)
         where = (
             "padserver's JACK MIDI ports, notes matched in the audio callback"

@@ -31,6 +31,7 @@ class Actions:
         self.allowed = allowed
         self._taps: list[float] = []
         self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
+        self.midi = None  # the MIDI manager, when MIDI is on
 
     # -- plumbing ----------------------------------------------------------------------------
     def _changed(self, pad: int, key: str, value) -> None:

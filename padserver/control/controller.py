@@ -46,6 +46,7 @@ class Controller:
             else:
                 self._global.append(control)
         self.learn_hook: Callable[[Controller, str, int, int], bool] | None = None
+        self.on_learned: Callable[[Control], None] | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def connect(self) -> None:
@@ -140,6 +141,12 @@ class Controller:
             a.master_gain(target)
         else:
             a.set_tempo(target)
+
+    def learned(self, kind: str, channel: int, number: int) -> None:
+        """A binding was just learned for this control: the audio thread's table follows."""
+        control = self.mapping.control_for(kind, channel, number)
+        if self.on_learned is not None and control is not None:
+            self.on_learned(control)
 
     # -- output ----------------------------------------------------------------------------------
     def on_change(self, pad: int, key: str, value) -> None:

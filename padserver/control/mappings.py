@@ -511,3 +511,28 @@ def load_all(folders: list[str], log) -> list[Mapping]:
         except OSError as exc:
             log.error("mapping %s cannot be read: %s", path, exc.strerror)
     return mappings
+
+
+def layout_docs(folder: str | None = None) -> str:
+    """docs/controllers.md: each shipped mapping's device and the layout picture from its header."""
+    folder = folder or shipped_dir()
+    lines = [
+        "# Controller layouts",
+        "",
+        "Generated from the comments at the top of each file in `mappings/` by `padserver mappings --docs`;",
+        "do not edit by hand. Pads are numbered 1..16 from the top left, as on the tablet.",
+        "",
+    ]
+    for name in sorted(os.listdir(folder)):
+        if not name.endswith(".yaml"):
+            continue
+        with open(os.path.join(folder, name), encoding="utf-8") as fh:
+            text = fh.read()
+        header = []
+        for line in text.splitlines():
+            if not line.startswith("#"):
+                break
+            header.append(line[2:] if line.startswith("# ") else line[1:])
+        mapping = parse_mapping(text, name)
+        lines += [f"## {mapping.device} (`{name}`)", "", "```", *header, "```", ""]
+    return "\n".join(lines)

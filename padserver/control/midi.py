@@ -175,9 +175,20 @@ class MidiManager:
             return
         controller = Controller(mapping, self.actions, lambda message: self.transport.send(link, message), source)
         controller.learn_hook = self.learn.hook if self.learn is not None else None
+        controller.on_learned = lambda control: self._learned(link, control)
         self.controllers[source] = (controller, link)
         controller.connect()
         log.info("controller %s connected on %s%s", mapping.device, source, f" (lights on {target})" if target else "")
+
+    def _learned(self, link, control) -> None:
+        pads = getattr(link, "pads", None)
+        if pads is None:
+            return
+        k = (0x90 << 11) | (control.channel << 7) | control.number
+        if control.press == "pad.trigger" and control.kind == "note" and control.pad:
+            pads[k] = control.pad - 1  # one key assignment: the callback sees the old table or the new one
+        else:
+            pads.pop(k, None)
 
     def poll(self) -> None:
         """Event loop: hand what the devices sent to their controllers."""

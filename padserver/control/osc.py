@@ -183,7 +183,7 @@ class OscServer(asyncio.DatagramProtocol):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         elif result:
-            self._reply(addr, result)
+            self.reply(addr, result)
 
     async def _finish(self, coro, addr, address: str) -> None:
         try:
@@ -198,10 +198,10 @@ class OscServer(asyncio.DatagramProtocol):
             self.error(addr, address, "internal error (see the daemon log)")
             return
         if result:
-            self._reply(addr, result)
+            self.reply(addr, result)
 
     # -- sending -----------------------------------------------------------------------------
-    def _reply(self, addr, replies) -> None:
+    def reply(self, addr, replies) -> None:
         """Answer the sender, and its registered feedback port if that is elsewhere."""
         registered = self.reply_to.get(addr[0])
         for address, args in replies:
@@ -220,7 +220,7 @@ class OscServer(asyncio.DatagramProtocol):
     def error(self, addr, address: str, message: str) -> None:
         self.errors += 1
         log.warning("OSC %s from %s:%s: %s", address or "(packet)", addr[0], addr[1], message)
-        self._reply(addr, [("/error", [address, message])])
+        self.reply(addr, [("/error", [address, message])])
 
     def error_received(self, exc: Exception) -> None:
         log.debug("OSC socket error: %s", exc)

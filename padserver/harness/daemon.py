@@ -91,6 +91,8 @@ class DaemonProcess:
                 fh.write(config)
             cmd += ["--config", path]
         full_env = dict(os.environ)
+        # its own config folder (learned.yaml, user mappings): never the real user's
+        full_env["XDG_CONFIG_HOME"] = os.path.join(self.data_dir, "config")
         full_env.update(env or {})
         self.started = time.monotonic()
         self._log = open(self.log_path, "wb")

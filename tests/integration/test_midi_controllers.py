@@ -1,6 +1,7 @@
 """Controllers played over JACK MIDI: virtual ports named like the real devices stand in for them."""
 
 import math
+import os
 import time
 
 import pytest
@@ -134,3 +135,37 @@ def test_apc_mini_lights_by_velocity_and_hot_plug_restores_them(jack_server, dae
         apc.wait_for(lambda m: m == bytes.fromhex("90 38 01"))  # pad 1 plays: green
     finally:
         apc.close()
+
+
+def test_midi_learn_binds_the_next_note_and_survives_a_restart(jack_server, capture, tmp_path):
+    device = MidiDevice(jack_server, "Launchpad X", "LPX MIDI Out", "LPX MIDI In")
+    try:
+        d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+        d.wait_ready()
+        device.wait_for(lambda m: m == LPX + bytes.fromhex("0E 01 F7"))
+        assert d.osc.request("/midi/learn", 5, "pad.trigger", reply="/midi/learn") == ["waiting"]
+        device.send(bytes.fromhex("90 0B 7F"))  # note 11: normally "stop pad 13"
+        assert d.osc.request("/ping", reply="/midi/learned", timeout=3) == [
+            "launchpad-x",
+            "note",
+            11,
+            1,
+            "pad.trigger",
+            5,
+        ]
+        assert os.path.isfile(tmp_path / "config" / "padserver" / "learned.yaml")
+        d.terminate()
+        # after a restart the learned note still plays pad 5, on its own frame
+        d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+        d.wait_ready()
+        assert "1 learned binding(s) added to launchpad-x" in d.log()
+        device.wait_for(lambda m: m == LPX + bytes.fromhex("0E 01 F7"), since=len(device.received) - 1)
+        capture.connect("padserver:master_L", "padserver:master_R")
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/pad/5/load", click, reply="/pad/5/loaded")
+        pressed = device.press(bytes.fromhex("90 0B 7F"))
+        capture.wait_until(pressed + 4800)
+        assert capture.onset(pressed - 2048, pressed + 4800) == pressed
+        d.terminate()
+    finally:
+        device.close()
