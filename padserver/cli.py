@@ -78,6 +78,9 @@ def _load_config(args):
 
 def cmd_run(args) -> int:
     import asyncio
+    import faulthandler
+
+    faulthandler.enable()  # a crash in native code leaves a Python traceback in the log
 
     config = _load_config(args)
     logging.basicConfig(level=config.log.level.upper(), format=LOG_FORMAT)

@@ -118,6 +118,8 @@ class Daemon:
             self.midi.close()  # lights off and exit messages, sent while the ports still run
         engine.send(cmd.SetMasterGain(0.0))
         await asyncio.sleep(max(0.03, 3 * info.block_size / info.sample_rate))
+        if self.midi is not None:
+            await self.midi.flush()
         pump.cancel()
         supervisor.cancel()
         if self.midi is not None:
@@ -210,7 +212,7 @@ class Daemon:
         engine, actions = self.engine, self.actions
         held: collections.deque = collections.deque()
         xruns_seen = errors_seen = 0
-        last_report = time.monotonic()
+        last_report = last_error_report = time.monotonic()
         rounds = 0
         midi = self.midi
         while True:
@@ -230,16 +232,23 @@ class Daemon:
                 held.append((now, engine.garbage.pop()))
             while held and now - held[0][0] > GARBAGE_HOLD_S:
                 held.popleft()
+            errors = self.backend.callback_errors
+            if errors > errors_seen and now - last_error_report >= 1.0:
+                last_error_report = now
+                error = self.backend.last_error
+                log.error(
+                    "the audio callback failed %d times (last: %s: %s); it went on with silence",
+                    errors - errors_seen,
+                    type(error).__name__,
+                    error,
+                )
+                errors_seen = errors
             if now - last_report >= 10.0:
                 last_report = now
                 xruns = engine.meters.xruns
                 if xruns > xruns_seen:
                     log.warning("%d xruns in the last 10 s (%d in all)", xruns - xruns_seen, xruns)
                     xruns_seen = xruns
-                errors = self.backend.callback_errors
-                if errors > errors_seen:
-                    log.error("the audio callback failed %d times; it played silence instead", errors - errors_seen)
-                    errors_seen = errors
 
     async def _supervise(self) -> None:
         while True:
@@ -251,6 +260,20 @@ class Daemon:
                 continue
             if message:
                 log.warning(message) if "went away" in message else log.info(message)
+
+    def _midi_status(self) -> list[dict]:
+        if self.midi is None:
+            return []
+        out = []
+        for port, (controller, link) in self.midi.controllers.items():
+            entry = {"device": controller.mapping.device, "mapping": controller.mapping.name, "port": port}
+            for counter in ("received", "sent", "deferred", "resent"):
+                if hasattr(link, counter):
+                    entry[counter] = getattr(link, counter)
+            if hasattr(link, "outgoing"):
+                entry["queued"] = len(link.outgoing)
+            out.append(entry)
+        return out
 
     def status(self) -> dict:
         engine, project, info = self.engine, self.project, self.backend.info
@@ -280,5 +303,6 @@ class Daemon:
                 "outputs": info.outputs,
             },
             "latency": {"master": info.output_latency},
+            "midi": self._midi_status(),
             "pads": [p.to_dict() for p in project.pads],
         }

@@ -40,6 +40,7 @@ class Backend:
         self.engine: Engine = None  # type: ignore[assignment]  # set by attach() before start()
         self.recorder: Recorder | None = None
         self.callback_errors = 0
+        self.last_error: BaseException | None = None  # for the control side to report
         self.info: BackendInfo
 
     @property
@@ -64,8 +65,9 @@ class Backend:
         """Audio thread: one block of the master; silence if the engine fails."""
         try:
             mix = self.engine.process(frames)
-        except Exception:  # a bug must not stop the audio; the control side reports it
+        except Exception as exc:  # a bug must not stop the audio; the control side reports it
             self.callback_errors += 1
+            self.last_error = exc
             mix = self.engine.silence(frames)
             return mix
         if self.recorder is not None:

@@ -72,6 +72,7 @@ class JackBackend(Backend):
         self._cfg = config.audio.jack
         self._client = client
         self._lost = False
+        self._base: int | None = None  # engine frame minus JACK frame time
         from padserver.audio.jack_midi import JackMidi
 
         self.midi = JackMidi()  # controllers' MIDI, read and written in the callback
@@ -103,10 +104,12 @@ class JackBackend(Backend):
             left.get_array().fill(0.0)
             right.get_array().fill(0.0)
             return
+        self._follow_jack_time()
         try:
             self.midi.process(frames, self.engine)
-        except Exception:
+        except Exception as exc:
             self.callback_errors += 1
+            self.last_error = exc
         mix = self._render(frames)
         left.get_array()[:] = mix[0]
         right.get_array()[:] = mix[1]
@@ -115,6 +118,23 @@ class JackBackend(Backend):
             for i, (pl, pr) in enumerate(self._stem_ports):
                 pl.get_array()[:] = stems[i, 0]
                 pr.get_array()[:] = stems[i, 1]
+
+    def _follow_jack_time(self) -> None:
+        """Keep the engine's frames on JACK's timeline: a cycle JACK skipped is skipped in the music too.
+
+        Otherwise every skipped cycle would push the bar grid later than the JACK
+        transport, the DAW and the other clients.
+        """
+        engine = self.engine
+        now = self._client.last_frame_time
+        if self._base is None:
+            self._base = engine.frame - now
+            return
+        gap = now + self._base - engine.frame
+        if 0 < gap <= 2 * self.info.sample_rate:
+            engine.frame += gap
+        elif gap != 0:  # a new server or a clock that went back: start the mapping again
+            self._base = engine.frame - now
 
     def _xrun(self, delayed_usecs: float) -> None:
         if self.engine is not None:
@@ -185,6 +205,7 @@ class JackBackend(Backend):
             return None
         self._register(client)
         self._client = client
+        self._base = None
         with self.midi.lock:
             self.midi.client = client
         if client.samplerate != self.info.sample_rate:

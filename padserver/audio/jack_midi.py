@@ -21,6 +21,7 @@ from typing import Any
 NOTE_ON, NOTE_OFF, CONTROL = 0x90, 0x80, 0xB0
 CLOCK = b"\xf8"
 MAX_IN_FLIGHT = 20000  # messages waiting for the control side before new ones are dropped
+RESEND_CYCLES = 4  # after an xrun, what was written in this many recent cycles is sent again
 
 
 def key(kind: int, channel: int, number: int) -> int:
@@ -40,7 +41,11 @@ class Link:
     velocity_gain: bool
     outgoing: deque = field(default_factory=deque)  # control → callback: messages to send
     shift: bool = False
-    dropped: int = 0
+    recent: deque = field(default_factory=deque)  # (cycle, message) written lately, for resending
+    received: int = 0
+    sent: int = 0
+    resent: int = 0
+    deferred: int = 0  # writes that did not fit a period's MIDI buffer and waited
 
 
 class JackMidi:
@@ -51,6 +56,9 @@ class JackMidi:
         self.links: tuple[Link, ...] = ()
         self.incoming: deque = deque()  # callback → control: (link, bytes, handled)
         self.dropped = 0
+        self.cycle = 0
+        self._xruns_seen = 0
+        self._last_write = 0  # the cycle of the last message written (for `drained`)
 
     # -- control side ------------------------------------------------------------------------------
     def list_ports(self) -> tuple[list[str], list[str]]:
@@ -106,6 +114,12 @@ class JackMidi:
     def alive(self, link: Link) -> bool:
         return link in self.links
 
+    def drained(self) -> bool:
+        """Everything queued has been written, and no xrun has had to send it again for a few cycles."""
+        if self.client is None:
+            return True
+        return not any(link.outgoing for link in self.links) and self.cycle - self._last_write > RESEND_CYCLES
+
     def reset(self) -> None:
         """The JACK client went away: every link with it."""
         self.links = ()
@@ -113,13 +127,27 @@ class JackMidi:
     # -- audio thread -----------------------------------------------------------------------------
     def process(self, frames: int, engine) -> None:
         links = self.links
+        self.cycle += 1
         if not links:
             return
+        xruns = engine.meters.xruns
+        lost = xruns != self._xruns_seen  # a cycle was dropped: what it carried may never have arrived
+        self._xruns_seen = xruns
         incoming = self.incoming
+        cycle = self.cycle
         for link in links:
+            recent = link.recent
+            while recent and cycle - recent[0][0] > RESEND_CYCLES:
+                recent.popleft()
+            if lost and recent:
+                # lights, init and exit messages are idempotent: sending them twice is harmless
+                link.outgoing.extendleft(reversed([m for _, m in recent]))
+                link.resent += len(recent)
+                recent.clear()
             out = link.out_port
             out.clear_buffer()
             for offset, data in link.in_port.incoming_midi_events():
+                link.received += 1
                 message = bytes(data)
                 handled = self._match(link, message, offset, engine)
                 if len(incoming) < MAX_IN_FLIGHT:
@@ -131,8 +159,11 @@ class JackMidi:
                 try:
                     out.write_midi_event(0, outgoing[0])
                 except Exception:  # the port's buffer is full this period: the rest waits
+                    link.deferred += 1
                     break
-                outgoing.popleft()
+                recent.append((cycle, outgoing.popleft()))
+                link.sent += 1
+                self._last_write = cycle
         self._clock(frames, engine, links)
 
     def _match(self, link: Link, message: bytes, offset: int, engine) -> bool:

@@ -88,6 +88,9 @@ class RtMidiTransport:
     def alive(self, link) -> bool:
         return link in self.links
 
+    def drained(self) -> bool:
+        return True  # rtmidi sends at once
+
 
 class _RtLink:
     def __init__(self, name: str, clock: bool) -> None:
@@ -208,6 +211,12 @@ class MidiManager:
         """Restore every device (lights off, exit messages) before the ports close."""
         for controller, _ in self.controllers.values():
             controller.disconnect()
+
+    async def flush(self, timeout: float = 0.8) -> None:
+        """Wait (bounded) until the devices have been sent everything, e.g. their exit messages."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not self.transport.drained() and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
 
     def release_ports(self) -> None:
         for _, link in self.controllers.values():

@@ -12,7 +12,8 @@ import numpy as np
 
 
 class JackServer:
-    def __init__(self, rate: int = 48000, period: int = 128, name: str | None = None) -> None:
+    def __init__(self, rate: int = 48000, period: int = 128, name: str | None = None, log: str | None = None) -> None:
+        self.log = log  # where jackd's own messages go (xruns, zombified clients); None: nowhere
         self.rate = rate
         self.period = period
         self.name = name or f"pstest-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -23,8 +24,8 @@ class JackServer:
             raise RuntimeError("jackd is not installed (apt-get install jackd2)")
         self.proc = subprocess.Popen(
             ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=open(self.log, "ab") if self.log else subprocess.DEVNULL,  # noqa: SIM115 - jackd owns it
+            stderr=subprocess.STDOUT,
         )
         import jack
 
@@ -159,9 +160,11 @@ class MidiDevice:
         t = self.client.last_frame_time
         self.out.clear_buffer()
         while self.pending:
-            message = self.pending.popleft()
-            self.out.write_midi_event(0, message)
-            self.sent.append((t, message))
+            try:
+                self.out.write_midi_event(0, self.pending[0])
+            except Exception:  # this period's MIDI buffer is full: the rest goes next period
+                break
+            self.sent.append((t, self.pending.popleft()))
         if self.inp is not None:
             for offset, data in self.inp.incoming_midi_events():
                 self.received.append((t + offset, bytes(data)))

@@ -88,7 +88,10 @@ def test_launchpad_x_plays_pads_on_their_frame_and_its_lights_follow(jack_server
     finally:
         daemon.terminate()
         try:
-            pad.wait_for(lambda m: m == LPX + bytes.fromhex("0E 00 F7"), timeout=3)  # exit: device layout back
+            try:
+                pad.wait_for(lambda m: m == LPX + bytes.fromhex("0E 00 F7"), timeout=3)  # exit: device layout back
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n--- daemon log ---\n{daemon.log()[-3000:]}") from None
         finally:
             pad.close()
             daw.close()
