@@ -14,6 +14,33 @@ from collections import OrderedDict
 
 log = logging.getLogger("padserver.osc")
 
+# What registered clients receive (documented in docs/osc.md; layouts are checked against it).
+FEEDBACK = [
+    ("/pad/{n}/state", "s", "empty, loaded, queued, playing, stopping, error"),
+    (
+        "/pad/{n}/gain",
+        "f",
+        "and `/pan` f, `/mute` i, `/solo` i, `/mode` s, `/quantize` s, `/name` s, `/region` f f, `/choke` i",
+    ),
+    ("/pad/{n}/pan", "f", "pan −1..1"),
+    ("/pad/{n}/mute", "i", "0/1"),
+    ("/pad/{n}/solo", "i", "0/1"),
+    ("/pad/{n}/mode", "s", "loop, oneshot, gate"),
+    ("/pad/{n}/quantize", "s", "the pad's quantum or global"),
+    ("/pad/{n}/name", "s", "the pad's name"),
+    ("/pad/{n}/region", "f f", "loop region"),
+    ("/pad/{n}/choke", "i", "choke group"),
+    ("/pad/{n}/generating", "i", "a generation runs for the pad"),
+    ("/pad/{n}/level", "f", "peak 0..1, at most 30 Hz, only when it changes"),
+    ("/master/gain", "f", ""),
+    ("/master/level", "f f", "peak left, right; at most 30 Hz, only when it changes"),
+    ("/tempo", "f", ""),
+    ("/timesig", "i", ""),
+    ("/quantize", "s", ""),
+    ("/sync/source", "s", "internal"),
+    ("/transport/state", "s", "stopped"),
+]
+
 MAX_CLIENTS = 64
 LEVEL_STEP = 0.005  # meter changes smaller than this are not sent
 

@@ -273,4 +273,24 @@ def markdown() -> str:
     for r in ROUTES:
         args = " ".join(f"`{a}`" for a in r.args.split()) or ""
         lines.append(f"| `{r.pattern}` | {args} | {r.doc} |")
+    from padserver.control.osc_feedback import FEEDBACK
+
+    lines += [
+        "",
+        "# OSC feedback",
+        "",
+        "Sent to every registered client (`/register`, or any client that sends something while",
+        "`osc.auto_register` is on) when the value changes; a new client gets the full state at once.",
+        "",
+        "| address | args | |",
+        "|---|---|---|",
+    ]
+    lines += [f"| `{address}` | `{args}` | {doc} |" for address, args, doc in FEEDBACK]
     return "\n".join(lines) + "\n"
+
+
+def feedback_match(address: str) -> bool:
+    from padserver.control.osc_feedback import FEEDBACK
+
+    patterns = [re.compile("^" + re.escape(a).replace(r"\{n\}", r"([0-9]+)") + "$") for a, _, _ in FEEDBACK]
+    return any(p.match(address) for p in patterns)
