@@ -13,6 +13,7 @@ import sys
 import uuid
 import xml.etree.ElementTree as ET
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 WIDTH, HEIGHT = 1024, 768
@@ -182,17 +183,16 @@ def open_stage_control_addresses(text: str) -> list[tuple[str, bool]]:
     return [(w["address"], not w.get("bypass", False)) for w in session["content"]["widgets"]]
 
 
-FILES = {
+FILES: dict[str, Callable[[], bytes]] = {
     "padserver.tosc": lambda: touchosc(surface()),
-    "padserver-open-stage-control.json": lambda: open_stage_control(surface()),
+    "padserver-open-stage-control.json": lambda: open_stage_control(surface()).encode(),
 }
 
 
 def write(folder: str) -> None:
     for name, make in FILES.items():
-        data = make()
         with open(os.path.join(folder, name), "wb") as fh:
-            fh.write(data if isinstance(data, bytes) else data.encode())
+            fh.write(make())
 
 
 if __name__ == "__main__":
