@@ -49,6 +49,8 @@ class Link:
 
 
 class JackMidi:
+    sends_clock = True  # written from the callback at each tick's frame
+
     def __init__(self) -> None:
         self.client = None  # the JACK backend's client; None while the server is away
         # Control threads only (never the callback): the client is not touched while it is being replaced.

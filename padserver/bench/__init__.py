@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> int:
-    from padserver.bench import daemon_bench, engine_bench
+    from padserver.bench import control_bench, daemon_bench, engine_bench
 
-    parts = ["engine", "jack", "startup"] if what == "all" else [what]
+    parts = ["engine", "jack", "startup", "midi", "floods"] if what == "all" else [what]
     ok = True
     for part in parts:
         if part == "engine":
@@ -15,4 +15,8 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= daemon_bench.run_jack(smoke, seconds)
         elif part == "startup":
             ok &= daemon_bench.run_startup(smoke)
+        elif part == "midi":
+            ok &= control_bench.run_midi(smoke)
+        elif part == "floods":
+            ok &= control_bench.run_floods(smoke)
     return 0 if ok else 1

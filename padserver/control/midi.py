@@ -36,6 +36,7 @@ def _pair(source: str, targets: list[str], mapping: Mapping) -> str | None:
 class RtMidiTransport:
     """mido with the python-rtmidi backend, on one of its APIs."""
 
+    sends_clock = False  # the manager sends MIDI clock from the event loop
     API_NAMES = {"alsa": "LINUX_ALSA", "jack": "UNIX_JACK", "coremidi": "MACOSX_CORE"}
 
     def __init__(self, api: str, loop: asyncio.AbstractEventLoop) -> None:
@@ -127,6 +128,8 @@ class MidiManager:
         return bool(self.controllers)
 
     async def run(self) -> None:
+        if not getattr(self.transport, "sends_clock", True):
+            asyncio.get_running_loop().create_task(self._clock())
         while True:
             try:
                 await asyncio.to_thread(self._ports)
@@ -182,6 +185,22 @@ class MidiManager:
         self.controllers[source] = (controller, link)
         controller.connect()
         log.info("controller %s connected on %s%s", mapping.device, source, f" (lights on {target})" if target else "")
+
+    async def _clock(self) -> None:
+        """MIDI clock for devices that blink in time, when the transport cannot time it itself.
+
+        Ticks are due on absolute times from the tempo, so lateness does not accumulate.
+        """
+        loop = asyncio.get_running_loop()
+        due = loop.time()
+        while True:
+            due += 60.0 / (self.actions.project.tempo * 24.0)
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            if loop.time() - due > 0.5:  # the loop stalled: start again rather than burst
+                due = loop.time()
+            for _, link in self.controllers.values():
+                if getattr(link, "clock", False):
+                    self.transport.send(link, b"\xf8")
 
     def _learned(self, link, control) -> None:
         pads = getattr(link, "pads", None)

@@ -304,7 +304,6 @@ class Engine:
         if not voice.playing and f0 - self.grid_start < self.together and voice.next_buffer is None:
             # Pads pressed together with the one that started the grid join it.
             if voice.buffer is not None:
-                voice.events.push(ev.QUEUED, voice.index, f0, f0)
                 voice.start_at(self.clock.frame_at(0.0), f0)
                 return
         beat, first = self.clock.boundary_frame(f0, quantum)

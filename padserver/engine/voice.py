@@ -142,7 +142,8 @@ class PadVoice:
         self.launch_frame = _INF if beat is not None else first_frame
         self.stop_beat = None
         self.stop_frame = _INF
-        self.events.push(ev.QUEUED, self.index, now, first_frame)
+        if beat is not None or first_frame > now:  # a launch this very frame is not "queued"
+            self.events.push(ev.QUEUED, self.index, now, first_frame)
 
     def schedule_stop(self, beat: float | None, first_frame: int, now: int) -> None:
         if self.launch_pending and not self.playing:

@@ -41,4 +41,6 @@ def test_every_address_a_layout_uses_exists(name):
 
 @pytest.mark.parametrize("name", sorted(tablets.FILES))
 def test_shipped_layouts_are_what_the_generator_makes(name):
-    assert shipped(name) == tablets.FILES[name](), f"mappings/{name} is stale: run python -m padserver.control.tablets mappings"
+    assert shipped(name) == tablets.FILES[name](), (
+        f"mappings/{name} is stale: run python -m padserver.control.tablets mappings"
+    )

@@ -172,3 +172,27 @@ def test_midi_learn_binds_the_next_note_and_survives_a_restart(jack_server, capt
         d.terminate()
     finally:
         device.close()
+
+
+def test_rtmidi_path_when_audio_is_not_on_jack(jack_server, tmp_path):
+    """Audio on the null backend, MIDI through mido/python-rtmidi (its JACK API here; ALSA or CoreMIDI elsewhere)."""
+    device = MidiDevice(jack_server, "Launchpad X", "LPX MIDI Out", "LPX MIDI In")
+    d = DaemonProcess(["--audio", "null"], env=jack_server.env, config="midi:\n  api: jack\n", data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        device.wait_for(lambda m: m == LPX + bytes.fromhex("0E 01 F7"))
+        assert "MIDI: rtmidi (jack)" in d.log()
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+        device.wait_for(lit(81, (0, 13)))
+        device.send(bytes.fromhex("90 51 7F"))
+        device.wait_for(lit(81, (0, 21)))  # playing
+        ticks = [f for f, m in device.received if m == b"\xf8"]
+        time.sleep(1.0)
+        ticks = [f for f, m in device.received if m == b"\xf8"][len(ticks) :]
+        assert 40 <= len(ticks) <= 56, f"{len(ticks)} clock ticks in a second at 120 BPM (48 expected)"
+        d.terminate()
+        device.wait_for(lambda m: m == LPX + bytes.fromhex("0E 00 F7"), timeout=3)
+    finally:
+        d.terminate()
+        device.close()
