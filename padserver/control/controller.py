@@ -148,6 +148,10 @@ class Controller:
         if self.on_learned is not None and control is not None:
             self.on_learned(control)
 
+    def set_failed(self, pad: int, failed: bool) -> None:
+        (self.failed.add if failed else self.failed.discard)(pad)
+        self.refresh(self._by_pad.get(pad, []))
+
     # -- output ----------------------------------------------------------------------------------
     def on_change(self, pad: int, key: str, value) -> None:
         if pad and key in ("state", "mute", "solo", "generating"):

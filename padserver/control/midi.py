@@ -226,6 +226,16 @@ class MidiManager:
         for controller, _ in self.controllers.values():
             controller.on_change(pad, key, value)
 
+    def flash_failed(self, pad: int, seconds: float = 3.0) -> None:
+        """A generation for ``pad`` failed: its light flashes red for a few seconds."""
+        for controller, _ in self.controllers.values():
+            controller.set_failed(pad, True)
+        asyncio.get_running_loop().call_later(seconds, self._unflash, pad)
+
+    def _unflash(self, pad: int) -> None:
+        for controller, _ in self.controllers.values():
+            controller.set_failed(pad, False)
+
     def close(self) -> None:
         """Restore every device (lights off, exit messages) before the ports close."""
         for controller, _ in self.controllers.values():

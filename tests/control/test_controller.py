@@ -1,0 +1,124 @@
+"""A controller's logic with real actions and a real engine (no audio driver needed)."""
+
+import pytest
+
+from padserver.actions import Actions
+from padserver.control.controller import Controller
+from padserver.control.leds import pad_colour
+from padserver.control.mappings import Colour, load_mapping, parse_mapping, shipped_dir
+from padserver.engine import commands as cmd
+from padserver.engine.mixer import Engine
+from padserver.state.project import Project
+
+
+@pytest.fixture
+def actions():
+    return Actions(Project(), Engine(48000, 1024), loader=None, allowed=[])
+
+
+def controller(actions, name="apc-mini-mk2", text=None):
+    mapping = parse_mapping(text, "t.yaml") if text else load_mapping(f"{shipped_dir()}/{name}.yaml")
+    sent: list[bytes] = []
+    return Controller(mapping, actions, sent.append, "test port"), sent
+
+
+def test_faders_set_gain_and_shift_moves_them_to_the_other_pads(actions):
+    c, _ = controller(actions)
+    c.on_midi(bytes.fromhex("B0 30 7F"))  # fader 1 (CC 48) up
+    assert actions.project.pad(1).gain == 1.0
+    c.on_midi(bytes.fromhex("B0 31 40"))  # fader 2 half way
+    assert actions.project.pad(2).gain == pytest.approx(64 / 127, abs=1e-4)
+    c.on_midi(bytes.fromhex("90 7A 7F"))  # shift (note 122) held
+    c.on_midi(bytes.fromhex("B0 30 00"))
+    assert actions.project.pad(9).gain == 0.0 and actions.project.pad(1).gain == 1.0
+    c.on_midi(bytes.fromhex("80 7A 00"))
+    c.on_midi(bytes.fromhex("B0 38 7F"))  # master fader
+    assert actions.project.master_gain == 1.0
+
+
+RELATIVE = """
+info: {device: Encoders, ports: [Enc]}
+controls:
+  - {cc: 20, value: pad.pan, pad: 3, relative: true, step: 0.1}
+  - {cc: 21, value: tempo, range: [60, 180]}
+"""
+
+
+def test_relative_encoders_step_and_ranges_scale(actions):
+    c, _ = controller(actions, text=RELATIVE)
+    for _ in range(3):
+        c.on_midi(bytes.fromhex("B0 14 01"))  # +1 step each
+    assert actions.project.pad(3).pan == pytest.approx(0.3)
+    c.on_midi(bytes.fromhex("B0 14 7E"))  # -2 steps (two's complement)
+    assert actions.project.pad(3).pan == pytest.approx(0.1)
+    for _ in range(30):
+        c.on_midi(bytes.fromhex("B0 14 01"))
+    assert actions.project.pad(3).pan == 1.0  # clamped to the range
+    c.on_midi(bytes.fromhex("B0 15 7F"))
+    assert actions.project.tempo == 180.0
+
+
+def test_buttons_toggle_mute_and_solo_and_shift_clears(actions):
+    c, _ = controller(actions)
+    c.on_midi(bytes.fromhex("90 3C 7F"))  # note 60: mute pad 1
+    assert actions.project.pad(1).mute
+    c.on_midi(bytes.fromhex("90 3C 7F"))
+    assert not actions.project.pad(1).mute
+    c.on_midi(bytes.fromhex("90 1C 7F"))  # note 28: solo pad 1
+    assert actions.project.pad(1).solo
+    actions.project.pad(1).state = "loaded"
+    c.on_midi(bytes.fromhex("90 7A 7F"))  # shift
+    c.on_midi(bytes.fromhex("90 38 7F"))  # shift + pad 1: clear
+    assert actions.project.pad(1).state == "empty"
+
+
+def test_pad_presses_become_engine_triggers_with_velocity_where_the_mapping_says(actions):
+    actions.project.pad(1).state = "loaded"
+    c, _ = controller(actions, "mpd218")
+    c.on_midi(bytes.fromhex("99 30 40"))
+    c.on_midi(bytes.fromhex("89 30 00"))
+    queued = list(actions.engine.commands)
+    trigger = next(q for q in queued if isinstance(q, cmd.Trigger))
+    assert trigger.pad == 0 and trigger.gain == pytest.approx(64 / 127)
+    assert any(isinstance(q, cmd.Release) and q.pad == 0 for q in queued)
+
+
+def test_led_precedence_and_dimmed_muted_pads():
+    mapping = load_mapping(f"{shipped_dir()}/launchpad-x.yaml")
+    pad = Project().pad(1)
+    pad.state = "playing"
+    assert pad_colour(mapping, pad) == Colour(21)
+    pad.mute = True
+    assert pad_colour(mapping, pad) == Colour(23)  # dimmed green
+    pad.generating = True
+    assert pad_colour(mapping, pad) == Colour(53, "pulse")  # generating over playing
+    assert pad_colour(mapping, pad, failed=True) == Colour(5, "flash")  # a failed job over that
+    pad.state = "error"
+    assert pad_colour(mapping, pad, failed=True) == Colour(5)  # error over everything
+    pad.state, pad.generating, pad.mute = "queued", False, False
+    assert pad_colour(mapping, pad) == Colour(21, "flash")
+
+
+def test_lights_follow_state_changes_with_few_messages(actions):
+    c, sent = controller(actions, "launchpad-x")
+    c.connect()
+    assert sent[0] == bytes.fromhex("F0 00 20 29 02 0C 0E 01 F7")
+    assert len(sent) == 2  # the init, then the whole grid in one SysEx
+    sent.clear()
+    actions.project.pad(7).state = "playing"
+    c.on_change(7, "state", "playing")
+    # pad 7 (note 73) green, its stop button (note 33), and the tap (CC 91) and stop-all (CC 92) buttons
+    assert sent == [bytes.fromhex("F0 00 20 29 02 0C 03 00 49 15 00 21 07 00 5B 03 00 5C 05 F7")]
+    sent.clear()
+    c.on_change(7, "state", "playing")
+    assert sent == []  # nothing changed: nothing sent
+    c.set_failed(7, True)
+    assert sent == [bytes.fromhex("F0 00 20 29 02 0C 03 01 49 00 05 F7")]
+
+
+@pytest.mark.parametrize("junk", [b"", b"\x90", b"\x90\x30", b"\xf0\x01\x02", b"\xb0\x07", b"\x30\x40\x50", b"\xf8", b"\xe0\x00\x40"])
+def test_malformed_or_unbound_messages_change_nothing(actions, junk):
+    c, _ = controller(actions)
+    before = (actions.project.pad(1).gain, actions.project.master_gain, len(actions.engine.commands))
+    c.on_midi(junk)
+    assert (actions.project.pad(1).gain, actions.project.master_gain, len(actions.engine.commands)) == before
