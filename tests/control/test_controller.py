@@ -116,7 +116,9 @@ def test_lights_follow_state_changes_with_few_messages(actions):
     assert sent == [bytes.fromhex("F0 00 20 29 02 0C 03 01 49 00 05 F7")]
 
 
-@pytest.mark.parametrize("junk", [b"", b"\x90", b"\x90\x30", b"\xf0\x01\x02", b"\xb0\x07", b"\x30\x40\x50", b"\xf8", b"\xe0\x00\x40"])
+@pytest.mark.parametrize(
+    "junk", [b"", b"\x90", b"\x90\x30", b"\xf0\x01\x02", b"\xb0\x07", b"\x30\x40\x50", b"\xf8", b"\xe0\x00\x40"]
+)
 def test_malformed_or_unbound_messages_change_nothing(actions, junk):
     c, _ = controller(actions)
     before = (actions.project.pad(1).gain, actions.project.master_gain, len(actions.engine.commands))
