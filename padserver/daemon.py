@@ -267,7 +267,7 @@ class Daemon:
         out = []
         for port, (controller, link) in self.midi.controllers.items():
             entry = {"device": controller.mapping.device, "mapping": controller.mapping.name, "port": port}
-            for counter in ("received", "sent", "deferred", "resent"):
+            for counter in ("received", "ignored", "sent", "deferred", "resent"):
                 if hasattr(link, counter):
                     entry[counter] = getattr(link, counter)
             if hasattr(link, "outgoing"):

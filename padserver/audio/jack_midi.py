@@ -22,6 +22,8 @@ NOTE_ON, NOTE_OFF, CONTROL = 0x90, 0x80, 0xB0
 CLOCK = b"\xf8"
 MAX_IN_FLIGHT = 20000  # messages waiting for the control side before new ones are dropped
 RESEND_CYCLES = 4  # after an xrun, what was written in this many recent cycles is sent again
+# status bytes worth handing to the control side: note off/on and control change, any channel
+WANTED = frozenset(bytes((kind | ch,)) for kind in (NOTE_OFF, NOTE_ON, CONTROL) for ch in range(16))
 
 
 def key(kind: int, channel: int, number: int) -> int:
@@ -43,6 +45,7 @@ class Link:
     shift: bool = False
     recent: deque = field(default_factory=deque)  # (cycle, message) written lately, for resending
     received: int = 0
+    ignored: int = 0
     sent: int = 0
     resent: int = 0
     deferred: int = 0  # writes that did not fit a period's MIDI buffer and waited
@@ -150,6 +153,11 @@ class JackMidi:
             out.clear_buffer()
             for offset, data in link.in_port.incoming_midi_events():
                 link.received += 1
+                # Only notes and CCs can be bound: aftertouch, pressure, clock … stop here, unread
+                # (a one-byte slice of the buffer is a cached object, so this look allocates nothing).
+                if data[0] not in WANTED:
+                    link.ignored += 1
+                    continue
                 message = bytes(data)
                 handled = self._match(link, message, offset, engine)
                 if len(incoming) < MAX_IN_FLIGHT:
