@@ -57,7 +57,20 @@ class JackServer:
         return {"JACK_DEFAULT_SERVER": self.name}
 
 
-class Capture:
+class _Client:
+    """A test-side JACK client; closing it never raises (the server may be gone already)."""
+
+    client: object
+
+    def close(self) -> None:
+        try:
+            self.client.deactivate()
+            self.client.close()
+        except Exception:
+            pass
+
+
+class Capture(_Client):
     """Records two input ports into a ring indexed by JACK frame time.
 
     Each cycle is stored at JACK's ``last_frame_time`` for that cycle, the frame
@@ -127,15 +140,8 @@ class Capture:
         hits = np.flatnonzero(np.abs(block) > threshold)
         return start + int(hits[0]) if len(hits) else None
 
-    def close(self) -> None:
-        try:
-            self.client.deactivate()
-            self.client.close()
-        except Exception:
-            pass
 
-
-class MidiDevice:
+class MidiDevice(_Client):
     """A stand-in for a hardware controller: a JACK client with MIDI ports named like the device's.
 
     ``send`` plays a message at the start of the next cycle and returns nothing;
@@ -193,10 +199,3 @@ class MidiDevice:
             time.sleep(0.005)
         seen = "\n".join(m.hex(" ") for _, m in self.received[-20:])
         raise AssertionError(f"the device never received the expected message; last ones:\n{seen}")
-
-    def close(self) -> None:
-        try:
-            self.client.deactivate()
-            self.client.close()
-        except Exception:
-            pass
