@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 import uuid
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class JackServer:
 class _Client:
     """A test-side JACK client; closing it never raises (the server may be gone already)."""
 
-    client: object
+    client: Any
 
     def close(self) -> None:
         try:
