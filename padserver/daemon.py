@@ -40,12 +40,12 @@ class Daemon:
         from padserver import paths
         from padserver.actions import Actions
         from padserver.audio.backend import BackendError, open_backend
-        from padserver.audio.loader import LoopLoader
         from padserver.audio.recorder import Recorder
         from padserver.audio.worker import WorkerPool
         from padserver.control.osc import OscServer
         from padserver.control.osc_feedback import OscFeedback
         from padserver.engine.mixer import Engine
+        from padserver.library.store import Library, LibraryError
         from padserver.state.project import Project
 
         sys.setswitchinterval(0.001)  # the audio callback needs the GIL every period
@@ -81,9 +81,12 @@ class Daemon:
                 raise StartupError(f"--record: {exc}") from None
         backend.attach(engine, recorder)
         self.pool = WorkerPool()
-        loader = LoopLoader(self.pool, os.path.join(data, "cache", "renditions"), info.sample_rate, engine.fades.length)
+        try:
+            library = Library(data, info.sample_rate, self.pool)
+        except LibraryError as exc:
+            raise StartupError(str(exc)) from None
         allowed = paths.allowed_folders(data, cfg.paths.allowed_folders)
-        self.actions = Actions(project, engine, loader, allowed)
+        self.actions = Actions(project, engine, library, allowed)
         self.actions.send_quanta()
         self.engine, self.backend, self.project = engine, backend, project
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
 
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
-from padserver.audio.decode import AudioFileError
+from padserver.audio.loopfit import fit_to_bars
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
 from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
 from padserver.engine.mixer import Engine
 from padserver.engine.quantum import Quantum, parse_quantum
+from padserver.library.db import Loop
+from padserver.library.store import LibraryError
 from padserver.paths import confine
 from padserver.state.project import Pad, Project
 
@@ -24,10 +27,10 @@ TAP_KEEP = 8
 
 
 class Actions:
-    def __init__(self, project: Project, engine: Engine, loader, allowed: list[str]) -> None:
+    def __init__(self, project: Project, engine: Engine, library, allowed: list[str]) -> None:
         self.project = project
         self.engine = engine
-        self.loader = loader
+        self.library = library
         self.allowed = allowed
         self._taps: list[float] = []
         self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
@@ -164,12 +167,11 @@ class Actions:
         self._changed(pad.number, "name", pad.name)
 
     # -- audio on pads ---------------------------------------------------------------------
-    async def pad_load(self, number: object, source: object) -> Pad:
-        """Load a file onto a pad; a failure leaves the pad as it was."""
-        pad = self._pad(number)
+    async def import_path(self, source: object) -> tuple[Loop, bool]:
+        """Import a file from an allowed folder into the library."""
         where = checks.text(source, "file", 4096).strip()
         if not where:
-            raise ActionError("load needs a file path")
+            raise ActionError("a file path is needed")
         try:
             path = confine(where, self.allowed)
         except ValueError as exc:
@@ -177,24 +179,50 @@ class Actions:
         if not os.path.isfile(path):
             raise ActionError(f"no such file: {where}")
         try:
-            loop = await self.loader.load(path, self.engine.frames_per_bar())
-        except AudioFileError as exc:
+            return await self.library.import_file(path)
+        except LibraryError as exc:
             raise ActionError(str(exc)) from None
-        self.engine.send(cmd.SetBuffer(pad.number - 1, loop.audio, loop.period, self._quantum_of(pad)))
-        pad.source = path
-        pad.bars = loop.bars
+
+    async def pad_load(self, number: object, source: object, quantum: Quantum | None = None) -> Pad:
+        """Load a library loop (by id) or a file (imported first) onto a pad; a failure leaves the pad as it was."""
+        pad = self._pad(number)
+        try:
+            if isinstance(source, int) or (isinstance(source, str) and source.strip().isdigit()):
+                loop = self.library.get(int(source))
+            elif isinstance(source, float) and source == int(source):
+                loop = self.library.get(int(source))
+            else:
+                loop, _ = await self.import_path(source)
+            audio = await self.library.rendition(loop)
+        except LibraryError as exc:
+            raise ActionError(str(exc)) from None
+        fitted = await asyncio.to_thread(fit_to_bars, audio, self.engine.frames_per_bar(), self.engine.fades.length)
+        q = self._quantum_of(pad) if quantum is None else quantum
+        self.engine.send(cmd.SetBuffer(pad.number - 1, fitted.audio, fitted.period, q))
+        pad.loop_id = loop.id
+        pad.source = loop.name
+        pad.bars = fitted.bars
         pad.error = ""
         if not pad.name:
-            pad.name = os.path.splitext(os.path.basename(path))[0][:64]
+            pad.name = loop.name
             self._changed(pad.number, "name", pad.name)
         if not pad.sounding:
             self._set_state(pad, "loaded")
-        log.info("pad %d: loaded %s (%d bar%s)", pad.number, path, loop.bars, "" if loop.bars == 1 else "s")
+        self._changed(pad.number, "loop", loop.id)
+        log.info(
+            "pad %d: loop %d %s (%d bar%s)",
+            pad.number,
+            loop.id,
+            loop.name,
+            fitted.bars,
+            "" if fitted.bars == 1 else "s",
+        )
         return pad
 
     def pad_clear(self, number: object) -> None:
         pad = self._pad(number)
         self.engine.send(cmd.SetBuffer(pad.number - 1, None, 0.0, parse_quantum("off")))
+        pad.loop_id = None
         pad.source = ""
         pad.bars = 0
         pad.error = ""

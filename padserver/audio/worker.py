@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
 import multiprocessing
 import os
-
-import numpy as np
 
 
 def _lower_priority() -> None:
@@ -21,22 +18,6 @@ def _lower_priority() -> None:
         os.nice(10)
     except OSError:
         pass
-
-
-def decode_to_file(path: str, sample_rate: int, cache_dir: str) -> str:
-    """Worker side: decode ``path`` at ``sample_rate`` into a .npy file; returns its path."""
-    from padserver.audio.decode import decode
-
-    stat = os.stat(path)
-    key = hashlib.sha1(f"{os.path.abspath(path)}|{stat.st_size}|{stat.st_mtime_ns}|{sample_rate}".encode()).hexdigest()
-    out = os.path.join(cache_dir, f"{key}.npy")
-    if not os.path.exists(out):
-        audio = decode(path, sample_rate)
-        tmp = f"{out}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            np.save(fh, audio)
-        os.replace(tmp, out)
-    return out
 
 
 class WorkerPool:

@@ -164,7 +164,8 @@ class OscServer(asyncio.DatagramProtocol):
         params = list(message.params)
         specs = route.arg_specs()
         required = sum(1 for _, _, optional in specs if not optional)
-        if not required <= len(params) <= len(specs):
+        most = 64 if route.variadic else len(specs)
+        if not required <= len(params) <= most:
             wanted = route.args or "no arguments"
             self.error(addr, address, f"expects {wanted} (got {len(params)} argument{'s' if len(params) != 1 else ''})")
             return

@@ -7,6 +7,7 @@ so the two cannot drift apart.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,10 @@ class Route:
             kind, _, name = token.strip("[]").partition(":")
             specs.append((kind, name, optional))
         return specs
+
+    @property
+    def variadic(self) -> bool:
+        return "*:" in self.args
 
 
 ROUTES: list[Route] = []
@@ -161,11 +166,66 @@ def _name(ctx, n, name):
 @route(
     "/pad/{n}/load",
     "s:source",
-    "Load an audio file (WAV, FLAC, AIFF, OGG, MP3) from an allowed folder; replies `/pad/{n}/loaded i:bars`.",
+    "Load a library loop (its id) or an audio file (WAV, FLAC, AIFF, OGG, MP3) from an allowed folder, "
+    "imported into the library first; replies `/pad/{n}/loaded i:bars i:loop`.",
 )
 async def _load(ctx, n, source):
     pad = await ctx.actions.pad_load(n, source)
-    return [(f"/pad/{pad.number}/loaded", [pad.bars])]
+    return [(f"/pad/{pad.number}/loaded", [pad.bars, pad.loop_id])]
+
+
+@route(
+    "/library/import",
+    "s:path",
+    "Import a file, or a folder's audio files, from an allowed folder; replies `/library/imported i:loop s:name i:new` for each.",
+)
+async def _library_import(ctx, path):
+    from padserver.library.store import audio_files
+
+    where = str(path)
+    files = audio_files([where]) if os.path.isdir(where) else [where]
+    replies = []
+    for f in files:
+        loop, new = await ctx.actions.import_path(f)
+        replies.append(("/library/imported", [loop.id, loop.name, int(new)]))
+    return replies
+
+
+SEARCH_OPTIONS = {
+    "category": str,
+    "source": str,
+    "bpm_min": float,
+    "bpm_max": float,
+    "key": str,
+    "bars": int,
+    "limit": int,
+}
+
+
+@route(
+    "/library/search",
+    "[s:text] [*:options]",
+    "Search names, tags and prompts; options category= source= bpm_min= bpm_max= key= bars= limit=; "
+    "replies `/library/result s:json` (id, name, category, bpm, key, bars, duration, source, tags, path).",
+)
+def _library_search(ctx, *args):
+    filters: dict = {}
+    words = []
+    for arg in args:
+        key, sep, value = str(arg).partition("=")
+        if not sep:
+            words.append(str(arg))
+            continue
+        if key not in SEARCH_OPTIONS:
+            raise ValueError(f"unknown search option {key!r} (allowed: {', '.join(SEARCH_OPTIONS)})")
+        try:
+            filters[key] = SEARCH_OPTIONS[key](value)
+        except ValueError:
+            raise ValueError(f"{key} must be a {SEARCH_OPTIONS[key].__name__} (got {value!r})") from None
+    filters["limit"] = max(1, min(filters.get("limit", 50), 500))
+    loops = ctx.actions.library.search(text=" ".join(words), **filters)
+    data = ctx.actions.library.data_dir
+    return [("/library/result", [json.dumps([loop.summary(data) for loop in loops], separators=(",", ":"))])]
 
 
 @route("/pad/{n}/clear", "", "Remove the pad's audio.")

@@ -25,7 +25,8 @@ class Pad:
     region: tuple[float, float] = (0.0, 1.0)
     quantum: str = "global"
     choke: int = 0
-    source: str = ""  # where the audio came from (file path, later a library id)
+    loop_id: int | None = None  # the library loop on the pad
+    source: str = ""  # the loop's name, for people reading the state
     bars: int = 0
     state: str = "empty"
     error: str = ""

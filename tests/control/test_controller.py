@@ -13,7 +13,7 @@ from padserver.state.project import Project
 
 @pytest.fixture
 def actions():
-    return Actions(Project(), Engine(48000, 1024), loader=None, allowed=[])
+    return Actions(Project(), Engine(48000, 1024), library=None, allowed=[])
 
 
 def controller(actions, name="apc-mini-mk2", text=None):

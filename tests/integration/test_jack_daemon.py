@@ -39,8 +39,9 @@ def capture(jack_server, daemon):
 def test_click_lands_on_the_quantum_boundary_at_the_level_set(daemon, capture, tmp_path):
     click = write_click(str(tmp_path / "click.wav"))
     osc = daemon.osc
-    assert osc.request("/pad/1/load", click, reply="/pad/1/loaded") == [1]
-    assert osc.request("/pad/2/load", click, reply="/pad/2/loaded") == [1]
+    bars, loop = osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+    assert bars == 1
+    assert osc.request("/pad/2/load", click, reply="/pad/2/loaded") == [1, loop]  # the same library loop
     for message in (("/pad/1/gain", 0.5), ("/pad/1/pan", -1.0), ("/pad/2/pan", 1.0), ("/pad/2/quantize", "1/4")):
         osc.send(*message)
     osc.request("/ping", reply="/pong")

@@ -1,0 +1,1 @@
+"""The loop library: an SQLite index plus audio files, import, analysis and search."""

@@ -1,0 +1,123 @@
+"""Importing a file into the library (worker side): hash, keep the original, analyse, prepare a rendition."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+
+import numpy as np
+
+from padserver.audio.decode import EXTENSIONS, AudioFileError
+
+AUDIO_DIR = os.path.join("library", "audio")
+RENDITION_DIR = os.path.join("library", "renditions")
+
+_CATEGORY_WORDS = {
+    "drums": ("drum", "kick", "snare", "hat", "beat", "break", "perc", "clap", "tom", "cymbal", "shaker"),
+    "bass": ("bass", "sub", "808"),
+    "synth": ("synth", "lead", "arp", "pad", "pluck", "saw"),
+    "keys": ("piano", "keys", "rhodes", "organ", "chord", "epiano"),
+    "guitar": ("guitar", "gtr", "riff"),
+    "vocals": ("vocal", "vox", "voice", "choir", "acapella"),
+    "fx": ("fx", "riser", "impact", "sweep", "noise", "whoosh", "hit"),
+}
+
+
+def guess_category(name: str) -> str:
+    lower = name.lower()
+    for category, words in _CATEGORY_WORDS.items():
+        if any(w in lower for w in words):
+            return category
+    return "other"
+
+
+def file_hash(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _atomic_copy(src: str, dst: str) -> None:
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    tmp = f"{dst}.{os.getpid()}.part"
+    with open(src, "rb") as fin, open(tmp, "wb") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)
+        fout.flush()
+        os.fsync(fout.fileno())
+    os.replace(tmp, dst)
+
+
+def rendition_path(data_dir: str, digest: str, rate: int) -> str:
+    return os.path.join(data_dir, RENDITION_DIR, digest[:2], f"{digest}-{rate}.npy")
+
+
+def write_rendition(audio: np.ndarray, path: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.part"
+    with open(tmp, "wb") as fh:
+        np.save(fh, np.ascontiguousarray(audio, dtype=np.float32))
+    os.replace(tmp, path)
+
+
+def make_rendition(data_dir: str, stored: str, digest: str, rate: int) -> str:
+    """Worker: the engine-rate rendition of a stored loop (built again when missing)."""
+    from padserver.audio.decode import decode
+
+    path = rendition_path(data_dir, digest, rate)
+    if not os.path.exists(path):
+        write_rendition(decode(os.path.join(data_dir, stored), rate), path)
+    return path
+
+
+def import_file(src: str, data_dir: str, rate: int) -> dict:
+    """Worker: everything the index needs about ``src``, with the original stored and a rendition made."""
+    import soundfile as sf
+
+    from padserver.audio.decode import decode
+    from padserver.library.analysis import analyse
+
+    if not os.path.isfile(src):
+        raise AudioFileError(f"no such file: {src}")
+    if not src.lower().endswith(EXTENSIONS):
+        raise AudioFileError(f"not a supported audio file (WAV, FLAC, AIFF, OGG, MP3): {src}")
+    digest = file_hash(src)
+    ext = os.path.splitext(src)[1].lower()
+    stored = os.path.join(AUDIO_DIR, digest[:2], digest + ext)
+    try:
+        info = sf.info(src)
+    except Exception as exc:
+        raise AudioFileError(f"cannot read {os.path.basename(src)}: {exc}") from None
+    native = decode(src, int(info.samplerate))  # (2, frames) at its own rate, for analysis
+    analysis = analyse(native, int(info.samplerate))
+    full = os.path.join(data_dir, stored)
+    if not os.path.exists(full):
+        _atomic_copy(src, full)
+    rendition = rendition_path(data_dir, digest, rate)
+    if not os.path.exists(rendition):
+        write_rendition(native if int(info.samplerate) == rate else decode(src, rate), rendition)
+    name = os.path.splitext(os.path.basename(src))[0][:64]
+    bars = None
+    if analysis.bpm:
+        bars = max(1, round(analysis.duration * analysis.bpm / 60.0 / 4.0))
+    return {
+        "hash": digest,
+        "name": name,
+        "category": guess_category(name),
+        "file": stored,
+        "duration": analysis.duration,
+        "sample_rate": int(info.samplerate),
+        "channels": int(info.channels),
+        "bars": bars,
+        "bpm": analysis.bpm,
+        "bpm_confidence": analysis.bpm_confidence,
+        "key": analysis.key,
+        "key_confidence": analysis.key_confidence,
+        "rms_db": analysis.rms_db,
+        "peak": analysis.peak,
+        "source": "imported",
+        "overview": analysis.overview,
+        "rendition": rendition,
+    }
