@@ -46,6 +46,19 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, help="length of each JACK run (default 60, smoke 3)")
 
     sub.add_parser("osc-docs", help="print the OSC request namespace as Markdown")
+    from padserver.library.cli import add_parser as add_library_parser
+
+    add_library_parser(sub)
+    proj = sub.add_parser("project", help="projects: list, show, remove; new/save/load on the running daemon")
+    proj.add_argument("--data-dir")
+    proj.add_argument("--port", type=int, default=9000, help="the running daemon's OSC port (new, save, load)")
+    psub = proj.add_subparsers(dest="project_command", metavar="ACTION", required=True)
+    psub.add_parser("ls", help="the saved projects")
+    for name, helptext in (("show", "a project's settings and pads"), ("rm", "delete a saved project")):
+        psub.add_parser(name, help=helptext).add_argument("name")
+    psub.add_parser("new", help="start a new project on the running daemon")
+    psub.add_parser("save", help="save the running daemon's project").add_argument("name", nargs="?")
+    psub.add_parser("load", help="open a project on the running daemon").add_argument("name")
     maps = sub.add_parser("mappings", help="check controller mapping files, or print the layout docs")
     maps.add_argument("files", nargs="*", help="mapping files to check (default: the shipped ones and yours)")
     maps.add_argument("--docs", action="store_true", help="print docs/controllers.md")
@@ -178,6 +191,18 @@ def cmd_mappings(args) -> int:
     return 1 if bad else 0
 
 
+def cmd_library(args) -> int:
+    from padserver.library.cli import run
+
+    return run(args)
+
+
+def cmd_project(args) -> int:
+    from padserver.projects.cli import run
+
+    return run(args)
+
+
 COMMANDS = {
     "run": cmd_run,
     "config": cmd_config,
@@ -187,6 +212,8 @@ COMMANDS = {
     "bench": cmd_bench,
     "osc-docs": cmd_osc_docs,
     "mappings": cmd_mappings,
+    "library": cmd_library,
+    "project": cmd_project,
 }
 
 

@@ -39,6 +39,7 @@ class Daemon:
     async def run(self) -> int:
         from padserver import paths
         from padserver.actions import Actions
+        from padserver.actions.projects import Projects
         from padserver.audio.backend import BackendError, open_backend
         from padserver.audio.recorder import Recorder
         from padserver.audio.worker import WorkerPool
@@ -46,6 +47,7 @@ class Daemon:
         from padserver.control.osc_feedback import OscFeedback
         from padserver.engine.mixer import Engine
         from padserver.library.store import Library, LibraryError
+        from padserver.projects.store import ProjectStore
         from padserver.state.project import Project
 
         sys.setswitchinterval(0.001)  # the audio callback needs the GIL every period
@@ -88,6 +90,10 @@ class Daemon:
         allowed = paths.allowed_folders(data, cfg.paths.allowed_folders)
         self.actions = Actions(project, engine, library, allowed)
         self.actions.send_quanta()
+        store = ProjectStore(data)
+        library.users = lambda loop_id: self._loop_users(loop_id, store)
+        self.projects = Projects(self.actions, store, cfg.projects.autosave_s)
+        self.actions.projects = self.projects
         self.engine, self.backend, self.project = engine, backend, project
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
@@ -107,6 +113,7 @@ class Daemon:
             raise StartupError(f"audio: {exc}") from None
         self.midi = self._start_midi(cfg, backend)
         self._summary(data, allowed)
+        await self._restore(cfg, store)
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -114,8 +121,11 @@ class Daemon:
         pump = loop.create_task(self._pump())
         supervisor = loop.create_task(self._supervise())
         midi_task = loop.create_task(self.midi.run()) if self.midi is not None else None
+        autosave = loop.create_task(self.projects.autosave())
         await self.stopping.wait()
         log.info("stopping: fading out")
+        autosave.cancel()
+        self._final_save()
         if midi_task is not None:
             midi_task.cancel()
             self.midi.close()  # lights off and exit messages, sent while the ports still run
@@ -134,6 +144,33 @@ class Daemon:
         self.pool.close()
         log.info("stopped")
         return 0
+
+    async def _restore(self, cfg, store) -> None:
+        name = store.last_session() if cfg.projects.restore else None
+        if name is None:
+            return
+        try:
+            problems = await self.projects.load(name)
+        except Exception as exc:  # a damaged project must not stop the daemon from starting
+            log.error("the last session (%s) could not be restored: %s", name, exc)
+            return
+        log.info("restored project %s%s", name, f" ({len(problems)} pad(s) with problems)" if problems else "")
+
+    def _final_save(self) -> None:
+        if self.projects.dirty_since is None:
+            return
+        try:
+            self.projects.save()
+            log.info("saved project %s", self.projects.name)
+        except Exception as exc:
+            log.error("could not save the project on the way out: %s", exc)
+
+    def _loop_users(self, loop_id: int, store) -> list[str]:
+        users = store.users_of(loop_id)
+        pads = [p.number for p in self.project.pads if p.loop_id == loop_id]
+        if pads:
+            users.insert(0, f"the live pads ({', '.join(map(str, pads))})")
+        return users
 
     def _start_midi(self, cfg, backend):
         from padserver.control.mappings import load_all, shipped_dir
@@ -307,5 +344,6 @@ class Daemon:
             },
             "latency": {"master": info.output_latency},
             "midi": self._midi_status(),
+            "project": self.projects.name,
             "pads": [p.to_dict() for p in project.pads],
         }

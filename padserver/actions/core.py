@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import time
+from typing import Any
 
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
@@ -34,7 +35,8 @@ class Actions:
         self.allowed = allowed
         self._taps: list[float] = []
         self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
-        self.midi = None  # the MIDI manager, when MIDI is on
+        self.midi: Any = None  # the MIDI manager, when MIDI is on
+        self.projects: Any = None  # project actions (padserver.actions.projects)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _changed(self, pad: int, key: str, value) -> None:

@@ -1,0 +1,138 @@
+"""Project actions: new, save, load, delete; autosave and restoring the last session."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from padserver.actions.checks import ActionError
+from padserver.engine import commands as cmd
+from padserver.engine.quantum import parse_quantum
+from padserver.projects.document import PAD_FIELDS
+from padserver.projects.store import ProjectError, ProjectStore, check_name
+from padserver.state.project import Project
+
+log = logging.getLogger("padserver.projects")
+
+
+class Projects:
+    def __init__(self, actions, store: ProjectStore, autosave_s: float = 2.0) -> None:
+        self.actions = actions
+        self.store = store
+        self.name = time.strftime("set-%Y%m%d-%H%M%S")
+        self.autosave_s = autosave_s
+        self.dirty_since: float | None = None
+        self.saving = False
+        actions.listeners.append(self._changed)
+
+    def _changed(self, pad: int, key: str, value) -> None:
+        if key != "state" and self.dirty_since is None:
+            self.dirty_since = time.monotonic()
+
+    # -- saving -------------------------------------------------------------------------------------
+    def save(self, name: str | None = None) -> str:
+        name = self._name(name) if name else self.name
+        try:
+            self.store.save(self.actions.project, name)
+            self.store.remember(name)
+        except (ProjectError, OSError) as exc:
+            raise ActionError(str(exc)) from None
+        self.name = name
+        self.dirty_since = None
+        return name
+
+    def save_as(self, name: str) -> str:
+        return self.save(self._name(name))
+
+    async def autosave(self) -> None:
+        """Event-loop task: save a few seconds after the last change."""
+        while True:
+            await asyncio.sleep(0.5)
+            since = self.dirty_since
+            if since is None or time.monotonic() - since < self.autosave_s:
+                continue
+            try:
+                await asyncio.to_thread(self.save)
+            except ActionError as exc:  # a full or read-only disk: keep playing, say so, try again later
+                log.error("autosave failed: %s", exc)
+                self.dirty_since = time.monotonic() + 10.0
+
+    @staticmethod
+    def _name(name: object) -> str:
+        try:
+            return check_name(name)
+        except ProjectError as exc:
+            raise ActionError(str(exc)) from None
+
+    # -- loading ---------------------------------------------------------------------------------------
+    def names(self) -> list[dict]:
+        return [{"name": n, "current": n == self.name} for n in self.store.names()]
+
+    async def load(self, name: str) -> list[str]:
+        """Open a saved project: playing pads change on the next bar; returns problems (missing audio …)."""
+        name = self._name(name)
+        try:
+            project = await asyncio.to_thread(self.store.load, name)
+        except ProjectError as exc:
+            raise ActionError(str(exc)) from None
+        problems = await self.apply(project)
+        self.name = name
+        self.dirty_since = None
+        self.store.remember(name)
+        return problems
+
+    async def new(self) -> None:
+        if self.dirty_since is not None:
+            self.save()
+        await self.apply(Project())
+        self.name = time.strftime("set-%Y%m%d-%H%M%S")
+        self.dirty_since = None
+
+    def delete(self, name: str) -> None:
+        name = self._name(name)
+        if name == self.name:
+            raise ActionError(f"{name!r} is the open project; open or start another one first")
+        try:
+            self.store.delete(name)
+        except ProjectError as exc:
+            raise ActionError(str(exc)) from None
+
+    async def apply(self, target: Project) -> list[str]:
+        """Make the live state ``target``'s, loading each pad's loop (on the next bar where one plays)."""
+        a = self.actions
+        a.set_tempo(target.tempo)
+        a.set_timesig(target.beats_per_bar)
+        a.set_quantize(target.quantize)
+        a.master_gain(target.master_gain)
+        bar = parse_quantum("1")
+        playing = any(p.sounding for p in a.project.pads)
+        problems = []
+        for new in target.pads:
+            pad = a.project.pad(new.number)
+            for field in PAD_FIELDS:
+                setattr(pad, field, getattr(new, field))
+            pad.region = new.region
+            a.engine.send(cmd.SetMode(pad.number - 1, pad.mode))
+            a.engine.send(cmd.SetRegion(pad.number - 1, *pad.region))
+            a.engine.send(cmd.SetChoke(pad.number - 1, pad.choke))
+            if new.loop_id is None:
+                if pad.sounding:
+                    a.engine.send(cmd.Stop(pad.number - 1, bar))
+                pad.loop_id, pad.source, pad.bars, pad.error = None, "", 0, ""
+                a._set_state(pad, "empty")
+            elif new.loop_id != pad.loop_id or pad.state in ("empty", "error"):
+                try:
+                    await a.pad_load(pad.number, new.loop_id, quantum=bar if playing else None)
+                except ActionError as exc:
+                    pad.loop_id, pad.error = new.loop_id, str(exc)
+                    a._set_state(pad, "error")
+                    problems.append(f"pad {pad.number}: {exc}")
+            for key in ("name", "gain", "pan", "mute", "solo", "mode", "quantize", "region", "choke"):
+                value = pad.quantum if key == "quantize" else getattr(pad, key)
+                a._changed(pad.number, key, value)
+        a._send_gains()
+        a.send_quanta()
+        for problem in problems:
+            log.warning("%s", problem)
+        return problems

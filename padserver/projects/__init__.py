@@ -1,0 +1,1 @@
+"""Projects: the whole performance state, saved safely and restored."""
