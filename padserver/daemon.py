@@ -98,6 +98,8 @@ class Daemon:
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
         self.actions.listeners.append(osc.feedback.on_change)
+        self.osc = osc
+        await self._restore(cfg, store)  # before OSC opens: "ready" means the last session is back
         try:
             await osc.start()
         except OSError as exc:
@@ -113,7 +115,6 @@ class Daemon:
             raise StartupError(f"audio: {exc}") from None
         self.midi = self._start_midi(cfg, backend)
         self._summary(data, allowed)
-        await self._restore(cfg, store)
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -180,6 +181,16 @@ class Daemon:
         if api == "none":
             log.info("MIDI: off (midi.api: none)")
             return None
+        if api == "jack":
+            from padserver.audio.jack_backend import BackendError, open_client
+
+            try:  # rtmidi's JACK API would complain on every scan with no server
+                open_client("padserver-midi-probe", cfg.audio.jack.server).close()
+            except BackendError as exc:
+                if cfg.midi.api == "auto":
+                    log.info("MIDI: off (no ALSA sequencer, and %s); start JACK or set midi.api", exc)
+                    return None
+                log.warning("MIDI (jack): %s; controllers connect when it runs", exc)
         folder = cfg.midi.mappings or os.path.join(os.path.dirname(self._user_config()), "mappings")
         mappings = load_all([shipped_dir(), folder], logging.getLogger("padserver.midi"))
         if api == "jack-audio":

@@ -169,17 +169,32 @@ class Actions:
         self._changed(pad.number, "name", pad.name)
 
     # -- audio on pads ---------------------------------------------------------------------
-    async def import_path(self, source: object) -> tuple[Loop, bool]:
-        """Import a file from an allowed folder into the library."""
+    def _allowed_path(self, source: object) -> str:
         where = checks.text(source, "file", 4096).strip()
         if not where:
             raise ActionError("a file path is needed")
         try:
-            path = confine(where, self.allowed)
+            return confine(where, self.allowed)  # before anything looks at what is there
         except ValueError as exc:
             raise ActionError(str(exc)) from None
+
+    async def import_many(self, source: object) -> list[tuple[Loop, bool]]:
+        """Import a file, or every audio file in a folder, from an allowed folder."""
+        from padserver.library.store import audio_files
+
+        path = self._allowed_path(source)
+        if not os.path.exists(path):
+            raise ActionError(f"no such file or folder: {source}")
+        files = await asyncio.to_thread(audio_files, [path])
+        if not files:
+            raise ActionError(f"no audio files (WAV, FLAC, AIFF, OGG, MP3) in {source}")
+        return [await self.import_path(f) for f in files]
+
+    async def import_path(self, source: object) -> tuple[Loop, bool]:
+        """Import a file from an allowed folder into the library."""
+        path = self._allowed_path(source)
         if not os.path.isfile(path):
-            raise ActionError(f"no such file: {where}")
+            raise ActionError(f"no such file: {source}")
         try:
             return await self.library.import_file(path)
         except LibraryError as exc:

@@ -7,7 +7,6 @@ so the two cannot drift apart.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -180,15 +179,8 @@ async def _load(ctx, n, source):
     "Import a file, or a folder's audio files, from an allowed folder; replies `/library/imported i:loop s:name i:new` for each.",
 )
 async def _library_import(ctx, path):
-    from padserver.library.store import audio_files
-
-    where = str(path)
-    files = audio_files([where]) if os.path.isdir(where) else [where]
-    replies = []
-    for f in files:
-        loop, new = await ctx.actions.import_path(f)
-        replies.append(("/library/imported", [loop.id, loop.name, int(new)]))
-    return replies
+    imported = await ctx.actions.import_many(path)
+    return [("/library/imported", [loop.id, loop.name, int(new)]) for loop, new in imported]
 
 
 SEARCH_OPTIONS = {

@@ -1,0 +1,160 @@
+"""Projects through the running daemon: save, autosave, restore, damage and missing audio."""
+
+import json
+import os
+import time
+
+import pytest
+import soundfile as sf
+
+from padserver.harness.daemon import DaemonProcess
+from padserver.library.testloops import drum_loop
+
+CONFIG = "projects:\n  autosave_s: 0.5\n"
+
+
+def start(data):
+    d = DaemonProcess(["--audio", "null"], config=CONFIG, data_dir=str(data))
+    d.wait_ready()
+    return d
+
+
+def status(d):
+    return json.loads(d.osc.request("/status", reply="/status")[0])
+
+
+def wait_for(check, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def loops(tmp_path):
+    folder = tmp_path / "data" / "in"
+    folder.mkdir(parents=True)
+    paths = []
+    for i, bpm in enumerate((100, 120, 140)):
+        path = folder / f"loop{i}.wav"
+        sf.write(path, drum_loop(bpm, 1, seed=i).T, 44100)
+        paths.append(str(path))
+    return paths
+
+
+def test_save_autosave_restore_and_a_new_project(tmp_path, loops):
+    data = tmp_path / "data"
+    d = start(data)
+    try:
+        osc = d.osc
+        ids = [
+            osc.request(f"/pad/{n}/load", path, reply=f"/pad/{n}/loaded")[1]
+            for n, path in zip((1, 6, 16), loops, strict=True)
+        ]
+        osc.send("/pad/6/gain", 0.5)
+        osc.send("/pad/6/mode", "oneshot")
+        osc.send("/tempo", 97)
+        assert osc.request("/project/save_as", "gig", reply="/project/saved") == ["gig"]
+        path = data / "projects" / "gig.yaml"
+        assert path.is_file() and "loop: " + str(ids[1]) in path.read_text()
+        osc.send("/pad/1/pan", -0.25)  # autosaved a moment later
+        wait_for(lambda: "pan: -0.25" in path.read_text())
+        assert (data / "projects" / "gig.yaml.prev").is_file()  # the previous version is kept
+        listed = json.loads(osc.request("/project/list", reply="/project/list")[0])
+        assert {"name": "gig", "current": True} in listed
+        osc.send("/pad/1/play")
+    finally:
+        d.terminate()
+    d = start(data)  # the last session comes back: pads loaded and stopped
+    try:
+        s = status(d)
+        assert s["project"] == "gig" and s["tempo"] == 97.0
+        pads = s["pads"]
+        assert [pads[i]["state"] for i in (0, 5, 15)] == ["loaded"] * 3 and pads[1]["state"] == "empty"
+        assert pads[5]["gain"] == 0.5 and pads[5]["mode"] == "oneshot" and pads[0]["pan"] == -0.25
+        assert d.osc.request("/project/new", reply="/project/loaded")[0].startswith("set-")
+        assert all(p["state"] == "empty" for p in status(d)["pads"])
+        assert d.osc.request("/project/load", "gig", reply="/project/loaded") == ["gig", 0]
+        assert status(d)["pads"][15]["state"] == "loaded"
+        d.osc.send("/project/delete", "gig")
+        errors = [v for a, v in d.osc.receive(2.0, until="/error") if a == "/error"]
+        assert errors and "'gig' is the open project" in errors[0][1]
+        d.osc.request("/project/new", reply="/project/loaded")
+        assert d.osc.request("/project/delete", "gig", reply="/project/deleted") == ["gig"]
+        assert not (data / "projects" / "gig.yaml").exists()
+    finally:
+        d.terminate()
+
+
+def test_a_damaged_project_opens_from_its_previous_version(tmp_path, loops):
+    data = tmp_path / "data"
+    d = start(data)
+    try:
+        d.osc.request("/pad/2/load", loops[0], reply="/pad/2/loaded")
+        d.osc.request("/project/save_as", "set", reply="/project/saved")
+        d.osc.send("/pad/2/gain", 0.7)
+        d.osc.request("/project/save", reply="/project/saved")
+    finally:
+        d.terminate()
+    (data / "projects" / "set.yaml").write_text("version: 1\npads: [broken")  # a torn write
+    d = start(data)
+    try:
+        assert "project set was damaged" in d.log() and "loaded its previous version" in d.log()
+        s = status(d)
+        assert s["project"] == "set" and s["pads"][1]["state"] == "loaded"
+    finally:
+        d.terminate()
+
+
+def test_a_missing_audio_file_shows_the_error_state_and_the_rest_plays(tmp_path, loops):
+    data = tmp_path / "data"
+    d = start(data)
+    try:
+        first = d.osc.request("/pad/1/load", loops[0], reply="/pad/1/loaded")[1]
+        d.osc.request("/pad/2/load", loops[1], reply="/pad/2/loaded")
+        d.osc.request("/project/save_as", "set", reply="/project/saved")
+        found = json.loads(d.osc.request("/library/search", reply="/library/result")[0])
+        gone = next(loop for loop in found if loop["id"] == first)
+    finally:
+        d.terminate()
+    os.remove(gone["path"])
+    for folder, _, names in os.walk(data / "library" / "renditions"):
+        for name in names:
+            os.remove(os.path.join(folder, name))
+    d = start(data)
+    try:
+        pads = status(d)["pads"]
+        assert pads[0]["state"] == "error" and "missing" in pads[0]["error"]
+        assert pads[1]["state"] == "loaded"  # its rendition is rebuilt from the stored original
+        d.osc.send("/pad/1/play")
+        errors = [v for a, v in d.osc.receive(2.0, until="/error") if a == "/error"]
+        assert errors and "pad 1 has no usable audio" in errors[0][1]
+        d.osc.send("/pad/2/play")
+        wait_for(lambda: status(d)["pads"][1]["state"] == "playing")
+    finally:
+        d.terminate()
+
+
+def test_library_over_osc_import_a_folder_and_search(tmp_path, loops):
+    data = tmp_path / "data"
+    d = start(data)
+    try:
+        d.osc.send("/library/import", str(data / "in"))
+        replies: list = []
+        deadline = time.monotonic() + 30
+        while len(replies) < 3 and time.monotonic() < deadline:
+            replies += [v for a, v in d.osc.receive(0.2) if a == "/library/imported"]
+        assert sorted(v[1] for v in replies) == ["loop0", "loop1", "loop2"] and all(v[2] == 1 for v in replies)
+        fast = json.loads(d.osc.request("/library/search", "bpm_min=130", reply="/library/result")[0])
+        assert [loop["name"] for loop in fast] == ["loop2"]
+        named = json.loads(d.osc.request("/library/search", "loop1", reply="/library/result")[0])
+        assert [loop["name"] for loop in named] == ["loop1"] and named[0]["path"].startswith(str(data))
+        for address, arg, message in (
+            ("/library/search", "colour=red", "unknown search option 'colour'"),
+            ("/library/import", "/etc", "outside the allowed folders"),
+        ):
+            d.osc.send(address, arg)
+            errors = [v for a, v in d.osc.receive(5.0, until="/error") if a == "/error"]
+            assert errors and errors[0][0] == address and message in errors[0][1]
+    finally:
+        d.terminate()
