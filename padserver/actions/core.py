@@ -19,6 +19,7 @@ from padserver.engine.quantum import Quantum, parse_quantum
 from padserver.library.db import Loop
 from padserver.library.store import LibraryError
 from padserver.paths import confine
+from padserver.state.history import History
 from padserver.state.project import Pad, Project
 
 log = logging.getLogger("padserver.actions")
@@ -35,6 +36,7 @@ class Actions:
         self.allowed = allowed
         self._taps: list[float] = []
         self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
+        self.history = History()
         self.midi: Any = None  # the MIDI manager, when MIDI is on
         self.projects: Any = None  # project actions (padserver.actions.projects)
 
@@ -101,28 +103,55 @@ class Actions:
         if not pad.has_audio:
             raise ActionError(f"pad {pad.number} is empty: load a loop first")
 
+    def _undoable_pad(self, pad: Pad, field: str, old, setter: str, continuous: bool = False) -> None:
+        """Record a pad setting so /undo puts ``old`` back (and /redo the new value)."""
+        new = getattr(pad, field)
+        if old == new:
+            return
+        n = pad.number
+        fn = getattr(self, setter)
+        args = (lambda v: (n, *v)) if isinstance(old, tuple) and field == "region" else (lambda v: (n, v))
+        self.history.record(
+            f"pad {n} {field}",
+            lambda: fn(*args(old)),
+            lambda: fn(*args(new)),
+            key=f"pad{n}.{field}" if continuous else None,
+        )
+
+    def _undoable_global(self, label: str, old, new, setter, continuous: bool = False) -> None:
+        if old != new:
+            self.history.record(label, lambda: setter(old), lambda: setter(new), key=label if continuous else None)
+
     # -- pad settings ------------------------------------------------------------------------
     def pad_gain(self, number: object, gain: object) -> None:
         pad = self._pad(number)
+        old = pad.gain
         pad.gain = checks.number(gain, "gain", 0.0, 2.0)
+        self._undoable_pad(pad, "gain", old, "pad_gain", continuous=True)
         self._send_gains()
         self._changed(pad.number, "gain", pad.gain)
 
     def pad_pan(self, number: object, pan: object) -> None:
         pad = self._pad(number)
+        old = pad.pan
         pad.pan = checks.number(pan, "pan", -1.0, 1.0)
+        self._undoable_pad(pad, "pan", old, "pad_pan", continuous=True)
         self._send_gains()
         self._changed(pad.number, "pan", pad.pan)
 
     def pad_mute(self, number: object, on: object) -> None:
         pad = self._pad(number)
+        old = pad.mute
         pad.mute = checks.flag(on, "mute")
+        self._undoable_pad(pad, "mute", old, "pad_mute")
         self._send_gains()
         self._changed(pad.number, "mute", pad.mute)
 
     def pad_solo(self, number: object, on: object) -> None:
         pad = self._pad(number)
+        old = pad.solo
         pad.solo = checks.flag(on, "solo")
+        self._undoable_pad(pad, "solo", old, "pad_solo")
         self._send_gains()
         self._changed(pad.number, "solo", pad.solo)
 
@@ -131,12 +160,14 @@ class Actions:
         value = checks.text(mode, "mode").strip().lower()
         if value not in cmd.MODES:
             raise ActionError(f"mode must be one of {', '.join(cmd.MODES)} (got {mode!r})")
-        pad.mode = value
+        old, pad.mode = pad.mode, value
+        self._undoable_pad(pad, "mode", old, "pad_mode")
         self.engine.send(cmd.SetMode(pad.number - 1, value))
         self._changed(pad.number, "mode", value)
 
     def pad_quantize(self, number: object, quantum: object) -> None:
         pad = self._pad(number)
+        old = pad.quantum
         if isinstance(quantum, str) and quantum.strip().lower() == "global":
             pad.quantum = "global"
         else:
@@ -144,6 +175,7 @@ class Actions:
                 pad.quantum = parse_quantum(quantum).name
             except (TypeError, ValueError) as exc:
                 raise ActionError(f"{exc}, or global") from None
+        self._undoable_pad(pad, "quantum", old, "pad_quantize")
         self.send_quanta()
         self._changed(pad.number, "quantize", pad.quantum)
 
@@ -153,19 +185,24 @@ class Actions:
         e = checks.number(end, "region end", 0.0, 1.0)
         if e - s < 1e-4:
             raise ActionError(f"region end must be after its start (got {s:g} {e:g})")
-        pad.region = (s, e)
+        old, pad.region = pad.region, (s, e)
+        self._undoable_pad(pad, "region", old, "pad_region", continuous=True)
         self.engine.send(cmd.SetRegion(pad.number - 1, s, e))
         self._changed(pad.number, "region", pad.region)
 
     def pad_choke(self, number: object, group: object) -> None:
         pad = self._pad(number)
+        old = pad.choke
         pad.choke = checks.whole(group, "choke group", 0, 16)
+        self._undoable_pad(pad, "choke", old, "pad_choke")
         self.engine.send(cmd.SetChoke(pad.number - 1, pad.choke))
         self._changed(pad.number, "choke", pad.choke)
 
     def pad_name(self, number: object, name: object) -> None:
         pad = self._pad(number)
+        old = pad.name
         pad.name = checks.text(name, "name", 64).strip()
+        self._undoable_pad(pad, "name", old, "pad_name")
         self._changed(pad.number, "name", pad.name)
 
     # -- audio on pads ---------------------------------------------------------------------
@@ -216,6 +253,7 @@ class Actions:
         fitted = await asyncio.to_thread(fit_to_bars, audio, self.engine.frames_per_bar(), self.engine.fades.length)
         q = self._quantum_of(pad) if quantum is None else quantum
         self.engine.send(cmd.SetBuffer(pad.number - 1, fitted.audio, fitted.period, q))
+        self._undoable_loop(pad, pad.loop_id, loop.id)
         pad.loop_id = loop.id
         pad.source = loop.name
         pad.bars = fitted.bars
@@ -238,6 +276,7 @@ class Actions:
 
     def pad_clear(self, number: object) -> None:
         pad = self._pad(number)
+        self._undoable_loop(pad, pad.loop_id, None)
         self.engine.send(cmd.SetBuffer(pad.number - 1, None, 0.0, parse_quantum("off")))
         pad.loop_id = None
         pad.source = ""
@@ -246,9 +285,32 @@ class Actions:
         pad.sounding = False
         self._set_state(pad, "empty")
 
+    def _undoable_loop(self, pad: Pad, old: int | None, new: int | None) -> None:
+        if old == new:
+            return
+        n = pad.number
+
+        def put(loop_id):
+            return self.pad_load(n, loop_id) if loop_id is not None else self.pad_clear(n)
+
+        self.history.record(f"pad {n} loop", lambda: put(old), lambda: put(new))
+
+    async def undo(self) -> str:
+        label = await self.history.undo()
+        if label is None:
+            raise ActionError("nothing to undo")
+        return label
+
+    async def redo(self) -> str:
+        label = await self.history.redo()
+        if label is None:
+            raise ActionError("nothing to redo")
+        return label
+
     # -- clock -----------------------------------------------------------------------------
     def set_tempo(self, bpm: object) -> float:
         tempo = checks.number(bpm, "tempo", MIN_TEMPO, MAX_TEMPO)
+        self._undoable_global("tempo", self.project.tempo, tempo, self.set_tempo, continuous=True)
         self.project.tempo = tempo
         self.engine.send(cmd.SetTempo(tempo))
         self._changed(0, "tempo", tempo)
@@ -268,6 +330,7 @@ class Actions:
 
     def set_timesig(self, beats: object) -> int:
         value = checks.whole(beats, "beats per bar", 1, 32)
+        self._undoable_global("time signature", self.project.beats_per_bar, value, self.set_timesig)
         self.project.beats_per_bar = value
         self.engine.send(cmd.SetBeatsPerBar(value))
         self._changed(0, "timesig", value)
@@ -278,6 +341,7 @@ class Actions:
             name = parse_quantum(quantum).name
         except (TypeError, ValueError) as exc:
             raise ActionError(str(exc)) from None
+        self._undoable_global("quantize", self.project.quantize, name, self.set_quantize)
         self.project.quantize = name
         self.send_quanta()
         self._changed(0, "quantize", name)
@@ -285,6 +349,7 @@ class Actions:
 
     def master_gain(self, gain: object) -> float:
         value = checks.number(gain, "master gain", 0.0, 2.0)
+        self._undoable_global("master gain", self.project.master_gain, value, self.master_gain, continuous=True)
         self.project.master_gain = value
         self.engine.send(cmd.SetMasterGain(value))
         self._changed(0, "master_gain", value)

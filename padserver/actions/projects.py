@@ -77,6 +77,7 @@ class Projects:
         except ProjectError as exc:
             raise ActionError(str(exc)) from None
         problems = await self.apply(project)
+        self.actions.history.clear()  # another project: its own history
         self.name = name
         self.dirty_since = None
         self.store.remember(name)
@@ -86,6 +87,7 @@ class Projects:
         if self.dirty_since is not None:
             self.save()
         await self.apply(Project())
+        self.actions.history.clear()
         self.name = time.strftime("set-%Y%m%d-%H%M%S")
         self.dirty_since = None
 
@@ -100,6 +102,10 @@ class Projects:
 
     async def apply(self, target: Project) -> list[str]:
         """Make the live state ``target``'s, loading each pad's loop (on the next bar where one plays)."""
+        with self.actions.history.paused():  # opening a project is not a step to undo
+            return await self._apply(target)
+
+    async def _apply(self, target: Project) -> list[str]:
         a = self.actions
         a.set_tempo(target.tempo)
         a.set_timesig(target.beats_per_bar)

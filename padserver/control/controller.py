@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -116,6 +117,14 @@ class Controller:
             a.pads_panic()
         elif action == "tempo.tap":
             a.tap_tempo()
+        elif action in ("undo", "redo"):
+            task = asyncio.get_running_loop().create_task(a.undo() if action == "undo" else a.redo())
+            task.add_done_callback(self._report)
+
+    def _report(self, task: asyncio.Task) -> None:
+        """An undo or redo started from the device ended; say why if it could not be done."""
+        if not task.cancelled() and task.exception() is not None:
+            log.info("%s: %s", self.name, task.exception())
 
     def _value(self, control: Control, value: int) -> None:
         a = self.actions

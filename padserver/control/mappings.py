@@ -25,6 +25,8 @@ PRESS_ACTIONS = (
     "pads.stop",
     "pads.panic",
     "tempo.tap",
+    "undo",
+    "redo",
     "shift",
 )
 VALUE_ACTIONS = {"pad.gain": (0.0, 1.0), "pad.pan": (-1.0, 1.0), "master.gain": (0.0, 1.0), "tempo": (60.0, 180.0)}

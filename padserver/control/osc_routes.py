@@ -310,6 +310,16 @@ def _controllers(ctx):
     return [("/midi/controllers", [json.dumps(found)])]
 
 
+@route("/undo", "", "Undo the last change (a fader sweep is one step); replies `/undo s:what`.")
+async def _undo(ctx):
+    return [("/undo", [await ctx.actions.undo()])]
+
+
+@route("/redo", "", "Redo what was undone; replies `/redo s:what`.")
+async def _redo(ctx):
+    return [("/redo", [await ctx.actions.redo()])]
+
+
 def _projects(ctx):
     if ctx.actions.projects is None:
         raise ValueError("projects are not available")
