@@ -47,6 +47,18 @@ class Library:
         except (OSError, sqlite3.Error) as exc:
             raise LibraryError(f"cannot open the library in {folder}: {exc}") from None
         self.users: Callable[[int], list[str]] = lambda loop_id: []  # who uses a loop (set by the daemon/CLI)
+        self._sweep(folder)
+
+    @staticmethod
+    def _sweep(folder: str) -> None:
+        """Remove what a crash left half-written (a copy or rendition cut short is never used)."""
+        for root, _, names in os.walk(folder):
+            for name in names:
+                if name.endswith((".part", ".tmp")):
+                    try:
+                        os.remove(os.path.join(root, name))
+                    except OSError:
+                        pass
 
     # -- reading ------------------------------------------------------------------------------------
     def get(self, loop_id: int) -> Loop:
