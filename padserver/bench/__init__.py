@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> int:
-    from padserver.bench import control_bench, daemon_bench, engine_bench
+    from padserver.bench import control_bench, daemon_bench, engine_bench, library_bench
 
-    parts = ["engine", "jack", "startup", "midi", "floods"] if what == "all" else [what]
+    parts = ["engine", "jack", "startup", "midi", "floods", "library"] if what == "all" else [what]
     ok = True
     for part in parts:
         if part == "engine":
@@ -19,4 +19,8 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= control_bench.run_midi(smoke)
         elif part == "floods":
             ok &= control_bench.run_floods(smoke)
+        elif part == "library":
+            ok &= library_bench.run_search(smoke)
+            ok &= library_bench.run_project_load(smoke)
+            ok &= library_bench.run_import(smoke)
     return 0 if ok else 1

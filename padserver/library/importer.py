@@ -97,7 +97,13 @@ def import_file(src: str, data_dir: str, rate: int) -> dict:
         _atomic_copy(src, full)
     rendition = rendition_path(data_dir, digest, rate)
     if not os.path.exists(rendition):
-        write_rendition(native if int(info.samplerate) == rate else decode(src, rate), rendition)
+        if int(info.samplerate) == rate:
+            prepared = native
+        else:  # resample what is already decoded rather than decoding again
+            import soxr
+
+            prepared = soxr.resample(native.T, int(info.samplerate), rate, quality="VHQ").T
+        write_rendition(prepared, rendition)
     name = os.path.splitext(os.path.basename(src))[0][:64]
     bars = None
     if analysis.bpm:

@@ -1,0 +1,148 @@
+"""The library and projects: importing while playing, searching a big library, opening a project."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from padserver.bench.control_bench import padserver_late
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.jack import JackServer
+from padserver.library.testloops import drum_loop
+
+CONFIG = "audio:\n  jack:\n    connect: []\nprojects:\n  restore: false\n"
+FORMATS = ((".wav", "PCM_16"), (".flac", "PCM_24"), (".ogg", "VORBIS"), (".mp3", "MPEG_LAYER_III"), (".aiff", "PCM_16"))
+
+
+def make_files(folder: str, count: int, rng: np.random.Generator) -> list[str]:
+    import soundfile as sf
+
+    os.makedirs(folder, exist_ok=True)
+    paths = []
+    for i in range(count):
+        ext, subtype = FORMATS[i % len(FORMATS)]
+        bpm = float(rng.uniform(70, 170))
+        bars = max(1, int(round(rng.uniform(2, 30) * bpm / 240)))  # 2..30 s
+        rate = (44100, 48000)[i % 2]
+        path = os.path.join(folder, f"loop{i:04d}{ext}")
+        sf.write(path, drum_loop(bpm, bars, rate=rate, seed=i).T, rate, subtype=subtype)
+        paths.append(path)
+    return paths
+
+
+def run_import(smoke: bool) -> bool:
+    count = 20 if smoke else 200
+    rng = np.random.default_rng(4)
+    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    files = make_files(os.path.join(folder, "in"), count, rng)
+    kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(40))  # what plays meanwhile
+    seconds = sum(__import__("soundfile").info(f).duration for f in files)
+    print(
+        f"== library: import {count} files ({seconds / count:.1f} s long on average, 5 formats) while 16 pads play =="
+    )
+    ok = True
+    for period in (256,) if smoke else (256, 128):
+        data = tempfile.mkdtemp(prefix="padserver-bench-data-")
+        server = JackServer(period=period, log=os.path.join(data, "jackd.log")).start()
+        config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n"
+        d = DaemonProcess(["--audio", "jack"], env=server.env, config=config, data_dir=data)
+        try:
+            d.wait_ready(30)
+            for pad, path in enumerate(kit, 1):
+                d.osc.request(f"/pad/{pad}/load", path, reply=f"/pad/{pad}/loaded", timeout=60)
+                d.osc.send(f"/pad/{pad}/gain", 0.1)
+                d.osc.send(f"/pad/{pad}/play")
+            time.sleep(0.5)
+            before = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+            late0 = padserver_late(server)
+            t0 = time.monotonic()
+            d.osc.send("/library/import", os.path.join(folder, "in"))
+            done = 0
+            deadline = t0 + 600
+            while done < count and time.monotonic() < deadline:
+                done += sum(1 for a, _ in d.osc.receive(0.5) if a == "/library/imported")
+            took = time.monotonic() - t0
+            after = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+            print(
+                f"period {period}: {done}/{count} files in {took:.1f} s = {done / took:.1f} files/s with analysis "
+                f"(target ≥ 10), xruns {after - before} ({padserver_late(server) - late0} with padserver the late client)"
+            )
+            ok &= done == count
+        finally:
+            d.terminate()
+            server.stop()
+    return ok
+
+
+def run_search(smoke: bool) -> bool:
+    from padserver.library import db
+
+    entries = 1000 if smoke else 10000
+    rng = np.random.default_rng(5)
+    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    conn = db.connect(os.path.join(folder, "library.sqlite"))
+    words = ["dusty", "boom", "bap", "house", "techno", "warm", "analog", "vinyl", "deep", "acid", "break", "chord"]
+    conn.execute("BEGIN")
+    for i in range(entries):
+        name = " ".join(rng.choice(words, 3)) + f" {i}"
+        db.insert(conn, {
+            "hash": f"{i:064x}", "name": name, "category": db.CATEGORIES[i % 8], "tags": list(rng.choice(words, 2)),
+            "file": f"x/{i}.wav", "duration": 8.0, "sample_rate": 48000, "channels": 2, "bars": int(rng.choice([1, 2, 4, 8])),
+            "bpm": float(rng.uniform(70, 170)), "bpm_confidence": 0.9, "key": "Am", "key_confidence": 0.5,
+            "source": db.SOURCES[i % 3], "prompt": name if i % 3 == 2 else None,
+        })  # fmt: skip
+    conn.execute("COMMIT")
+    queries = [
+        {"text": "dusty vinyl"},
+        {"text": "acid", "category": "synth"},
+        {"bpm_min": 118.0, "bpm_max": 126.0},
+        {"category": "drums", "bars": 4},
+        {"text": "deep", "source": "generated", "bpm_min": 100.0},
+        {"key": "am", "limit": 50},
+    ]
+    times = []
+    for _ in range(5 if smoke else 50):
+        for q in queries:
+            t0 = time.perf_counter()
+            db.search(conn, **q)
+            times.append((time.perf_counter() - t0) * 1000)
+    t = np.array(times)
+    print(
+        f"== library: search over {entries} entries: median {np.median(t):.2f} ms, p95 {np.percentile(t, 95):.2f} ms, max {t.max():.2f} ms (target median ≤ 5 ms) =="
+    )
+    conn.close()
+    return bool(np.median(t) <= 5.0) or smoke
+
+
+def run_project_load(smoke: bool) -> bool:
+    bars = 2 if smoke else 8
+    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    rng = np.random.default_rng(6)
+    d = DaemonProcess(["--audio", "null"], config="projects:\n  restore: false\n", data_dir=folder)
+    try:
+        d.wait_ready(30)
+        import soundfile as sf
+
+        os.makedirs(os.path.join(folder, "in"))
+        for pad in range(1, 17):
+            path = os.path.join(folder, "in", f"p{pad}.flac")
+            sf.write(path, drum_loop(120, bars, rate=48000, seed=int(rng.integers(1000))).T, 48000)
+            d.osc.request(f"/pad/{pad}/load", path, reply=f"/pad/{pad}/loaded", timeout=60)
+        d.osc.request("/project/save_as", "bench", reply="/project/saved")
+        times = []
+        for _ in range(2 if smoke else 5):
+            d.osc.request("/project/new", reply="/project/loaded")
+            t0 = time.monotonic()
+            d.osc.request("/project/load", "bench", reply="/project/loaded", timeout=30)
+            times.append((time.monotonic() - t0) * 1000)
+        print(
+            f"== projects: open a project of 16 pads × {bars} bars (renditions ready): median {np.median(times):.0f} ms, "
+            f"max {max(times):.0f} ms from request to all pads ready (target ≤ 300 ms) =="
+        )
+        return True
+    finally:
+        d.terminate()
