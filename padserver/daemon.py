@@ -73,6 +73,8 @@ class Daemon:
         )
         project = Project(tempo=e.tempo, beats_per_bar=e.beats_per_bar, quantize=e.quantize, master_gain=e.master_gain)
         engine.set_initial_gains(project.pad_gains())
+        # the cue output exists on JACK; elsewhere a preview plays on the master
+        engine.cue_to_master = cfg.library.preview_output == "master" or info.name != "jack"
         engine.send(cmd.SetMasterGain(e.master_gain))
         engine.send(cmd.SetLimiter(e.limiter, e.limiter_ceiling_db))
         recorder = None
@@ -235,8 +237,12 @@ class Daemon:
         cfg = self.config
         if info.name == "jack":
             where = "ports " + ", ".join(info.outputs[:2])
-            if len(info.outputs) > 2:
-                where += f" and {len(info.outputs) - 2} pad outputs"
+            cue = [o for o in info.outputs if o.endswith((":cue_L", ":cue_R"))]
+            if cue:
+                where += ", preview on " + ", ".join(cue)
+            stems = sum(1 for o in info.outputs if ":pad" in o)
+            if stems:
+                where += f" and {stems} pad outputs"
             where += "; " + ("connected " + ", ".join(info.connections) if info.connections else "not connected")
         else:
             where = f"device {info.device}"

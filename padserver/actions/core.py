@@ -295,6 +295,19 @@ class Actions:
 
         self.history.record(f"pad {n} loop", lambda: put(old), lambda: put(new))
 
+    async def preview(self, source: object) -> str:
+        """Play a library loop on the cue output (``stop`` ends it); the pads are not touched."""
+        if isinstance(source, str) and source.strip().lower() == "stop":
+            self.engine.send(cmd.Preview(None, 0.0))
+            return "stop"
+        try:
+            loop = self.library.get(checks.whole(source, "loop id", 1, 2**62))
+            audio = await self.library.rendition(loop)
+        except LibraryError as exc:
+            raise ActionError(str(exc)) from None
+        self.engine.send(cmd.Preview(audio, float(audio.shape[1])))
+        return loop.name
+
     async def undo(self) -> str:
         label = await self.history.undo()
         if label is None:
@@ -357,7 +370,7 @@ class Actions:
 
     # -- engine reports ----------------------------------------------------------------------
     def on_engine_event(self, event: ev.Event) -> None:
-        if event.pad < 0:
+        if not 0 <= event.pad < len(self.project.pads):  # the grid, or the cue voice
             return
         pad = self.project.pads[event.pad]
         kind = event.kind

@@ -70,6 +70,7 @@ class JackBackend(Backend):
     def __init__(self, client, config, reason: str) -> None:
         super().__init__()
         self._cfg = config.audio.jack
+        self._cue_output = config.library.preview_output == "cue"
         self._client = client
         self._lost = False
         self._base: int | None = None  # engine frame minus JACK frame time
@@ -80,7 +81,8 @@ class JackBackend(Backend):
         self._stem_ports: list = []
         self._register(client)
         self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
-        self.info.outputs = [p.name for p in self._master] + [p.name for pair in self._stem_ports for p in pair]
+        extra = list(self._cue_ports or ()) + [p for pair in self._stem_ports for p in pair]
+        self.info.outputs = [p.name for p in self._master] + [p.name for p in extra]
         self.info.device = f"JACK server {server_name(self._cfg.server)!r}"
 
     @property
@@ -90,6 +92,9 @@ class JackBackend(Backend):
     def _register(self, client) -> None:
         self._master = (client.outports.register("master_L"), client.outports.register("master_R"))
         self._stem_ports = []
+        self._cue_ports = None
+        if self._cue_output:
+            self._cue_ports = (client.outports.register("cue_L"), client.outports.register("cue_R"))
         if self._cfg.pad_outputs:
             for left, right in pad_port_names(16):
                 self._stem_ports.append((client.outports.register(left), client.outports.register(right)))
@@ -113,6 +118,10 @@ class JackBackend(Backend):
         mix = self._render(frames)
         left.get_array()[:] = mix[0]
         right.get_array()[:] = mix[1]
+        if self._cue_ports is not None:
+            cue = self.engine.cue()
+            self._cue_ports[0].get_array()[:] = cue[0]
+            self._cue_ports[1].get_array()[:] = cue[1]
         if self._stem_ports:
             stems = self.engine.stems()
             for i, (pl, pr) in enumerate(self._stem_ports):

@@ -14,8 +14,14 @@ import os
 
 
 def _lower_priority() -> None:
+    """Workers only get the CPU the audio does not need (SCHED_IDLE on Linux, else a high nice value)."""
     try:
-        os.nice(10)
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
+        return
+    except (AttributeError, OSError):
+        pass
+    try:
+        os.nice(19)
     except OSError:
         pass
 

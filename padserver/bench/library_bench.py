@@ -96,7 +96,7 @@ def run_search(smoke: bool) -> bool:
             "source": db.SOURCES[i % 3], "prompt": name if i % 3 == 2 else None,
         })  # fmt: skip
     conn.execute("COMMIT")
-    queries = [
+    queries: list[dict] = [
         {"text": "dusty vinyl"},
         {"text": "acid", "category": "synth"},
         {"bpm_min": 118.0, "bpm_max": 126.0},

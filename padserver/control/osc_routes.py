@@ -183,6 +183,15 @@ async def _library_import(ctx, path):
     return [("/library/imported", [loop.id, loop.name, int(new)]) for loop, new in imported]
 
 
+@route(
+    "/library/preview",
+    "s:loop",
+    "Play a library loop (its id) on the cue output, looping; `stop` ends it. The pads are not touched.",
+)
+async def _library_preview(ctx, loop):
+    return [("/library/preview", [await ctx.actions.preview(loop)])]
+
+
 SEARCH_OPTIONS = {
     "category": str,
     "source": str,

@@ -122,6 +122,14 @@ class SetBeatsPerBar:
 
 
 @dataclass(frozen=True, slots=True)
+class Preview:
+    """Play ``buffer`` on the cue voice at once, looping (None stops it), without touching the pads."""
+
+    buffer: np.ndarray | None
+    period: float
+
+
+@dataclass(frozen=True, slots=True)
 class SetPadQuanta:
     """Each pad's effective launch quantum, for presses matched on the audio thread."""
 

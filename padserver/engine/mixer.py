@@ -51,6 +51,12 @@ class Engine:
         self.garbage: list = []  # buffers released by the engine; the control side drops them
         self.fades = Fades(round(fade_ms * self.sample_rate / 1000.0))
         self.voices = [PadVoice(i, self.fades, self.events, self.garbage) for i in range(pads)]
+        # The cue voice previews library loops outside the pads: its own output, or into the master.
+        self.cue_voice = PadVoice(pads, self.fades, self.events, self.garbage)
+        self.cue_to_master = False
+        self._cue_flat = np.zeros(2 * self.max_block, dtype=np.float32)
+        self._cue = self._cue_flat.reshape(2, self.max_block)
+        self._cue_dirty = False
         self.limiter = Limiter(self.sample_rate, self.max_block)
         self.frame = 0  # the first frame of the next block
         self.free_grid = True  # the grid restarts at a launch when nothing plays (internal sync)
@@ -101,6 +107,7 @@ class Engine:
             cmd.SetTempo: self._on_set_tempo,
             cmd.SetBeatsPerBar: self._on_set_beats_per_bar,
             cmd.SetPadQuanta: self._on_set_pad_quanta,
+            cmd.Preview: self._on_preview,
         }
 
     # -- control side ----------------------------------------------------------
@@ -143,10 +150,18 @@ class Engine:
             elif dirty[i]:
                 views[i].fill(0.0)
                 dirty[i] = False
+        cue = self._cue
+        if self.cue_voice.render(cue, f0, n, clock):
+            self._cue_dirty = True
+        elif self._cue_dirty:
+            cue.fill(0.0)
+            self._cue_dirty = False
         mix = self._mix
         meters = self.meters
         meters.blocks += 1
         self.frame = f0 + n
+        if self.cue_to_master and self._cue_dirty:
+            sounding = True
         if not sounding and not self._gains_moving and self._master_now == self._master_to:
             # Nothing plays: silence, and the limiter recovers as it would on silence.
             mix.fill(0.0)
@@ -155,6 +170,8 @@ class Engine:
         rows = self._rows
         self._apply_pad_gains(rows, n)
         np.sum(rows, axis=0, out=mix)
+        if self.cue_to_master and self._cue_dirty:
+            mix += cue
         self._apply_master_gain(mix, n)
         hi, lo = self._master_hi, self._master_lo
         np.max(mix, axis=1, out=hi)
@@ -177,6 +194,10 @@ class Engine:
         np.maximum(meters.pad_peak, self._peak_hi, out=meters.pad_peak)
         return mix
 
+    def cue(self) -> np.ndarray:
+        """The cue voice's output of the last block: (2, n)."""
+        return self._cue
+
     def silence(self, n: int) -> np.ndarray:
         """A silent (2, n) master block, for a driver whose engine call failed."""
         if n != self._views_n:
@@ -194,6 +215,8 @@ class Engine:
         self._rows = self._rows_flat[:size].reshape(self.pads, 2, n)
         self._rows_2d = self._rows_flat[:size].reshape(self.pads, 2 * n)
         self._mix = self._mix_flat[: 2 * n].reshape(2, n)
+        self._cue = self._cue_flat[: 2 * n].reshape(2, n)
+        self._cue_dirty = True
         self._rows_2d_planar = self._rows_flat[:size].reshape(self.pads * 2, n)
         self._gmat = self._gmat_flat[:size].reshape(self.pads * 2, n)
         self._gcols = self._gcols_flat[:size].reshape(self.pads * 2, n)
@@ -340,6 +363,13 @@ class Engine:
 
     def _on_release(self, c: cmd.Release, f0: int) -> None:
         self._release(self.voices[c.pad], f0)
+
+    def _on_preview(self, c: cmd.Preview, f0: int) -> None:
+        voice = self.cue_voice
+        voice.halt(f0)
+        if c.buffer is not None:
+            voice.set_buffer(c.buffer, c.period)
+            voice.schedule_launch(None, f0, f0)
 
     def _on_set_pad_quanta(self, c: cmd.SetPadQuanta, f0: int) -> None:
         self.pad_quanta = c.quanta

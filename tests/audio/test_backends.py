@@ -1,5 +1,6 @@
 """Each audio backend, run as the daemon runs it, and what it puts out."""
 
+import json
 import math
 import os
 import time
@@ -115,3 +116,32 @@ def test_bad_record_path_is_a_clear_startup_error(tmp_path):
     d = DaemonProcess(["--audio", "null", "--record", str(tmp_path / "x.mp3")], data_dir=str(tmp_path))
     assert d.proc.wait(20) == 1
     assert "--record: record file must end in .wav or .flac" in d.log()
+
+
+def test_preview_plays_a_library_loop_on_the_cue_outputs_only(jack_server, tmp_path):
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=NO_CONNECT, data_dir=str(tmp_path))
+    cue = master = None
+    try:
+        d.wait_ready()
+        assert "preview on padserver:cue_L, padserver:cue_R" in d.log()
+        cue = Capture(jack_server, name="cue")
+        cue.connect("padserver:cue_L", "padserver:cue_R")
+        master = Capture(jack_server, name="master")
+        master.connect("padserver:master_L", "padserver:master_R")
+        click = write_click(str(tmp_path / "click.wav"))
+        loop = d.osc.request("/library/import", click, reply="/library/imported")[0]
+        _, start = cue.onset_of(lambda: d.osc.send("/library/preview", str(loop)), 9600)
+        assert start is not None
+        assert cue.frames(start + 200, start + 400)[0].max() == pytest.approx(0.8, abs=1e-4)  # unity, not panned
+        master.wait_until(start + 9600)
+        assert np.all(master.frames(start - 2048, start + 9600) == 0.0)  # the pads and the master are untouched
+        assert all(p["state"] == "empty" for p in json.loads(d.osc.request("/status", reply="/status")[0])["pads"])
+        assert d.osc.request("/library/preview", "stop", reply="/library/preview") == ["stop"]
+        later = cue.now() + 4800
+        cue.wait_until(later + 48000)
+        assert np.all(cue.frames(later, later + 48000) == 0.0)
+    finally:
+        for c in (cue, master):
+            if c is not None:
+                c.close()
+        d.terminate()
