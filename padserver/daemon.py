@@ -46,7 +46,7 @@ class Daemon:
         from padserver.control.osc import OscServer
         from padserver.control.osc_feedback import OscFeedback
         from padserver.engine.mixer import Engine
-        from padserver.library.store import Library, LibraryError
+        from padserver.library.store import Library, LibraryError, UnavailableLibrary
         from padserver.projects.store import ProjectStore
         from padserver.state.project import Project
 
@@ -55,8 +55,8 @@ class Daemon:
         data = paths.data_dir(cfg.paths.data_dir)
         try:
             os.makedirs(data, exist_ok=True)
-        except OSError as exc:
-            raise StartupError(f"cannot create the data folder {data}: {exc.strerror}") from None
+        except OSError as exc:  # reported by the library and the project store, which then say why
+            log.error("cannot create the data folder %s: %s", data, exc.strerror)
         try:
             backend = open_backend(cfg.audio.backend, cfg)
         except BackendError as exc:
@@ -85,10 +85,12 @@ class Daemon:
                 raise StartupError(f"--record: {exc}") from None
         backend.attach(engine, recorder)
         self.pool = WorkerPool()
+        library: Library | UnavailableLibrary
         try:
             library = Library(data, info.sample_rate, self.pool)
-        except LibraryError as exc:
-            raise StartupError(str(exc)) from None
+        except LibraryError as exc:  # play on without one; every library request says why
+            log.error("%s; padserver runs without its library (loading loops, projects) until that is fixed", exc)
+            library = UnavailableLibrary(data, str(exc))
         allowed = paths.allowed_folders(data, cfg.paths.allowed_folders)
         self.actions = Actions(project, engine, library, allowed)
         self.actions.send_quanta()

@@ -80,7 +80,10 @@ class Projects:
         self.actions.history.clear()  # another project: its own history
         self.name = name
         self.dirty_since = None
-        self.store.remember(name)
+        try:
+            self.store.remember(name)
+        except ProjectError as exc:  # it plays; only the next start will not know to open it
+            log.warning("%s", exc)
         return problems
 
     async def new(self) -> None:

@@ -68,7 +68,12 @@ class OscPeer:
 
 class DaemonProcess:
     def __init__(
-        self, args: list[str], env: dict | None = None, config: str | None = None, data_dir: str | None = None
+        self,
+        args: list[str],
+        env: dict | None = None,
+        config: str | None = None,
+        data_dir: str | None = None,
+        prefix: list[str] | None = None,  # e.g. a command that runs it in a mount namespace of its own
     ):
         self.port = free_udp_port()
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="padserver-test-")
@@ -96,7 +101,7 @@ class DaemonProcess:
         full_env.update(env or {})
         self.started = time.monotonic()
         self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=full_env)
+        self.proc = subprocess.Popen([*(prefix or []), *cmd], stdout=self._log, stderr=subprocess.STDOUT, env=full_env)
         self.osc = OscPeer(self.port)
 
     def wait_ready(self, timeout: float = 15.0) -> float:

@@ -45,7 +45,9 @@ class Library:
             os.makedirs(folder, exist_ok=True)
             self.db = db.connect(os.path.join(folder, "library.sqlite"))
         except (OSError, sqlite3.Error) as exc:
-            raise LibraryError(f"cannot open the library in {folder}: {exc}") from None
+            raise LibraryError(
+                f"cannot open the library in {folder}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         self.users: Callable[[int], list[str]] = lambda loop_id: []  # who uses a loop (set by the daemon/CLI)
         self._sweep(folder)
 
@@ -201,3 +203,23 @@ class Library:
 
     def close(self) -> None:
         self.db.close()
+
+
+class UnavailableLibrary:
+    """Stands in when the library cannot be opened (a read-only or missing data folder).
+
+    The daemon keeps running and playing; every library request gets the reason.
+    """
+
+    def __init__(self, data_dir: str, reason: str) -> None:
+        self.data_dir = data_dir
+        self.reason = reason
+        self.users: Callable[[int], list[str]] = lambda loop_id: []
+
+    def _fail(self, *args, **kwargs):
+        raise LibraryError(f"the library is not available: {self.reason}")
+
+    get = search = import_file = rendition = rename = tag = set_category = declare = delete = _fail
+
+    def close(self) -> None:
+        pass

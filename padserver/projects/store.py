@@ -72,12 +72,12 @@ class ProjectStore:
     def save(self, project: Project, name: str) -> str:
         import yaml
 
-        os.makedirs(self.folder, exist_ok=True)
         path = self.path(name)
         text = "# padserver project (loops are library ids)\n" + yaml.safe_dump(
             to_document(project, name), sort_keys=False
         )
         try:
+            os.makedirs(self.folder, exist_ok=True)
             atomic_write(path, text)
         except OSError as exc:
             raise ProjectError(f"cannot save project {name!r}: {exc.strerror} ({self.folder})") from None
@@ -129,8 +129,11 @@ class ProjectStore:
             return None
 
     def remember(self, name: str) -> None:
-        os.makedirs(self.folder, exist_ok=True)
-        atomic_write(self.session_file, json.dumps({"project": name}), keep_previous=False)
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            atomic_write(self.session_file, json.dumps({"project": name}), keep_previous=False)
+        except OSError as exc:
+            raise ProjectError(f"cannot note the open project: {exc.strerror} ({self.folder})") from None
 
     def users_of(self, loop_id: int) -> list[str]:
         """Projects whose pads use the loop."""
