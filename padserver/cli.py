@@ -59,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     psub.add_parser("new", help="start a new project on the running daemon")
     psub.add_parser("save", help="save the running daemon's project").add_argument("name", nargs="?")
     psub.add_parser("load", help="open a project on the running daemon").add_argument("name")
+    for name in ("undo", "redo"):
+        step = sub.add_parser(name, help=f"{name} the last change on the running daemon")
+        step.add_argument("--port", type=int, default=9000)
     maps = sub.add_parser("mappings", help="check controller mapping files, or print the layout docs")
     maps.add_argument("files", nargs="*", help="mapping files to check (default: the shipped ones and yours)")
     maps.add_argument("--docs", action="store_true", help="print docs/controllers.md")
@@ -191,6 +194,18 @@ def cmd_mappings(args) -> int:
     return 1 if bad else 0
 
 
+def cmd_step(args) -> int:
+    from padserver.control.client import send_and_collect
+
+    answered, replies = send_and_collect("127.0.0.1", args.port, f"/{args.command}", [], 5.0)
+    for address, values in replies:
+        print(address, *values)
+    if not answered:
+        print(f"no answer from padserver on port {args.port} (is it running?)", file=sys.stderr)
+        return 1
+    return 1 if any(a == "/error" for a, _ in replies) else 0
+
+
 def cmd_library(args) -> int:
     from padserver.library.cli import run
 
@@ -213,6 +228,8 @@ COMMANDS = {
     "osc-docs": cmd_osc_docs,
     "mappings": cmd_mappings,
     "library": cmd_library,
+    "undo": cmd_step,
+    "redo": cmd_step,
     "project": cmd_project,
 }
 

@@ -48,6 +48,7 @@ class Daemon:
         from padserver.engine.mixer import Engine
         from padserver.library.store import Library, LibraryError, UnavailableLibrary
         from padserver.projects.store import ProjectStore
+        from padserver.state.history import History
         from padserver.state.project import Project
 
         sys.setswitchinterval(0.001)  # the audio callback needs the GIL every period
@@ -93,6 +94,7 @@ class Daemon:
             library = UnavailableLibrary(data, str(exc))
         allowed = paths.allowed_folders(data, cfg.paths.allowed_folders)
         self.actions = Actions(project, engine, library, allowed)
+        self.actions.history = History(cfg.projects.undo_depth)
         self.actions.send_quanta()
         store = ProjectStore(data)
         library.users = lambda loop_id: self._loop_users(loop_id, store)

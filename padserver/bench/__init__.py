@@ -20,6 +20,7 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
         elif part == "floods":
             ok &= control_bench.run_floods(smoke)
         elif part == "library":
+            ok &= library_bench.run_bpm_accuracy(smoke)
             ok &= library_bench.run_search(smoke)
             ok &= library_bench.run_project_load(smoke)
             ok &= library_bench.run_import(smoke)

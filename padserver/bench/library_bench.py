@@ -78,6 +78,29 @@ def run_import(smoke: bool) -> bool:
     return ok
 
 
+def run_bpm_accuracy(smoke: bool) -> bool:
+    """Tempo estimates on generated loops of known tempo (a seed set of its own, not the tests')."""
+    from padserver.library.analysis import analyse
+
+    count = 20 if smoke else 200
+    rng = np.random.default_rng(90210)
+    hits = octave = 0
+    for i in range(count):
+        bpm = float(rng.uniform(70, 180))
+        bars = int(rng.choice([1, 2, 4, 8]))
+        result = analyse(drum_loop(bpm, bars, seed=1000 + i, swing=float(rng.uniform(0, 0.25))), 44100)
+        if result.bpm is not None and abs(result.bpm - bpm) <= 1.0:
+            hits += 1
+        elif result.bpm is not None and min(abs(result.bpm * 2 - bpm), abs(result.bpm / 2 - bpm)) <= 1.0:
+            octave += 1
+    print(
+        f"== library: tempo estimate on {count} generated drum loops (70–180 BPM, 1–8 bars, swing): "
+        f"{hits / count * 100:.0f} % within ±1 BPM, {octave / count * 100:.0f} % half or double tempo (misses) "
+        f"(target ≥ 90 %) =="
+    )
+    return hits / count >= 0.9 or smoke
+
+
 def run_search(smoke: bool) -> bool:
     from padserver.library import db
 

@@ -201,7 +201,9 @@ SCHEMA = Section(
         ),
         "midi": Section({"api": Choice(("auto", "alsa", "jack", "coremidi", "none")), "mappings": Str()}),
         "library": Section({"preview_output": Choice(("cue", "master"))}),
-        "projects": Section({"restore": Bool(), "autosave_s": Number(0.2, 600)}),
+        "projects": Section(
+            {"restore": Bool(), "autosave_s": Number(0.2, 600), "undo_depth": Number(1, 100000, integer=True)}
+        ),
         "paths": Section({"data_dir": Str(), "allowed_folders": StrList()}),
         "providers": Section(
             {

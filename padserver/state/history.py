@@ -26,6 +26,7 @@ class Step:
 
 class History:
     def __init__(self, depth: int = 200, coalesce_s: float = 1.0) -> None:
+        # a fader sweep: changes to one control less than ``coalesce_s`` apart are one step
         self.depth = depth
         self.coalesce_s = coalesce_s
         self.past: deque[Step] = deque(maxlen=depth)
