@@ -121,15 +121,9 @@ def cmd_config(args) -> int:
 
 
 def cmd_send(args) -> int:
-    from padserver.control.client import send_and_collect
+    from padserver.control.client import request
 
-    answered, replies = send_and_collect(args.host, args.port, args.address, args.args, args.wait)
-    for address, values in replies:
-        print(address, *values)
-    if not answered:
-        print(f"no answer from {args.host}:{args.port} within {args.wait:g} s (is padserver running?)", file=sys.stderr)
-        return 1
-    return 1 if any(a == "/error" for a, _ in replies) else 0
+    return request(args.host, args.port, args.address, args.args, args.wait)
 
 
 def cmd_devices(args) -> int:
@@ -195,15 +189,9 @@ def cmd_mappings(args) -> int:
 
 
 def cmd_step(args) -> int:
-    from padserver.control.client import send_and_collect
+    from padserver.control.client import request
 
-    answered, replies = send_and_collect("127.0.0.1", args.port, f"/{args.command}", [], 5.0)
-    for address, values in replies:
-        print(address, *values)
-    if not answered:
-        print(f"no answer from padserver on port {args.port} (is it running?)", file=sys.stderr)
-        return 1
-    return 1 if any(a == "/error" for a, _ in replies) else 0
+    return request("127.0.0.1", args.port, f"/{args.command}", [], 5.0)
 
 
 def cmd_library(args) -> int:

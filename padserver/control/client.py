@@ -67,3 +67,16 @@ def send_and_collect(host: str, port: int, address: str, args: list[str], wait: 
             replies.append((msg.address, list(msg.params)))
             deadline = min(deadline, time.monotonic() + 0.05)  # one request's replies come together
         return answered, replies
+
+
+def request(host: str, port: int, address: str, args: list, wait: float) -> int:
+    """Send one request, print the replies; the exit code a command line wants (1: no answer or an error)."""
+    import sys
+
+    answered, replies = send_and_collect(host, port, address, [str(a) for a in args], wait)
+    for reply, values in replies:
+        print(reply, *values)
+    if not answered:
+        print(f"no answer from {host}:{port} within {wait:g} s (is padserver running?)", file=sys.stderr)
+        return 1
+    return 1 if any(reply == "/error" for reply, _ in replies) else 0

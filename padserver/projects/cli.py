@@ -15,15 +15,9 @@ def _store(args):
 
 
 def _daemon(args, address: str, *values) -> int:
-    from padserver.control.client import send_and_collect
+    from padserver.control.client import request
 
-    answered, replies = send_and_collect("127.0.0.1", args.port, address, list(values), 5.0)
-    for reply, arguments in replies:
-        print(reply, *arguments)
-    if not answered:
-        print(f"no answer from padserver on port {args.port} (is it running?)", file=sys.stderr)
-        return 1
-    return 1 if any(r == "/error" for r, _ in replies) else 0
+    return request("127.0.0.1", args.port, address, list(values), 5.0)
 
 
 def run(args) -> int:
