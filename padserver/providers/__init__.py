@@ -1,0 +1,1 @@
+"""Music generation: one provider interface, capabilities, and a registry providers join by entry point."""
