@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--record", metavar="FILE", help="also write the master to FILE (.wav or .flac)")
     run.add_argument("--data-dir", help="where loops, projects and caches live")
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    run.add_argument(
+        "--demo", action="store_true", help="fill the 16 pads with a starter kit from the offline generator"
+    )
 
     sub.add_parser("devices", help="list audio devices, JACK status and MIDI ports")
     doctor = sub.add_parser("doctor", help="check what is missing or misconfigured, and how to fix it")
@@ -104,6 +107,7 @@ def cmd_run(args) -> int:
     logging.basicConfig(level=config.log.level.upper(), format=LOG_FORMAT)
     from padserver.daemon import Daemon, StartupError
 
+    config.demo = bool(getattr(args, "demo", False))
     try:
         return asyncio.run(Daemon(config).run())
     except StartupError as exc:

@@ -105,7 +105,15 @@ class Daemon:
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
         self.actions.listeners.append(osc.feedback.on_change)
         self.osc = osc
-        await self._restore(cfg, store)  # before OSC opens: "ready" means the last session is back
+        if getattr(cfg, "demo", False):
+            from padserver.providers.demo import fill
+
+            try:
+                await fill(self.actions)
+            except Exception as exc:  # the daemon still runs, with empty pads
+                log.error("the demo kit could not be made: %s", exc)
+        else:
+            await self._restore(cfg, store)  # before OSC opens: "ready" means the last session is back
         try:
             await osc.start()
         except OSError as exc:

@@ -127,3 +127,48 @@ def import_file(src: str, data_dir: str, rate: int) -> dict:
         "overview": analysis.overview,
         "rendition": rendition,
     }
+
+
+def store_generated(audio: np.ndarray, rate: int, data_dir: str, engine_rate: int, meta: dict) -> dict:
+    """Worker: keep a generated take (FLAC, lossless for its 24 bits), its rendition, and what it is."""
+    import io
+
+    import soundfile as sf
+
+    from padserver.library.analysis import analyse
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.ascontiguousarray(audio.T), rate, format="FLAC", subtype="PCM_24")
+    data = buffer.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    stored = os.path.join(AUDIO_DIR, digest[:2], digest + ".flac")
+    full = os.path.join(data_dir, stored)
+    if not os.path.exists(full):
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        tmp = f"{full}.{os.getpid()}.part"
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, full)
+    rendition = rendition_path(data_dir, digest, engine_rate)
+    if not os.path.exists(rendition):
+        write_rendition(
+            audio if rate == engine_rate else __import__("soxr").resample(audio.T, rate, engine_rate).T, rendition
+        )
+    analysis = analyse(audio, rate)
+    out = {
+        "hash": digest,
+        "file": stored,
+        "duration": analysis.duration,
+        "sample_rate": rate,
+        "channels": 2,
+        "bpm_confidence": 1.0,
+        "key_confidence": 1.0,
+        "rms_db": analysis.rms_db,
+        "peak": analysis.peak,
+        "source": "generated",
+        "overview": analysis.overview,
+    }
+    out.update(meta)  # name, category, bpm, key, bars, provider, model, prompt, params, seed, watermark
+    return out

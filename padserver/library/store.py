@@ -107,6 +107,17 @@ class Library:
             )
         return loop, new
 
+    async def add_generated(self, audio: np.ndarray, rate: int, meta: dict) -> Loop:
+        """Keep a generated take in the library, with its provenance."""
+        from padserver.library.importer import store_generated
+
+        try:
+            stored = await self.pool.run(store_generated, audio, rate, self.data_dir, self.rate, meta)
+        except OSError as exc:
+            raise LibraryError(f"cannot store the generated loop: {exc.strerror}") from None
+        loop, _ = self._record(stored)
+        return loop
+
     def import_many(
         self, paths: list[str], progress: Callable[[int, int, str], None] | None = None, workers: int | None = None
     ):
