@@ -72,6 +72,7 @@ class SetBuffer:
     buffer: np.ndarray | None
     period: float
     quantum: Quantum
+    at_wrap: bool = False  # a playing pad takes it at its own next loop boundary (a generated replacement)
 
 
 @dataclass(frozen=True, slots=True)

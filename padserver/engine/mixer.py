@@ -392,7 +392,9 @@ class Engine:
     def _on_set_buffer(self, c: cmd.SetBuffer, f0: int) -> None:
         voice = self.voices[c.pad]
         if voice.set_buffer(c.buffer, c.period):
-            if c.quantum.off:
+            if c.at_wrap and voice.mode != cmd.ONESHOT:
+                voice.swap_at_wrap = True
+            elif c.quantum.off:
                 voice.schedule_launch(None, f0, f0)
             else:
                 beat, first = self.clock.boundary_frame(f0, c.quantum)

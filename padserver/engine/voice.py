@@ -86,6 +86,7 @@ class PadVoice:
         "tail_from",
         "garbage",
         "gain",
+        "swap_at_wrap",
     )
 
     def __init__(self, index: int, fades: Fades, events: ev.EventRing, garbage: list) -> None:
@@ -118,6 +119,7 @@ class PadVoice:
         self.tail_left = [0] * TAILS
         self.tail_from = [0] * TAILS
         self.gain = 1.0  # velocity of the last press, for one-shots
+        self.swap_at_wrap = False  # next_buffer takes over at the loop's own next boundary
 
     # -- state seen from outside ---------------------------------------------
     @property
@@ -345,6 +347,17 @@ class PadVoice:
             return
         old_read0 = self.read0
         length = (self.region[1] - self.region[0]) * self.period
+        if self.swap_at_wrap and self.next_buffer is not None:
+            # the new loop starts where the old one would have started again: no gap, crossfaded
+            self._start_tail(end_index, t - f0)
+            self._replace_buffer(self.next_buffer, self.next_period)
+            self.next_buffer = None
+            self.swap_at_wrap = False
+            self._apply_next_region()
+            self._begin_cycle(self.origin + max(1.0, length))
+            self.fade_pos = 0
+            self.events.push(ev.SWAPPED, self.index, t)
+            return
         changed = self._apply_next_region()
         self._begin_cycle(self.origin + max(1.0, length))
         # Whole-buffer loops continue seamlessly; a region jump crossfades.
@@ -367,6 +380,7 @@ class PadVoice:
         self.period = float(period)
 
     def _take_next_buffer(self) -> None:
+        self.swap_at_wrap = False
         if self.next_buffer is not None:
             self._replace_buffer(self.next_buffer, self.next_period)
             self.next_buffer = None

@@ -241,3 +241,14 @@ def test_steady_blocks_allocate_nothing_that_grows(block):
     # A few small Python numbers at loop wraps, nothing of the block's size (a (2, 1024)
     # float32 block is 8 KiB; numpy's broadcasting buffer would be 32 KiB).
     assert peak < 6 * 1024, f"{peak} bytes allocated while mixing {block}-frame blocks"
+
+
+def test_a_replacement_can_wait_for_the_loops_own_boundary():
+    engine = make_engine(fade_ms=1.0)
+    load(engine, 0, dc(2 * BAR, 0.5))  # a two-bar loop …
+    at = {0: [cmd.Launch(0, q("1"))], 3 * 12800: [cmd.SetBuffer(0, dc(2 * BAR, 0.25), 2 * BAR, q("1"), at_wrap=True)]}
+    _, stems = play(engine, 3 * BAR, at=at)
+    # … keeps playing past the next bar line and changes where it would start again (bar 3)
+    assert stems[0, 0, BAR + 100] == 0.5 and stems[0, 0, 2 * BAR - 1] == 0.5
+    assert stems[0, 0, 2 * BAR + 48] == 0.25
+    assert ("swapped", 0, 2 * BAR) in [(e.name, e.pad, e.frame) for e in engine.events.drain()]
