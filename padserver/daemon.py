@@ -39,6 +39,7 @@ class Daemon:
     async def run(self) -> int:
         from padserver import paths
         from padserver.actions import Actions
+        from padserver.actions.generate import Generation
         from padserver.actions.projects import Projects
         from padserver.audio.backend import BackendError, open_backend
         from padserver.audio.recorder import Recorder
@@ -99,6 +100,7 @@ class Daemon:
         store = ProjectStore(data)
         library.users = lambda loop_id: self._loop_users(loop_id, store)
         self.projects = Projects(self.actions, store, cfg.projects.autosave_s)
+        self.actions.generation = Generation(self.actions, cfg.providers.default, self.pool)
         self.actions.projects = self.projects
         self.engine, self.backend, self.project = engine, backend, project
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
@@ -128,6 +130,9 @@ class Daemon:
             osc.close()
             raise StartupError(f"audio: {exc}") from None
         self.midi = self._start_midi(cfg, backend)
+        self.actions.generation.notify = lambda who, address, args: self.osc.reply(who, [(address, args)])
+        if self.midi is not None:
+            self.actions.generation.flash_failed = self.midi.flash_failed
         self._summary(data, allowed)
 
         loop = asyncio.get_running_loop()

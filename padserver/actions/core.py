@@ -39,6 +39,7 @@ class Actions:
         self.history = History()
         self.midi: Any = None  # the MIDI manager, when MIDI is on
         self.projects: Any = None  # project actions (padserver.actions.projects)
+        self.generation: Any = None  # generating loops (padserver.actions.generate)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _changed(self, pad: int, key: str, value) -> None:
@@ -237,7 +238,9 @@ class Actions:
         except LibraryError as exc:
             raise ActionError(str(exc)) from None
 
-    async def pad_load(self, number: object, source: object, quantum: Quantum | None = None) -> Pad:
+    async def pad_load(
+        self, number: object, source: object, quantum: Quantum | None = None, at_wrap: bool = False
+    ) -> Pad:
         """Load a library loop (by id) or a file (imported first) onto a pad; a failure leaves the pad as it was."""
         pad = self._pad(number)
         try:
@@ -252,7 +255,7 @@ class Actions:
             raise ActionError(str(exc)) from None
         fitted = await asyncio.to_thread(fit_to_bars, audio, self.engine.frames_per_bar(), self.engine.fades.length)
         q = self._quantum_of(pad) if quantum is None else quantum
-        self.engine.send(cmd.SetBuffer(pad.number - 1, fitted.audio, fitted.period, q))
+        self.engine.send(cmd.SetBuffer(pad.number - 1, fitted.audio, fitted.period, q, at_wrap=at_wrap))
         self._undoable_loop(pad, pad.loop_id, loop.id)
         pad.loop_id = loop.id
         pad.source = loop.name

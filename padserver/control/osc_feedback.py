@@ -31,6 +31,9 @@ FEEDBACK = [
     ("/pad/{n}/region", "f f", "loop region"),
     ("/pad/{n}/choke", "i", "choke group"),
     ("/pad/{n}/generating", "i", "a generation runs for the pad"),
+    ("/pad/{n}/loop", "i", "the library loop now on the pad"),
+    ("/pad/{n}/progress", "f", "a running generation's progress 0..1"),
+    ("/job/{n}", "s f s", "a job's state (queued, running, done, failed, cancelled), progress, message"),
     ("/pad/{n}/level", "f", "peak 0..1, at most 30 Hz, only when it changes"),
     ("/master/gain", "f", ""),
     ("/master/level", "f f", "peak left, right; at most 30 Hz, only when it changes"),
@@ -65,6 +68,8 @@ def pad_messages(pad) -> list[tuple[str, list]]:
 
 def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
     """The OSC message for one state change (pad 0 = global)."""
+    if pad == 0 and key == "job":
+        return f"/job/{value.id}", [value.state, float(round(value.progress, 3)), value.message]
     if pad == 0:
         address = {"tempo": "/tempo", "timesig": "/timesig", "quantize": "/quantize", "master_gain": "/master/gain"}
         if key not in address:

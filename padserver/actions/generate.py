@@ -1,0 +1,189 @@
+"""Generating loops for pads: requests, jobs, takes, regenerate, cancel."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import replace
+
+from padserver.actions import checks
+from padserver.actions.checks import ActionError
+from padserver.providers import registry
+from padserver.providers.base import Request
+from padserver.providers.jobs import Job, JobManager, ProviderError
+
+log = logging.getLogger("padserver.generate")
+
+OPTIONS = {
+    "provider": str,
+    "bars": int,
+    "bpm": float,
+    "key": str,
+    "genre": str,
+    "instrument": str,
+    "mood": str,
+    "takes": int,
+    "seed": int,
+    "instrumental": int,
+}
+
+
+def parse_options(options: list) -> dict:
+    """``key=value`` strings (as tablets and scripts send them) into typed values."""
+    out: dict = {}
+    for option in options:
+        key, sep, value = str(option).partition("=")
+        if not sep or key not in OPTIONS:
+            raise ActionError(f"generate options are key=value with key one of {', '.join(OPTIONS)} (got {option!r})")
+        try:
+            out[key] = OPTIONS[key](value)
+        except ValueError:
+            raise ActionError(f"{key} must be a {OPTIONS[key].__name__} (got {value!r})") from None
+    if "bars" in out and not 1 <= out["bars"] <= 64:
+        raise ActionError(f"bars must be in range 1..64 (got {out['bars']})")
+    if "takes" in out and not 1 <= out["takes"] <= 8:
+        raise ActionError(f"takes must be in range 1..8 (got {out['takes']})")
+    if "bpm" in out:
+        checks.number(out["bpm"], "bpm", 20, 300)
+    return out
+
+
+class Generation:
+    def __init__(self, actions, default_provider: str = "offline", pool=None) -> None:
+        self.actions = actions
+        self.default = default_provider
+        self.pool = pool
+        self.jobs = JobManager(self._update)
+        self._providers: dict = {}
+        self.last: dict[int, tuple[str, Request]] = {}  # pad → its last request
+        self.takes: dict[int, list[int]] = {}  # pad → library ids of its last generation's takes
+        self.notify = None  # callable(who, address, args): tells the requester about a failure
+        self._who: dict[int, object] = {}
+        self.flash_failed = None  # callable(pad): a brief red flash on the grids
+
+    def provider(self, name: str):
+        if name not in self._providers:
+            try:
+                self._providers[name] = registry.create(name, self)
+            except (ValueError, TypeError) as exc:
+                raise ActionError(str(exc)) from None
+        return self._providers[name]
+
+    # -- requests -------------------------------------------------------------------------------------------
+    def generate(self, number: object, prompt: object, options: list, who=None) -> Job:
+        pad = self.actions._pad(number)
+        text = checks.text(prompt, "prompt", 2000).strip()
+        opts = parse_options(options)
+        name = opts.pop("provider", self.default)
+        request = Request(
+            prompt=text,
+            bars=opts.get("bars", 4),
+            bpm=opts.get("bpm", self.actions.project.tempo),
+            key=opts.get("key"),
+            genre=opts.get("genre"),
+            instrument=opts.get("instrument"),
+            mood=opts.get("mood"),
+            takes=opts.get("takes", 1),
+            seed=opts.get("seed"),
+            instrumental=bool(opts.get("instrumental", 1)),
+            extras={"project_tempo": self.actions.project.tempo},
+        )
+        return self._submit(pad.number, name, request, who)
+
+    def regenerate(self, number: object, who=None) -> Job:
+        pad = self.actions._pad(number)
+        if pad.number not in self.last:
+            raise ActionError(f"pad {pad.number} has no earlier generation to repeat")
+        name, request = self.last[pad.number]
+        return self._submit(pad.number, name, replace(request, seed=random.randrange(1, 2**31)), who)
+
+    def _submit(self, pad: int, name: str, request: Request, who) -> Job:
+        if self.jobs.pending_for(pad) is not None:
+            raise ActionError(f"pad {pad} is already generating; cancel it first")
+        provider = self.provider(name)
+        try:
+            job = self.jobs.submit(provider, request, pad)
+        except ProviderError as exc:
+            raise ActionError(str(exc)) from None
+        self.last[pad] = (name, request)
+        self._who[job.id] = who
+        return job
+
+    def cancel(self, number: object) -> None:
+        pad = self.actions._pad(number)
+        if not self.jobs.cancel_pad(pad.number):
+            raise ActionError(f"pad {pad.number} is not generating")
+
+    async def take(self, number: object, index: object) -> int:
+        pad = self.actions._pad(number)
+        takes = self.takes.get(pad.number, [])
+        i = checks.whole(index, "take", 1, max(1, len(takes)))
+        if not takes:
+            raise ActionError(f"pad {pad.number} has no takes")
+        await self.actions.pad_load(pad.number, takes[i - 1], at_wrap=True)
+        return takes[i - 1]
+
+    # -- job updates ------------------------------------------------------------------------------------------
+    def _update(self, job: Job) -> None:
+        a = self.actions
+        a._changed(0, "job", job)
+        if job.pad is None:
+            return
+        pad = a.project.pad(job.pad)
+        running = job.state in ("queued", "running")
+        if pad.generating != running:
+            pad.generating = running
+            a._changed(pad.number, "generating", running)
+        if running:
+            a._changed(pad.number, "progress", round(job.progress, 3))
+        elif job.state == "done" and job.result is not None:
+            import asyncio
+
+            asyncio.get_running_loop().create_task(self._land(job))
+        elif job.state == "failed":
+            self._failed(job, job.message)
+
+    def _failed(self, job: Job, message: str) -> None:
+        if self.notify is not None and self._who.get(job.id) is not None:
+            self.notify(self._who[job.id], "/error", [f"/pad/{job.pad}/generate", message])
+        if self.flash_failed is not None and job.pad is not None:
+            self.flash_failed(job.pad)
+
+    async def _land(self, job: Job) -> None:
+        """Keep every take in the library and put the first on the pad (at its next loop boundary if playing)."""
+        a = self.actions
+        result = job.result
+        assert result is not None and job.pad is not None
+        ids = []
+        try:
+            for i, take in enumerate(result.takes):
+                if take.audio is None:
+                    raise ActionError("this provider's audio needs loop preparation, which comes with the next version")
+                choices = result.provenance.get("choices", {})
+                meta = {
+                    "name": (result.provenance.get("name") or job.request.prompt or "generated")[:56]
+                    + (f" #{i + 1}" if len(result.takes) > 1 else ""),
+                    "category": _category(choices.get("instrument")),
+                    "bpm": choices.get("bpm", job.request.bpm),
+                    "key": job.request.key,
+                    "bars": job.request.bars,
+                    "provider": result.provenance.get("provider"),
+                    "model": result.provenance.get("model"),
+                    "prompt": job.request.prompt,
+                    "params": result.provenance.get("request"),
+                    "seed": (result.provenance.get("seed") or 0) + i,
+                    "watermark": result.provenance.get("watermark"),
+                }
+                loop = await a.library.add_generated(take.audio, take.sample_rate, meta)
+                ids.append(loop.id)
+            self.takes[job.pad] = ids
+            await a.pad_load(job.pad, ids[0], at_wrap=True)
+        except Exception as exc:  # the pad keeps what it had
+            log.warning("job %d: the loop could not be put on pad %d: %s", job.id, job.pad, exc)
+            self._failed(job, str(exc))
+
+
+def _category(instrument: str | None) -> str:
+    return {"drums": "drums", "percussion": "drums", "bass": "bass", "chords": "keys", "fx": "fx"}.get(
+        instrument or "", "synth"
+    )
