@@ -100,7 +100,7 @@ class Daemon:
         store = ProjectStore(data)
         library.users = lambda loop_id: self._loop_users(loop_id, store)
         self.projects = Projects(self.actions, store, cfg.projects.autosave_s)
-        self.actions.generation = Generation(self.actions, cfg.providers.default, self.pool)
+        self.actions.generation = Generation(self.actions, cfg.providers.default, self.pool, cfg.providers)
         self.actions.projects = self.projects
         self.engine, self.backend, self.project = engine, backend, project
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)

@@ -10,7 +10,7 @@ from padserver.actions import checks
 from padserver.actions.checks import ActionError
 from padserver.providers import registry
 from padserver.providers.base import Request
-from padserver.providers.jobs import Job, JobManager, ProviderError
+from padserver.providers.jobs import Job, JobManager, ProviderError, RetryPolicy
 
 log = logging.getLogger("padserver.generate")
 
@@ -49,11 +49,21 @@ def parse_options(options: list) -> dict:
 
 
 class Generation:
-    def __init__(self, actions, default_provider: str = "offline", pool=None) -> None:
+    def __init__(self, actions, default_provider: str = "offline", pool=None, settings=None) -> None:
         self.actions = actions
         self.default = default_provider
         self.pool = pool
-        self.jobs = JobManager(self._update)
+        kwargs: dict = {}
+        if settings is not None:  # the providers section of the config
+            kwargs = {
+                "timeout": settings.timeout_s,
+                "concurrency": settings.concurrency,
+                "policy": RetryPolicy(
+                    attempts=settings.retry_attempts, first_delay=settings.retry_first_s, max_delay=settings.retry_max_s
+                ),
+                "per_day": {k: int(v) for k, _, v in (item.partition("=") for item in settings.daily_limit)},
+            }
+        self.jobs = JobManager(self._update, **kwargs)
         self._providers: dict = {}
         self.last: dict[int, tuple[str, Request]] = {}  # pad → its last request
         self.takes: dict[int, list[int]] = {}  # pad → library ids of its last generation's takes

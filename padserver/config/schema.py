@@ -143,6 +143,19 @@ class StrList(Value):
 
 
 @dataclass
+class Limits(StrList):
+    """``provider=count`` pairs."""
+
+    def parse(self, raw):
+        items = super().parse(raw)
+        for item in items:
+            name, sep, count = item.partition("=")
+            if not sep or not count.strip().isdigit():
+                raise Invalid(f"{item!r} must look like provider=count, e.g. lyria-clip=50")
+        return items
+
+
+@dataclass
 class Networks(StrList):
     def parse(self, raw):
         items = super().parse(raw)
@@ -210,6 +223,12 @@ SCHEMA = Section(
                 "default": Choice(("offline", "lyria-realtime", "lyria-clip", "elevenlabs-music", "elevenlabs-sfx")),
                 "google_api_key": Secret(env=("GEMINI_API_KEY", "GOOGLE_API_KEY")),
                 "elevenlabs_api_key": Secret(env=("ELEVENLABS_API_KEY",)),
+                "timeout_s": Number(1, 3600),
+                "concurrency": Number(1, 16, integer=True),
+                "retry_attempts": Number(1, 10, integer=True),
+                "retry_first_s": Number(0.01, 600),
+                "retry_max_s": Number(0.01, 3600),
+                "daily_limit": Limits(),
             }
         ),
         "log": Section({"level": Choice(("debug", "info", "warning", "error"))}),

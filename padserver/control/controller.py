@@ -109,6 +109,10 @@ class Controller:
             a.pad_stop(pad)
         elif action == "pad.clear":
             a.pad_clear(pad)
+        elif action == "pad.regenerate" and a.generation is not None:
+            a.generation.regenerate(pad)
+        elif action == "pad.cancel" and a.generation is not None:
+            a.generation.cancel(pad)
         elif action in ("pad.mute", "pad.solo"):
             a.pad_toggle(pad, action.split(".")[1])
         elif action == "pads.stop":

@@ -27,10 +27,23 @@ PRESS_ACTIONS = (
     "tempo.tap",
     "undo",
     "redo",
+    "pad.regenerate",
+    "pad.cancel",
     "shift",
 )
 VALUE_ACTIONS = {"pad.gain": (0.0, 1.0), "pad.pan": (-1.0, 1.0), "master.gain": (0.0, 1.0), "tempo": (60.0, 180.0)}
-PAD_ACTIONS = {"pad.trigger", "pad.play", "pad.stop", "pad.clear", "pad.mute", "pad.solo", "pad.gain", "pad.pan"}
+PAD_ACTIONS = {
+    "pad.trigger",
+    "pad.play",
+    "pad.stop",
+    "pad.clear",
+    "pad.mute",
+    "pad.solo",
+    "pad.gain",
+    "pad.pan",
+    "pad.regenerate",
+    "pad.cancel",
+}
 LED_WHEN = ("playing", "loaded", "muted", "soloed", "shift", "queued")
 LED_MODES = ("static", "flash", "pulse")
 PAD_LED_STATES = (
