@@ -50,8 +50,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("osc-docs", help="print the OSC request namespace as Markdown")
     from padserver.library.cli import add_parser as add_library_parser
+    from padserver.providers.cli import add_parser as add_generate_parser
 
     add_library_parser(sub)
+    add_generate_parser(sub)
     proj = sub.add_parser("project", help="projects: list, show, remove; new/save/load on the running daemon")
     proj.add_argument("--data-dir")
     proj.add_argument("--port", type=int, default=9000, help="the running daemon's OSC port (new, save, load)")
@@ -198,6 +200,12 @@ def cmd_step(args) -> int:
     return request("127.0.0.1", args.port, f"/{args.command}", [], 5.0)
 
 
+def cmd_generate(args) -> int:
+    from padserver.providers.cli import run
+
+    return run(args)
+
+
 def cmd_library(args) -> int:
     from padserver.library.cli import run
 
@@ -220,6 +228,7 @@ COMMANDS = {
     "osc-docs": cmd_osc_docs,
     "mappings": cmd_mappings,
     "library": cmd_library,
+    "generate": cmd_generate,
     "undo": cmd_step,
     "redo": cmd_step,
     "project": cmd_project,

@@ -107,6 +107,48 @@ class Generation:
         name, request = self.last[pad.number]
         return self._submit(pad.number, name, replace(request, seed=random.randrange(1, 2**31)), who)
 
+    VARIATIONS = {
+        "more_complex": "busier, more complex",
+        "simpler": "simpler, sparser",
+        "different_instrument": "a different instrument",
+        "different_rhythm": "a different rhythm",
+        "different_melody": "a different melody",
+    }
+
+    def vary(self, number: object, variation: object, who=None) -> Job:
+        """A new take built from the pad's loop: same tempo, key and bars, changed as asked."""
+        pad = self.actions._pad(number)
+        how = checks.text(variation, "variation", 500).strip()
+        if not how:
+            raise ActionError(f"vary takes one of {', '.join(self.VARIATIONS)}, or words of your own")
+        if pad.number in self.last:
+            name, base = self.last[pad.number]
+        elif pad.loop_id is not None:  # an imported or recorded loop: start from what the library knows
+            try:
+                loop = self.actions.library.get(pad.loop_id)
+            except Exception as exc:
+                raise ActionError(str(exc)) from None
+            name = self.default
+            base = Request(
+                prompt=f"{loop.category} loop like {loop.name}",
+                bpm=loop.bpm or self.actions.project.tempo,
+                key=loop.key,
+                bars=pad.bars or 4,
+            )
+        else:
+            raise ActionError(f"pad {pad.number} is empty: nothing to vary")
+        words = self.VARIATIONS.get(how, how)
+        instrument = base.instrument
+        if how == "different_instrument":
+            from padserver.providers.offline.synth import INSTRUMENTS
+
+            choices = [i for i in INSTRUMENTS if i not in (base.instrument, "drums", "percussion", "fx")]
+            instrument = random.choice(choices)
+        request = replace(
+            base, prompt=f"{base.prompt}, {words}".strip(", "), instrument=instrument, seed=random.randrange(1, 2**31)
+        )
+        return self._submit(pad.number, name, request, who)
+
     def _submit(self, pad: int, name: str, request: Request, who) -> Job:
         if self.jobs.pending_for(pad) is not None:
             raise ActionError(f"pad {pad} is already generating; cancel it first")

@@ -337,6 +337,17 @@ def _regenerate(ctx, n):
 
 
 @route(
+    "/pad/{n}/vary",
+    "s:variation",
+    "A new take from the pad's loop, same tempo, key and bars: more_complex, simpler, different_instrument, "
+    "different_rhythm, different_melody, or words of your own; replies `/job/started i:job i:pad`.",
+)
+def _vary(ctx, n, variation):
+    job = ctx.actions.generation.vary(n, variation, who=ctx.sender)
+    return [("/job/started", [job.id, job.pad])]
+
+
+@route(
     "/pad/{n}/take",
     "i:index",
     "Put take `index` (from 1) of the pad's last generation on the pad, at its next loop boundary.",

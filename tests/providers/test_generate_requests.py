@@ -1,0 +1,82 @@
+"""Generating through the daemon (null audio): the CLI, vary, takes, and every bad request."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from padserver.harness.daemon import DaemonProcess
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path_factory.mktemp("gen")))
+    d.wait_ready()
+    yield d
+    d.terminate()
+
+
+def error_for(d, address, *args):
+    d.osc.send(address, *args)
+    found = [v for a, v in d.osc.receive(5.0, until="/error") if a == "/error" and v[0] == address]
+    assert found, f"no /error for {address}"
+    return found[0][1]
+
+
+def pad(d, n):
+    return json.loads(d.osc.request("/status", reply="/status")[0])["pads"][n - 1]
+
+
+def wait_loaded(d, n, loop_before=None):
+    deadline = time.monotonic() + 20
+    while True:
+        p = pad(d, n)
+        if p["state"] in ("loaded", "playing") and p["loop_id"] != loop_before and not p["generating"]:
+            return p
+        assert time.monotonic() < deadline, p
+        time.sleep(0.05)
+
+
+def test_the_cli_shows_progress_and_the_loop_lands(daemon):
+    result = subprocess.run(
+        [sys.executable, "-m", "padserver", "generate", "techno drums", "--pad", "6", "--bars", "2", "--takes", "2", "--port", str(daemon.port)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "done" in result.stdout and "[#####" in result.stderr
+    landed = wait_loaded(daemon, 6)
+    assert landed["bars"] == 2
+    second = daemon.osc.request("/pad/6/take", 2, reply="/pad/6/loaded")[1]
+    assert second != landed["loop_id"]
+    found = json.loads(daemon.osc.request("/library/search", "source=generated", reply="/library/result")[0])
+    assert {f["id"] for f in found} >= {landed["loop_id"], second}
+
+
+def test_vary_keeps_tempo_and_bars(daemon):
+    daemon.osc.request("/pad/7/generate", "house chords", "bars=1", "bpm=124", reply="/job/started")
+    first = wait_loaded(daemon, 7)
+    daemon.osc.request("/pad/7/vary", "more_complex", reply="/job/started")
+    varied = wait_loaded(daemon, 7, first["loop_id"])
+    assert varied["bars"] == first["bars"] == 1
+    found = json.loads(daemon.osc.request("/library/search", "busier", reply="/library/result")[0])
+    assert found and found[0]["bpm"] == 124.0
+
+
+@pytest.mark.parametrize(
+    "address,args,message",
+    [
+        ("/pad/17/generate", ("drums",), "pad must be in range 1..16"),
+        ("/pad/1/generate", ("drums", "colour=red"), "generate options are key=value"),
+        ("/pad/1/generate", ("drums", "bars=0"), "bars must be in range 1..64"),
+        ("/pad/1/generate", ("drums", "provider=nope"), "no provider named 'nope'"),
+        ("/pad/1/generate", ("drums", "key=H7"), "key must look like"),
+        ("/pad/9/regenerate", (), "pad 9 has no earlier generation to repeat"),
+        ("/pad/9/cancel", (), "pad 9 is not generating"),
+        ("/pad/9/vary", ("simpler",), "pad 9 is empty: nothing to vary"),
+        ("/pad/9/take", (1,), "pad 9 has no takes"),
+    ],
+)
+def test_bad_generation_requests_get_clear_errors(daemon, address, args, message):
+    assert message in error_for(daemon, address, *args)
