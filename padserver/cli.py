@@ -43,7 +43,10 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="measure the engine (and, with JACK, the daemon)")
     bench.add_argument(
-        "what", choices=["engine", "jack", "startup", "midi", "floods", "library", "all"], nargs="?", default="engine"
+        "what",
+        choices=["engine", "jack", "startup", "midi", "floods", "library", "generate", "all"],
+        nargs="?",
+        default="engine",
     )
     bench.add_argument("--smoke", action="store_true", help="a few seconds instead of the full run (for CI)")
     bench.add_argument("--seconds", type=float, help="length of each JACK run (default 60, smoke 3)")

@@ -21,6 +21,9 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"OSC: \d+ messages in [\d.]+ s .*last values applied: yes", out), out
     assert re.search(r"MIDI: \d+ messages in [\d.]+ s, xruns \d+", out), out
     assert re.search(r"search over 1000 entries: median [\d.]+ ms", out), out
+    assert re.search(r"offline 4-bar loop at 48 kHz: median \d+ ms", out), out
+    assert re.search(r"job overhead with a provider that answers at once: median [\d.]+ ms", out), out
+    assert re.search(r"padserver run --demo: 16 pads ready [\d.]+ s after start", out), out
     assert re.search(r"tempo estimate on 20 generated drum loops .*: \d+ % within ±1 BPM", out), out
     assert re.search(r"open a project of 16 pads × 2 bars \(renditions ready\): median \d+ ms", out), out
     assert re.search(r"period 256: 20/20 files in [\d.]+ s = [\d.]+ files/s", out), out

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> int:
-    from padserver.bench import control_bench, daemon_bench, engine_bench, library_bench
+    from padserver.bench import control_bench, daemon_bench, engine_bench, generate_bench, library_bench
 
-    parts = ["engine", "jack", "startup", "midi", "floods", "library"] if what == "all" else [what]
+    parts = ["engine", "jack", "startup", "midi", "floods", "library", "generate"] if what == "all" else [what]
     ok = True
     for part in parts:
         if part == "engine":
@@ -19,6 +19,8 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= control_bench.run_midi(smoke)
         elif part == "floods":
             ok &= control_bench.run_floods(smoke)
+        elif part == "generate":
+            ok &= generate_bench.run(smoke)
         elif part == "library":
             ok &= library_bench.run_bpm_accuracy(smoke)
             ok &= library_bench.run_search(smoke)

@@ -1,0 +1,64 @@
+"""Generation: the offline generator's speed, the job machinery's own cost, --demo's start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+
+import numpy as np
+
+from padserver.harness.daemon import DaemonProcess
+from padserver.providers.base import Capabilities, Provider, Request, Result, Take
+from padserver.providers.jobs import JobManager
+from padserver.providers.offline import synth
+
+
+class _Instant(Provider):
+    name = "instant"
+    model = "bench"
+    capabilities = Capabilities(
+        seconds=(0, 600), bpm_field=True, key_field=True, instrumental_toggle=True, seed=True, takes_per_call=1
+    )
+
+    async def generate(self, request, progress):
+        return Result([Take(np.zeros((2, 4), np.float32), 48000)], {"provider": self.name})
+
+
+async def _overhead(count: int) -> list[float]:
+    jobs = JobManager(lambda job: None)
+    provider = _Instant()
+    times = []
+    for i in range(count):
+        t0 = time.perf_counter()
+        job = jobs.submit(provider, Request(prompt=str(i)))  # a new request each time: no cache
+        while job.state not in ("done", "failed"):
+            await asyncio.sleep(0)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def run(smoke: bool) -> bool:
+    n = 5 if smoke else 50
+    gen = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        synth.render(
+            synth.INSTRUMENTS[i % len(synth.INSTRUMENTS)], synth.GENRES[i % len(synth.GENRES)], "Am", 120, 4, seed=i
+        )
+        gen.append((time.perf_counter() - t0) * 1000)
+    print(
+        f"== generate: offline 4-bar loop at 48 kHz: median {np.median(gen):.0f} ms, max {max(gen):.0f} ms over {n} (target ≤ 200 ms) =="
+    )
+    overhead = asyncio.run(_overhead(20 if smoke else 200))
+    print(
+        f"== generate: job overhead with a provider that answers at once: median {np.median(overhead):.2f} ms, p95 {np.percentile(overhead, 95):.2f} ms (target median ≤ 50 ms) =="
+    )
+    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    d = DaemonProcess(["--audio", "null", "--demo"], data_dir=folder)
+    try:
+        ready = d.wait_ready(60)
+    finally:
+        d.terminate()
+    print(f"== generate: padserver run --demo: 16 pads ready {ready:.2f} s after start (target ≤ 3 s) ==")
+    return True
