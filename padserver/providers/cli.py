@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import sys
-import time
-
-from pythonosc.osc_message import OscMessage
-
-from padserver.control.osc import build
 
 
 def add_parser(sub) -> None:
@@ -32,6 +26,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    import socket
+    import time
+
+    from pythonosc.osc_message import OscMessage
+
+    from padserver.control.osc import build
+
     options = [
         f"{k}={getattr(args, k)}"
         for k in ("provider", "bars", "bpm", "key", "genre", "instrument", "mood", "takes", "seed")
