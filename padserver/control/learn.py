@@ -10,15 +10,8 @@ from __future__ import annotations
 import logging
 import os
 
-from padserver.control.mappings import (
-    PAD_ACTIONS,
-    PRESS_ACTIONS,
-    VALUE_ACTIONS,
-    Mapping,
-    MappingError,
-    _parse_control,
-    _Reader,
-)
+from padserver.control.mapping_parse import _parse_control, _Reader
+from padserver.control.mappings import PAD_ACTIONS, PRESS_ACTIONS, VALUE_ACTIONS, Mapping, MappingError
 
 log = logging.getLogger("padserver.midi")
 

@@ -173,62 +173,6 @@ async def _load(ctx, n, source):
     return [(f"/pad/{pad.number}/loaded", [pad.bars, pad.loop_id])]
 
 
-@route(
-    "/library/import",
-    "s:path",
-    "Import a file, or a folder's audio files, from an allowed folder; replies `/library/imported i:loop s:name i:new` for each.",
-)
-async def _library_import(ctx, path):
-    imported = await ctx.actions.import_many(path)
-    return [("/library/imported", [loop.id, loop.name, int(new)]) for loop, new in imported]
-
-
-@route(
-    "/library/preview",
-    "s:loop",
-    "Play a library loop (its id) on the cue output, looping; `stop` ends it. The pads are not touched.",
-)
-async def _library_preview(ctx, loop):
-    return [("/library/preview", [await ctx.actions.preview(loop)])]
-
-
-SEARCH_OPTIONS = {
-    "category": str,
-    "source": str,
-    "bpm_min": float,
-    "bpm_max": float,
-    "key": str,
-    "bars": int,
-    "limit": int,
-}
-
-
-@route(
-    "/library/search",
-    "[s:text] [*:options]",
-    "Search names, tags and prompts; options category= source= bpm_min= bpm_max= key= bars= limit=; "
-    "replies `/library/result s:json` (id, name, category, bpm, key, bars, duration, source, tags, path).",
-)
-def _library_search(ctx, *args):
-    filters: dict = {}
-    words = []
-    for arg in args:
-        key, sep, value = str(arg).partition("=")
-        if not sep:
-            words.append(str(arg))
-            continue
-        if key not in SEARCH_OPTIONS:
-            raise ValueError(f"unknown search option {key!r} (allowed: {', '.join(SEARCH_OPTIONS)})")
-        try:
-            filters[key] = SEARCH_OPTIONS[key](value)
-        except ValueError:
-            raise ValueError(f"{key} must be a {SEARCH_OPTIONS[key].__name__} (got {value!r})") from None
-    filters["limit"] = max(1, min(filters.get("limit", 50), 500))
-    loops = ctx.actions.library.search(text=" ".join(words), **filters)
-    data = ctx.actions.library.data_dir
-    return [("/library/result", [json.dumps([loop.summary(data) for loop in loops], separators=(",", ":"))])]
-
-
 @route("/pad/{n}/clear", "", "Remove the pad's audio.")
 def _clear(ctx, n):
     ctx.actions.pad_clear(n)
@@ -281,148 +225,6 @@ def _master_gain(ctx, gain=None):
     ctx.actions.master_gain(gain)
 
 
-@route(
-    "/midi/learn",
-    "i:pad s:action",
-    "MIDI learn: the next note or CC touched does `action` (pad.trigger, pad.stop, pad.gain …; pad 0 for global actions); replies `/midi/learned s:mapping s:kind i:number i:channel s:action i:pad`, saved in learned.yaml.",
-)
-def _learn(ctx, pad, action):
-    midi = ctx.actions.midi
-    if midi is None or midi.learn is None:
-        raise ValueError("MIDI is off (midi.api: none, or no MIDI system found)")
-    number = None if pad in (0, 0.0) else pad
-    if number is not None and (
-        isinstance(number, bool) or not isinstance(number, (int, float)) or number != int(number)
-    ):
-        raise ValueError(f"pad must be a whole number 0..16 (got {pad!r})")
-    midi.learn.start(None if number is None else int(number), str(action), ctx.sender)
-    return [("/midi/learn", ["waiting"])]
-
-
-@route("/midi/learn/cancel", "", "Stop waiting for a control to learn.")
-def _learn_cancel(ctx):
-    if ctx.actions.midi is not None and ctx.actions.midi.learn is not None:
-        ctx.actions.midi.learn.cancel()
-
-
-@route("/midi/controllers", "", "Replies `/midi/controllers s:json`: the connected controllers and their ports.")
-def _controllers(ctx):
-    midi = ctx.actions.midi
-    found = (
-        []
-        if midi is None
-        else [
-            {"device": c.mapping.device, "mapping": c.mapping.name, "port": port}
-            for port, (c, _) in midi.controllers.items()
-        ]
-    )
-    return [("/midi/controllers", [json.dumps(found)])]
-
-
-@route(
-    "/pad/{n}/generate",
-    "s:prompt [*:options]",
-    "Make a loop for the pad: options provider= bars= bpm= key= genre= instrument= mood= takes= seed= instrumental=; "
-    "asynchronous, replies `/job/started i:job i:pad`; progress on `/job/{id}`, `/pad/{n}/generating`, `/pad/{n}/progress`.",
-)
-def _generate(ctx, n, prompt, *options):
-    job = ctx.actions.generation.generate(n, prompt, list(options), who=ctx.sender)
-    return [("/job/started", [job.id, job.pad])]
-
-
-@route("/pad/{n}/regenerate", "", "The pad's last request again, with a new seed; replies `/job/started i:job i:pad`.")
-def _regenerate(ctx, n):
-    job = ctx.actions.generation.regenerate(n, who=ctx.sender)
-    return [("/job/started", [job.id, job.pad])]
-
-
-@route(
-    "/pad/{n}/vary",
-    "s:variation",
-    "A new take from the pad's loop, same tempo, key and bars: more_complex, simpler, different_instrument, "
-    "different_rhythm, different_melody, or words of your own; replies `/job/started i:job i:pad`.",
-)
-def _vary(ctx, n, variation):
-    job = ctx.actions.generation.vary(n, variation, who=ctx.sender)
-    return [("/job/started", [job.id, job.pad])]
-
-
-@route(
-    "/pad/{n}/take",
-    "i:index",
-    "Put take `index` (from 1) of the pad's last generation on the pad, at its next loop boundary.",
-)
-async def _take(ctx, n, index):
-    loop = await ctx.actions.generation.take(n, index)
-    return [(f"/pad/{n}/loaded", [ctx.actions.project.pad(int(n)).bars, loop])]
-
-
-@route("/pad/{n}/cancel", "", "Cancel the pad's running generation (the pad keeps what it had).")
-def _cancel(ctx, n):
-    ctx.actions.generation.cancel(n)
-
-
-@route("/undo", "", "Undo the last change (a fader sweep is one step); replies `/undo s:what`.")
-async def _undo(ctx):
-    return [("/undo", [await ctx.actions.undo()])]
-
-
-@route("/redo", "", "Redo what was undone; replies `/redo s:what`.")
-async def _redo(ctx):
-    return [("/redo", [await ctx.actions.redo()])]
-
-
-def _projects(ctx):
-    if ctx.actions.projects is None:
-        raise ValueError("projects are not available")
-    return ctx.actions.projects
-
-
-@route("/project/new", "", "Start a new project (the current one is saved first); replies `/project/loaded s:name`.")
-async def _project_new(ctx):
-    projects = _projects(ctx)
-    await projects.new()
-    return [("/project/loaded", [projects.name])]
-
-
-@route(
-    "/project/save", "[s:name]", "Save the open project (under a new name if given); replies `/project/saved s:name`."
-)
-def _project_save(ctx, name=None):
-    return [("/project/saved", [_projects(ctx).save(name)])]
-
-
-@route(
-    "/project/save_as",
-    "s:name",
-    "Save the open project under a new name and keep working in it; replies `/project/saved s:name`.",
-)
-def _project_save_as(ctx, name):
-    return [("/project/saved", [_projects(ctx).save_as(name)])]
-
-
-@route(
-    "/project/load",
-    "s:name",
-    "Open a saved project; playing pads change on the next bar; replies `/project/loaded s:name i:problems`.",
-)
-async def _project_load(ctx, name):
-    projects = _projects(ctx)
-    problems = await projects.load(name)
-    return [("/project/loaded", [projects.name, len(problems)])]
-
-
-@route("/project/delete", "s:name", "Delete a saved project (not the open one).")
-def _project_delete(ctx, name):
-    _projects(ctx).delete(name)
-    return [("/project/deleted", [str(name)])]
-
-
-@route("/project/list", "", "Replies `/project/list s:json`: the saved projects, and which is open.")
-def _project_list(ctx):
-    return [("/project/list", [json.dumps(_projects(ctx).names())])]
-
-
 def markdown() -> str:
     """The request namespace as a Markdown table (docs/osc.md is generated from it)."""
     lines = [
@@ -459,3 +261,7 @@ def feedback_match(address: str) -> bool:
 
     patterns = [re.compile("^" + re.escape(a).replace(r"\{n\}", r"([0-9]+)") + "$") for a, _, _ in FEEDBACK]
     return any(p.match(address) for p in patterns)
+
+
+# The other groups of the namespace join the table here (each module adds its routes when imported).
+from padserver.control.routes import generate, library, midi, projects  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Groups of OSC routes; importing a module adds its routes to the table."""

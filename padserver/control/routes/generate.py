@@ -1,0 +1,48 @@
+"""OSC routes for generating loops: generate, regenerate, vary, take, cancel."""
+
+from __future__ import annotations
+
+from padserver.control.osc_routes import route
+
+
+@route(
+    "/pad/{n}/generate",
+    "s:prompt [*:options]",
+    "Make a loop for the pad: options provider= bars= bpm= key= genre= instrument= mood= takes= seed= instrumental=; "
+    "asynchronous, replies `/job/started i:job i:pad`; progress on `/job/{id}`, `/pad/{n}/generating`, `/pad/{n}/progress`.",
+)
+def _generate(ctx, n, prompt, *options):
+    job = ctx.actions.generation.generate(n, prompt, list(options), who=ctx.sender)
+    return [("/job/started", [job.id, job.pad])]
+
+
+@route("/pad/{n}/regenerate", "", "The pad's last request again, with a new seed; replies `/job/started i:job i:pad`.")
+def _regenerate(ctx, n):
+    job = ctx.actions.generation.regenerate(n, who=ctx.sender)
+    return [("/job/started", [job.id, job.pad])]
+
+
+@route(
+    "/pad/{n}/vary",
+    "s:variation",
+    "A new take from the pad's loop, same tempo, key and bars: more_complex, simpler, different_instrument, "
+    "different_rhythm, different_melody, or words of your own; replies `/job/started i:job i:pad`.",
+)
+def _vary(ctx, n, variation):
+    job = ctx.actions.generation.vary(n, variation, who=ctx.sender)
+    return [("/job/started", [job.id, job.pad])]
+
+
+@route(
+    "/pad/{n}/take",
+    "i:index",
+    "Put take `index` (from 1) of the pad's last generation on the pad, at its next loop boundary.",
+)
+async def _take(ctx, n, index):
+    loop = await ctx.actions.generation.take(n, index)
+    return [(f"/pad/{n}/loaded", [ctx.actions.project.pad(int(n)).bars, loop])]
+
+
+@route("/pad/{n}/cancel", "", "Cancel the pad's running generation (the pad keeps what it had).")
+def _cancel(ctx, n):
+    ctx.actions.generation.cancel(n)

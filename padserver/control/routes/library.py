@@ -1,0 +1,63 @@
+"""OSC routes for the loop library: import, search, preview."""
+
+from __future__ import annotations
+
+import json
+
+from padserver.control.osc_routes import route
+
+
+@route(
+    "/library/import",
+    "s:path",
+    "Import a file, or a folder's audio files, from an allowed folder; replies `/library/imported i:loop s:name i:new` for each.",
+)
+async def _library_import(ctx, path):
+    imported = await ctx.actions.import_many(path)
+    return [("/library/imported", [loop.id, loop.name, int(new)]) for loop, new in imported]
+
+
+@route(
+    "/library/preview",
+    "s:loop",
+    "Play a library loop (its id) on the cue output, looping; `stop` ends it. The pads are not touched.",
+)
+async def _library_preview(ctx, loop):
+    return [("/library/preview", [await ctx.actions.preview(loop)])]
+
+
+SEARCH_OPTIONS = {
+    "category": str,
+    "source": str,
+    "bpm_min": float,
+    "bpm_max": float,
+    "key": str,
+    "bars": int,
+    "limit": int,
+}
+
+
+@route(
+    "/library/search",
+    "[s:text] [*:options]",
+    "Search names, tags and prompts; options category= source= bpm_min= bpm_max= key= bars= limit=; "
+    "replies `/library/result s:json` (id, name, category, bpm, key, bars, duration, source, tags, path).",
+)
+def _library_search(ctx, *args):
+    filters: dict = {}
+    words = []
+    for arg in args:
+        key, sep, value = str(arg).partition("=")
+        if not sep:
+            words.append(str(arg))
+            continue
+        if key not in SEARCH_OPTIONS:
+            raise ValueError(f"unknown search option {key!r} (allowed: {', '.join(SEARCH_OPTIONS)})")
+        try:
+            filters[key] = SEARCH_OPTIONS[key](value)
+        except ValueError:
+            raise ValueError(f"{key} must be a {SEARCH_OPTIONS[key].__name__} (got {value!r})") from None
+    filters["limit"] = max(1, min(filters.get("limit", 50), 500))
+    loops = ctx.actions.library.search(text=" ".join(words), **filters)
+    data = ctx.actions.library.data_dir
+    return [("/library/result", [json.dumps([loop.summary(data) for loop in loops], separators=(",", ":"))])]

@@ -1,0 +1,45 @@
+"""OSC routes for MIDI: learn, connected controllers."""
+
+from __future__ import annotations
+
+import json
+
+from padserver.control.osc_routes import route
+
+
+@route(
+    "/midi/learn",
+    "i:pad s:action",
+    "MIDI learn: the next note or CC touched does `action` (pad.trigger, pad.stop, pad.gain …; pad 0 for global actions); replies `/midi/learned s:mapping s:kind i:number i:channel s:action i:pad`, saved in learned.yaml.",
+)
+def _learn(ctx, pad, action):
+    midi = ctx.actions.midi
+    if midi is None or midi.learn is None:
+        raise ValueError("MIDI is off (midi.api: none, or no MIDI system found)")
+    number = None if pad in (0, 0.0) else pad
+    if number is not None and (
+        isinstance(number, bool) or not isinstance(number, (int, float)) or number != int(number)
+    ):
+        raise ValueError(f"pad must be a whole number 0..16 (got {pad!r})")
+    midi.learn.start(None if number is None else int(number), str(action), ctx.sender)
+    return [("/midi/learn", ["waiting"])]
+
+
+@route("/midi/learn/cancel", "", "Stop waiting for a control to learn.")
+def _learn_cancel(ctx):
+    if ctx.actions.midi is not None and ctx.actions.midi.learn is not None:
+        ctx.actions.midi.learn.cancel()
+
+
+@route("/midi/controllers", "", "Replies `/midi/controllers s:json`: the connected controllers and their ports.")
+def _controllers(ctx):
+    midi = ctx.actions.midi
+    found = (
+        []
+        if midi is None
+        else [
+            {"device": c.mapping.device, "mapping": c.mapping.name, "port": port}
+            for port, (c, _) in midi.controllers.items()
+        ]
+    )
+    return [("/midi/controllers", [json.dumps(found)])]
