@@ -25,8 +25,12 @@ def test_generated_loop_replaces_a_playing_pad_on_its_loop_boundary(jack_server,
         tablet.send("/ping")
         tablet.receive(0.3)
         click = write_click(str(tmp_path / "click.wav"))  # a 10 ms burst, then silence, for one bar
+        d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
         d.osc.request("/pad/2/load", click, reply="/pad/2/loaded")
-        _, first = cap.onset_of(lambda: d.osc.send("/pad/2/play"), 12000)
+        d.osc.send("/pad/1/pan", -1.0)  # pad 1 marks the loop boundaries on the left …
+        d.osc.send("/pad/2/pan", 1.0)  # … pad 2, which gets the new loop, is on the right
+        d.osc.request("/ping", reply="/pong")
+        _, first = cap.onset_of(lambda: (d.osc.send("/pad/1/play"), d.osc.send("/pad/2/play")), 12000)
         assert first is not None
         time.sleep(0.3)
         tablet.receive(0.2)  # what the tablet heard so far is not this test's business
@@ -39,22 +43,18 @@ def test_generated_loop_replaces_a_playing_pad_on_its_loop_boundary(jack_server,
             seen += tablet.receive(0.2)
         assert ("/pad/2/generating", [1]) in seen and ("/pad/2/generating", [0]) in seen
         assert ("/pad/2/state", ["loaded"]) not in seen  # it played on throughout
-        # The click loop marks its own boundaries: a 10 ms burst where each cycle starts. The drums
-        # must begin exactly where the click would have started again: no gap, no overlap.
         cap.wait_until(asked + 4 * BAR)
-        audio = np.abs(cap.frames(first, asked + 4 * BAR)[0]) > 1e-6
-        onsets = [first + i for i in np.flatnonzero(audio[1:] & ~audio[:-1]) + 1] + [first]
-        onsets = sorted(set(onsets))
-        # the first onset after which sound goes on beyond the 10 ms burst is the swap
-        swap = next(o for o in onsets if audio[o - first + 1000 : o - first + 20000].any())
-        clicks = [o for o in onsets if o < swap]
-        assert clicks, "the click loop never played"
-        # Frame-exact in the engine (tests/engine: test_a_replacement_can_wait_for_the_loops_own_boundary);
-        # measured here on JACK's frame counter, which on a non-realtime dummy server can step by a period.
-        assert abs(swap - clicks[-1] - BAR) <= 128, (
-            f"the new loop began {swap - clicks[-1] - BAR} frames off the loop boundary"
-        )
-        assert not audio[clicks[-1] - first + 1000 : swap - first].any()  # the old loop right up to it, nothing else
+        right = np.abs(cap.frames(asked - BAR, asked + 4 * BAR)[1]) > 1e-6
+        # the swap: the first sound on the right that goes on past the click's 10 ms
+        starts = np.flatnonzero(right[1:] & ~right[:-1]) + 1
+        swap = next((s for s in starts if right[s + 1000 : s + 20000].any()), None)
+        assert swap is not None, "the generated loop was never heard"
+        swap += asked - BAR
+        # In the same block pad 1's click marks the loop boundary: the new loop starts on exactly that frame.
+        assert cap.onset(swap - 2400, swap + 2400, channel=0) == swap
+        # and pad 2 played its old loop right up to it: only its click, nothing else, for the bar before
+        before = np.abs(cap.frames(swap - BAR + 1000, swap)[1])
+        assert before.max() == 0.0
         status = json.loads(d.osc.request("/status", reply="/status")[0])
         assert status["pads"][1]["state"] == "playing" and not status["pads"][1]["generating"]
     finally:
