@@ -124,37 +124,27 @@ class Actions:
             self.history.record(label, lambda: setter(old), lambda: setter(new), key=label if continuous else None)
 
     # -- pad settings ------------------------------------------------------------------------
-    def pad_gain(self, number: object, gain: object) -> None:
+    def _mix_setting(self, number: object, field: str, check, setter: str, continuous: bool = False) -> None:
+        """Gain, pan, mute or solo: check it (after the pad), set it, make it undoable, send the gains, tell the surfaces."""
         pad = self._pad(number)
-        old = pad.gain
-        pad.gain = checks.number(gain, "gain", 0.0, 2.0)
-        self._undoable_pad(pad, "gain", old, "pad_gain", continuous=True)
+        value = check()
+        old = getattr(pad, field)
+        setattr(pad, field, value)
+        self._undoable_pad(pad, field, old, setter, continuous)
         self._send_gains()
-        self._changed(pad.number, "gain", pad.gain)
+        self._changed(pad.number, field, value)
+
+    def pad_gain(self, number: object, gain: object) -> None:
+        self._mix_setting(number, "gain", lambda: checks.number(gain, "gain", 0.0, 2.0), "pad_gain", continuous=True)
 
     def pad_pan(self, number: object, pan: object) -> None:
-        pad = self._pad(number)
-        old = pad.pan
-        pad.pan = checks.number(pan, "pan", -1.0, 1.0)
-        self._undoable_pad(pad, "pan", old, "pad_pan", continuous=True)
-        self._send_gains()
-        self._changed(pad.number, "pan", pad.pan)
+        self._mix_setting(number, "pan", lambda: checks.number(pan, "pan", -1.0, 1.0), "pad_pan", continuous=True)
 
     def pad_mute(self, number: object, on: object) -> None:
-        pad = self._pad(number)
-        old = pad.mute
-        pad.mute = checks.flag(on, "mute")
-        self._undoable_pad(pad, "mute", old, "pad_mute")
-        self._send_gains()
-        self._changed(pad.number, "mute", pad.mute)
+        self._mix_setting(number, "mute", lambda: checks.flag(on, "mute"), "pad_mute")
 
     def pad_solo(self, number: object, on: object) -> None:
-        pad = self._pad(number)
-        old = pad.solo
-        pad.solo = checks.flag(on, "solo")
-        self._undoable_pad(pad, "solo", old, "pad_solo")
-        self._send_gains()
-        self._changed(pad.number, "solo", pad.solo)
+        self._mix_setting(number, "solo", lambda: checks.flag(on, "solo"), "pad_solo")
 
     def pad_mode(self, number: object, mode: object) -> None:
         pad = self._pad(number)
