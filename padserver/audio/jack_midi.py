@@ -59,6 +59,7 @@ class JackMidi:
         # Control threads only (never the callback): the client is not touched while it is being replaced.
         self.lock = threading.Lock()
         self.links: tuple[Link, ...] = ()
+        self.clocked = False  # any link that wants MIDI clock (the callback skips the tick maths otherwise)
         self.incoming: deque = deque()  # callback → control: (link, bytes, handled)
         self.dropped = 0
         self.cycle = 0
@@ -98,13 +99,13 @@ class JackMidi:
         if target is not None:
             client.connect(out_port, target)
         link = Link(name, in_port, out_port, dict(pads), frozenset(shift_keys), clock, velocity_gain)
-        self.links = (*self.links, link)
+        self._set_links((*self.links, link))
         return link
 
     def close(self, link: Link) -> None:
         with self.lock:
             was_open = link in self.links
-            self.links = tuple(x for x in self.links if x is not link)
+            self._set_links(tuple(x for x in self.links if x is not link))
             if not was_open or self.client is None:
                 return  # its ports went with the old client
             for port in (link.in_port, link.out_port):
@@ -112,6 +113,10 @@ class JackMidi:
                     port.unregister()
                 except Exception:
                     pass
+
+    def _set_links(self, links: tuple[Link, ...]) -> None:
+        self.clocked = any(link.clock for link in links)
+        self.links = links  # replaced whole: the callback sees the old tuple or the new one
 
     def send(self, link: Link, message: bytes) -> None:
         link.outgoing.append(message)
@@ -127,7 +132,7 @@ class JackMidi:
 
     def reset(self) -> None:
         """The JACK client went away: every link with it."""
-        self.links = ()
+        self._set_links(())
 
     # -- audio thread -----------------------------------------------------------------------------
     def process(self, frames: int, engine) -> None:
@@ -174,7 +179,8 @@ class JackMidi:
                 recent.append((cycle, outgoing.popleft()))
                 link.sent += 1
                 self._last_write = cycle
-        self._clock(frames, engine, links)
+        if self.clocked:
+            self._clock(frames, engine, links)
 
     def _match(self, link: Link, message: bytes, offset: int, engine) -> bool:
         if len(message) < 3:
