@@ -12,6 +12,7 @@ import os
 
 from padserver.control.mapping_parse import _parse_control, _Reader
 from padserver.control.mappings import PAD_ACTIONS, PRESS_ACTIONS, VALUE_ACTIONS, Mapping, MappingError
+from padserver.files import atomic_file
 
 log = logging.getLogger("padserver.midi")
 
@@ -101,12 +102,9 @@ class Learn:
         saved = self.load()
         entries = [e for e in saved.get(mapping_name, []) if not _same_address(e, entry)]
         saved[mapping_name] = entries + [entry]
-        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-        tmp = self.path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with atomic_file(self.path, "w") as fh:
             fh.write("# MIDI learn: bindings added with /midi/learn, per mapping (same syntax as mapping controls)\n")
             yaml.safe_dump(saved, fh, sort_keys=True)
-        os.replace(tmp, self.path)
 
 
 def _same_address(a: dict, b: dict) -> bool:

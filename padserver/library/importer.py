@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 
 from padserver.audio.decode import EXTENSIONS, AudioFileError
+from padserver.files import atomic_file
 
 AUDIO_DIR = os.path.join("library", "audio")
 RENDITION_DIR = os.path.join("library", "renditions")
@@ -41,13 +42,8 @@ def file_hash(path: str) -> str:
 
 
 def _atomic_copy(src: str, dst: str) -> None:
-    os.makedirs(os.path.dirname(dst), exist_ok=True)
-    tmp = f"{dst}.{os.getpid()}.part"
-    with open(src, "rb") as fin, open(tmp, "wb") as fout:
+    with open(src, "rb") as fin, atomic_file(dst) as fout:
         shutil.copyfileobj(fin, fout, 1 << 20)
-        fout.flush()
-        os.fsync(fout.fileno())
-    os.replace(tmp, dst)
 
 
 def rendition_path(data_dir: str, digest: str, rate: int) -> str:
@@ -55,11 +51,9 @@ def rendition_path(data_dir: str, digest: str, rate: int) -> str:
 
 
 def write_rendition(audio: np.ndarray, path: str) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.part"
-    with open(tmp, "wb") as fh:
+    # a cache: rebuilt from the stored original when missing or damaged, so no fsync
+    with atomic_file(path, durable=False) as fh:
         np.save(fh, np.ascontiguousarray(audio, dtype=np.float32))
-    os.replace(tmp, path)
 
 
 def make_rendition(data_dir: str, stored: str, digest: str, rate: int) -> str:
@@ -144,13 +138,8 @@ def store_generated(audio: np.ndarray, rate: int, data_dir: str, engine_rate: in
     stored = os.path.join(AUDIO_DIR, digest[:2], digest + ".flac")
     full = os.path.join(data_dir, stored)
     if not os.path.exists(full):
-        os.makedirs(os.path.dirname(full), exist_ok=True)
-        tmp = f"{full}.{os.getpid()}.part"
-        with open(tmp, "wb") as fh:
+        with atomic_file(full) as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, full)
     rendition = rendition_path(data_dir, digest, engine_rate)
     if not os.path.exists(rendition):
         write_rendition(

@@ -7,6 +7,7 @@ import logging
 import os
 import re
 
+from padserver.files import atomic_file
 from padserver.projects.document import DocumentError, from_document, to_document
 from padserver.state.project import Project
 
@@ -26,34 +27,10 @@ def check_name(name: object) -> str:
     return name.strip()
 
 
-def _fsync_dir(folder: str) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: str, text: str, keep_previous: bool = True) -> None:
-    """Write ``text`` so that a crash at any moment leaves the old or the new file, never half of one.
-
-    The current file becomes ``<name>.prev`` first, so the last good version survives a bad write too.
-    """
-    folder = os.path.dirname(path)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
+    """Write ``text``; the current file becomes ``<name>.prev`` first, so the last good version survives a bad write."""
+    with atomic_file(path, "w", keep_previous=keep_previous) as fh:
         fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    if keep_previous and os.path.exists(path):
-        os.replace(path, path + ".prev")
-    os.replace(tmp, path)
-    _fsync_dir(folder)
 
 
 class ProjectStore:
