@@ -62,6 +62,17 @@ class OscPeer:
                     return values
         raise TimeoutError(f"no {reply} for {address}")
 
+    def error(self, address: str, *args, timeout: float = 5.0) -> str:
+        """Send a request that must fail; the message of the /error that answers it (for that address)."""
+        self.send(address, *args)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for addr, values in self.receive(deadline - time.monotonic(), until="/error"):
+                if addr == "/error":
+                    assert values and values[0] == address, f"the /error was for {values[:1]}, not {address}"
+                    return values[1]
+        raise AssertionError(f"no /error for {address} {args}")
+
     def close(self) -> None:
         self.sock.close()
 

@@ -26,15 +26,6 @@ def status(d):
     return json.loads(d.osc.request("/status", reply="/status")[0])
 
 
-def error_for(d, address, *args):
-    d.osc.send(address, *args)
-    for addr, values in d.osc.receive(2.0, until="/error"):
-        if addr == "/error":
-            assert values[0] == address
-            return values[1]
-    raise AssertionError(f"no /error for {address} {args}")
-
-
 @pytest.mark.parametrize(
     "address,args,message",
     [
@@ -62,11 +53,11 @@ def error_for(d, address, *args):
     ],
 )
 def test_every_bad_request_gets_an_error_back(daemon, address, args, message):
-    assert message in error_for(daemon, address, *args)
+    assert message in daemon.osc.error(address, *args)
 
 
 def test_errors_are_logged_too(daemon):
-    error_for(daemon, "/pad/99/stop")
+    daemon.osc.error("/pad/99/stop")
     time.sleep(0.1)
     assert "OSC /pad/99/stop from 127.0.0.1" in daemon.log()
 
@@ -148,7 +139,7 @@ def test_load_plays_and_a_bad_file_leaves_the_pad_as_it_was(daemon):
     bad = os.path.join(daemon.data_dir, "bad.wav")
     with open(bad, "wb") as fh:
         fh.write(b"RIFF....WAVEfmt broken")
-    assert "cannot read bad.wav" in error_for(daemon, "/pad/5/load", bad)
+    assert "cannot read bad.wav" in daemon.osc.error("/pad/5/load", bad)
     pad = status(daemon)["pads"][4]
     assert pad["state"] == "loaded" and pad["source"] == "tone" and pad["bars"] == 2 and pad["loop_id"] >= 1
     assert pad["name"] == "tone"

@@ -25,13 +25,6 @@ def in_namespace(mount: str, options: str) -> list[str]:
     return ["unshare", "-m", "sh", "-c", script, "sh"]
 
 
-def errors(d, address, *args):
-    d.osc.send(address, *args)
-    found = [v for a, v in d.osc.receive(20.0, until="/error") if a == "/error" and v[0] == address]
-    assert found, f"no /error for {address}"
-    return found[0][1]
-
-
 def test_a_full_disk_gets_a_clear_error_and_the_music_goes_on(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
@@ -51,7 +44,7 @@ def test_a_full_disk_gets_a_clear_error_and_the_music_goes_on(tmp_path):
         d.wait_ready()
         d.osc.request("/pad/1/load", str(small), reply="/pad/1/loaded", timeout=20)
         d.osc.send("/pad/1/play")
-        message = errors(d, "/pad/2/load", str(big))
+        message = d.osc.error("/pad/2/load", str(big), timeout=20.0)
         assert "No space left on device" in message
         status = json.loads(d.osc.request("/status", reply="/status")[0])
         assert status["pads"][0]["state"] == "playing" and status["pads"][1]["state"] == "empty"
@@ -69,8 +62,8 @@ def test_a_read_only_data_folder_is_reported_and_the_daemon_runs_on(tmp_path):
     try:
         d.wait_ready()
         assert "padserver runs without its library" in d.log()
-        assert "the library is not available: cannot open the library" in errors(d, "/pad/1/load", "7")
-        assert "cannot save project" in errors(d, "/project/save_as", "gig")
+        assert "the library is not available: cannot open the library" in d.osc.error("/pad/1/load", "7")
+        assert "cannot save project" in d.osc.error("/project/save_as", "gig")
         d.osc.send("/tempo", 99)
         time.sleep(0.1)
         assert json.loads(d.osc.request("/status", reply="/status")[0])["tempo"] == 99.0

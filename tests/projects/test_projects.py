@@ -76,9 +76,7 @@ def test_save_autosave_restore_and_a_new_project(tmp_path, loops):
         assert all(p["state"] == "empty" for p in status(d)["pads"])
         assert d.osc.request("/project/load", "gig", reply="/project/loaded") == ["gig", 0]
         assert status(d)["pads"][15]["state"] == "loaded"
-        d.osc.send("/project/delete", "gig")
-        errors = [v for a, v in d.osc.receive(2.0, until="/error") if a == "/error"]
-        assert errors and "'gig' is the open project" in errors[0][1]
+        assert "'gig' is the open project" in d.osc.error("/project/delete", "gig")
         d.osc.request("/project/new", reply="/project/loaded")
         assert d.osc.request("/project/delete", "gig", reply="/project/deleted") == ["gig"]
         assert not (data / "projects" / "gig.yaml").exists()
@@ -126,9 +124,7 @@ def test_a_missing_audio_file_shows_the_error_state_and_the_rest_plays(tmp_path,
         pads = status(d)["pads"]
         assert pads[0]["state"] == "error" and "missing" in pads[0]["error"]
         assert pads[1]["state"] == "loaded"  # its rendition is rebuilt from the stored original
-        d.osc.send("/pad/1/play")
-        errors = [v for a, v in d.osc.receive(2.0, until="/error") if a == "/error"]
-        assert errors and "pad 1 has no usable audio" in errors[0][1]
+        assert "pad 1 has no usable audio" in d.osc.error("/pad/1/play")
         d.osc.send("/pad/2/play")
         wait_for(lambda: status(d)["pads"][1]["state"] == "playing")
     finally:
@@ -153,8 +149,6 @@ def test_library_over_osc_import_a_folder_and_search(tmp_path, loops):
             ("/library/search", "colour=red", "unknown search option 'colour'"),
             ("/library/import", "/etc", "outside the allowed folders"),
         ):
-            d.osc.send(address, arg)
-            errors = [v for a, v in d.osc.receive(5.0, until="/error") if a == "/error"]
-            assert errors and errors[0][0] == address and message in errors[0][1]
+            assert message in d.osc.error(address, arg)
     finally:
         d.terminate()

@@ -18,13 +18,6 @@ def daemon(tmp_path_factory):
     d.terminate()
 
 
-def error_for(d, address, *args):
-    d.osc.send(address, *args)
-    found = [v for a, v in d.osc.receive(5.0, until="/error") if a == "/error" and v[0] == address]
-    assert found, f"no /error for {address}"
-    return found[0][1]
-
-
 def pad(d, n):
     return json.loads(d.osc.request("/status", reply="/status")[0])["pads"][n - 1]
 
@@ -79,4 +72,4 @@ def test_vary_keeps_tempo_and_bars(daemon):
     ],
 )
 def test_bad_generation_requests_get_clear_errors(daemon, address, args, message):
-    assert message in error_for(daemon, address, *args)
+    assert message in daemon.osc.error(address, *args)
