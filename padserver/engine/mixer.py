@@ -10,7 +10,6 @@ leave through a preallocated ring.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -430,6 +429,3 @@ class Engine:
     # -- helpers for drivers and tests -----------------------------------------------
     def frames_per_bar(self) -> float:
         return self.clock.frames_per_bar()
-
-    def bars_to_frames(self, bars: float) -> int:
-        return math.ceil(bars * self.clock.frames_per_bar() - 1e-6)
