@@ -41,6 +41,7 @@ class Daemon:
         from padserver.actions import Actions
         from padserver.actions.generate import Generation
         from padserver.actions.projects import Projects
+        from padserver.actions.refit import Refitter
         from padserver.audio.backend import BackendError, open_backend
         from padserver.audio.recorder import Recorder
         from padserver.audio.worker import WorkerPool
@@ -96,6 +97,13 @@ class Daemon:
         allowed = paths.allowed_folders(data, cfg.paths.allowed_folders)
         self.actions = Actions(project, engine, library, allowed)
         self.actions.history = History(cfg.projects.undo_depth)
+        loops = cfg.loops
+        self.actions.loop_settings = {
+            "lufs": loops.lufs if loops.normalize else None,
+            "true_peak_db": loops.true_peak_db,
+            "seam_ms": loops.seam_ms,
+        }
+        self.actions.refitter = Refitter(self.actions, loops.refit_after_s, loops.refit_min_change)
         self.actions.send_quanta()
         store = ProjectStore(data)
         library.users = lambda loop_id: self._loop_users(loop_id, store)

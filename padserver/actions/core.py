@@ -10,7 +10,6 @@ from typing import Any
 
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
-from padserver.audio.loopfit import fit_to_bars
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
 from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
@@ -40,6 +39,8 @@ class Actions:
         self.midi: Any = None  # the MIDI manager, when MIDI is on
         self.projects: Any = None  # project actions (padserver.actions.projects)
         self.generation: Any = None  # generating loops (padserver.actions.generate)
+        self.loop_settings: dict = {}  # how loops are prepared (padserver.audio.prepare.Settings fields)
+        self.refitter: Any = None  # re-stretches loops after tempo changes (padserver.actions.refit)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _changed(self, pad: int, key: str, value) -> None:
@@ -240,16 +241,20 @@ class Actions:
                 loop = self.library.get(int(source))
             else:
                 loop, _ = await self.import_path(source)
-            audio = await self.library.rendition(loop)
+            audio, info = await self.library.prepared(loop, self.recipe(loop))
         except LibraryError as exc:
             raise ActionError(str(exc)) from None
-        fitted = await asyncio.to_thread(fit_to_bars, audio, self.engine.frames_per_bar(), self.engine.fades.length)
         q = self._quantum_of(pad) if quantum is None else quantum
-        self.engine.send(cmd.SetBuffer(pad.number - 1, fitted.audio, fitted.period, q, at_wrap=at_wrap))
+        self.engine.send(
+            cmd.SetBuffer(
+                pad.number - 1, audio, info["period"], q, at_wrap=at_wrap, beat_frames=self._beat_frames(info)
+            )
+        )
+        pad.prepared_bpm = info["bpm"]
         self._undoable_loop(pad, pad.loop_id, loop.id)
         pad.loop_id = loop.id
         pad.source = loop.name
-        pad.bars = fitted.bars
+        pad.bars = info["bars"]
         pad.error = ""
         if not pad.name:
             pad.name = loop.name
@@ -262,10 +267,28 @@ class Actions:
             pad.number,
             loop.id,
             loop.name,
-            fitted.bars,
-            "" if fitted.bars == 1 else "s",
+            info["bars"],
+            "" if info["bars"] == 1 else "s",
         )
         return pad
+
+    def recipe(self, loop: Loop, bpm: float | None = None) -> dict:
+        """How ``loop`` is prepared for the pads now: from its tempo to ``bpm`` (the project's), whole bars."""
+        bpm = float(bpm or self.project.tempo)
+        known = loop.bpm is not None
+        return {
+            "source_bpm": float(loop.bpm) if loop.bpm is not None else bpm,
+            "bpm": bpm,
+            "bars": loop.bars,  # None: the whole bars the audio holds from its downbeat
+            "beats_per_bar": self.project.beats_per_bar,
+            # loops padserver made start on their downbeat; one without a tempo is taken as it is
+            "downbeat_s": 0.0 if loop.source in ("generated", "recorded") or not known else None,
+            "settings": dict(self.loop_settings),
+        }
+
+    def _beat_frames(self, info: dict) -> float:
+        """Frames per beat of a prepared buffer (the engine plays it resampled at other tempi)."""
+        return info["period"] / (info["bars"] * self.project.beats_per_bar)
 
     def pad_clear(self, number: object) -> None:
         pad = self._pad(number)
@@ -319,8 +342,16 @@ class Actions:
         self._undoable_global("tempo", self.project.tempo, tempo, self.set_tempo, continuous=True)
         self.project.tempo = tempo
         self.engine.send(cmd.SetTempo(tempo))
+        if self.refitter is not None:
+            self.refitter.tempo_changed()
         self._changed(0, "tempo", tempo)
         return tempo
+
+    def set_prompt(self, words: object) -> str:
+        text = checks.text(words, "prompt", 2000).strip()
+        self.project.prompt = text
+        self._changed(0, "prompt", text)
+        return text
 
     def tap_tempo(self, now: float | None = None) -> float | None:
         """A tap: the tempo becomes the average of the recent taps (reset after a 2 s pause)."""

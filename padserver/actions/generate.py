@@ -71,6 +71,13 @@ class Generation:
         self._who: dict[int, object] = {}
         self.flash_failed = None  # callable(pad): a brief red flash on the grids
 
+    @property
+    def scratch(self) -> str:
+        """Where providers' workers leave takes on their way to the library."""
+        import os
+
+        return os.path.join(self.actions.library.data_dir, "cache", "takes")
+
     def provider(self, name: str):
         if name not in self._providers:
             try:
@@ -209,8 +216,6 @@ class Generation:
         ids = []
         try:
             for i, take in enumerate(result.takes):
-                if take.audio is None:
-                    raise ActionError("this provider's audio needs loop preparation, which comes with the next version")
                 choices = result.provenance.get("choices", {})
                 meta = {
                     "name": (result.provenance.get("name") or job.request.prompt or "generated")[:56]
@@ -226,7 +231,23 @@ class Generation:
                     "seed": (result.provenance.get("seed") or 0) + i,
                     "watermark": result.provenance.get("watermark"),
                 }
-                loop = await a.library.add_generated(take.audio, take.sample_rate, meta)
+                made_at = float(choices.get("bpm") or job.request.bpm or a.project.tempo)
+                recipe = {  # kept at the tempo it was made at; the pad gets it fitted to the project's
+                    "source_bpm": made_at,
+                    "bpm": made_at,
+                    "bars": job.request.bars,
+                    "beats_per_bar": a.project.beats_per_bar,
+                    "downbeat_s": take.downbeat_s,
+                    "settings": dict(a.loop_settings),
+                }
+                encoded: tuple | None = None
+                if take.path is not None:
+                    encoded = (take.path, "npy", take.sample_rate, 2)
+                elif take.audio is None:
+                    if take.data is None:
+                        raise ActionError(f"{result.provenance.get('provider')} sent a take without audio")
+                    encoded = (take.data, take.format, take.sample_rate, take.channels)
+                loop = await a.library.add_generated(take.audio, take.sample_rate, meta, recipe, encoded)
                 ids.append(loop.id)
             self.takes[job.pad] = ids
             await a.pad_load(job.pad, ids[0], at_wrap=True)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 
 def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> int:
-    from padserver.bench import control_bench, daemon_bench, engine_bench, generate_bench, library_bench
+    from padserver.bench import (
+        control_bench,
+        daemon_bench,
+        engine_bench,
+        generate_bench,
+        library_bench,
+        prepare_bench,
+    )
 
-    parts = ["engine", "jack", "startup", "midi", "floods", "library", "generate"] if what == "all" else [what]
+    parts = (
+        ["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare"] if what == "all" else [what]
+    )
     ok = True
     for part in parts:
         if part == "engine":
@@ -21,6 +30,10 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= control_bench.run_floods(smoke)
         elif part == "generate":
             ok &= generate_bench.run(smoke)
+        elif part == "prepare":
+            ok &= prepare_bench.run_prepare(smoke)
+            ok &= prepare_bench.run_compare(smoke)
+            ok &= prepare_bench.run_jobs_while_playing(smoke)
         elif part == "library":
             ok &= library_bench.run_bpm_accuracy(smoke)
             ok &= library_bench.run_search(smoke)

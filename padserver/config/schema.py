@@ -214,6 +214,16 @@ SCHEMA = Section(
         ),
         "midi": Section({"api": Choice(("auto", "alsa", "jack", "coremidi", "none")), "mappings": Str()}),
         "library": Section({"preview_output": Choice(("cue", "master"))}),
+        "loops": Section(
+            {
+                "normalize": Bool(),
+                "lufs": Number(-40, 0),
+                "true_peak_db": Number(-12, 0),
+                "seam_ms": Number(0, 100),
+                "refit_after_s": Number(0, 60),
+                "refit_min_change": Number(0, 50),
+            }
+        ),
         "projects": Section(
             {"restore": Bool(), "autosave_s": Number(0.2, 600), "undo_depth": Number(1, 100000, integer=True)}
         ),

@@ -38,6 +38,7 @@ FEEDBACK = [
     ("/master/gain", "f", ""),
     ("/master/level", "f f", "peak left, right; at most 30 Hz, only when it changes"),
     ("/tempo", "f", ""),
+    ("/prompt", "s", "the prompt field's words"),
     ("/timesig", "i", ""),
     ("/quantize", "s", ""),
     ("/sync/source", "s", "internal"),
@@ -71,7 +72,13 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
     if pad == 0 and key == "job":
         return f"/job/{value.id}", [value.state, float(round(value.progress, 3)), value.message]
     if pad == 0:
-        address = {"tempo": "/tempo", "timesig": "/timesig", "quantize": "/quantize", "master_gain": "/master/gain"}
+        address = {
+            "tempo": "/tempo",
+            "timesig": "/timesig",
+            "quantize": "/quantize",
+            "master_gain": "/master/gain",
+            "prompt": "/prompt",
+        }
         if key not in address:
             return None
         return address[key], [float(value) if key in ("tempo", "master_gain") else value]
@@ -127,6 +134,7 @@ class OscFeedback:
             ("/timesig", [p.beats_per_bar]),
             ("/quantize", [p.quantize]),
             ("/master/gain", [float(p.master_gain)]),
+            ("/prompt", [p.prompt]),
             ("/sync/source", ["internal"]),
             ("/transport/state", ["stopped"]),
         ]

@@ -21,7 +21,7 @@ WIDTH, HEIGHT = 1024, 768
 
 @dataclass(frozen=True)
 class Widget:
-    kind: str  # button, toggle, fader, label, meter
+    kind: str  # button, toggle, fader, label, meter, text (an editable field that sends its words)
     name: str
     address: str
     x: int
@@ -46,6 +46,7 @@ def surface() -> list[Widget]:
         out.append(Widget("fader", f"pad{n}_gain", f"/pad/{n}/gain", x, y + 94, cell, 24, 0.0, 2.0))
         out.append(Widget("fader", f"pad{n}_pan", f"/pad/{n}/pan", x, y + 122, cell, 22, -1.0, 1.0))
         out.append(Widget("toggle", f"pad{n}_mute", f"/pad/{n}/mute", x + cell - 40, y + 30, 36, 28))
+        out.append(Widget("button", f"pad{n}_generate", f"/pad/{n}/generate", x + 4, y + 30, 36, 28))
     right = 660
     out += [
         Widget("label", "transport", "/transport/state", 10, 10, 400, 40, text="stopped"),
@@ -56,13 +57,22 @@ def surface() -> list[Widget]:
         Widget("button", "panic", "/pads/panic", right + 180, top + 120, 160, 60),
         Widget("fader", "master", "/master/gain", right, top + 200, 340, 40, 0.0, 2.0),
         Widget("meter", "master_level", "/master/level", right, top + 250, 340, 24),
+        # the words the pads' generate buttons use; the daemon echoes them to every tablet
+        Widget("text", "prompt", "/prompt", right, top + 300, 340, 80, text="dusty boom bap drums"),
     ]
     return out
 
 
 # -- TouchOSC ------------------------------------------------------------------------------------
 
-_TOSC_TYPES = {"button": "BUTTON", "toggle": "BUTTON", "fader": "FADER", "label": "LABEL", "meter": "FADER"}
+_TOSC_TYPES = {
+    "button": "BUTTON",
+    "toggle": "BUTTON",
+    "fader": "FADER",
+    "label": "LABEL",
+    "meter": "FADER",
+    "text": "TEXT",
+}
 
 
 def _prop(parent, kind: str, key: str, value=None, **fields) -> None:
@@ -91,13 +101,15 @@ def _tosc_node(parent, w: Widget, seed: int):
         _prop(props, "i", "buttonType", 1)  # toggle release
     if w.kind == "meter":
         _prop(props, "b", "interactive", 0)
-    if w.kind == "label":
+    if w.kind in ("label", "text"):
         _prop(props, "s", "textSize", 14)
+    if w.kind == "text":
+        _prop(props, "b", "editable", 1)
     values = ET.SubElement(node, "values")
-    key = "text" if w.kind == "label" else "x"
+    key = "text" if w.kind in ("label", "text") else "x"
     value = ET.SubElement(values, "value")
     ET.SubElement(value, "key").text = key
-    ET.SubElement(value, "default").text = w.text if w.kind == "label" else "0"
+    ET.SubElement(value, "default").text = w.text if w.kind in ("label", "text") else "0"
     messages = ET.SubElement(node, "messages")
     osc = ET.SubElement(messages, "osc")
     sends = w.kind not in ("label", "meter")
@@ -110,7 +122,7 @@ def _tosc_node(parent, w: Widget, seed: int):
     path = ET.SubElement(osc, "path")
     _partial(path, "CONSTANT", "STRING", w.address)
     args = ET.SubElement(osc, "arguments")
-    conversion = "STRING" if w.kind == "label" else "FLOAT"
+    conversion = "STRING" if w.kind in ("label", "text") else "FLOAT"
     _partial(args, "VALUE", conversion, key, w.lo, w.hi)
     ET.SubElement(node, "children")
     return node
@@ -143,7 +155,14 @@ def touchosc_addresses(data: bytes) -> list[tuple[str, bool]]:
 
 # -- Open Stage Control ----------------------------------------------------------------------------
 
-_OSC_TYPES = {"button": "button", "toggle": "button", "fader": "fader", "label": "text", "meter": "fader"}
+_OSC_TYPES = {
+    "button": "button",
+    "toggle": "button",
+    "fader": "fader",
+    "label": "text",
+    "meter": "fader",
+    "text": "input",
+}
 
 
 def open_stage_control(widgets: list[Widget]) -> str:
@@ -165,6 +184,8 @@ def open_stage_control(widgets: list[Widget]) -> str:
             item.update({"mode": "momentary" if w.kind == "button" else "toggle", "on": 1, "off": 0})
         if w.kind in ("fader", "meter"):
             item.update({"range": {"min": w.lo, "max": w.hi}, "horizontal": True})
+        if w.kind == "text":
+            item["value"] = w.text
         if w.kind in ("label", "meter"):
             item["interaction"] = False
             item["bypass"] = True  # shows what the daemon sends, sends nothing itself

@@ -73,6 +73,7 @@ class SetBuffer:
     period: float
     quantum: Quantum
     at_wrap: bool = False  # a playing pad takes it at its own next loop boundary (a generated replacement)
+    beat_frames: float = 0.0  # the buffer's frames per beat: at other tempi it plays resampled (0: as it is)
 
 
 @dataclass(frozen=True, slots=True)

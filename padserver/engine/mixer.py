@@ -22,7 +22,7 @@ from padserver.engine.clock import Clock
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
 from padserver.engine.quantum import Quantum
-from padserver.engine.voice import Fades, PadVoice
+from padserver.engine.voice import Fades, PadVoice, Resampler
 
 PADS = 16
 
@@ -49,7 +49,10 @@ class Engine:
         self.meters = Meters(pads)
         self.garbage: list = []  # buffers released by the engine; the control side drops them
         self.fades = Fades(round(fade_ms * self.sample_rate / 1000.0))
-        self.voices = [PadVoice(i, self.fades, self.events, self.garbage) for i in range(pads)]
+        self.resampler = Resampler(self.max_block)
+        self.voices = [PadVoice(i, self.fades, self.events, self.garbage, self.resampler) for i in range(pads)]
+        for voice in self.voices:
+            voice.out_beat = self.clock.frames_per_beat
         # The cue voice previews library loops outside the pads: its own output, or into the master.
         self.cue_voice = PadVoice(pads, self.fades, self.events, self.garbage)
         self.cue_to_master = False
@@ -390,7 +393,7 @@ class Engine:
 
     def _on_set_buffer(self, c: cmd.SetBuffer, f0: int) -> None:
         voice = self.voices[c.pad]
-        if voice.set_buffer(c.buffer, c.period):
+        if voice.set_buffer(c.buffer, c.period, c.beat_frames):
             if c.at_wrap and voice.mode != cmd.ONESHOT:
                 voice.swap_at_wrap = True
             elif c.quantum.off:
@@ -422,6 +425,9 @@ class Engine:
 
     def _on_set_tempo(self, c: cmd.SetTempo, f0: int) -> None:
         self.clock.set_tempo(c.bpm, f0)
+        beat = self.clock.frames_per_beat
+        for voice in self.voices:  # loops keep to their beats: varispeed until a re-stretched buffer arrives
+            voice.retime(f0, beat)
 
     def _on_set_beats_per_bar(self, c: cmd.SetBeatsPerBar, f0: int) -> None:
         self.clock.set_beats_per_bar(c.beats, f0)

@@ -9,6 +9,11 @@ musical grid and lasts the region's exact length, so a loop whose bar length
 is not a whole number of frames still never drifts from the grid; each cycle
 plays from the first whole frame at or after its exact start.
 
+Tempo changes: a buffer is made for one tempo (``beat_frames``, its frames
+per beat). At any other tempo it plays resampled (varispeed: linear
+interpolation from preallocated index and fraction rows), so its cycles still
+span the same beats; a re-stretched buffer takes over at a loop boundary.
+
 Click-free changes: every start fades in over the fade length; every stop,
 restart, buffer swap or region wrap to a different place hands the outgoing
 audio to a *tail* that keeps reading where it was and fades out, so the two
@@ -27,6 +32,44 @@ from padserver.engine.commands import GATE, LOOP, ONESHOT
 _INF = 1 << 62
 _EPS = 1e-6
 TAILS = 2
+
+
+class Resampler:
+    """Preallocated rows for varispeed reads, shared by the voices (the audio thread renders one at a time)."""
+
+    def __init__(self, max_block: int) -> None:
+        self.ramp = np.arange(max_block, dtype=np.float64)
+        self.pos = np.zeros(max_block, dtype=np.float64)
+        self.floor = np.zeros(max_block, dtype=np.float64)
+        self.idx = np.zeros(max_block, dtype=np.int64)
+        self.idx1 = np.zeros(max_block, dtype=np.int64)
+        self.frac = np.zeros(max_block, dtype=np.float32)
+        self.a = np.zeros(max_block, dtype=np.float32)
+        self.b = np.zeros(max_block, dtype=np.float32)
+
+    def read(self, dst: np.ndarray, buf: np.ndarray, pos0: float, speed: float) -> None:
+        """Fill the (2, k) ``dst`` from ``buf`` starting at fractional frame ``pos0``, ``speed`` frames a frame."""
+        k = dst.shape[1]
+        pos = self.pos[:k]
+        floor = self.floor[:k]
+        idx = self.idx[:k]
+        idx1 = self.idx1[:k]
+        frac = self.frac[:k]
+        a = self.a[:k]
+        b = self.b[:k]
+        np.multiply(self.ramp[:k], speed, out=pos)
+        pos += pos0
+        np.floor(pos, out=floor)
+        np.copyto(idx, floor, casting="unsafe")
+        np.subtract(pos, floor, out=frac, casting="same_kind")
+        np.add(idx, 1, out=idx1)
+        for c in range(2):
+            row = buf[c]
+            np.take(row, idx, out=a, mode="wrap")
+            np.take(row, idx1, out=b, mode="wrap")
+            b -= a
+            b *= frac
+            np.add(a, b, out=dst[c])
 
 
 class Fades:
@@ -87,9 +130,18 @@ class PadVoice:
         "garbage",
         "gain",
         "swap_at_wrap",
+        "resampler",
+        "beat_frames",
+        "next_beat_frames",
+        "out_beat",
+        "speed",
+        "anchor",
+        "exact",
     )
 
-    def __init__(self, index: int, fades: Fades, events: ev.EventRing, garbage: list) -> None:
+    def __init__(
+        self, index: int, fades: Fades, events: ev.EventRing, garbage: list, resampler: Resampler | None = None
+    ) -> None:
         self.index = index
         self.fades = fades
         self.events = events
@@ -120,6 +172,15 @@ class PadVoice:
         self.tail_from = [0] * TAILS
         self.gain = 1.0  # velocity of the last press, for one-shots
         self.swap_at_wrap = False  # next_buffer takes over at the loop's own next boundary
+        self.resampler = resampler
+        # Varispeed: the buffer's frames per beat (0: always as it is), the clock's, and their ratio.
+        self.beat_frames = 0.0
+        self.next_beat_frames = 0.0
+        self.out_beat = 0.0
+        self.speed = 1.0
+        # The read position at frame t is read0 + (t - anchor) × speed; `exact` when that is whole frames.
+        self.anchor = 0.0
+        self.exact = True
 
     # -- state seen from outside ---------------------------------------------
     @property
@@ -171,19 +232,22 @@ class PadVoice:
         self.stop_frame = _INF
         self.events.push(ev.STARTED, self.index, frame)
 
-    def set_buffer(self, buffer: np.ndarray | None, period: float) -> bool:
+    def set_buffer(self, buffer: np.ndarray | None, period: float, beat_frames: float = 0.0) -> bool:
         """Replace the audio now if silent; else keep it for the next launch.
 
-        Returns True when the caller must schedule a launch to swap it in.
+        ``beat_frames`` is the buffer's frames per beat (0: it plays as it is,
+        whatever the tempo). Returns True when the caller must schedule a
+        launch to swap it in.
         """
         if self.playing and buffer is not None:
             self.next_buffer = buffer
             self.next_period = period
+            self.next_beat_frames = beat_frames
             return True
         if self.playing:
             self.halt(0)
         self.next_buffer = None
-        self._replace_buffer(buffer, period)
+        self._replace_buffer(buffer, period, beat_frames)
         if buffer is None:
             self.launch_beat = None
             self.launch_frame = _INF
@@ -219,6 +283,7 @@ class PadVoice:
         """Write this pad's frames [f0, f0+n) of the (2, n) ``row``; False if silent."""
         if (
             self.playing
+            and self.exact
             and self.cycle_end >= f0 + n
             and self.launch_beat is None
             and self.launch_frame == _INF
@@ -286,12 +351,15 @@ class PadVoice:
     def _write(self, dst: np.ndarray, t: int) -> None:
         buf = self.buffer
         assert buf is not None  # only playing voices write, and they have audio
-        i = self.read0 + (t - self.cycle_start)
         k = dst.shape[1]
-        if 0 <= i and i + k <= buf.shape[1]:
-            dst[:] = buf[:, i : i + k]
+        if not self.exact and self.resampler is not None:
+            self.resampler.read(dst, buf, self.read0 + (t - self.anchor) * self.speed, self.speed)
         else:
-            _copy_looped(dst, buf, i)
+            i = self.read0 + (t - self.cycle_start)
+            if 0 <= i and i + k <= buf.shape[1]:
+                dst[:] = buf[:, i : i + k]
+            else:
+                _copy_looped(dst, buf, i)
         fades = self.fades
         if self.fade_pos < fades.length:
             m = min(k, fades.length - self.fade_pos)
@@ -299,13 +367,38 @@ class PadVoice:
             self.fade_pos += m
 
     def _read_index(self, t: int) -> int:
-        return self.read0 + (t - self.cycle_start)
+        if self.exact:
+            return self.read0 + (t - self.cycle_start)
+        return self.read0 + int(math.floor((t - self.anchor) * self.speed))
+
+    def _cycle_frames(self) -> float:
+        """The current region's length in output frames at the current speed."""
+        return max(1.0, (self.region[1] - self.region[0]) * self.period / self.speed)
+
+    def retime(self, t: int, out_beat: float) -> None:
+        """The tempo changed at frame ``t``: play on at the speed that keeps each cycle on its beats."""
+        self.out_beat = out_beat
+        old = self.speed
+        self._set_speed()
+        if not self.playing or self.speed == old:
+            return
+        pos = self.read0 + (t - self.anchor) * old  # where the read is now, in buffer frames
+        left = self.read0 + (self.region[1] - self.region[0]) * self.period - pos
+        end = t + max(0.0, left) / self.speed  # the cycle still ends on the same beat
+        self.anchor = t - (pos - self.read0) / self.speed
+        self.cycle_end = max(t, math.ceil(end - _EPS))
+        self.origin = end - self._cycle_frames()
+        self.exact = self.speed == 1.0 and self.anchor == math.floor(self.anchor)
+
+    def _set_speed(self) -> None:
+        bf = self.beat_frames
+        self.speed = bf / self.out_beat if bf > 0.0 and self.out_beat > 0.0 else 1.0
 
     def _start(self, t: int, clock, offset: int) -> None:
         """Begin playing at frame ``t`` (the launch boundary, or now)."""
         swapped = self.next_buffer is not None
         if swapped:
-            self._replace_buffer(self.next_buffer, self.next_period)
+            self._replace_buffer(self.next_buffer, self.next_period, self.next_beat_frames)
             self.next_buffer = None
         if self.buffer is None:
             self.launch_beat = None
@@ -327,11 +420,12 @@ class PadVoice:
 
     def _begin_cycle(self, origin: float) -> None:
         start = self.region[0] * self.period
-        length = max(1.0, (self.region[1] - self.region[0]) * self.period)
         self.origin = origin
         self.cycle_start = math.ceil(origin - _EPS)
-        self.cycle_end = math.ceil(origin + length - _EPS)
+        self.cycle_end = math.ceil(origin + self._cycle_frames() - _EPS)
         self.read0 = int(round(start))
+        self.exact = self.speed == 1.0
+        self.anchor = float(self.cycle_start) if self.exact else origin
 
     def _wrap(self, t: int, f0: int) -> None:
         """The cycle ended at frame ``t``: loop to the region start, or end a one-shot."""
@@ -346,20 +440,20 @@ class PadVoice:
             self.events.push(ev.STOPPED, self.index, t)
             return
         old_read0 = self.read0
-        length = (self.region[1] - self.region[0]) * self.period
+        length = self._cycle_frames()
         if self.swap_at_wrap and self.next_buffer is not None:
             # the new loop starts where the old one would have started again: no gap, crossfaded
             self._start_tail(end_index, t - f0)
-            self._replace_buffer(self.next_buffer, self.next_period)
+            self._replace_buffer(self.next_buffer, self.next_period, self.next_beat_frames)
             self.next_buffer = None
             self.swap_at_wrap = False
             self._apply_next_region()
-            self._begin_cycle(self.origin + max(1.0, length))
+            self._begin_cycle(self.origin + length)
             self.fade_pos = 0
             self.events.push(ev.SWAPPED, self.index, t)
             return
         changed = self._apply_next_region()
-        self._begin_cycle(self.origin + max(1.0, length))
+        self._begin_cycle(self.origin + length)
         # Whole-buffer loops continue seamlessly; a region jump crossfades.
         if changed or not (old_read0 == 0 and end_index >= buf.shape[1] and self.read0 == 0):
             self._start_tail(end_index, t - f0)
@@ -373,16 +467,18 @@ class PadVoice:
         self.next_region = None
         return changed
 
-    def _replace_buffer(self, buffer: np.ndarray | None, period: float) -> None:
+    def _replace_buffer(self, buffer: np.ndarray | None, period: float, beat_frames: float = 0.0) -> None:
         if self.buffer is not None and self.buffer is not buffer:
             self.garbage.append(self.buffer)
         self.buffer = buffer
         self.period = float(period)
+        self.beat_frames = float(beat_frames)
+        self._set_speed()
 
     def _take_next_buffer(self) -> None:
         self.swap_at_wrap = False
         if self.next_buffer is not None:
-            self._replace_buffer(self.next_buffer, self.next_period)
+            self._replace_buffer(self.next_buffer, self.next_period, self.next_beat_frames)
             self.next_buffer = None
         self._apply_next_region()
 

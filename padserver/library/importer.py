@@ -123,14 +123,53 @@ def import_file(src: str, data_dir: str, rate: int) -> dict:
     }
 
 
-def store_generated(audio: np.ndarray, rate: int, data_dir: str, engine_rate: int, meta: dict) -> dict:
-    """Worker: keep a generated take (FLAC, lossless for its 24 bits), its rendition, and what it is."""
+def store_generated(
+    audio: np.ndarray | None,
+    rate: int,
+    data_dir: str,
+    engine_rate: int,
+    meta: dict,
+    recipe: dict | None = None,
+    encoded: tuple | None = None,
+) -> dict:
+    """Worker: prepare a generated take, keep it (FLAC, lossless for its 24 bits) with its rendition, say what it is.
+
+    ``encoded`` is (bytes, format, rate, channels) for a provider that answers
+    with a file or raw PCM, or (path, "npy", rate, 2) for a take a worker wrote; ``recipe`` (tempo, bars, downbeat, settings) fits
+    the take to the bar before it is kept, so a kept take starts on its downbeat.
+    """
     import io
 
     import soundfile as sf
 
+    from padserver.audio.decode import decode_bytes
     from padserver.library.analysis import analyse
 
+    if encoded is not None and encoded[1] == "npy":  # a take a worker left in a file
+        audio, rate = np.load(encoded[0]), encoded[2]
+        os.remove(encoded[0])
+    elif encoded is not None:
+        data, fmt, source_rate, channels = encoded
+        audio, rate = decode_bytes(data, engine_rate, fmt, source_rate, channels), engine_rate
+    assert audio is not None
+    if recipe is not None:
+        from padserver.audio.prepare import Settings, prepare
+
+        if rate != engine_rate:
+            audio = __import__("soxr").resample(audio.T, rate, engine_rate, quality="VHQ").T
+            rate = engine_rate
+        prepared = prepare(
+            np.ascontiguousarray(audio, dtype=np.float32),
+            engine_rate,
+            recipe["source_bpm"],
+            recipe["bpm"],
+            recipe["bars"],
+            recipe["beats_per_bar"],
+            Settings(**recipe["settings"]),
+            recipe.get("downbeat_s"),
+        )
+        audio = prepared.audio
+        meta = {**meta, "bars": prepared.bars, "bpm": prepared.bpm}
     buffer = io.BytesIO()
     sf.write(buffer, np.ascontiguousarray(audio.T), rate, format="FLAC", subtype="PCM_24")
     data = buffer.getvalue()

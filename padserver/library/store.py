@@ -15,6 +15,7 @@ from padserver.audio.decode import EXTENSIONS, AudioFileError
 from padserver.library import db
 from padserver.library.db import CATEGORIES, Loop
 from padserver.library.importer import import_file, make_rendition, rendition_path
+from padserver.library.prepared import prepared_path
 
 log = logging.getLogger("padserver.library")
 
@@ -50,15 +51,23 @@ class Library:
             ) from None
         self.users: Callable[[int], list[str]] = lambda loop_id: []  # who uses a loop (set by the daemon/CLI)
         self._sweep(folder)
+        self._sweep(os.path.join(data_dir, "cache", "takes"), older_than=3600.0)  # takes a crash left behind
 
     @staticmethod
-    def _sweep(folder: str) -> None:
-        """Remove what a crash left half-written (a copy or rendition cut short is never used)."""
+    def _sweep(folder: str, older_than: float | None = None) -> None:
+        """Remove what a crash left half-written (a copy or rendition cut short is never used), or left over."""
+        import time
+
         for root, _, names in os.walk(folder):
             for name in names:
-                if name.endswith((".part", ".tmp")):
+                path = os.path.join(root, name)
+                try:
+                    stale = older_than is not None and time.time() - os.path.getmtime(path) > older_than
+                except OSError:
+                    continue
+                if stale or name.endswith((".part", ".tmp")):
                     try:
-                        os.remove(os.path.join(root, name))
+                        os.remove(path)
                     except OSError:
                         pass
 
@@ -107,12 +116,16 @@ class Library:
             )
         return loop, new
 
-    async def add_generated(self, audio: np.ndarray, rate: int, meta: dict) -> Loop:
-        """Keep a generated take in the library, with its provenance."""
+    async def add_generated(
+        self, audio: np.ndarray | None, rate: int, meta: dict, recipe: dict | None = None, encoded: tuple | None = None
+    ) -> Loop:
+        """Keep a generated take in the library (prepared by ``recipe`` first), with its provenance."""
         from padserver.library.importer import store_generated
 
         try:
-            stored = await self.pool.run(store_generated, audio, rate, self.data_dir, self.rate, meta)
+            stored = await self.pool.run(store_generated, audio, rate, self.data_dir, self.rate, meta, recipe, encoded)
+        except AudioFileError as exc:
+            raise LibraryError(str(exc)) from None
         except OSError as exc:
             raise LibraryError(f"cannot store the generated loop: {exc.strerror}") from None
         loop, _ = self._record(stored)
@@ -157,6 +170,23 @@ class Library:
             os.remove(path)
             return await self.rendition(loop)
 
+    async def prepared(self, loop: Loop, recipe: dict) -> tuple[np.ndarray, dict]:
+        """The loop prepared as ``recipe`` says (tempo, bars, downbeat, settings): audio and what was done."""
+        from padserver.library.prepared import prepare_loop
+
+        if not os.path.exists(self.path_of(loop)) and not os.path.exists(
+            rendition_path(self.data_dir, loop.hash, self.rate)
+        ):
+            raise LibraryError(f"the audio of loop {loop.id} ({loop.name}) is missing: {self.path_of(loop)}")
+        try:
+            info = await self.pool.run(prepare_loop, self.data_dir, loop.file, loop.hash, self.rate, recipe)
+            audio = await asyncio.to_thread(np.load, info["path"])
+        except AudioFileError as exc:
+            raise LibraryError(f"loop {loop.id} ({loop.name}) cannot be read: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise LibraryError(f"loop {loop.id} ({loop.name}) cannot be prepared: {exc}") from None
+        return audio, info
+
     # -- editing --------------------------------------------------------------------------------------
     def rename(self, loop_id: int, name: str) -> Loop:
         name = name.strip()
@@ -199,12 +229,13 @@ class Library:
                 f"loop {loop.id} ({loop.name}) is used by {', '.join(users)}; delete it anyway with force"
             )
         self.db.execute("DELETE FROM loops WHERE id = ?", (loop.id,))
-        renditions = os.path.dirname(rendition_path(self.data_dir, loop.hash, self.rate))
-        stale = (
-            [os.path.join(renditions, n) for n in os.listdir(renditions) if n.startswith(loop.hash)]
-            if os.path.isdir(renditions)
-            else []
-        )
+        stale = []
+        for folder in (
+            os.path.dirname(rendition_path(self.data_dir, loop.hash, self.rate)),
+            os.path.dirname(prepared_path(self.data_dir, loop.hash, self.rate, {})),
+        ):
+            if os.path.isdir(folder):
+                stale += [os.path.join(folder, n) for n in os.listdir(folder) if n.startswith(loop.hash)]
         for path in [self.path_of(loop), *stale]:
             try:
                 os.remove(path)

@@ -35,3 +35,41 @@ def drum_loop(bpm: float, bars: int, rate: int = 44100, seed: int = 0, swing: fl
             hit(start + e * beat / 2 + (swing * beat / 2 if e else 0), hat)
     out *= 0.7 / max(1e-6, float(np.abs(out).max()))
     return np.vstack([out, out])
+
+
+def click_song(bpm: float, bars: int, rate: int = 48000, offset_s: float = 0.0, seed: int = 0) -> np.ndarray:
+    """Music-like material with a known tempo and first downbeat: a (2, frames) array.
+
+    Noise throughout (from frame 0, so the downbeat is not simply the first
+    sound), chords struck on every bar and changing with it, and a metronome
+    click on every beat whose downbeat click is higher and louder. The first
+    downbeat is at ``offset_s``; the music goes on past ``bars`` for another bar.
+    """
+    rng = np.random.default_rng(seed)
+    beat = 60.0 / bpm
+    total = int(round((offset_s + (bars + 1) * 4 * beat) * rate))
+    out = (0.03 * rng.standard_normal((2, total))).astype(np.float32)
+    chords = ((57, 60, 64), (53, 57, 60), (55, 59, 62), (52, 55, 59))  # Am F G Em
+    bar_frames = 4 * beat * rate
+    t = np.arange(int(bar_frames)) / rate
+    for b in range(bars + 1):
+        i = int(round(offset_s * rate + b * bar_frames))
+        notes = chords[(b + seed) % len(chords)]
+        tone = sum(np.sin(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * t + rng.uniform(0, 6.28)) for m in notes)
+        env = np.minimum(1.0, t / 0.01) * np.exp(-t * 1.5)
+        piece = (0.08 * tone * env).astype(np.float32)
+        n = min(len(piece), total - i)
+        out[:, i : i + n] += piece[:n]
+    k = np.arange(int(0.02 * rate))
+    for n in range((bars + 1) * 4):
+        i = int(round(offset_s * rate + n * beat * rate))
+        down = n % 4 == 0
+        click = (
+            (0.9 if down else 0.45)
+            * np.sin(2 * np.pi * (2000 if down else 1200) * k / rate)
+            * np.exp(-k / (0.002 * rate))
+        )
+        m = min(len(k), total - i)
+        if m > 0:
+            out[:, i : i + m] += click[:m].astype(np.float32)
+    return out

@@ -49,7 +49,10 @@ class Take:
     audio: np.ndarray | None  # (2, frames) float32, or None with `data`
     sample_rate: int
     data: bytes | None = None  # encoded audio (MP3, WAV …) for the preparation pipeline to decode
-    format: str = "pcm"
+    path: str | None = None  # or an .npy file of (2, frames) float32 a worker wrote (removed once kept)
+    format: str = "pcm"  # "pcm_s16le" (raw, with sample_rate and channels), or a file format: "mp3", "wav" …
+    channels: int = 2
+    downbeat_s: float | None = None  # where the first downbeat is, when the provider knows (else it is found)
 
 
 @dataclass

@@ -32,6 +32,7 @@ class Pad:
     error: str = ""
     generating: bool = False  # a generation job for this pad is running
     sounding: bool = False  # the engine reported it playing
+    prepared_bpm: float = 0.0  # the tempo its buffer is fitted to (elsewhere it plays resampled)
 
     @property
     def has_audio(self) -> bool:
@@ -40,6 +41,7 @@ class Pad:
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("sounding")
+        d.pop("prepared_bpm")
         d["region"] = list(self.region)
         return d
 
@@ -50,6 +52,7 @@ class Project:
     beats_per_bar: int = 4
     quantize: str = "1"
     master_gain: float = 1.0
+    prompt: str = ""  # what the tablets' prompt field holds: pads generate from it when given no words
     pads: list[Pad] = field(default_factory=lambda: [Pad(i) for i in range(1, PAD_COUNT + 1)])
 
     def pad(self, number: int) -> Pad:

@@ -13,7 +13,9 @@ from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture
 from padserver.harness.signals import write_click, write_tone
 
-NO_CONNECT = "audio:\n  jack:\n    connect: []\n"
+# the levels measured here are the pads' gain, pan and velocity, not the loops' loudness
+LEVELS_AS_THEY_ARE = "loops:\n  normalize: false\n"
+NO_CONNECT = "audio:\n  jack:\n    connect: []\n" + LEVELS_AS_THEY_ARE
 
 
 def wait_log(d, text, timeout=15.0):
@@ -52,7 +54,7 @@ def test_jack_without_a_server_is_a_clear_startup_error(tmp_path):
 
 
 def test_pad_outputs_carry_each_pad_on_its_own_ports(jack_server, tmp_path):
-    config = "audio:\n  jack:\n    connect: []\n    pad_outputs: true\n"
+    config = "audio:\n  jack:\n    connect: []\n    pad_outputs: true\nloops:\n  normalize: false\n"
     d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=config, data_dir=str(tmp_path))
     cap = None
     try:
@@ -74,7 +76,7 @@ def test_pad_outputs_carry_each_pad_on_its_own_ports(jack_server, tmp_path):
 
 
 def test_portaudio_backend_plays_through_the_jack_host_api(jack_server, tmp_path):
-    d = DaemonProcess(["--audio", "portaudio"], env=jack_server.env, data_dir=str(tmp_path))
+    d = DaemonProcess(["--audio", "portaudio"], env=jack_server.env, config=LEVELS_AS_THEY_ARE, data_dir=str(tmp_path))
     cap = None
     try:
         d.wait_ready()
@@ -95,7 +97,7 @@ def test_portaudio_backend_plays_through_the_jack_host_api(jack_server, tmp_path
 
 def test_record_writes_the_master_to_a_file(tmp_path):
     out = str(tmp_path / "set.flac")
-    d = DaemonProcess(["--audio", "null", "--record", out], data_dir=str(tmp_path))
+    d = DaemonProcess(["--audio", "null", "--record", out], config=LEVELS_AS_THEY_ARE, data_dir=str(tmp_path))
     try:
         d.wait_ready()
         tone = write_tone(os.path.join(str(tmp_path), "tone.wav"), rate=48000, seconds=2.0, level=0.5)

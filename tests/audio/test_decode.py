@@ -5,7 +5,7 @@ import pytest
 import soundfile as sf
 
 from padserver.audio.decode import AudioFileError, decode
-from padserver.audio.loopfit import bars_for, fit_to_bars
+from padserver.audio.prepare import Settings, bars_in, prepare
 from padserver.harness.signals import write_tone
 
 BAR = 96000
@@ -69,24 +69,30 @@ def test_missing_and_unsupported_files(tmp_path):
 
 @pytest.mark.parametrize("seconds,bars", [(0.3, 1), (2.0, 1), (2.9, 1), (3.1, 2), (7.9, 4), (17.0, 9)])
 def test_bar_count_is_the_duration_rounded_to_whole_bars(seconds, bars):
-    assert bars_for(int(seconds * 48000), BAR) == bars
+    assert bars_in(int(seconds * 48000), 48000, 120.0) == bars
 
 
-def test_short_audio_is_padded_and_long_audio_cut_with_a_seam_fade(tmp_path):
+def _as_is(audio, bpm=120.0):
+    """Prepared with no tempo to read (taken from its start) and its level kept."""
+    return prepare(audio, 48000, bpm, bpm, None, settings=Settings(lufs=None), downbeat_s=0.0)
+
+
+def test_short_audio_is_padded_and_long_audio_cut_where_it_flows_on():
     short = np.full((2, 60000), 0.5, dtype=np.float32)
-    fitted = fit_to_bars(short, BAR, fade=96)
+    fitted = _as_is(short)
     assert fitted.bars == 1 and fitted.audio.shape == (2, BAR)
     assert np.all(fitted.audio[:, 60000:] == 0.0)
     assert fitted.audio[0, 59999] < 0.01  # the sound's sudden end is faded, not a click
     long = np.full((2, 110000), 0.5, dtype=np.float32)
-    cut = fit_to_bars(long, BAR, fade=96)
+    cut = _as_is(long)
     assert cut.bars == 1 and cut.audio.shape == (2, BAR)
-    assert cut.audio[0, BAR - 1] < 0.01 and cut.audio[0, BAR - 200] == 0.5
+    # the seam is crossfaded with the audio that followed the cut: a steady sound stays steady
+    np.testing.assert_allclose(cut.audio, 0.5, atol=1e-6)
 
 
 def test_fractional_bar_lengths_keep_the_exact_period():
     fpbar = 4 * 48000 * 60 / 140
-    fitted = fit_to_bars(np.zeros((2, 160000), dtype=np.float32), fpbar, fade=96)
+    fitted = _as_is(np.zeros((2, 160000), dtype=np.float32), 140.0)
     assert fitted.bars == 2
     assert fitted.period == pytest.approx(2 * fpbar)
     assert fitted.audio.shape[1] == int(np.ceil(2 * fpbar))

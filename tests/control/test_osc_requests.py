@@ -15,7 +15,9 @@ from padserver.harness.signals import write_click, write_tone
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path_factory.mktemp("data")))
+    d = DaemonProcess(
+        ["--audio", "null"], config="loops:\n  normalize: false\n", data_dir=str(tmp_path_factory.mktemp("data"))
+    )  # the levels measured here are the pads' gain and pan, not the loops' loudness
     d.wait_ready()
     yield d
     code, _ = d.terminate()

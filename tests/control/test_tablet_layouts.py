@@ -34,7 +34,8 @@ def test_every_address_a_layout_uses_exists(name):
     sent = {a for a, s in controls if s}
     for n in range(1, 17):
         assert f"/pad/{n}/trigger" in sent and f"/pad/{n}/gain" in sent and f"/pad/{n}/pan" in sent
-    assert {"/tempo", "/tempo/tap", "/master/gain", "/pads/stop"} <= sent
+        assert f"/pad/{n}/generate" in sent
+    assert {"/tempo", "/tempo/tap", "/master/gain", "/pads/stop", "/prompt"} <= sent
     heard = {a for a, s in controls if not s}
     assert "/pad/1/state" in heard and "/pad/16/name" in heard and "/master/level" in heard
 

@@ -9,12 +9,15 @@ from padserver.harness.daemon import DaemonProcess, free_udp_port
 from padserver.harness.jack import Capture, JackServer
 from padserver.harness.signals import write_click
 
+# the levels measured here are the pads' gain and pan, not the loops' loudness
 CONFIG = """
 audio:
   jack:
     connect: []
 engine:
   launch_together_ms: 0
+loops:
+  normalize: false
 """
 BEAT = 24000  # frames per beat at 120 BPM, 48 kHz
 BAR = 4 * BEAT

@@ -73,3 +73,18 @@ def test_vary_keeps_tempo_and_bars(daemon):
 )
 def test_bad_generation_requests_get_clear_errors(daemon, address, args, message):
     assert message in daemon.osc.error(address, *args)
+
+
+def test_the_prompt_field_and_a_tablet_button_generate(daemon):
+    osc = daemon.osc
+    assert "no words to generate from" in osc.error("/pad/9/generate", 1.0)
+    osc.send("/prompt", "deep house bass")
+    assert osc.request("/prompt", reply="/prompt") == ["deep house bass"]
+    started = osc.request("/pad/9/generate", 1.0, reply="/job/started")  # the button's press
+    assert started[1] == 9
+    landed = wait_loaded(daemon, 9)
+    osc.send("/pad/9/generate", 0.0)  # its release starts nothing
+    time.sleep(0.3)
+    assert not pad(daemon, 9)["generating"] and pad(daemon, 9)["loop_id"] == landed["loop_id"]
+    found = json.loads(osc.request("/library/search", "deep house bass", reply="/library/result")[0])
+    assert found and found[0]["category"] == "bass"

@@ -7,13 +7,33 @@ from padserver.control.osc_routes import route
 
 @route(
     "/pad/{n}/generate",
-    "s:prompt [*:options]",
+    "[s:prompt] [*:options]",
     "Make a loop for the pad: options provider= bars= bpm= key= genre= instrument= mood= takes= seed= instrumental=; "
+    "with no words (or a button's 1) it uses the prompt field (`/prompt`), a button's 0 does nothing; "
     "asynchronous, replies `/job/started i:job i:pad`; progress on `/job/{id}`, `/pad/{n}/generating`, `/pad/{n}/progress`.",
 )
-def _generate(ctx, n, prompt, *options):
+def _generate(ctx, n, prompt=None, *options):
+    if prompt is None or isinstance(prompt, (int, float)):
+        if prompt is not None and not prompt:
+            return None  # a tablet button's release
+        prompt = ctx.actions.project.prompt
+        if not prompt.strip():
+            raise ValueError("no words to generate from: type a prompt (/prompt) or send one")
     job = ctx.actions.generation.generate(n, prompt, list(options), who=ctx.sender)
     return [("/job/started", [job.id, job.pad])]
+
+
+@route(
+    "/prompt",
+    "[s:words]",
+    "The prompt field: pads generate from these words when given none (tablets' generate buttons); "
+    "with no argument replies `/prompt s`.",
+)
+def _prompt(ctx, words=None):
+    if words is None:
+        return [("/prompt", [ctx.actions.project.prompt])]
+    ctx.actions.set_prompt(words)
+    return None
 
 
 @route("/pad/{n}/regenerate", "", "The pad's last request again, with a new seed; replies `/job/started i:job i:pad`.")

@@ -47,6 +47,21 @@ def render_take(choices: dict, take: int, rate: int = ENGINE_RATE):
     )
 
 
+def render_take_to(choices: dict, take: int, folder: str, rate: int = ENGINE_RATE) -> str:
+    """Worker side: one take written to an .npy file in ``folder`` (large arrays travel as files, not pickles)."""
+    import os
+    import uuid
+
+    import numpy as np
+
+    from padserver.files import atomic_file
+
+    path = os.path.join(folder, f"take-{uuid.uuid4().hex}.npy")
+    with atomic_file(path, durable=False) as fh:
+        np.save(fh, render_take(choices, take, rate))
+    return path
+
+
 class OfflineProvider(Provider):
     name = "offline"
     model = "padserver-synth-1"
@@ -61,6 +76,7 @@ class OfflineProvider(Provider):
 
     def __init__(self, config=None) -> None:
         self.pool = getattr(config, "pool", None)  # the daemon's worker pool; inline without one
+        self.scratch = getattr(config, "scratch", None)  # a folder for takes on their way to the library
 
     def warnings(self, request: Request) -> list[str]:
         out = [w for w in super().warnings(request) if "vocals" not in w]
@@ -72,11 +88,14 @@ class OfflineProvider(Provider):
         choices = plan(request, request.extras.get("project_tempo"))
         takes = []
         for i in range(max(1, request.takes)):
-            if self.pool is not None:
-                audio = await self.pool.run(render_take, choices, i)
+            if self.pool is not None and self.scratch:
+                path = await self.pool.run(render_take_to, choices, i, self.scratch)
+                takes.append(Take(audio=None, sample_rate=ENGINE_RATE, path=path, downbeat_s=0.0))
             else:
-                audio = render_take(choices, i)
-            takes.append(Take(audio=audio, sample_rate=ENGINE_RATE))
+                audio = (
+                    await self.pool.run(render_take, choices, i) if self.pool is not None else render_take(choices, i)
+                )
+                takes.append(Take(audio=audio, sample_rate=ENGINE_RATE, downbeat_s=0.0))
             progress((i + 1) / max(1, request.takes), f"take {i + 1} of {request.takes}")
         provenance = {
             "provider": self.name,

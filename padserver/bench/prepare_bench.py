@@ -1,0 +1,170 @@
+"""Loop preparation: one MP3 to a fitted loop on one core, the stretchers compared, and jobs while pads play."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from padserver.bench.control_bench import padserver_late
+from padserver.bench.library_bench import CONFIG, make_files
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.jack import JackServer
+from padserver.library.testloops import click_song
+
+RATE = 48000
+
+
+def _one_core() -> None:
+    try:
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    except (AttributeError, OSError):
+        pass
+
+
+def _mp3(folder: str, seconds: float, bpm: float) -> str:
+    import soundfile as sf
+
+    bars = int(seconds * bpm / 240)
+    song = click_song(bpm, bars, 44100, 0.2, seed=5)[:, : int(seconds * 44100)]
+    path = os.path.join(folder, "song.mp3")
+    sf.write(path, song.T, 44100, format="MP3")
+    return path
+
+
+def run_prepare(smoke: bool) -> bool:
+    """A 30 s 44.1 kHz MP3 into a 4-bar loop at another tempo, decode included, in this process on one core."""
+    from padserver.audio.decode import decode
+    from padserver.audio.prepare import prepare
+
+    _one_core()
+    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    path = _mp3(folder, 30.0, 96.0)
+    runs = 2 if smoke else 10
+    times, cpu = [], []
+    for i in range(runs):
+        c0, t0 = time.process_time(), time.perf_counter()
+        audio = decode(path, RATE)
+        loop = prepare(audio, RATE, 96.0, 120.0 + i, 4)
+        times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+        assert loop.audio.shape[1] == int(np.ceil(loop.period - 1e-6))
+    print(
+        f"== prepare: 30 s 44.1 kHz MP3 (96 BPM) → 4-bar loop at 120–129 BPM on one core: median {np.median(times):.2f} s, "
+        f"max {max(times):.2f} s, CPU {np.median(cpu):.2f} s over {runs} (target ≤ 1 s) =="
+    )
+    return True
+
+
+def run_compare(smoke: bool) -> bool:
+    """The stretchers on a click track with chords and noise, 100 → 120 BPM: beat timing, transients, speed."""
+    import pylibrb
+
+    from padserver.audio.stretch import stretch
+
+    _one_core()
+    src, dst, seconds = 100.0, 120.0, 10.0 if smoke else 30.0
+    bars = int(seconds * src / 240)
+    x = click_song(src, bars, RATE, 0.0, seed=7)[:, : int(seconds * RATE)]
+    ratio = src / dst
+    k = np.arange(int(0.02 * RATE))
+    tpl = np.sin(2 * np.pi * 1200 * k / RATE) * np.exp(-k / (0.002 * RATE))
+    beats = np.arange(1, int(seconds * src / 60) - 1) * 60.0 / src * RATE * ratio
+
+    def measure(y: np.ndarray) -> tuple[float, float]:
+        errors = []
+        for b in beats:
+            at = int(round(b))
+            lo = at - int(0.03 * RATE)
+            window = y[0, lo : at + int(0.03 * RATE) + len(tpl)]
+            if len(window) <= len(tpl):
+                continue
+            score = np.correlate(window, np.asarray(tpl, np.float32), mode="valid")
+            errors.append(abs(lo + int(np.argmax(score)) - b) / RATE * 1000)
+        return float(np.median(errors)), float(np.max(errors))
+
+    def r2(audio):
+        o = pylibrb.Option
+        s = pylibrb.RubberBandStretcher(RATE, 2, o.PROCESS_OFFLINE | o.ENGINE_FASTER | o.THREADING_NEVER, ratio)
+        s.set_logging_level(0)
+        s.set_expected_input_duration(audio.shape[1])
+        s.set_max_process_size(8192)
+        for i in range(0, audio.shape[1], 8192):
+            s.study(audio[:, i : i + 8192], final=i + 8192 >= audio.shape[1])
+        out = []
+        for i in range(0, audio.shape[1], 8192):
+            s.process(audio[:, i : i + 8192], final=i + 8192 >= audio.shape[1])
+            out.append(s.retrieve_available())
+        return np.concatenate(out, axis=1)
+
+    candidates = [("Rubber Band R3 offline, short window (used)", lambda a: stretch(a, RATE, ratio))]
+    candidates.append(("Rubber Band R2 offline", r2))
+    try:
+        import pedalboard
+
+        candidates.append(
+            ("pedalboard time_stretch (R3, high quality)", lambda a: pedalboard.time_stretch(a, RATE, 1 / ratio))
+        )
+    except ImportError:
+        print("(pedalboard is not installed here: pip install pedalboard to compare it too)")
+    print(f"== prepare: stretchers, {seconds:.0f} s stereo 100 → 120 BPM on one core ==")
+    for name, fn in candidates:
+        t0 = time.perf_counter()
+        y = fn(x)
+        took = time.perf_counter() - t0
+        median, worst = measure(y)
+        print(f"{name}: {took:.2f} s, beat timing error median {median:.2f} ms, max {worst:.2f} ms")
+    return True
+
+
+def run_jobs_while_playing(smoke: bool) -> bool:
+    """4 generations at once (each stretched to the project's tempo) while 16 pads play through dummy JACK."""
+    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(41))
+    rounds = 1 if smoke else 5
+    print(f"== prepare: 4 jobs at once ({rounds} round(s), 4 bars at 97 BPM fitted to 120) while 16 pads play ==")
+    ok = True
+    for period in (256,) if smoke else (256, 128):
+        data = tempfile.mkdtemp(prefix="padserver-bench-data-")
+        server = JackServer(period=period, log=os.path.join(data, "jackd.log")).start()
+        config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n"
+        d = DaemonProcess(["--audio", "jack"], env=server.env, config=config, data_dir=data)
+        try:
+            d.wait_ready(30)
+            for pad, path in enumerate(kit, 1):
+                d.osc.request(f"/pad/{pad}/load", path, reply=f"/pad/{pad}/loaded", timeout=60)
+                d.osc.send(f"/pad/{pad}/gain", 0.1)
+                d.osc.send(f"/pad/{pad}/play")
+            time.sleep(0.5)
+            status = json.loads(d.osc.request("/status", reply="/status")[0])
+            before, late0 = status["xruns"], padserver_late(server)
+            took = []
+
+            def pads(d=d):
+                return json.loads(d.osc.request("/status", reply="/status")[0])["pads"][:4]
+
+            for r in range(rounds):
+                loops = [p["loop_id"] for p in pads()]
+                t0 = time.monotonic()
+                for pad in range(1, 5):
+                    d.osc.send(f"/pad/{pad}/generate", f"bench loop {r} {pad}", "bpm=97", "bars=4")
+                landed = False
+                while not landed and time.monotonic() < t0 + 120:
+                    time.sleep(0.05)
+                    now = pads()
+                    landed = all(p["loop_id"] != old and not p["generating"] for p, old in zip(now, loops, strict=True))
+                took.append(time.monotonic() - t0)
+                ok &= landed
+            after = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+            print(
+                f"period {period}: 4 jobs ready in median {np.median(took):.2f} s, xruns {after - before} "
+                f"({padserver_late(server) - late0} with padserver the late client), "
+                f"{max(1, (os.cpu_count() or 2) - 1)} worker(s) at SCHED_IDLE"
+            )
+        finally:
+            d.terminate()
+            server.stop()
+    return ok

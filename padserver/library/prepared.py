@@ -1,0 +1,64 @@
+"""Prepared loops on disk: a library loop fitted to a tempo and bar count, kept for the next time.
+
+A prepared loop depends on the source audio (its hash), the engine rate, the
+tempo, the bars, the time signature, where it starts (a known downbeat or
+none) and the preparation settings; all of that names its file, so going back
+to an earlier tempo or opening a project again costs nothing. Like the
+renditions it is a cache: rebuilt from the stored original when missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import numpy as np
+
+from padserver.files import atomic_file
+
+PREPARED_DIR = os.path.join("library", "prepared")
+
+
+def prepared_path(data_dir: str, digest: str, rate: int, recipe: dict) -> str:
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    return os.path.join(data_dir, PREPARED_DIR, digest[:2], f"{digest}-{rate}-{key}.npy")
+
+
+def prepare_loop(data_dir: str, stored: str, digest: str, rate: int, recipe: dict) -> dict:
+    """Worker: prepare a stored loop as ``recipe`` says, keep it, and say what was made (with its path)."""
+    from padserver.audio.prepare import Settings, prepare
+    from padserver.library.analysis import overview
+    from padserver.library.importer import make_rendition
+
+    path = prepared_path(data_dir, digest, rate, recipe)
+    info_path = path[:-4] + ".json"
+    if os.path.exists(path) and os.path.exists(info_path):
+        try:
+            with open(info_path, encoding="utf-8") as fh:
+                info = json.load(fh)
+            info["path"] = path
+            info["cached"] = True
+            return info
+        except (OSError, ValueError):
+            pass  # damaged: make it again
+    audio = np.load(make_rendition(data_dir, stored, digest, rate))
+    prepared = prepare(
+        audio,
+        rate,
+        recipe["source_bpm"],
+        recipe["bpm"],
+        recipe["bars"],
+        recipe["beats_per_bar"],
+        Settings(**recipe["settings"]),
+        recipe.get("downbeat_s"),
+    )
+    with atomic_file(path, durable=False) as fh:
+        np.save(fh, prepared.audio)
+    info = prepared.info()
+    info["overview"] = overview(prepared.audio.mean(axis=0))  # (min, max) pairs, for drawing the pad's loop
+    with atomic_file(info_path, durable=False) as fh:
+        fh.write(json.dumps(info).encode())
+    info["path"] = path
+    info["cached"] = False
+    return info
