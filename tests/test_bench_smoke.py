@@ -27,3 +27,6 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"tempo estimate on 20 generated drum loops .*: \d+ % within ±1 BPM", out), out
     assert re.search(r"open a project of 16 pads × 2 bars \(renditions ready\): median \d+ ms", out), out
     assert re.search(r"period 256: 20/20 files in [\d.]+ s = [\d.]+ files/s", out), out
+    assert re.search(r"30 s 44.1 kHz MP3 .* on one core: median [\d.]+ s", out), out
+    assert re.search(r"R3 offline, short window \(used\): [\d.]+ s, beat timing error median [\d.]+ ms", out), out
+    assert re.search(r"period 256: 4 jobs ready in median [\d.]+ s, xruns \d+", out), out

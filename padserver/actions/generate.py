@@ -215,7 +215,11 @@ class Generation:
         assert result is not None and job.pad is not None
         ids = []
         try:
+            kept = [loop_id for loop_id in result.loops if a.library.exists(loop_id)]
             for i, take in enumerate(result.takes):
+                if len(kept) == len(result.takes):  # asked before: the takes are in the library already
+                    ids = kept
+                    break
                 choices = result.provenance.get("choices", {})
                 meta = {
                     "name": (result.provenance.get("name") or job.request.prompt or "generated")[:56]
@@ -249,6 +253,7 @@ class Generation:
                     encoded = (take.data, take.format, take.sample_rate, take.channels)
                 loop = await a.library.add_generated(take.audio, take.sample_rate, meta, recipe, encoded)
                 ids.append(loop.id)
+            result.loops = ids
             self.takes[job.pad] = ids
             await a.pad_load(job.pad, ids[0], at_wrap=True)
         except Exception as exc:  # the pad keeps what it had

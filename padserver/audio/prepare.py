@@ -163,6 +163,20 @@ def prepare(
     )
 
 
+def prepare_recipe(audio: np.ndarray, rate: int, recipe: dict) -> Prepared:
+    """``prepare`` as a recipe dict says (source_bpm, bpm, bars, beats_per_bar, downbeat_s, settings)."""
+    return prepare(
+        np.ascontiguousarray(audio, dtype=np.float32),
+        rate,
+        recipe["source_bpm"],
+        recipe["bpm"],
+        recipe["bars"],
+        recipe["beats_per_bar"],
+        Settings(**recipe["settings"]),
+        recipe.get("downbeat_s"),
+    )
+
+
 def bars_in(frames: int, rate: int, bpm: float, beats_per_bar: int = 4) -> int:
     """Whole bars a loop of ``frames`` holds at ``bpm`` (at least one; half a bar over rounds up)."""
     bar = rate * 60.0 / bpm * beats_per_bar

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -34,6 +35,26 @@ def make_files(folder: str, count: int, rng: np.random.Generator) -> list[str]:
     return paths
 
 
+@contextlib.contextmanager
+def sixteen_playing(period: int, folder: str, kit: list[str]):
+    """A dummy JACK server and the daemon on it with the ``kit`` playing on all 16 pads: (server, daemon)."""
+    data = tempfile.mkdtemp(prefix="padserver-bench-data-")
+    server = JackServer(period=period, log=os.path.join(data, "jackd.log")).start()
+    config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n"
+    d = DaemonProcess(["--audio", "jack"], env=server.env, config=config, data_dir=data)
+    try:
+        d.wait_ready(30)
+        for pad, path in enumerate(kit, 1):
+            d.osc.request(f"/pad/{pad}/load", path, reply=f"/pad/{pad}/loaded", timeout=60)
+            d.osc.send(f"/pad/{pad}/gain", 0.1)
+            d.osc.send(f"/pad/{pad}/play")
+        time.sleep(0.5)
+        yield server, d
+    finally:
+        d.terminate()
+        server.stop()
+
+
 def run_import(smoke: bool) -> bool:
     count = 20 if smoke else 200
     rng = np.random.default_rng(4)
@@ -46,17 +67,7 @@ def run_import(smoke: bool) -> bool:
     )
     ok = True
     for period in (256,) if smoke else (256, 128):
-        data = tempfile.mkdtemp(prefix="padserver-bench-data-")
-        server = JackServer(period=period, log=os.path.join(data, "jackd.log")).start()
-        config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n"
-        d = DaemonProcess(["--audio", "jack"], env=server.env, config=config, data_dir=data)
-        try:
-            d.wait_ready(30)
-            for pad, path in enumerate(kit, 1):
-                d.osc.request(f"/pad/{pad}/load", path, reply=f"/pad/{pad}/loaded", timeout=60)
-                d.osc.send(f"/pad/{pad}/gain", 0.1)
-                d.osc.send(f"/pad/{pad}/play")
-            time.sleep(0.5)
+        with sixteen_playing(period, folder, kit) as (server, d):
             before = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
             late0 = padserver_late(server)
             t0 = time.monotonic()
@@ -72,9 +83,6 @@ def run_import(smoke: bool) -> bool:
                 f"(target ≥ 10), xruns {after - before} ({padserver_late(server) - late0} with padserver the late client)"
             )
             ok &= done == count
-        finally:
-            d.terminate()
-            server.stop()
     return ok
 
 

@@ -10,9 +10,7 @@ import time
 import numpy as np
 
 from padserver.bench.control_bench import padserver_late
-from padserver.bench.library_bench import CONFIG, make_files
-from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import JackServer
+from padserver.bench.library_bench import make_files, sixteen_playing
 from padserver.library.testloops import click_song
 
 RATE = 48000
@@ -44,6 +42,7 @@ def run_prepare(smoke: bool) -> bool:
     folder = tempfile.mkdtemp(prefix="padserver-bench-")
     path = _mp3(folder, 30.0, 96.0)
     runs = 2 if smoke else 10
+    prepare(decode(path, RATE), RATE, 96.0, 118.0, 4)  # warm-up: a worker imports its libraries once
     times, cpu = [], []
     for i in range(runs):
         c0, t0 = time.process_time(), time.perf_counter()
@@ -128,17 +127,7 @@ def run_jobs_while_playing(smoke: bool) -> bool:
     print(f"== prepare: 4 jobs at once ({rounds} round(s), 4 bars at 97 BPM fitted to 120) while 16 pads play ==")
     ok = True
     for period in (256,) if smoke else (256, 128):
-        data = tempfile.mkdtemp(prefix="padserver-bench-data-")
-        server = JackServer(period=period, log=os.path.join(data, "jackd.log")).start()
-        config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n"
-        d = DaemonProcess(["--audio", "jack"], env=server.env, config=config, data_dir=data)
-        try:
-            d.wait_ready(30)
-            for pad, path in enumerate(kit, 1):
-                d.osc.request(f"/pad/{pad}/load", path, reply=f"/pad/{pad}/loaded", timeout=60)
-                d.osc.send(f"/pad/{pad}/gain", 0.1)
-                d.osc.send(f"/pad/{pad}/play")
-            time.sleep(0.5)
+        with sixteen_playing(period, folder, kit) as (server, d):
             status = json.loads(d.osc.request("/status", reply="/status")[0])
             before, late0 = status["xruns"], padserver_late(server)
             took = []
@@ -164,7 +153,4 @@ def run_jobs_while_playing(smoke: bool) -> bool:
                 f"({padserver_late(server) - late0} with padserver the late client), "
                 f"{max(1, (os.cpu_count() or 2) - 1)} worker(s) at SCHED_IDLE"
             )
-        finally:
-            d.terminate()
-            server.stop()
     return ok

@@ -153,21 +153,12 @@ def store_generated(
         audio, rate = decode_bytes(data, engine_rate, fmt, source_rate, channels), engine_rate
     assert audio is not None
     if recipe is not None:
-        from padserver.audio.prepare import Settings, prepare
+        from padserver.audio.prepare import prepare_recipe
 
         if rate != engine_rate:
             audio = __import__("soxr").resample(audio.T, rate, engine_rate, quality="VHQ").T
             rate = engine_rate
-        prepared = prepare(
-            np.ascontiguousarray(audio, dtype=np.float32),
-            engine_rate,
-            recipe["source_bpm"],
-            recipe["bpm"],
-            recipe["bars"],
-            recipe["beats_per_bar"],
-            Settings(**recipe["settings"]),
-            recipe.get("downbeat_s"),
-        )
+        prepared = prepare_recipe(audio, engine_rate, recipe)
         audio = prepared.audio
         meta = {**meta, "bars": prepared.bars, "bpm": prepared.bpm}
     buffer = io.BytesIO()

@@ -27,7 +27,7 @@ def prepared_path(data_dir: str, digest: str, rate: int, recipe: dict) -> str:
 
 def prepare_loop(data_dir: str, stored: str, digest: str, rate: int, recipe: dict) -> dict:
     """Worker: prepare a stored loop as ``recipe`` says, keep it, and say what was made (with its path)."""
-    from padserver.audio.prepare import Settings, prepare
+    from padserver.audio.prepare import prepare_recipe
     from padserver.library.analysis import overview
     from padserver.library.importer import make_rendition
 
@@ -43,16 +43,7 @@ def prepare_loop(data_dir: str, stored: str, digest: str, rate: int, recipe: dic
         except (OSError, ValueError):
             pass  # damaged: make it again
     audio = np.load(make_rendition(data_dir, stored, digest, rate))
-    prepared = prepare(
-        audio,
-        rate,
-        recipe["source_bpm"],
-        recipe["bpm"],
-        recipe["bars"],
-        recipe["beats_per_bar"],
-        Settings(**recipe["settings"]),
-        recipe.get("downbeat_s"),
-    )
+    prepared = prepare_recipe(audio, rate, recipe)
     with atomic_file(path, durable=False) as fh:
         np.save(fh, prepared.audio)
     info = prepared.info()

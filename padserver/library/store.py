@@ -78,6 +78,9 @@ class Library:
             raise LibraryError(f"no loop {loop_id} in the library")
         return loop
 
+    def exists(self, loop_id: int) -> bool:
+        return db.get(self.db, int(loop_id)) is not None
+
     def search(self, **filters) -> list[Loop]:
         return db.search(self.db, **filters)
 
@@ -261,7 +264,9 @@ class UnavailableLibrary:
     def _fail(self, *args, **kwargs):
         raise LibraryError(f"the library is not available: {self.reason}")
 
-    get = search = import_file = rendition = rename = tag = set_category = declare = delete = _fail
+    get = search = exists = import_file = rendition = prepared = add_generated = rename = tag = set_category = (
+        declare
+    ) = delete = _fail
 
     def close(self) -> None:
         pass

@@ -59,6 +59,7 @@ class Take:
 class Result:
     takes: list[Take]
     provenance: dict  # provider, model, seed, request as sent, watermark
+    loops: list[int] = field(default_factory=list)  # the library loops the takes became (a cache hit reuses them)
 
 
 ProgressFn = Callable[[float, str], None]

@@ -88,3 +88,20 @@ def test_the_prompt_field_and_a_tablet_button_generate(daemon):
     assert not pad(daemon, 9)["generating"] and pad(daemon, 9)["loop_id"] == landed["loop_id"]
     found = json.loads(osc.request("/library/search", "deep house bass", reply="/library/result")[0])
     assert found and found[0]["category"] == "bass"
+
+
+def test_asking_again_for_the_same_loop_costs_nothing(daemon):
+    from padserver.harness.daemon import OscPeer
+
+    osc = OscPeer(daemon.port, feedback=True)  # a surface that hears /job/{id}
+    osc.request("/pad/10/generate", "techno hats", "seed=5", "bars=1", reply="/job/started")
+    first = wait_loaded(daemon, 10)
+    job = osc.request("/pad/11/generate", "techno hats", "seed=5", "bars=1", reply="/job/started")[0]
+    said = []
+    deadline = time.monotonic() + 20
+    while not any(args[0] == "done" for _, args in said) and time.monotonic() < deadline:
+        said += [(a, v) for a, v in osc.receive(0.2) if a == f"/job/{job}"]
+    assert (f"/job/{job}", ["done", 1.0, "from the cache"]) in said
+    osc.close()
+    again = wait_loaded(daemon, 11)
+    assert again["loop_id"] == first["loop_id"]  # the same library loop, not a copy
