@@ -35,6 +35,7 @@ class Daemon:
         # the latest meter sample: peak per pad, master left/right, lowest limiter gain
         self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
         self.midi = None
+        self._provider_status: dict[str, str] | None = None
 
     async def run(self) -> int:
         from padserver import paths
@@ -357,6 +358,13 @@ class Daemon:
             out.append(entry)
         return out
 
+    @property
+    def _providers(self) -> dict[str, str]:
+        """Each provider: "ready" or why not (no key, no SDK); worked out once, they do not change while running."""
+        if self._provider_status is None:
+            self._provider_status = self.actions.generation.availability()
+        return self._provider_status
+
     def status(self) -> dict:
         engine, project, info = self.engine, self.project, self.backend.info
         bar, beat = engine.clock.position(engine.frame)
@@ -386,6 +394,7 @@ class Daemon:
             },
             "latency": {"master": info.output_latency},
             "midi": self._midi_status(),
+            "providers": self._providers,
             "project": self.projects.name,
             "pads": [p.to_dict() for p in project.pads],
         }

@@ -143,6 +143,21 @@ def doctor(config) -> tuple[str, bool]:
             f"providers.{key}",
             "set" if value else f"not set (set ${env} or providers.{key}); the offline generator needs none",
         )
+    from types import SimpleNamespace
+
+    from padserver.actions.checks import ActionError
+    from padserver.providers import registry
+
+    for name in registry.names():
+        try:
+            reason = registry.create(name, SimpleNamespace(settings=config.providers, pool=None)).unavailable()
+        except (ActionError, ValueError, TypeError, ImportError) as exc:
+            reason = str(exc)
+        add(
+            "ok" if reason is None else "warn",
+            f"provider {name}",
+            "ready" if reason is None else f"unavailable: {reason}",
+        )
     width = max(len(w) for _, w, _ in rows)
     lines = [f"[{level:>4}] {what:<{width}}  {detail}" for level, what, detail in rows]
     return "\n".join(lines), all(level != "fail" for level, _, _ in rows)

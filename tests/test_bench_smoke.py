@@ -30,3 +30,6 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"30 s 44.1 kHz MP3 .* on one core: median [\d.]+ s", out), out
     assert re.search(r"R3 offline, short window \(used\): [\d.]+ s, beat timing error median [\d.]+ ms", out), out
     assert re.search(r"period 256: 4 jobs ready in median [\d.]+ s, xruns \d+", out), out
+    assert re.search(r"elevenlabs-music: median [-\d.]+ ms, p95", out), out
+    assert re.search(r"Lyria RealTime, request → a 4-bar loop at 120 BPM .*: [\d.]+ s", out), out
+    assert re.search(r"period 256: 4 cloud jobs landed in median [\d.]+ s, xruns \d+", out), out

@@ -9,7 +9,7 @@ from dataclasses import replace
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
 from padserver.providers import registry
-from padserver.providers.base import Request
+from padserver.providers.base import PROVIDER_EXTRAS, Request
 from padserver.providers.jobs import Job, JobManager, ProviderError, RetryPolicy
 
 log = logging.getLogger("padserver.generate")
@@ -26,6 +26,7 @@ OPTIONS = {
     "seed": int,
     "instrumental": int,
 }
+EXTRAS = PROVIDER_EXTRAS  # provider-specific settings, passed in the request's extras
 
 
 def parse_options(options: list) -> dict:
@@ -33,12 +34,14 @@ def parse_options(options: list) -> dict:
     out: dict = {}
     for option in options:
         key, sep, value = str(option).partition("=")
-        if not sep or key not in OPTIONS:
-            raise ActionError(f"generate options are key=value with key one of {', '.join(OPTIONS)} (got {option!r})")
+        kind = OPTIONS.get(key) or EXTRAS.get(key)
+        if not sep or kind is None:
+            known = ", ".join([*OPTIONS, *EXTRAS])
+            raise ActionError(f"generate options are key=value with key one of {known} (got {option!r})")
         try:
-            out[key] = OPTIONS[key](value)
+            out[key] = kind(value)
         except ValueError:
-            raise ActionError(f"{key} must be a {OPTIONS[key].__name__} (got {value!r})") from None
+            raise ActionError(f"{key} must be a {kind.__name__} (got {value!r})") from None
     if "bars" in out and not 1 <= out["bars"] <= 64:
         raise ActionError(f"bars must be in range 1..64 (got {out['bars']})")
     if "takes" in out and not 1 <= out["takes"] <= 8:
@@ -53,6 +56,7 @@ class Generation:
         self.actions = actions
         self.default = default_provider
         self.pool = pool
+        self.settings = settings  # the config's providers section: keys, endpoints, per-provider settings
         kwargs: dict = {}
         if settings is not None:  # the providers section of the config
             kwargs = {
@@ -70,6 +74,17 @@ class Generation:
         self.notify = None  # callable(who, address, args): tells the requester about a failure
         self._who: dict[int, object] = {}
         self.flash_failed = None  # callable(pad): a brief red flash on the grids
+
+    def availability(self) -> dict[str, str]:
+        """Every known provider: "ready", or why it cannot be used (for /status and the doctor)."""
+        out = {}
+        for name in registry.names():
+            try:
+                reason = self.provider(name).unavailable()
+            except ActionError as exc:
+                reason = str(exc)
+            out[name] = "ready" if reason is None else reason
+        return out
 
     @property
     def scratch(self) -> str:
@@ -103,7 +118,11 @@ class Generation:
             takes=opts.get("takes", 1),
             seed=opts.get("seed"),
             instrumental=bool(opts.get("instrumental", 1)),
-            extras={"project_tempo": self.actions.project.tempo},
+            extras={
+                "project_tempo": self.actions.project.tempo,
+                "bpm_from_project": "bpm" not in opts,
+                **{k: v for k, v in opts.items() if k in EXTRAS},
+            },
         )
         return self._submit(pad.number, name, request, who)
 
@@ -160,6 +179,9 @@ class Generation:
         if self.jobs.pending_for(pad) is not None:
             raise ActionError(f"pad {pad} is already generating; cancel it first")
         provider = self.provider(name)
+        reason = provider.unavailable()
+        if reason is not None:
+            raise ActionError(f"{name} is unavailable: {reason}")
         try:
             job = self.jobs.submit(provider, request, pad)
         except ProviderError as exc:
@@ -256,9 +278,11 @@ class Generation:
             result.loops = ids
             self.takes[job.pad] = ids
             await a.pad_load(job.pad, ids[0], at_wrap=True)
-        except Exception as exc:  # the pad keeps what it had
+        except Exception as exc:  # the pad keeps what it had; the job says why it failed after all
             log.warning("job %d: the loop could not be put on pad %d: %s", job.id, job.pad, exc)
-            self._failed(job, str(exc))
+            self.jobs.forget(job)
+            job.state, job.message = "failed", str(exc)
+            self._update(job)
 
 
 def _category(instrument: str | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> int:
     from padserver.bench import (
+        cloud_bench,
         control_bench,
         daemon_bench,
         engine_bench,
@@ -14,7 +15,9 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
     )
 
     parts = (
-        ["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare"] if what == "all" else [what]
+        ["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare", "cloud"]
+        if what == "all"
+        else [what]
     )
     ok = True
     for part in parts:
@@ -34,6 +37,10 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= prepare_bench.run_prepare(smoke)
             ok &= prepare_bench.run_compare(smoke)
             ok &= prepare_bench.run_jobs_while_playing(smoke)
+        elif part == "cloud":
+            ok &= cloud_bench.run_overhead(smoke)
+            ok &= cloud_bench.run_realtime(smoke)
+            ok &= cloud_bench.run_jobs_while_playing(smoke)
         elif part == "library":
             ok &= library_bench.run_bpm_accuracy(smoke)
             ok &= library_bench.run_search(smoke)

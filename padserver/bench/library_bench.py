@@ -36,12 +36,12 @@ def make_files(folder: str, count: int, rng: np.random.Generator) -> list[str]:
 
 
 @contextlib.contextmanager
-def sixteen_playing(period: int, folder: str, kit: list[str]):
+def sixteen_playing(period: int, folder: str, kit: list[str], config: str = "", env: dict | None = None):
     """A dummy JACK server and the daemon on it with the ``kit`` playing on all 16 pads: (server, daemon)."""
     data = tempfile.mkdtemp(prefix="padserver-bench-data-")
     server = JackServer(period=period, log=os.path.join(data, "jackd.log")).start()
-    config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n"
-    d = DaemonProcess(["--audio", "jack"], env=server.env, config=config, data_dir=data)
+    config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n" + config
+    d = DaemonProcess(["--audio", "jack"], env={**server.env, **(env or {})}, config=config, data_dir=data)
     try:
         d.wait_ready(30)
         for pad, path in enumerate(kit, 1):

@@ -239,6 +239,14 @@ SCHEMA = Section(
                 "retry_first_s": Number(0.01, 600),
                 "retry_max_s": Number(0.01, 3600),
                 "daily_limit": Limits(),
+                "lyria-realtime": Section({"base_url": Str(), "lead_in_s": Number(0, 30), "stall_s": Number(1, 120)}),
+                "lyria-clip": Section({"base_url": Str(), "model": Str()}),
+                "elevenlabs-music": Section(
+                    {"base_url": Str(), "model": Str(), "output_format": Str(), "stream": Bool()}
+                ),
+                "elevenlabs-sfx": Section(
+                    {"base_url": Str(), "output_format": Str(), "prompt_influence": Number(0, 1)}
+                ),
             }
         ),
         "log": Section({"level": Choice(("debug", "info", "warning", "error"))}),

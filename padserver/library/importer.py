@@ -158,6 +158,11 @@ def store_generated(
         if rate != engine_rate:
             audio = __import__("soxr").resample(audio.T, rate, engine_rate, quality="VHQ").T
             rate = engine_rate
+        if recipe.get("bars") and recipe.get("source_bpm"):
+            wanted = recipe["bars"] * recipe["beats_per_bar"] * 60.0 / recipe["source_bpm"]
+            got = audio.shape[1] / engine_rate
+            if got < 0.5 * wanted:  # a cut-off answer: most of the loop would be silence
+                raise AudioFileError(f"the provider's audio is too short: {got:.1f} s for a {wanted:.1f} s loop")
         prepared = prepare_recipe(audio, engine_rate, recipe)
         audio = prepared.audio
         meta = {**meta, "bars": prepared.bars, "bpm": prepared.bpm}

@@ -9,6 +9,20 @@ from typing import Any
 
 import numpy as np
 
+# request settings that belong to one provider or another, and their types (they travel in Request.extras)
+PROVIDER_EXTRAS: dict[str, type] = {
+    "density": float,
+    "brightness": float,
+    "guidance": float,
+    "temperature": float,
+    "top_k": int,
+    "mute_bass": int,
+    "mute_drums": int,
+    "only_bass_and_drums": int,
+    "mode": str,
+    "plan": int,
+    "oneshot": int,
+}
 PROVIDER_NAMES = ("offline", "lyria-realtime", "lyria-clip", "elevenlabs-music", "elevenlabs-sfx")
 
 
@@ -71,9 +85,14 @@ class Provider(abc.ABC):
     name: str = "?"
     model: str = "?"
     capabilities: Capabilities
+    extras: tuple[str, ...] = ()  # the provider-specific request settings it honours
 
     @abc.abstractmethod
     async def generate(self, request: Request, progress: ProgressFn) -> Result: ...
+
+    def unavailable(self) -> str | None:
+        """Why this provider cannot be used now (no key, no SDK), or None when it can."""
+        return None
 
     def warnings(self, request: Request) -> list[str]:
         """What this provider cannot do of ``request``, said plainly."""
@@ -87,8 +106,11 @@ class Provider(abc.ABC):
             )
         if not request.instrumental and not caps.instrumental_toggle:
             out.append(f"{self.name} cannot be asked for vocals or their absence")
+        for extra in PROVIDER_EXTRAS:
+            if extra in request.extras and extra not in self.extras:
+                out.append(f"{self.name} has no {extra} setting: it is left out")
         if request.key and not caps.key_field:
             out.append(f"{self.name} has no key setting: the key goes into the prompt's words")
-        if request.bpm and not caps.bpm_field:
+        if request.bpm and not caps.bpm_field and not request.extras.get("bpm_from_project"):
             out.append(f"{self.name} has no tempo setting: the tempo goes into the prompt's words")
         return out

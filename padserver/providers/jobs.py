@@ -114,6 +114,11 @@ class JobManager:
     def pending_for(self, pad: int) -> Job | None:
         return next((j for j in self.jobs.values() if j.pad == pad and j.state in ("queued", "running")), None)
 
+    def forget(self, job: Job) -> None:
+        """Drop ``job``'s answer from the cache (it turned out unusable): asking again asks the provider."""
+        for key in [k for k, v in self._cache.items() if v is job.result]:
+            del self._cache[key]
+
     # -- doing ----------------------------------------------------------------------------------------
     def _key(self, provider: Provider, request: Request) -> str:
         return json.dumps([provider.name, provider.model, request.as_sent()], sort_keys=True, default=str)

@@ -4,8 +4,10 @@ import json
 import time
 
 import numpy as np
+import pytest
 
 from padserver.harness.daemon import DaemonProcess, OscPeer
+from padserver.harness.fakes import FakeHttp
 from padserver.harness.jack import Capture
 from padserver.harness.signals import write_click
 
@@ -13,8 +15,13 @@ CONFIG = "audio:\n  jack:\n    connect: []\n"
 BAR = 96000
 
 
-def test_generated_loop_replaces_a_playing_pad_on_its_loop_boundary(jack_server, tmp_path):
-    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+@pytest.mark.parametrize("provider", ["offline", "elevenlabs-music"])
+def test_generated_loop_replaces_a_playing_pad_on_its_loop_boundary(jack_server, tmp_path, provider):
+    fake = FakeHttp()  # ElevenLabs' wire protocol on loopback, through the real SDK
+    config = CONFIG + (
+        f"providers:\n  elevenlabs_api_key: el-test-key\n  elevenlabs-music:\n    base_url: {fake.url}\n"
+    )
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=config, data_dir=str(tmp_path))
     cap = None
     tablet = None
     try:
@@ -35,10 +42,12 @@ def test_generated_loop_replaces_a_playing_pad_on_its_loop_boundary(jack_server,
         time.sleep(0.3)
         tablet.receive(0.2)  # what the tablet heard so far is not this test's business
         asked = cap.now()
-        job, pad = d.osc.request("/pad/2/generate", "house drums", "provider=offline", "bars=1", reply="/job/started")
+        job, pad = d.osc.request(
+            "/pad/2/generate", "house drums", f"provider={provider}", "bars=1", reply="/job/started"
+        )
         assert pad == 2
         seen = []
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while not any(a == f"/job/{job}" and v[0] == "done" for a, v in seen) and time.monotonic() < deadline:
             seen += tablet.receive(0.2)
         assert ("/pad/2/generating", [1]) in seen and ("/pad/2/generating", [0]) in seen
@@ -64,3 +73,4 @@ def test_generated_loop_replaces_a_playing_pad_on_its_loop_boundary(jack_server,
         if tablet is not None:
             tablet.close()
         d.terminate()
+        fake.close()

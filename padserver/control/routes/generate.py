@@ -8,7 +8,10 @@ from padserver.control.osc_routes import route
 @route(
     "/pad/{n}/generate",
     "[s:prompt] [*:options]",
-    "Make a loop for the pad: options provider= bars= bpm= key= genre= instrument= mood= takes= seed= instrumental=; "
+    "Make a loop for the pad: options provider= bars= bpm= key= genre= instrument= mood= takes= seed= instrumental=, "
+    "and for one provider or another density= brightness= guidance= temperature= top_k= mute_bass= mute_drums= "
+    "only_bass_and_drums= mode= (lyria-realtime), plan=1 (elevenlabs-music: a composition plan first), "
+    "oneshot=1 (elevenlabs-sfx: a one-shot instead of a seamless loop); "
     "with no words (or a button's 1) it uses the prompt field (`/prompt`), a button's 0 does nothing; "
     "asynchronous, replies `/job/started i:job i:pad`; progress on `/job/{id}`, `/pad/{n}/generating`, `/pad/{n}/progress`.",
 )

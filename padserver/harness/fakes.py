@@ -1,0 +1,357 @@
+"""Local fake servers that speak the cloud providers' wire protocols (tests and benchmarks).
+
+``FakeHttp`` answers ElevenLabs (``/v1/music``, ``/v1/music/stream``,
+``/v1/music/plan``, ``/v1/sound-generation``) and Google generate content
+(``/v1beta/models/<model>:generateContent``). ``FakeLyria`` is a Lyria
+RealTime WebSocket server over TLS (the SDK always uses wss). Both return
+real, decodable audio with a known tempo (read from the request) and a known
+first-downbeat offset, record every request as the service would see it, and
+take scripted faults.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlparse
+
+import numpy as np
+
+from padserver.library.testloops import click_song
+
+DOWNBEAT_S = 0.15  # where the fakes' music has its first downbeat
+
+
+@dataclass
+class Fault:
+    """What one request gets instead of music."""
+
+    status: int = 500
+    body: dict | str | None = None
+    headers: dict = field(default_factory=dict)
+    delay_s: float = 0.0  # before answering (a timeout)
+    garbage: bool = False  # 200 with bytes that are no audio
+    truncate: bool = False  # 200 with the audio cut to a tenth
+    stall_s: float = 0.0  # a stream that stops sending this long after its first chunk
+
+
+def tempo_in(text: str, default: float = 120.0) -> float:
+    m = re.search(r"(\d+(?:\.\d+)?)\s*BPM", text or "")
+    return float(m.group(1)) if m else default
+
+
+def music(bpm: float, seconds: float, rate: int, offset: float = DOWNBEAT_S) -> np.ndarray:
+    """(2, frames) click-track music: ``seconds`` long, first downbeat at ``offset``."""
+    bars = int(np.ceil((seconds - offset) * bpm / 240.0)) + 1
+    song = click_song(bpm, bars, rate, offset, seed=11)
+    return song[:, : int(round(seconds * rate))]
+
+
+def encode(audio: np.ndarray, rate: int, fmt: str) -> bytes:
+    import soundfile as sf
+
+    if fmt == "pcm_mono":
+        return (np.clip(audio.mean(axis=0), -1, 1) * 32767).astype("<i2").tobytes()
+    if fmt == "pcm_stereo":
+        return (np.clip(audio.T, -1, 1) * 32767).astype("<i2").tobytes()
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.T, rate, format=fmt.upper())
+    return buffer.getvalue()
+
+
+class FakeHttp:
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.busy_s: list[float] = []
+        self.faults: dict[str, list[Fault]] = {}
+        self.offset = DOWNBEAT_S
+        self.chunk_s = 0.0  # pause between streamed chunks
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_POST(self):  # noqa: N802
+                fake._handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def fail(self, route: str, *faults: Fault) -> None:
+        """The next requests to ``route`` (e.g. "/v1/music") get these faults, in order."""
+        self.faults.setdefault(route, []).extend(faults)
+
+    def seen(self, route: str) -> list[dict]:
+        return [r for r in self.requests if r["route"] == route]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    # -- answering ------------------------------------------------------------------------------------
+    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+        started = time.perf_counter()
+        try:
+            self._answer(h)
+        finally:
+            self.busy_s.append(time.perf_counter() - started)  # the fake's own time, for overhead figures
+
+    def _answer(self, h: BaseHTTPRequestHandler) -> None:
+        url = urlparse(h.path)
+        length = int(h.headers.get("content-length") or 0)
+        raw = h.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            body = {"raw": raw.decode(errors="replace")}
+        route = re.sub(r"/models/[^/:]+:", "/models/{model}:", url.path)
+        self.requests.append(
+            {
+                "route": route,
+                "path": url.path,
+                "query": {k: v[0] for k, v in parse_qs(url.query).items()},
+                "headers": {k.lower(): v for k, v in h.headers.items()},
+                "body": body,
+            }
+        )
+        fault = self.faults.get(route, [None]).pop(0) if self.faults.get(route) else None
+        if fault is not None and fault.delay_s:
+            time.sleep(fault.delay_s)
+        if fault is not None and fault.status >= 400:
+            self._json(
+                h, fault.status, fault.body or {"detail": {"status": "error", "message": "fake failure"}}, fault.headers
+            )
+            return
+        if route.endswith(":generateContent"):
+            self._generate_content(h, body, fault)
+        elif route == "/v1/music/plan":
+            self._json(h, 200, self._plan(body))
+        elif route in ("/v1/music", "/v1/music/stream", "/v1/sound-generation"):
+            self._audio(h, route, body, {k: v[0] for k, v in parse_qs(url.query).items()}, fault)
+        else:
+            self._json(h, 404, {"detail": {"status": "not_found", "message": f"no route {url.path}"}})
+
+    def _json(self, h, status: int, body, headers: dict | None = None) -> None:
+        data = json.dumps(body).encode() if not isinstance(body, str) else body.encode()
+        h.send_response(status)
+        h.send_header("content-type", "application/json")
+        h.send_header("content-length", str(len(data)))
+        for k, v in (headers or {}).items():
+            h.send_header(k, str(v))
+        h.end_headers()
+        h.wfile.write(data)
+
+    def _plan(self, body: dict) -> dict:
+        ms = int(body.get("music_length_ms") or 30000)
+        return {
+            "positive_global_styles": [body.get("prompt", "")],
+            "negative_global_styles": [],
+            "sections": [
+                {
+                    "section_name": "loop",
+                    "positive_local_styles": [],
+                    "negative_local_styles": [],
+                    "duration_ms": ms,
+                    "lines": [],
+                }
+            ],
+        }
+
+    def _audio(self, h, route: str, body: dict, query: dict, fault: Fault | None) -> None:
+        output = query.get("output_format", "mp3_44100_128")
+        kind, _, rest = output.partition("_")
+        rate = int(rest.split("_")[0]) if rest[:1].isdigit() else 44100
+        if route == "/v1/sound-generation":
+            seconds = float(body.get("duration_seconds") or 5.0)
+            bpm, offset = tempo_in(body.get("text", "")), 0.0  # a seamless loop starts on its downbeat
+        else:
+            plan = body.get("composition_plan")
+            seconds = (
+                sum(s["duration_ms"] for s in plan["sections"]) / 1000
+                if isinstance(plan, dict)
+                else float(body.get("music_length_ms") or 30000) / 1000
+            )
+            text = body.get("prompt") or " ".join((plan or {}).get("positive_global_styles", []))
+            bpm, offset = tempo_in(text), self.offset
+        audio = music(bpm, seconds, rate, offset)
+        data = encode(audio, rate, "pcm_mono" if kind == "pcm" else kind)
+        if fault is not None and fault.garbage:
+            data = os.urandom(len(data) // 20)
+        if fault is not None and fault.truncate:
+            data = data[: len(data) // 10]
+        h.send_response(200)
+        h.send_header("content-type", "audio/mpeg" if kind == "mp3" else "application/octet-stream")
+        h.send_header("transfer-encoding", "chunked")
+        h.end_headers()
+        step = 16384
+        for i in range(0, len(data), step):
+            piece = data[i : i + step]
+            h.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            h.wfile.flush()
+            if fault is not None and fault.stall_s and i > 0:
+                time.sleep(fault.stall_s)
+                return
+            if self.chunk_s:
+                time.sleep(self.chunk_s)
+        h.wfile.write(b"0\r\n\r\n")
+
+    def _generate_content(self, h, body: dict, fault: Fault | None) -> None:
+        prompt = " ".join(
+            p.get("text", "") for c in body.get("contents", []) for p in c.get("parts", []) if isinstance(p, dict)
+        )
+        if fault is not None and fault.body == "filtered":
+            self._json(h, 200, {"candidates": [{"finishReason": "SAFETY", "content": {"parts": []}}]})
+            return
+        audio = music(tempo_in(prompt), 30.0, 44100, self.offset)
+        data = encode(audio, 44100, "mp3")
+        if fault is not None and fault.garbage:
+            data = os.urandom(2000)
+        parts = [
+            {"text": "[Verse] a loop"},
+            {"inlineData": {"mimeType": "audio/mpeg", "data": base64.b64encode(data).decode()}},
+        ]
+        self._json(h, 200, {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP"}]})
+
+
+# -- Lyria RealTime -----------------------------------------------------------------------------------
+
+
+def self_signed(folder: str) -> tuple[str, str]:
+    """A certificate and key for 127.0.0.1 and localhost (the client trusts it through SSL_CERT_FILE)."""
+    cert, key = os.path.join(folder, "fake.crt"), os.path.join(folder, "fake.key")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@dataclass
+class LyriaScript:
+    """How the next session behaves."""
+
+    filtered: str | None = None  # a prompt text to report as filtered
+    close_after: int | None = None  # chunks sent before the socket is dropped
+    stall_after: int | None = None  # chunks sent before the stream goes quiet
+
+
+class FakeLyria:
+    """A Lyria RealTime server: setup → setupComplete, prompts, config, PLAY → base64 PCM chunks of 2 s."""
+
+    CHUNK_S = 2.0
+
+    def __init__(self, folder: str | None = None, realtime: bool = False, warmup_s: float = 1.0) -> None:
+        import ssl
+
+        self.folder = folder or tempfile.mkdtemp(prefix="padserver-fake-lyria-")
+        self.cert, key = self_signed(self.folder)
+        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.context.load_cert_chain(self.cert, key)
+        self.realtime = realtime
+        self.warmup_s = warmup_s  # noise before the music, like the model settling
+        self.messages: list[dict] = []  # every client message, in order
+        self.headers: list[dict] = []
+        self.paths: list[str] = []
+        self.scripts: list[LyriaScript] = []
+        self.sessions = 0
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        self._ready.wait(10)
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def env(self) -> dict:
+        return {"SSL_CERT_FILE": self.cert, "GOOGLE_GEMINI_BASE_URL": self.url}
+
+    def _run(self) -> None:
+        from websockets.asyncio.server import serve
+
+        async def main():
+            async with serve(self._session, "127.0.0.1", 0, ssl=self.context) as server:
+                self.port = server.sockets[0].getsockname()[1]
+                self._stop = asyncio.get_running_loop().create_future()
+                self._ready.set()
+                await self._stop
+
+        self._loop = asyncio.new_event_loop()
+        self._loop.run_until_complete(main())
+
+    def close(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: self._stop.done() or self._stop.set_result(None))
+            self.thread.join(5)
+
+    async def _session(self, ws) -> None:
+        self.sessions += 1
+        script = self.scripts.pop(0) if self.scripts else LyriaScript()
+        self.paths.append(ws.request.path)
+        self.headers.append({k.lower(): v for k, v in ws.request.headers.raw_items()})
+        setup = json.loads(await ws.recv())
+        self.messages.append(setup)
+        await ws.send(json.dumps({"setupComplete": {}}))
+        config: dict = {}
+        prompts: list = []
+        sender = None
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                self.messages.append(message)
+                if "musicGenerationConfig" in message:
+                    config = message["musicGenerationConfig"]
+                if "clientContent" in message:
+                    prompts = message["clientContent"].get("weightedPrompts", [])
+                    if script.filtered and any(p.get("text") == script.filtered for p in prompts):
+                        await ws.send(
+                            json.dumps({"filteredPrompt": {"text": script.filtered, "filteredReason": "fake policy"}})
+                        )
+                if message.get("playbackControl") == "PLAY" and sender is None:
+                    sender = asyncio.get_running_loop().create_task(self._stream(ws, config, script))
+        except Exception:
+            pass
+        finally:
+            if sender is not None:
+                sender.cancel()
+
+    async def _stream(self, ws, config: dict, script: LyriaScript) -> None:
+        rate = 48000
+        bpm = float(config.get("bpm") or 120)
+        rng = np.random.default_rng(3)
+        warm = (0.05 * rng.standard_normal((2, int(self.warmup_s * rate)))).astype(np.float32)
+        song = music(bpm, 120.0, rate, DOWNBEAT_S)
+        audio = np.concatenate([warm, song], axis=1)
+        pcm = encode(audio, rate, "pcm_stereo")
+        step = int(self.CHUNK_S * rate) * 4
+        for n, i in enumerate(range(0, len(pcm), step)):
+            if script.close_after is not None and n >= script.close_after:
+                await ws.close(code=1011, reason="fake server dropped the session")
+                return
+            if script.stall_after is not None and n >= script.stall_after:
+                await asyncio.sleep(3600)
+            chunk = {
+                "data": base64.b64encode(pcm[i : i + step]).decode(),
+                "mimeType": "audio/l16;rate=48000;channels=2",
+            }
+            await ws.send(json.dumps({"serverContent": {"audioChunks": [chunk]}}))
+            await asyncio.sleep(self.CHUNK_S if self.realtime else 0.01)

@@ -1,0 +1,228 @@
+"""The cloud providers through their real SDKs against local fakes of their wire protocols (daemon on null audio)."""
+
+import glob
+import json
+import math
+import os
+import time
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from padserver.harness.daemon import DaemonProcess, OscPeer
+from padserver.harness.fakes import FakeHttp, FakeLyria, Fault, LyriaScript
+from tests.audio.test_prepare import downbeat_offsets_ms
+
+EL_KEY, G_KEY = "el-test-key-123", "g-test-key-456"
+RATE = 48000
+
+
+@pytest.fixture(scope="module")
+def fakes():
+    http, lyria = FakeHttp(), FakeLyria()
+    yield http, lyria
+    http.close()
+    lyria.close()
+
+
+@pytest.fixture(scope="module")
+def daemon(fakes, tmp_path_factory):
+    http, lyria = fakes
+    config = f"""
+providers:
+  google_api_key: {G_KEY}
+  elevenlabs_api_key: {EL_KEY}
+  retry_first_s: 0.05
+  retry_max_s: 0.3
+  lyria-realtime:
+    lead_in_s: 1.0
+    stall_s: 2.0
+  lyria-clip:
+    base_url: {http.url}
+  elevenlabs-music:
+    base_url: {http.url}
+  elevenlabs-sfx:
+    base_url: {http.url}
+"""
+    # Lyria RealTime's endpoint comes from the environment, as google-genai reads it
+    d = DaemonProcess(
+        ["--audio", "null"], env=lyria.env(), config=config, data_dir=str(tmp_path_factory.mktemp("cloud"))
+    )
+    d.wait_ready()
+    yield d
+    d.terminate()
+
+
+def status(d):
+    return json.loads(d.osc.request("/status", reply="/status")[0])
+
+
+def generate(d, pad, *args):
+    """Ask, then follow /job/{id} to its end: (final state, message, the pad afterwards)."""
+    peer = OscPeer(d.port, feedback=True)
+    try:
+        job = peer.request(f"/pad/{pad}/generate", *args, reply="/job/started")[0]
+        state, message = "?", ""
+        deadline = time.monotonic() + 60
+        while state not in ("done", "failed", "cancelled") and time.monotonic() < deadline:
+            for address, values in peer.receive(0.2):
+                if address == f"/job/{job}":
+                    state, message = values[0], values[2]
+        # a done job lands its loop a moment later
+        while time.monotonic() < deadline:
+            p = status(d)["pads"][pad - 1]
+            if state != "done" or (p["loop_id"] is not None and not p["generating"]):
+                break
+            time.sleep(0.05)
+        return state, message, status(d)["pads"][pad - 1]
+    finally:
+        peer.close()
+
+
+def stored_loop(d, loop_id):
+    found = json.loads(d.osc.request("/library/search", f"id={loop_id}", reply="/library/result")[0])
+    return found[0] if found else None
+
+
+def kept_audio(d, pad):
+    """The generated take as the library keeps it (prepared at the tempo it was made at)."""
+    files = glob.glob(os.path.join(d.data_dir, "library", "audio", "*", "*.flac"))
+    newest = max(files, key=os.path.getmtime)
+    audio, rate = sf.read(newest, always_2d=True)
+    assert rate == RATE
+    return audio.T
+
+
+def assert_fits(audio, bpm, bars):
+    bar = RATE * 60.0 / bpm * 4
+    assert audio.shape[1] == math.ceil(bars * bar - 1e-6)
+    offsets = downbeat_offsets_ms(audio, bar, bars)
+    assert abs(offsets[0]) <= 5.0, offsets
+
+
+@pytest.mark.parametrize("provider", ["elevenlabs-music", "lyria-clip", "lyria-realtime"])
+def test_each_provider_makes_a_loop_that_fits(daemon, fakes, provider):
+    state, message, pad = generate(daemon, 3, "dusty drums", f"provider={provider}", "bpm=96", "bars=4", "key=Am")
+    assert state == "done", message
+    assert_fits(kept_audio(daemon, 3), 96.0, 4)
+    assert pad["loop_id"] is not None and pad["state"] == "loaded"
+
+
+def test_what_elevenlabs_receives(daemon, fakes):
+    http, _ = fakes
+    generate(daemon, 4, "warm pads", "provider=elevenlabs-music", "bpm=100", "bars=2", "key=F#m", "seed=7")
+    sent = http.seen("/v1/music/stream")[-1]
+    assert sent["headers"]["xi-api-key"] == EL_KEY
+    assert sent["query"]["output_format"] == "mp3_44100_192"
+    body = sent["body"]
+    # structured fields it lacks travel in words; the length is the bars plus one for the seam
+    assert body["prompt"] == "warm pads, 100 BPM, F# minor, instrumental"
+    assert body["music_length_ms"] == 3 * 4 * 600 and body["force_instrumental"] is True and body["seed"] == 7
+    generate(daemon, 5, "vinyl crackle", "provider=elevenlabs-sfx", "bpm=120", "bars=1")
+    sfx = http.seen("/v1/sound-generation")[-1]["body"]
+    assert sfx["loop"] is True and sfx["duration_seconds"] == 2.0 and sfx["text"].startswith("vinyl crackle")
+
+
+def test_what_lyria_receives(daemon, fakes):
+    http, lyria = fakes
+    generate(daemon, 6, "deep house", "provider=lyria-realtime", "bpm=124", "key=Am", "seed=9", "density=0.3")
+    assert lyria.headers[-1]["x-goog-api-key"] == G_KEY
+    assert lyria.paths[-1].endswith("GenerativeService.BidiGenerateMusic")
+    configs = [m["musicGenerationConfig"] for m in lyria.messages if "musicGenerationConfig" in m]
+    assert configs[-1] == {"bpm": 124, "scale": "C_MAJOR_A_MINOR", "seed": 9, "density": 0.3}
+    prompts = [m["clientContent"]["weightedPrompts"] for m in lyria.messages if "clientContent" in m]
+    assert prompts[-1] == [{"text": "deep house", "weight": 1.0}]
+    generate(daemon, 7, "boom bap", "provider=lyria-clip", "bpm=90")
+    clip = http.seen("/v1beta/models/{model}:generateContent")[-1]
+    assert clip["path"] == "/v1beta/models/lyria-3-clip-preview:generateContent"
+    assert clip["headers"]["x-goog-api-key"] == G_KEY
+    assert clip["body"]["contents"][0]["parts"][0]["text"] == "boom bap, 90 BPM, instrumental"
+
+
+def test_transient_failures_are_retried_and_permanent_ones_are_not(daemon, fakes):
+    http, _ = fakes
+    before = len(http.seen("/v1/music/stream"))
+    http.fail(
+        "/v1/music/stream",
+        Fault(429, {"detail": {"status": "system_busy", "message": "busy"}}, {"retry-after": "0.1"}),
+        Fault(500, {"detail": {"status": "internal", "message": "oops"}}),
+    )
+    state, message, _ = generate(daemon, 8, "techno", "provider=elevenlabs-music", "bars=1")
+    assert state == "done", message
+    assert len(http.seen("/v1/music/stream")) == before + 3
+    loop_before = status(daemon)["pads"][7]["loop_id"]
+    http.fail(
+        "/v1/music/stream",
+        Fault(400, {"detail": {"status": "bad_prompt", "message": "names an artist", "data": {"prompt_suggestion": "moody techno"}}}),
+    )  # fmt: skip
+    state, message, pad = generate(daemon, 8, "like Aphex", "provider=elevenlabs-music", "bars=1")
+    assert state == "failed" and "names an artist" in message and "try: moody techno" in message
+    assert pad["loop_id"] == loop_before  # the pad is exactly as it was
+    count = len(http.seen("/v1/music/stream"))
+    http.fail("/v1/music/stream", Fault(401, {"detail": {"status": "quota_exceeded", "message": "no credits"}}))
+    state, message, _ = generate(daemon, 8, "techno 2", "provider=elevenlabs-music", "bars=1")
+    assert state == "failed" and "quota exceeded" in message
+    assert len(http.seen("/v1/music/stream")) == count + 1  # not retried
+    http.fail(
+        "/v1beta/models/{model}:generateContent",
+        Fault(429, {"error": {"code": 429, "message": "daily", "status": "RESOURCE_EXHAUSTED", "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerDayPerProject"}]}]}}),
+    )  # fmt: skip
+    state, message, _ = generate(daemon, 8, "clip", "provider=lyria-clip", "bars=1")
+    assert state == "failed" and "quota is used up" in message
+
+
+def test_bad_answers_leave_the_pad_as_it_was(daemon, fakes):
+    http, lyria = fakes
+    loop_before = status(daemon)["pads"][2]["loop_id"]  # pad 3 has a loop from the first test
+    http.fail("/v1/music/stream", Fault(200, garbage=True))
+    state, message, pad = generate(daemon, 3, "noise", "provider=elevenlabs-music", "bars=1")
+    assert state == "failed" and "cannot be read" in message
+    assert pad["loop_id"] == loop_before
+    http.fail("/v1/sound-generation", Fault(200, truncate=True))
+    state, message, pad = generate(daemon, 3, "cut short", "provider=elevenlabs-sfx", "bars=4")
+    assert "too short" in message and pad["loop_id"] == loop_before
+    http.fail("/v1beta/models/{model}:generateContent", Fault(200, body="filtered"))
+    state, message, pad = generate(daemon, 3, "something", "provider=lyria-clip", "bars=1")
+    assert state == "failed" and "filtered" in message and pad["loop_id"] == loop_before
+    assert status(daemon)["xruns"] >= 0  # still answering
+
+
+def test_a_dropped_or_stalled_session_is_tried_again_with_a_fresh_one(daemon, fakes):
+    _, lyria = fakes
+    sessions = lyria.sessions
+    lyria.scripts += [LyriaScript(close_after=1), LyriaScript(stall_after=1)]
+    state, message, _ = generate(daemon, 9, "dub", "provider=lyria-realtime", "bars=1")
+    assert state == "done", message
+    assert lyria.sessions == sessions + 3
+    lyria.scripts.append(LyriaScript(filtered="forbidden words"))
+    state, message, _ = generate(daemon, 9, "forbidden words", "provider=lyria-realtime", "bars=1")
+    assert state == "done"
+    assert "'forbidden words' was filtered" in daemon.log()
+
+
+def test_keys_never_show_and_a_missing_key_says_what_to_do(daemon, tmp_path):
+    log = daemon.log()
+    assert EL_KEY not in log and G_KEY not in log
+    assert status(daemon)["providers"]["elevenlabs-music"] == "ready"
+    bare = DaemonProcess(
+        ["--audio", "null"],
+        env={"ELEVENLABS_API_KEY": "", "GEMINI_API_KEY": "", "GOOGLE_API_KEY": ""},
+        data_dir=str(tmp_path),
+    )
+    try:
+        bare.wait_ready()
+        said = bare.osc.error("/pad/1/generate", "drums", "provider=elevenlabs-music")
+        assert "elevenlabs-music is unavailable: no ElevenLabs API key (set $ELEVENLABS_API_KEY" in said
+        providers = json.loads(bare.osc.request("/status", reply="/status")[0])["providers"]
+        assert providers["lyria-clip"].startswith("no Google API key") and providers["offline"] == "ready"
+    finally:
+        bare.terminate()
+
+
+def test_a_seamless_sound_effect_loop_is_kept_whole_and_under_the_ceiling(daemon, fakes):
+    generate(daemon, 10, "clicks", "provider=elevenlabs-sfx", "bpm=120", "bars=2")
+    audio = kept_audio(daemon, 10)
+    assert audio.shape[1] == 2 * 96000
+    assert np.abs(audio).max() <= 10 ** (-1.0 / 20) + 1e-3  # normalised under the ceiling
