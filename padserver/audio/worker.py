@@ -11,6 +11,8 @@ import asyncio
 import concurrent.futures
 import multiprocessing
 import os
+import threading
+import time
 
 
 def _lower_priority() -> None:
@@ -26,6 +28,32 @@ def _lower_priority() -> None:
         pass
 
 
+def _end_with_the_daemon() -> None:
+    """A worker ends when the daemon does, even if the daemon was killed outright (no orphans left behind)."""
+    parent = os.getppid()
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(0)
+
+    def watch() -> None:  # elsewhere (macOS): notice being handed to another parent
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _worker_start() -> None:
+    _end_with_the_daemon()
+    _lower_priority()
+
+
 class WorkerPool:
     """A lazily started process pool; its processes start on first use."""
 
@@ -38,7 +66,7 @@ class WorkerPool:
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_lower_priority,
+                initializer=_worker_start,
             )
         return self._pool
 

@@ -35,6 +35,7 @@ providers:
   elevenlabs_api_key: {EL_KEY}
   retry_first_s: 0.05
   retry_max_s: 0.3
+  timeout_s: 3
   lyria-realtime:
     lead_in_s: 1.0
     stall_s: 2.0
@@ -171,6 +172,28 @@ def test_transient_failures_are_retried_and_permanent_ones_are_not(daemon, fakes
     )  # fmt: skip
     state, message, _ = generate(daemon, 8, "clip", "provider=lyria-clip", "bars=1")
     assert state == "failed" and "quota is used up" in message
+
+
+def test_concurrency_limits_timeouts_and_validation_errors(daemon, fakes):
+    http, _ = fakes
+    count = len(http.seen("/v1/sound-generation"))
+    http.fail(
+        "/v1/sound-generation",
+        Fault(429, {"detail": {"status": "too_many_concurrent_requests", "message": "3 at once on this plan"}}),
+        Fault(200, delay_s=4.0),  # longer than providers.timeout_s: that attempt is abandoned
+    )
+    state, message, _ = generate(daemon, 12, "shaker", "provider=elevenlabs-sfx", "bars=1")
+    assert state == "done", message
+    assert len(http.seen("/v1/sound-generation")) == count + 3
+    assert "lower providers.concurrency" in daemon.log() and "did not answer within 3 s" in daemon.log()
+    http.fail(
+        "/v1/sound-generation",
+        Fault(
+            422, {"detail": [{"loc": ["body", "duration_seconds"], "msg": "must be at most 30", "type": "value_error"}]}
+        ),
+    )
+    state, message, _ = generate(daemon, 12, "long", "provider=elevenlabs-sfx", "bars=1")
+    assert state == "failed" and "body.duration_seconds: must be at most 30" in message
 
 
 def test_bad_answers_leave_the_pad_as_it_was(daemon, fakes):
