@@ -110,6 +110,8 @@ def cmd_run(args) -> int:
 
     config = _load_config(args)
     logging.basicConfig(level=config.log.level.upper(), format=LOG_FORMAT)
+    for chatty in ("httpx", "httpx2", "google_genai", "websockets"):  # the SDKs' per-request lines
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     from padserver.daemon import Daemon, StartupError
 
     config.demo = bool(getattr(args, "demo", False))

@@ -136,3 +136,20 @@ class SetPadQuanta:
     """Each pad's effective launch quantum, for presses matched on the audio thread."""
 
     quanta: tuple[Quantum, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SetSong:
+    """The arrangement as the audio thread plays it: clips, each track's left/right gain, the loop region."""
+
+    clips: tuple  # of engine.song.SongClip
+    gains: np.ndarray  # (tracks, 2)
+    loop: tuple[float, float] | None  # song beats
+
+
+@dataclass(frozen=True, slots=True)
+class Transport:
+    """play (from the position; on the next bar if pads are playing), pause, stop (to ``beat``), locate."""
+
+    action: str
+    beat: float = 0.0

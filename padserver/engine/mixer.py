@@ -22,6 +22,7 @@ from padserver.engine.clock import Clock
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
 from padserver.engine.quantum import Quantum
+from padserver.engine.song import SongPlayer
 from padserver.engine.voice import Fades, PadVoice, Resampler
 
 PADS = 16
@@ -60,6 +61,7 @@ class Engine:
         self._cue = self._cue_flat.reshape(2, self.max_block)
         self._cue_dirty = False
         self.limiter = Limiter(self.sample_rate, self.max_block)
+        self.song = SongPlayer(self.max_block, self.fades.length)
         self.frame = 0  # the first frame of the next block
         self.free_grid = True  # the grid restarts at a launch when nothing plays (internal sync)
         self.together = round(launch_together_ms * self.sample_rate / 1000.0)
@@ -110,6 +112,8 @@ class Engine:
             cmd.SetBeatsPerBar: self._on_set_beats_per_bar,
             cmd.SetPadQuanta: self._on_set_pad_quanta,
             cmd.Preview: self._on_preview,
+            cmd.SetSong: self._on_set_song,
+            cmd.Transport: self._on_transport,
         }
 
     # -- control side ----------------------------------------------------------
@@ -164,6 +168,9 @@ class Engine:
         self.frame = f0 + n
         if self.cue_to_master and self._cue_dirty:
             sounding = True
+        song = self.song
+        if song.playing or song.start_beat is not None:
+            sounding = True
         if not sounding and not self._gains_moving and self._master_now == self._master_to:
             # Nothing plays: silence, and the limiter recovers as it would on silence.
             mix.fill(0.0)
@@ -172,6 +179,8 @@ class Engine:
         rows = self._rows
         self._apply_pad_gains(rows, n)
         np.sum(rows, axis=0, out=mix)
+        if song.playing or song.start_beat is not None:
+            song.render(mix, f0, n, clock)
         if self.cue_to_master and self._cue_dirty:
             mix += cue
         self._apply_master_gain(mix, n)
@@ -308,7 +317,7 @@ class Engine:
 
     # -- command handlers (audio thread) ----------------------------------------------
     def _nothing_playing(self) -> bool:
-        return not any(v.busy for v in self.voices)
+        return not self.song.playing and self.song.start_beat is None and not any(v.busy for v in self.voices)
 
     def _launch(self, voice: PadVoice, quantum: Quantum, f0: int) -> None:
         if voice.buffer is None and voice.next_buffer is None:
@@ -422,6 +431,37 @@ class Engine:
     def _on_set_limiter(self, c: cmd.SetLimiter, f0: int) -> None:
         self.limiter.enabled = c.enabled
         self.limiter.set_ceiling(c.ceiling_db)
+
+    def _on_set_song(self, c: cmd.SetSong, f0: int) -> None:
+        song = self.song
+        old = song.clips
+        song.clips = c.clips
+        song.tracks = len(c.gains)
+        song.gains[: len(c.gains)] = c.gains
+        song.loop = c.loop
+        self.garbage.append(old)  # freed on the control side
+
+    def _on_transport(self, c: cmd.Transport, f0: int) -> None:
+        song, clock = self.song, self.clock
+        if c.action == "play":
+            if song.playing or song.start_beat is not None:
+                return
+            if self.free_grid and self._nothing_playing():
+                # the song's bar lines become the grid's: the position's bar starts here
+                bpb = clock.beats_per_bar
+                clock.reset_grid(f0 - (song.position % bpb) * clock.frames_per_beat)
+                self.grid_start = f0
+                self.events.push(ev.GRID, -1, f0)
+                song.play(clock, f0, None)
+            else:  # pads are playing: join their grid on the next bar line
+                beat, _ = clock.boundary_frame(f0, Quantum("1", bars=1))
+                song.play(clock, f0, beat)
+        elif c.action == "pause":
+            song.stop(clock, f0)
+        elif c.action == "stop":
+            song.stop(clock, f0, c.beat)
+        elif c.action == "locate":
+            song.locate(clock, f0, c.beat)
 
     def _on_set_tempo(self, c: cmd.SetTempo, f0: int) -> None:
         self.clock.set_tempo(c.bpm, f0)

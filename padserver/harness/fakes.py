@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -50,10 +51,10 @@ def tempo_in(text: str, default: float = 120.0) -> float:
     return float(m.group(1)) if m else default
 
 
-def music(bpm: float, seconds: float, rate: int, offset: float = DOWNBEAT_S) -> np.ndarray:
-    """(2, frames) click-track music: ``seconds`` long, first downbeat at ``offset``."""
+def music(bpm: float, seconds: float, rate: int, offset: float = DOWNBEAT_S, words: str = "") -> np.ndarray:
+    """(2, frames) click-track music: ``seconds`` long, first downbeat at ``offset``; other words, other music."""
     bars = int(np.ceil((seconds - offset) * bpm / 240.0)) + 1
-    song = click_song(bpm, bars, rate, offset, seed=11)
+    song = click_song(bpm, bars, rate, offset, seed=zlib.crc32(words.encode()) % 997)
     return song[:, : int(round(seconds * rate))]
 
 
@@ -83,6 +84,12 @@ class FakeHttp:
 
             def log_message(self, *args):  # quiet
                 pass
+
+            def setup(self):
+                super().setup()
+                import socket
+
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no 40 ms Nagle stalls
 
             def do_POST(self):  # noqa: N802
                 fake._handle(self)
@@ -180,7 +187,8 @@ class FakeHttp:
         rate = int(rest.split("_")[0]) if rest[:1].isdigit() else 44100
         if route == "/v1/sound-generation":
             seconds = float(body.get("duration_seconds") or 5.0)
-            bpm, offset = tempo_in(body.get("text", "")), 0.0  # a seamless loop starts on its downbeat
+            text = body.get("text", "")
+            bpm, offset = tempo_in(text), 0.0  # a seamless loop starts on its downbeat
         else:
             plan = body.get("composition_plan")
             seconds = (
@@ -190,7 +198,7 @@ class FakeHttp:
             )
             text = body.get("prompt") or " ".join((plan or {}).get("positive_global_styles", []))
             bpm, offset = tempo_in(text), self.offset
-        audio = music(bpm, seconds, rate, offset)
+        audio = music(bpm, seconds, rate, offset, text)
         data = encode(audio, rate, "pcm_mono" if kind == "pcm" else kind)
         if fault is not None and fault.garbage:
             data = os.urandom(len(data) // 20)
@@ -219,7 +227,7 @@ class FakeHttp:
         if fault is not None and fault.body == "filtered":
             self._json(h, 200, {"candidates": [{"finishReason": "SAFETY", "content": {"parts": []}}]})
             return
-        audio = music(tempo_in(prompt), 30.0, 44100, self.offset)
+        audio = music(tempo_in(prompt), 30.0, 44100, self.offset, prompt)
         data = encode(audio, 44100, "mp3")
         if fault is not None and fault.garbage:
             data = os.urandom(2000)
@@ -339,7 +347,7 @@ class FakeLyria:
         bpm = float(config.get("bpm") or 120)
         rng = np.random.default_rng(3)
         warm = (0.05 * rng.standard_normal((2, int(self.warmup_s * rate)))).astype(np.float32)
-        song = music(bpm, 120.0, rate, DOWNBEAT_S)
+        song = music(bpm, 120.0, rate, DOWNBEAT_S, json.dumps(config, sort_keys=True))
         audio = np.concatenate([warm, song], axis=1)
         pcm = encode(audio, rate, "pcm_stereo")
         step = int(self.CHUNK_S * rate) * 4

@@ -77,6 +77,7 @@ class ElevenLabsProvider(Provider):
 
     def __init__(self, config=None) -> None:
         self.settings = CloudSettings(config, self.name, "elevenlabs")
+        self._client = None
 
     def unavailable(self) -> str | None:
         if not self.settings.key:
@@ -88,12 +89,15 @@ class ElevenLabsProvider(Provider):
         return None
 
     def client(self):
-        from elevenlabs import AsyncElevenLabs
+        """One client for the provider's life: its connection pool and TLS setup are made once."""
+        if self._client is None:
+            from elevenlabs import AsyncElevenLabs
 
-        kwargs = {"api_key": self.settings.key}
-        if self.settings.base_url:
-            kwargs["base_url"] = self.settings.base_url
-        return AsyncElevenLabs(**kwargs)
+            kwargs = {"api_key": self.settings.key}
+            if self.settings.base_url:
+                kwargs["base_url"] = self.settings.base_url
+            self._client = AsyncElevenLabs(**kwargs)
+        return self._client
 
     def fail(self, exc: BaseException) -> ProviderError:
         return error(self.name, exc, self.settings.key_hint)

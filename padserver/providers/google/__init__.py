@@ -56,6 +56,7 @@ def error(name: str, exc: BaseException, key_hint: str) -> ProviderError:
 class GoogleProvider(Provider):
     def __init__(self, config=None) -> None:
         self.settings = CloudSettings(config, self.name, "google")
+        self._client = None
 
     def unavailable(self) -> str | None:
         if not self.settings.key:
@@ -66,12 +67,15 @@ class GoogleProvider(Provider):
             return "the google-genai package is not installed (pip install google-genai)"
         return None
 
-    def client(self, api_version: str | None = None):
-        from google import genai
-        from google.genai import types
+    def client(self):
+        """One client for the provider's life: its connection pool and TLS setup are made once."""
+        if self._client is None:
+            from google import genai
+            from google.genai import types
 
-        options = types.HttpOptions(base_url=self.settings.base_url or None, api_version=api_version or "v1beta")
-        return genai.Client(api_key=self.settings.key, http_options=options)
+            options = types.HttpOptions(base_url=self.settings.base_url or None, api_version="v1beta")
+            self._client = genai.Client(api_key=self.settings.key, http_options=options)
+        return self._client
 
     def fail(self, exc: BaseException) -> ProviderError:
         return error(self.name, exc, self.settings.key_hint)

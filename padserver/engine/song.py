@@ -1,0 +1,168 @@
+"""The song transport on the audio thread: clips of tracks on the shared musical clock.
+
+A clip is placed in song beats (bar 1 = beat 0). The song's beat 0 sits at
+``origin`` on the clock's beat line, so pads launched during playback stay on
+the song's bar grid. Within a clip the loop's repeats start on exact
+(fractional) frames, as pad cycles do. A loop region wraps the position back
+with a short crossfade (the audio that would have followed fades out over the
+audio of the loop start).
+
+Same rules as the voices: preallocated rows, slices and ``out=`` only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_TRACKS = 32
+_EPS = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class SongClip:
+    track: int  # row index
+    buffer: np.ndarray  # (2, frames) prepared at the tempo it plays at
+    start: float  # song beats
+    end: float
+    content: float  # the song beat where the loop's frame 0 sits (start − offset)
+    period: float  # the loop's length in frames
+
+
+class SongPlayer:
+    def __init__(self, max_block: int, fade: int) -> None:
+        self.clips: tuple[SongClip, ...] = ()
+        self.gains = np.zeros((MAX_TRACKS, 2), dtype=np.float32)
+        self.tracks = 0
+        self.playing = False
+        self.origin = 0.0  # clock beat of song beat 0
+        self.start_beat: float | None = None  # a pending start, on this clock beat
+        self.position = 0.0  # song beat where playback (re)starts
+        self.loop: tuple[float, float] | None = None  # song beats
+        self._rows = np.zeros((MAX_TRACKS, 2, max_block), dtype=np.float32)
+        self._scratch = np.zeros((2, max_block), dtype=np.float32)
+        self.fade = max(1, fade)
+        t = (np.arange(self.fade) + 0.5) / self.fade
+        self._fade_in = (0.5 - 0.5 * np.cos(np.pi * t)).astype(np.float32)
+        self._fade_out = (1.0 - self._fade_in).astype(np.float32)
+        self._xfade_left = 0
+        self._xfade_origin = 0.0
+
+    # -- state seen from outside -------------------------------------------------------------------
+    def song_beat(self, clock, frame: float) -> float:
+        return clock.beat_at(frame) - self.origin if self.playing else self.position
+
+    # -- commands (audio thread, at a block start) -------------------------------------------------
+    def play(self, clock, f0: int, beat: float | None) -> None:
+        """Start from ``position``: at once (``beat`` None) or on the clock beat ``beat``."""
+        if self.playing:
+            return
+        if beat is None:
+            self.origin = clock.beat_at(f0) - self.position
+            self.playing = True
+        else:
+            self.start_beat = beat
+
+    def stop(self, clock, f0: int, to: float | None = None) -> None:
+        self.position = self.song_beat(clock, f0) if to is None else to
+        self.playing = False
+        self.start_beat = None
+
+    def locate(self, clock, f0: int, beat: float) -> None:
+        if self.playing:
+            self.origin = clock.beat_at(f0) - beat
+        else:
+            self.position = beat
+
+    # -- rendering ------------------------------------------------------------------------------------
+    def render(self, mix: np.ndarray, f0: int, n: int, clock) -> bool:
+        """Add this block of the song into the (2, n) ``mix``; False when nothing was added."""
+        if not self.playing and self.start_beat is not None:
+            first = clock.first_frame_at(self.start_beat)
+            if first < f0 + n:
+                self.origin = self.start_beat - self.position
+                self.playing = True
+                self.start_beat = None
+                if first > f0:  # the start falls inside this block
+                    return self._render_from(mix, f0, n, clock, first - f0)
+        if not self.playing:
+            return False
+        return self._render_from(mix, f0, n, clock, 0)
+
+    def _render_from(self, mix: np.ndarray, f0: int, n: int, clock, skip: int) -> bool:
+        added = False
+        t = f0 + skip
+        end = f0 + n
+        while t < end:
+            stop = end
+            wrap_frame = None
+            if self.loop is not None:
+                wrap_frame = clock.first_frame_at(self.origin + self.loop[1])
+                if t <= wrap_frame < end:
+                    stop = max(t, wrap_frame)
+            if stop > t:
+                added |= self._mix_span(mix[:, t - f0 : stop - f0], t, clock, self.origin)
+            if self._xfade_left > 0:  # the audio that went on past the loop's end, fading out
+                k = min(self._xfade_left, stop - t)
+                done = self.fade - self._xfade_left
+                part = self._scratch[:, :k]
+                part.fill(0.0)
+                self._mix_span(part, t, clock, self._xfade_origin)
+                part *= self._fade_out[done : done + k]
+                mix[:, t - f0 : t - f0 + k] += part
+                self._xfade_left -= k
+            if wrap_frame is not None and stop == wrap_frame and stop < end and self.loop is not None:
+                self._xfade_origin = self.origin
+                self.origin += self.loop[1] - self.loop[0]
+                self._xfade_left = self.fade
+            t = stop
+        return added
+
+    def _mix_span(self, dst: np.ndarray, t0: int, clock, origin: float) -> bool:
+        """Add the clips over frames [t0, t0 + k) of the song whose beat 0 is clock beat ``origin``."""
+        k = dst.shape[1]
+        b0 = clock.beat_at(t0) - origin
+        b1 = clock.beat_at(t0 + k) - origin
+        rows = self._rows
+        used = 0
+        for clip in self.clips:
+            if clip.end <= b0 or clip.start >= b1:
+                continue
+            row = rows[clip.track, :, :k]
+            if not (used >> clip.track) & 1:
+                row.fill(0.0)
+                used |= 1 << clip.track
+            first = max(t0, math.ceil(clock.frame_at(origin + clip.start) - _EPS))
+            last = min(t0 + k, math.ceil(clock.frame_at(origin + clip.end) - _EPS))
+            if last > first:
+                self._add_clip(row[:, first - t0 : last - t0], clip, first, clock.frame_at(origin + clip.content))
+        if not used:
+            return False
+        gains = self.gains
+        for i in range(self.tracks):
+            if (used >> i) & 1:
+                rows[i, 0, :k] *= gains[i, 0]  # scalar multiplies: no temporary arrays
+                rows[i, 1, :k] *= gains[i, 1]
+                dst += rows[i, :, :k]
+        return True
+
+    @staticmethod
+    def _add_clip(dst: np.ndarray, clip: SongClip, t: int, content: float) -> None:
+        """Copy the looping buffer into ``dst`` (frames from ``t``); repeats start on exact frames."""
+        buf = clip.buffer
+        period = clip.period
+        k = dst.shape[1]
+        done = 0
+        while done < k:
+            now = t + done
+            rep = math.floor((now - content) / period + _EPS)
+            rep_start = math.ceil(content + rep * period - _EPS)
+            rep_next = math.ceil(content + (rep + 1) * period - _EPS)
+            i = now - rep_start
+            m = min(k - done, rep_next - now, buf.shape[1] - i)
+            if m <= 0:
+                break
+            dst[:, done : done + m] += buf[:, i : i + m]
+            done += m

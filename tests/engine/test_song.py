@@ -1,0 +1,86 @@
+"""The song on the engine: clips land on their bars to the frame, repeat, cut, offset, mix; the loop region wraps."""
+
+import numpy as np
+
+from padserver.audio.offline import OfflineRenderer
+from padserver.engine import commands as cmd
+from padserver.engine.song import SongClip
+from tests.engine.helpers import make_engine, q, ramp
+
+BAR = 96000  # 120 BPM, 48 kHz
+BEATS = 4
+
+
+def song(engine, clips, gains, loop=None):
+    engine.send(cmd.SetSong(tuple(clips), np.asarray(gains, dtype=np.float32), loop))
+
+
+def clip(track, buffer, start_bar, bars, offset_bars=0.0):
+    start = (start_bar - 1) * BEATS
+    return SongClip(track, buffer, start, start + bars * BEATS, start - offset_bars * BEATS, buffer.shape[1])
+
+
+def render(engine, frames, at=None, block=128):
+    at = at or {}
+
+    def before(frame):
+        for c in at.get(frame, []):
+            engine.send(c)
+
+    return OfflineRenderer(engine, block).render(frames, before_block=before)
+
+
+def test_clips_start_on_their_bars_repeat_cut_and_offset():
+    engine = make_engine(fade_ms=0.0)
+    one_bar = 0.5 * ramp(BAR)  # value tells the place in the loop
+    song(
+        engine,
+        [
+            clip(0, one_bar, 2, 2),  # bars 2–3: the loop twice
+            clip(1, one_bar, 4, 1, offset_bars=0.5),  # bar 4: from the loop's middle, wrapping
+        ],
+        [[1.0, 0.0], [0.0, 1.0]],  # track 1 on the left, track 2 on the right
+    )
+    master = render(engine, 5 * BAR, {0: [cmd.Transport("play")]})
+    left, right = master[0], master[1]
+    assert np.all(left[:BAR] == 0) and left[BAR] == one_bar[0, 0]  # bar 2's first frame
+    np.testing.assert_array_equal(left[BAR : 2 * BAR], one_bar[0])
+    np.testing.assert_array_equal(left[2 * BAR : 3 * BAR], one_bar[0])  # repeated
+    assert np.all(left[3 * BAR :] == 0)  # cut at the clip's end
+    np.testing.assert_array_equal(right[3 * BAR : 3 * BAR + BAR // 2], one_bar[0, BAR // 2 :])
+    np.testing.assert_array_equal(right[3 * BAR + BAR // 2 : 4 * BAR], one_bar[0, : BAR // 2])
+    assert np.all(right[4 * BAR :] == 0)
+
+
+def test_track_gains_and_a_stopped_track_mix():
+    engine = make_engine(fade_ms=0.0)
+    dc = np.full((2, BAR), 0.25, dtype=np.float32)
+    song(engine, [clip(0, dc, 1, 1), clip(1, dc, 1, 1)], [[0.5, 0.5], [0.0, 0.0]])  # track 2 muted
+    master = render(engine, BAR, {0: [cmd.Transport("play")]})
+    assert np.allclose(master, 0.125)
+
+
+def test_the_loop_region_cycles_on_the_bar_and_stop_returns():
+    engine = make_engine(fade_ms=2.0)
+    one_bar = 0.5 * ramp(BAR)
+    song(engine, [clip(0, one_bar, 1, 4)], [[1.0, 1.0]], loop=(1 * BEATS, 3 * BEATS))  # bars 2..3
+    master = render(engine, 6 * BAR, {0: [cmd.Transport("play")]})
+    left = master[0]
+    # bars 1, 2, 3, then 2, 3, 2 …: each bar line reads the loop from its start
+    for bar in range(6):
+        assert abs(left[bar * BAR + 200] - one_bar[0, 200]) < 1e-6, bar
+    # the wrap is a crossfade, not a jump: no step larger than the loop's own near the wrap
+    steps = np.abs(np.diff(left[3 * BAR - 500 : 3 * BAR + 500]))
+    assert steps.max() < 0.6
+    assert engine.song.song_beat(engine.clock, engine.frame) < 3 * BEATS
+
+
+def test_play_while_pads_play_joins_their_grid_on_the_next_bar():
+    engine = make_engine(fade_ms=0.0)
+    engine.send(cmd.SetBuffer(0, np.full((2, BAR), 0.1, np.float32), BAR, q("1")))
+    engine.send(cmd.Launch(0, q("1")))
+    dc = np.full((2, BAR), 0.2, dtype=np.float32)
+    song(engine, [clip(0, dc, 1, 1)], [[1.0, 1.0]])
+    master = render(engine, 2 * BAR, {12800: [cmd.Transport("play")]})
+    assert np.allclose(master[0, 12800:BAR], 0.1)  # only the pad until the bar line
+    assert np.allclose(master[0, BAR : 2 * BAR], 0.3)  # the song's bar 1 on the pads' bar 2
