@@ -36,6 +36,7 @@ class Daemon:
         self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
         self.midi = None
         self._provider_status: dict[str, str] | None = None
+        self._position: tuple[int, int] = (1, 1)
 
     async def run(self) -> int:
         from padserver import paths
@@ -43,6 +44,7 @@ class Daemon:
         from padserver.actions.generate import Generation
         from padserver.actions.projects import Projects
         from padserver.actions.refit import Refitter
+        from padserver.actions.song import SongActions
         from padserver.audio.backend import BackendError, open_backend
         from padserver.audio.recorder import Recorder
         from padserver.audio.worker import WorkerPool
@@ -105,6 +107,7 @@ class Daemon:
             "seam_ms": loops.seam_ms,
         }
         self.actions.refitter = Refitter(self.actions, loops.refit_after_s, loops.refit_min_change)
+        self.actions.song = SongActions(self.actions)
         self.actions.send_quanta()
         store = ProjectStore(data)
         library.users = lambda loop_id: self._loop_users(loop_id, store)
@@ -310,6 +313,11 @@ class Daemon:
                 pads, master, gain = engine.meters.take()
                 self.levels = ([round(float(p), 4) for p in pads], [round(float(m), 4) for m in master], gain)
                 self.osc.feedback.on_levels(self.levels[0], self.levels[1])
+                if engine.song.playing:  # the song's place, as often as the meters and only when it moves
+                    bar, beat = actions.song.position()
+                    if (bar, int(beat)) != self._position:
+                        self._position = (bar, int(beat))
+                        self.osc.feedback.on_change(0, "position", self._position)
             now = time.monotonic()
             while engine.garbage:
                 held.append((now, engine.garbage.pop()))
@@ -374,7 +382,8 @@ class Daemon:
             "timesig": project.beats_per_bar,
             "quantize": project.quantize,
             "sync_source": "internal",
-            "transport": "stopped",
+            "transport": project.transport,
+            "song": {"position": list(self.actions.song.position()), **project.song.to_dict()},
             "position": {"bar": bar, "beat": beat, "frame": engine.frame},
             "master_gain": project.master_gain,
             "limiter_gain_db": round(engine.limiter.gain_db, 2),

@@ -41,6 +41,7 @@ class Actions:
         self.generation: Any = None  # generating loops (padserver.actions.generate)
         self.loop_settings: dict = {}  # how loops are prepared (padserver.audio.prepare.Settings fields)
         self.refitter: Any = None  # re-stretches loops after tempo changes (padserver.actions.refit)
+        self.song: Any = None  # the song's tracks, clips and transport (padserver.actions.song)
 
     # -- plumbing ----------------------------------------------------------------------------
     def _changed(self, pad: int, key: str, value) -> None:

@@ -27,7 +27,7 @@ class Projects:
         actions.listeners.append(self._changed)
 
     def _changed(self, pad: int, key: str, value) -> None:
-        if key != "state" and self.dirty_since is None:
+        if key not in ("state", "transport") and self.dirty_since is None:
             self.dirty_since = time.monotonic()
 
     # -- saving -------------------------------------------------------------------------------------
@@ -142,6 +142,9 @@ class Projects:
                 a._changed(pad.number, key, value)
         a._send_gains()
         a.send_quanta()
+        a.project.song = target.song
+        if a.song is not None:
+            await a.song.push()
         for problem in problems:
             log.warning("%s", problem)
         return problems

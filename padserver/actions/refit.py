@@ -54,6 +54,9 @@ class Refitter:
             if generation != self._generation:
                 return  # the tempo moved on: the next refit will do it
             await self._refit(pad, generation)
+        song = self.actions.song
+        if song is not None and generation == self._generation and any(t.clips for t in song.song.tracks):
+            await song.push()  # the song's clips, prepared at the new tempo
 
     async def _refit(self, pad, generation: int) -> None:
         a = self.actions

@@ -42,7 +42,8 @@ FEEDBACK = [
     ("/timesig", "i", ""),
     ("/quantize", "s", ""),
     ("/sync/source", "s", "internal"),
-    ("/transport/state", "s", "stopped"),
+    ("/transport/state", "s", "playing, paused, stopped"),
+    ("/transport/position", "i i", "bar, beat while the song plays; at most 30 Hz, only when it moves"),
 ]
 
 MAX_CLIENTS = 64
@@ -78,9 +79,13 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
             "quantize": "/quantize",
             "master_gain": "/master/gain",
             "prompt": "/prompt",
+            "transport": "/transport/state",
+            "position": "/transport/position",
         }
         if key not in address:
             return None
+        if key == "position":
+            return address[key], [int(value[0]), int(value[1])]
         return address[key], [float(value) if key in ("tempo", "master_gain") else value]
     if key == "region":
         return f"/pad/{pad}/region", [float(value[0]), float(value[1])]
@@ -136,7 +141,7 @@ class OscFeedback:
             ("/master/gain", [float(p.master_gain)]),
             ("/prompt", [p.prompt]),
             ("/sync/source", ["internal"]),
-            ("/transport/state", ["stopped"]),
+            ("/transport/state", [p.transport]),
         ]
         for pad in p.pads:
             out += pad_messages(pad)

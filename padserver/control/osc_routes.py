@@ -264,4 +264,4 @@ def feedback_match(address: str) -> bool:
 
 
 # The other groups of the namespace join the table here (each module adds its routes when imported).
-from padserver.control.routes import generate, library, midi, projects  # noqa: E402,F401
+from padserver.control.routes import generate, library, midi, projects, song  # noqa: E402,F401

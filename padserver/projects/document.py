@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from padserver.state.project import PAD_COUNT, Project
+from padserver.state.song import Song
 
 VERSION = 1
 PAD_FIELDS = ("name", "mode", "gain", "pan", "mute", "solo", "quantum", "choke")
@@ -27,7 +28,7 @@ def to_document(project: Project, name: str) -> dict:
         "quantize": project.quantize,
         "master_gain": float(project.master_gain),
         "pads": pads,
-        "song": {},  # the arrangement, when the song arrives
+        "song": project.song.to_dict(),
     }
 
 
@@ -65,6 +66,7 @@ def from_document(doc: dict) -> Project:
             region = raw.get("region", [0.0, 1.0])
             pad.region = (float(region[0]), float(region[1]))
             pad.loop_id = int(raw["loop"]) if raw.get("loop") is not None else None
+        project.song = Song.from_dict(doc.get("song"))
     except (KeyError, TypeError, ValueError) as exc:
         raise DocumentError(f"a project field is missing or wrong: {exc}") from None
     return project

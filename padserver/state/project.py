@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from padserver.state.song import Song
+
 PAD_COUNT = 16
 PAD_STATES = ("empty", "loaded", "queued", "playing", "stopping", "error")
 
@@ -53,6 +55,8 @@ class Project:
     quantize: str = "1"
     master_gain: float = 1.0
     prompt: str = ""  # what the tablets' prompt field holds: pads generate from it when given no words
+    song: Song = field(default_factory=Song)  # the arrangement
+    transport: str = "stopped"  # the song transport: playing, paused, stopped (not saved)
     pads: list[Pad] = field(default_factory=lambda: [Pad(i) for i in range(1, PAD_COUNT + 1)])
 
     def pad(self, number: int) -> Pad:

@@ -2,7 +2,8 @@
 
 Bars are counted from 1, as a musician reads them. A clip places a library loop
 at a start bar for a length in bars: longer than the loop, it repeats; shorter,
-it is cut; ``offset`` (in bars) starts it inside the loop. Clips on one track
+it is cut; ``offset`` (in beats) starts it inside the loop. Tracks are numbered
+from 1 in the order they were added; clip ids are never reused. Clips on one track
 never overlap: a placement that would overlap is refused, naming the clip in
 the way.
 """
@@ -25,7 +26,7 @@ class Clip:
     loop_id: int
     start: int  # bar (from 1)
     bars: int
-    offset: float = 0.0  # bars into the loop
+    offset: float = 0.0  # beats into the loop
     gain: float | None = None  # overrides the track's when set
     pan: float | None = None
 
@@ -53,11 +54,10 @@ class Song:
     next_id: int = 1
 
     # -- reading ----------------------------------------------------------------------------------
-    def track(self, track_id: int) -> Track:
-        for t in self.tracks:
-            if t.id == track_id:
-                return t
-        raise SongError(f"no track {track_id} (tracks: {', '.join(str(t.id) for t in self.tracks) or 'none'})")
+    def track(self, number: int) -> Track:
+        if 1 <= number <= len(self.tracks):
+            return self.tracks[number - 1]
+        raise SongError(f"no track {number} (the song has {len(self.tracks)}; /song/track/add makes one)")
 
     def clip(self, clip_id: int) -> tuple[Track, Clip]:
         for t in self.tracks:
@@ -78,7 +78,7 @@ class Song:
     def add_track(self, name: str = "") -> Track:
         if len(self.tracks) >= MAX_TRACKS:
             raise SongError(f"a song has at most {MAX_TRACKS} tracks")
-        track = Track(self._id(), name or f"track {len(self.tracks) + 1}")
+        track = Track(len(self.tracks) + 1, name or f"track {len(self.tracks) + 1}")
         self.tracks.append(track)
         return track
 
@@ -97,7 +97,7 @@ class Song:
         track = self.track(track_id)
         self._check_place(track, start, bars)
         if not math.isfinite(offset) or offset < 0:
-            raise SongError(f"offset is bars into the loop, 0 or more (got {offset})")
+            raise SongError(f"offset is beats into the loop, 0 or more (got {offset})")
         clip = Clip(self._id(), int(loop_id), int(start), int(bars), float(offset))
         track.clips.append(clip)
         track.clips.sort(key=lambda c: c.start)

@@ -1,0 +1,211 @@
+"""Song actions: tracks and clips (every edit undoable, saved with the project), the transport."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from padserver.actions import checks
+from padserver.actions.checks import ActionError
+from padserver.engine import commands as cmd
+from padserver.engine.song import SongClip
+from padserver.library.store import LibraryError
+from padserver.state.song import Song, SongError
+
+log = logging.getLogger("padserver.song")
+
+TRACK_FIELDS = {"gain": (0.0, 2.0), "pan": (-1.0, 1.0), "mute": (0, 1), "solo": (0, 1)}
+
+
+def track_gains(song: Song) -> np.ndarray:
+    """Each track's left/right gain: gain, constant-power pan, mute, solo-in-place (as the pads)."""
+    gains = np.zeros((len(song.tracks), 2), dtype=np.float32)
+    any_solo = any(t.solo for t in song.tracks)
+    for i, t in enumerate(song.tracks):
+        if t.mute or (any_solo and not t.solo):
+            continue
+        theta = (t.pan + 1.0) * math.pi / 4.0
+        gains[i] = (t.gain * math.cos(theta), t.gain * math.sin(theta))
+    return gains
+
+
+class SongActions:
+    def __init__(self, actions) -> None:
+        self.actions = actions
+        self._buffers: dict[tuple[int, float], tuple[np.ndarray, dict]] = {}  # (loop, tempo) → prepared
+
+    @property
+    def song(self) -> Song:
+        return self.actions.project.song
+
+    # -- edits ----------------------------------------------------------------------------------------
+    async def _edit(self, label: str, change) -> object:
+        """Apply ``change(song)``; record it for undo; hand the engine the new arrangement."""
+        before = self.song.snapshot()
+        try:
+            result = change(self.song)
+        except SongError as exc:
+            raise ActionError(str(exc)) from None
+        after = self.song.snapshot()
+        await self.push()
+        self.actions.history.record(label, lambda: self._restore(before), lambda: self._restore(after))
+        self.actions._changed(0, "song", label)
+        return result
+
+    async def _restore(self, doc: dict) -> None:
+        self.actions.project.song = Song.from_dict(doc)
+        await self.push()
+        self.actions._changed(0, "song", "restored")
+
+    async def track_add(self, name: object = "") -> int:
+        text = checks.text(name, "name", 64).strip()
+        await self._edit("add track", lambda s: s.add_track(text))
+        return len(self.song.tracks)
+
+    async def track_set(self, track: object, field: str, value: object) -> None:
+        tid = checks.whole(track, "track", 1, 1000)
+        if field == "name":
+            text = checks.text(value, "name", 64).strip()
+            await self._edit(f"track {tid} name", lambda s: setattr(s.track(tid), "name", text))
+            return
+        lo, hi = TRACK_FIELDS[field]
+        v = checks.number(value, field, lo, hi)
+        typed = bool(v) if field in ("mute", "solo") else float(v)
+        await self._edit(f"track {tid} {field}", lambda s: setattr(s.track(tid), field, typed))
+
+    def _on_track(self, track: object, clip: object) -> int:
+        """The clip's id, after checking it is on that track (as the request says)."""
+        t = checks.whole(track, "track", 1, 1000)
+        cid = checks.whole(clip, "clip", 1, 1 << 30)
+        try:
+            on = self.song.clip(cid)[0]
+            self.song.track(t)
+        except SongError as exc:
+            raise ActionError(str(exc)) from None
+        if on is not self.song.tracks[t - 1]:
+            raise ActionError(f"clip {cid} is on track {self.song.tracks.index(on) + 1}, not track {t}")
+        return cid
+
+    async def clip_add(self, track: object, source: object, start: object, bars: object, offset: object = 0.0) -> int:
+        """Place a library loop (by id, or a file imported first) at a bar; offset in beats into the loop."""
+        tid = checks.whole(track, "track", 1, 1000)
+        if isinstance(source, str) and not source.strip().isdigit():
+            loop, _ = await self.actions.import_path(source)
+            lid = loop.id
+        else:
+            lid = checks.whole(source, "loop", 1, 1 << 62)
+            try:
+                self.actions.library.get(lid)
+            except LibraryError as exc:
+                raise ActionError(str(exc)) from None
+        b0 = checks.whole(start, "start bar", 1, 100000)
+        n = checks.whole(bars, "length in bars", 1, 100000)
+        off = checks.number(offset, "offset", 0.0, 1e6)
+        clip = await self._edit("add clip", lambda s: s.add_clip(tid, lid, b0, n, off))
+        return clip.id  # type: ignore[attr-defined]
+
+    async def clip_move(self, track: object, clip: object, start: object, to_track: object = None) -> None:
+        cid = self._on_track(track, clip)
+        b0 = checks.whole(start, "start bar", 1, 100000)
+        to = None if to_track is None else checks.whole(to_track, "track", 1, 1000)
+        await self._edit(f"move clip {cid}", lambda s: s.move_clip(cid, b0, to))
+
+    async def clip_resize(self, track: object, clip: object, bars: object) -> None:
+        cid = self._on_track(track, clip)
+        n = checks.whole(bars, "length in bars", 1, 100000)
+        await self._edit(f"resize clip {cid}", lambda s: s.resize_clip(cid, n))
+
+    async def clip_copy(self, track: object, clip: object, start: object, to_track: object = None) -> int:
+        cid = self._on_track(track, clip)
+        b0 = checks.whole(start, "start bar", 1, 100000)
+        to = None if to_track is None else checks.whole(to_track, "track", 1, 1000)
+        copy = await self._edit(f"copy clip {cid}", lambda s: s.copy_clip(cid, b0, to))
+        return copy.id  # type: ignore[attr-defined]
+
+    async def clip_delete(self, track: object, clip: object) -> None:
+        cid = self._on_track(track, clip)
+        await self._edit(f"delete clip {cid}", lambda s: s.delete_clip(cid))
+
+    async def loop_set(self, on: object, start: object = None, end: object = None) -> None:
+        """The loop region: on with bars start..end (end exclusive), or off."""
+        if not checks.flag(on, "on"):
+            await self._edit("loop off", lambda s: s.set_loop(None, None))
+            return
+        if start is None or end is None:
+            if self.song.loop is None:
+                raise ActionError("a loop region needs its start and end bars the first time")
+            b0, b1 = self.song.loop
+        else:
+            b0 = checks.whole(start, "loop start bar", 1, 100000)
+            b1 = checks.whole(end, "loop end bar", 2, 100001)
+        await self._edit("loop region", lambda s: s.set_loop(b0, b1))
+
+    # -- the engine's copy ------------------------------------------------------------------------------
+    async def push(self) -> None:
+        """Prepare every clip's loop at the project tempo and hand the engine the arrangement."""
+        a = self.actions
+        tempo = a.project.tempo
+        bpb = a.project.beats_per_bar
+        song = self.song
+        clips = []
+        for row, track in enumerate(song.tracks):
+            for c in track.clips:
+                key = (c.loop_id, tempo)
+                if key not in self._buffers:
+                    try:
+                        loop = a.library.get(c.loop_id)
+                        self._buffers[key] = await a.library.prepared(loop, a.recipe(loop))
+                    except LibraryError as exc:
+                        log.warning("song: clip %d's loop %d cannot be played: %s", c.id, c.loop_id, exc)
+                        continue
+                audio, info = self._buffers[key]
+                start = (c.start - 1) * bpb
+                clips.append(
+                    SongClip(row, audio, float(start), float(start + c.bars * bpb), start - c.offset, info["period"])
+                )
+        for key in [k for k in self._buffers if k[1] != tempo]:
+            del self._buffers[key]
+        loop = None if song.loop is None else ((song.loop[0] - 1) * bpb, (song.loop[1] - 1) * bpb)
+        a.engine.send(cmd.SetSong(tuple(clips), track_gains(song), loop))
+
+    # -- transport ----------------------------------------------------------------------------------------
+    def play(self) -> None:
+        self.actions.engine.send(cmd.Transport("play"))
+        self._state("playing")
+
+    def pause(self) -> None:
+        self.actions.engine.send(cmd.Transport("pause"))
+        self._state("paused")
+
+    def stop(self) -> None:
+        """Stop and return to the loop start (with a loop region) or the song's start."""
+        song = self.song
+        bar = song.loop[0] if song.loop else 1
+        self.actions.engine.send(cmd.Transport("stop", float((bar - 1) * self.actions.project.beats_per_bar)))
+        self._state("stopped")
+
+    def _state(self, state: str) -> None:
+        self.actions.project.transport = state
+        self.actions._changed(0, "transport", state)
+
+    def locate(self, bar: object) -> None:
+        b = checks.number(bar, "bar", 1, 100000)
+        self.actions.engine.send(cmd.Transport("locate", float((b - 1) * self.actions.project.beats_per_bar)))
+
+    def nudge(self, bars: int) -> None:
+        """Rewind (-1) or fast-forward (+1) by whole bars from where the song is."""
+        e = self.actions.engine
+        bpb = self.actions.project.beats_per_bar
+        now = e.song.song_beat(e.clock, e.frame)
+        target = max(0.0, (math.floor(now / bpb + 1e-9) + bars) * bpb)
+        e.send(cmd.Transport("locate", float(target)))
+
+    def position(self) -> tuple[int, float]:
+        """(bar from 1, beat in the bar from 1) of the song now."""
+        e = self.actions.engine
+        bpb = self.actions.project.beats_per_bar
+        beat = e.song.song_beat(e.clock, e.frame)
+        bar = math.floor(beat / bpb + 1e-9)
+        return bar + 1, beat - bar * bpb + 1

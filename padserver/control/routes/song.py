@@ -1,0 +1,117 @@
+"""OSC routes for the song: tracks, clips, the loop region and the transport."""
+
+from __future__ import annotations
+
+import json
+
+from padserver.control.osc_routes import route
+
+
+@route("/transport/play", "", "Play the song from its position (at once, or on the next bar line while pads play).")
+def _play(ctx):
+    ctx.actions.song.play()
+
+
+@route("/transport/pause", "", "Pause the song where it is.")
+def _pause(ctx):
+    ctx.actions.song.pause()
+
+
+@route("/transport/stop", "", "Stop the song and return to its start (or the loop region's start); pads play on.")
+def _stop(ctx):
+    ctx.actions.song.stop()
+
+
+@route("/transport/locate", "f:bar", "Move the song to a bar (from 1).")
+def _locate(ctx, bar):
+    ctx.actions.song.locate(bar)
+
+
+@route("/transport/rewind", "", "Back one bar (to the start of the bar the song is in, and one more).")
+def _rewind(ctx):
+    ctx.actions.song.nudge(-1)
+
+
+@route("/transport/forward", "", "On to the next bar line.")
+def _forward(ctx):
+    ctx.actions.song.nudge(1)
+
+
+@route(
+    "/transport/loop",
+    "i:on [f:start_bar] [f:end_bar]",
+    "The loop region playback cycles in: bars start..end, end exclusive (`1 5` is bars 1–4); `0` turns it off.",
+)
+async def _loop(ctx, on, start=None, end=None):
+    await ctx.actions.song.loop_set(on, start, end)
+
+
+@route("/song", "", "Replies `/song s:json`: tracks, clips and the loop region.")
+def _song(ctx):
+    return [("/song", [json.dumps(ctx.actions.project.song.to_dict())])]
+
+
+@route("/song/track/add", "[s:name]", "Add a track; replies `/song/track/added i:track`.")
+async def _track_add(ctx, name=""):
+    return [("/song/track/added", [await ctx.actions.song.track_add(name)])]
+
+
+def _track_setting(field: str, kind: str, doc: str):
+    @route(f"/song/track/{{n}}/{field}", kind, doc)
+    async def _set(ctx, n, value):
+        await ctx.actions.song.track_set(n, field, value)
+
+    return _set
+
+
+_track_setting("gain", "f:gain", "A track's gain, linear 0..2.")
+_track_setting("pan", "f:pan", "A track's pan, -1..1 (constant power).")
+_track_setting("mute", "i:on", "Mute a track.")
+_track_setting("solo", "i:on", "Solo a track (in place, across tracks).")
+_track_setting("name", "s:name", "Name a track.")
+
+
+@route(
+    "/song/clip/add",
+    "i:track s:loop f:start_bar f:length_bars [*:options]",
+    "Place a library loop (its id, or a file in an allowed folder, imported first) on a track from a bar for a "
+    "number of bars (longer than the loop repeats it, shorter cuts it); `offset=beats` starts inside the loop. "
+    "Clips on a track never overlap: an overlap is refused. Replies `/song/clip/added i:track i:clip`.",
+)
+async def _clip_add(ctx, track, loop, start, bars, *options):
+    offset = 0.0
+    for option in options:
+        key, sep, value = str(option).partition("=")
+        if key != "offset" or not sep:
+            raise ValueError(f"/song/clip/add takes offset=beats (got {option!r})")
+        try:
+            offset = float(value)
+        except ValueError:
+            raise ValueError(f"offset must be a number of beats (got {value!r})") from None
+    clip = await ctx.actions.song.clip_add(track, loop, start, bars, offset)
+    return [("/song/clip/added", [int(track), clip])]
+
+
+@route("/song/clip/move", "i:track i:clip f:start_bar [i:to_track]", "Move a clip to a bar (and to another track).")
+async def _clip_move(ctx, track, clip, start, to_track=None):
+    await ctx.actions.song.clip_move(track, clip, start, to_track)
+
+
+@route("/song/clip/resize", "i:track i:clip f:length_bars", "Make a clip this many bars long.")
+async def _clip_resize(ctx, track, clip, bars):
+    await ctx.actions.song.clip_resize(track, clip, bars)
+
+
+@route(
+    "/song/clip/copy",
+    "i:track i:clip f:start_bar [i:to_track]",
+    "Copy a clip to a bar (and another track); replies `/song/clip/added i:track i:clip`.",
+)
+async def _clip_copy(ctx, track, clip, start, to_track=None):
+    copy = await ctx.actions.song.clip_copy(track, clip, start, to_track)
+    return [("/song/clip/added", [int(to_track if to_track is not None else track), copy])]
+
+
+@route("/song/clip/delete", "i:track i:clip", "Delete a clip.")
+async def _clip_delete(ctx, track, clip):
+    await ctx.actions.song.clip_delete(track, clip)

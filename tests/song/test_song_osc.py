@@ -1,0 +1,79 @@
+"""Editing the song over OSC (daemon on null audio): tracks, clips, overlaps refused, undo, saved with the project."""
+
+import json
+import os
+import time
+
+import pytest
+import yaml
+
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.signals import write_click
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path_factory.mktemp("song")))
+    d.wait_ready()
+    yield d
+    d.terminate()
+
+
+def song(d):
+    return json.loads(d.osc.request("/song", reply="/song")[0])
+
+
+def until(check, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the change never showed"
+        time.sleep(0.05)
+
+
+def test_tracks_and_clips_are_edited_undone_and_saved(daemon):
+    osc = daemon.osc
+    click = write_click(os.path.join(daemon.data_dir, "click.wav"))
+    assert osc.request("/song/track/add", "drums", reply="/song/track/added") == [1]
+    assert osc.request("/song/track/add", reply="/song/track/added") == [2]
+    track, clip = osc.request("/song/clip/add", 1, click, 1.0, 4.0, reply="/song/clip/added")
+    assert track == 1
+    loop_id = song(daemon)["tracks"][0]["clips"][0]["loop_id"]
+    said = osc.error("/song/clip/add", 1, str(loop_id), 3, 2)
+    assert f"bars 3..4 overlap clip {clip} (bars 1..4) on drums" in said
+    _, second = osc.request("/song/clip/add", 1, str(loop_id), 5, 2, "offset=2", reply="/song/clip/added")
+    osc.send("/song/clip/move", 1, second, 9, 2)
+    until(lambda: song(daemon)["tracks"][1]["clips"])
+    osc.send("/song/clip/resize", 2, second, 3)
+    until(lambda: song(daemon)["tracks"][1]["clips"][0]["bars"] == 3)
+    assert "is on track 2, not track 1" in osc.error("/song/clip/delete", 1, second)
+    osc.send("/song/track/2/gain", 0.5)
+    osc.send("/song/track/2/solo", 1)
+    osc.send("/transport/loop", 1, 1, 5)
+    until(lambda: song(daemon)["loop"] == [1, 5])
+    now = song(daemon)
+    moved = now["tracks"][1]["clips"][0]
+    assert (moved["id"], moved["start"], moved["bars"], moved["offset"]) == (second, 9, 3, 2.0)
+    assert now["tracks"][1]["gain"] == 0.5 and now["tracks"][1]["solo"] is True and now["loop"] == [1, 5]
+    osc.request("/undo", reply="/undo")  # the loop region
+    osc.request("/undo", reply="/undo")  # the solo
+    assert song(daemon)["loop"] is None and song(daemon)["tracks"][1]["solo"] is False
+    osc.request("/redo", reply="/redo")
+    assert song(daemon)["tracks"][1]["solo"] is True
+    name = osc.request("/project/save", "songtest", reply="/project/saved")[0]
+    with open(os.path.join(daemon.data_dir, "projects", f"{name}.yaml")) as fh:
+        saved = yaml.safe_load(fh)
+    assert [c["start"] for c in saved["song"]["tracks"][1]["clips"]] == [9]
+
+
+def test_the_transport_reports_its_state(daemon):
+    osc = daemon.osc
+    osc.send("/transport/play")
+    time.sleep(0.2)
+    status = json.loads(osc.request("/status", reply="/status")[0])
+    assert status["transport"] == "playing"
+    osc.send("/transport/stop")
+    time.sleep(0.1)
+    status = json.loads(osc.request("/status", reply="/status")[0])
+    assert status["transport"] == "stopped" and status["song"]["position"][0] == 1
+    assert "no track 7" in osc.error("/song/track/7/gain", 1.0)
+    assert "loop start bar" in osc.error("/transport/loop", 1, 0, 4)
