@@ -108,6 +108,12 @@ class Daemon:
         }
         self.actions.refitter = Refitter(self.actions, loops.refit_after_s, loops.refit_min_change)
         self.actions.song = SongActions(self.actions)
+        # what an export needs to render exactly as the live engine does
+        self.actions.export_context = (
+            os.path.join(data, "exports"),
+            info.block_size,
+            {"fade_ms": e.fade_ms, "limiter": e.limiter, "limiter_ceiling_db": e.limiter_ceiling_db},
+        )
         self.actions.send_quanta()
         store = ProjectStore(data)
         library.users = lambda loop_id: self._loop_users(loop_id, store)

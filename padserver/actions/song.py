@@ -209,3 +209,84 @@ class SongActions:
         beat = e.song.song_beat(e.clock, e.frame)
         bar = math.floor(beat / bpb + 1e-9)
         return bar + 1, beat - bar * bpb + 1
+
+
+EXPORT_OPTIONS = {"format": str, "bits": int, "rate": int, "region": str, "tail": float, "normalize": float}
+
+
+async def export(actions, name: object, options: list, exports_dir: str, block: int, engine_settings: dict) -> dict:
+    """Render the song (or its loop region) to a file in the worker pool; returns what was written."""
+    import os
+
+    from padserver.audio.export import FORMATS, ExportError, export_song, subtype
+
+    song_actions: SongActions = actions.song
+    song = song_actions.song
+    text = checks.text(name, "file name", 4096).strip()
+    if not text:
+        raise ActionError("an export needs a file name")
+    opts: dict = {}
+    for option in options:
+        key, sep, value = str(option).partition("=")
+        if not sep or key not in EXPORT_OPTIONS:
+            raise ActionError(
+                f"export options are key=value with key one of {', '.join(EXPORT_OPTIONS)} (got {option!r})"
+            )
+        try:
+            opts[key] = EXPORT_OPTIONS[key](value)
+        except ValueError:
+            raise ActionError(f"{key} must be a {EXPORT_OPTIONS[key].__name__} (got {value!r})") from None
+    fmt = opts.get("format") or os.path.splitext(text)[1].lstrip(".").lower() or "wav"
+    if fmt not in FORMATS:
+        raise ActionError(f"format is one of {', '.join(FORMATS)} (got {fmt!r})")
+    bits = opts.get("bits", 32 if fmt == "wav" else 24)
+    try:
+        subtype(fmt, bits)
+    except ExportError as exc:
+        raise ActionError(str(exc)) from None
+    if not text.lower().endswith("." + fmt):
+        text += "." + fmt
+    path = actions._allowed_path(text) if os.path.isabs(text) else os.path.join(exports_dir, text)
+    length = song.length_bars()
+    if length == 0:
+        raise ActionError("the song is empty: add clips first (/song/clip/add)")
+    region = (1, length + 1)
+    if opts.get("region") == "loop":
+        if song.loop is None:
+            raise ActionError("region=loop needs a loop region (/transport/loop)")
+        region = song.loop
+    elif opts.get("region") not in (None, "song"):
+        raise ActionError(f"region is song or loop (got {opts['region']!r})")
+    loops = {}
+    for track in song.tracks:
+        for c in track.clips:
+            if c.loop_id not in loops:
+                try:
+                    loop = actions.library.get(c.loop_id)
+                    _, info = await actions.library.prepared(loop, actions.recipe(loop))
+                except LibraryError as exc:
+                    raise ActionError(str(exc)) from None
+                loops[c.loop_id] = {"path": info["path"], "period": info["period"]}
+    os.makedirs(exports_dir, exist_ok=True)
+    job = {
+        "rate": actions.engine.sample_rate,
+        "block": block,
+        "tempo": actions.project.tempo,
+        "beats_per_bar": actions.project.beats_per_bar,
+        "master_gain": actions.project.master_gain,
+        **engine_settings,
+        "song": song.to_dict(),
+        "gains": track_gains(song).tolist(),
+        "loops": loops,
+        "region": region,
+        "tail": opts.get("tail", 0.0),
+        "format": fmt,
+        "bits": bits,
+        "out_rate": opts.get("rate"),
+        "normalize": opts.get("normalize"),
+        "path": path,
+    }
+    try:
+        return await actions.library.pool.run(export_song, job)
+    except ExportError as exc:
+        raise ActionError(str(exc)) from None

@@ -115,3 +115,18 @@ async def _clip_copy(ctx, track, clip, start, to_track=None):
 @route("/song/clip/delete", "i:track i:clip", "Delete a clip.")
 async def _clip_delete(ctx, track, clip):
     await ctx.actions.song.clip_delete(track, clip)
+
+
+@route(
+    "/song/export",
+    "s:file [*:options]",
+    "Render the song faster than real time in the background, exactly as it plays: options format=wav|flac|mp3 "
+    "bits=16|24|32 rate= region=song|loop tail=seconds normalize=LUFS; a name without a folder goes to the data "
+    "folder's exports/. The file appears complete or not at all; replies `/song/exported s:path`.",
+)
+async def _export(ctx, name, *options):
+    from padserver.actions.song import export
+
+    folder, block, settings = ctx.actions.export_context
+    done = await export(ctx.actions, name, list(options), folder, block, settings)
+    return [("/song/exported", [done["path"]])]

@@ -1,0 +1,105 @@
+"""Song export (worker side): the song rendered by the same engine code as live playback, faster than real time.
+
+The engine is built as the live one is (sample rate, fades, master gain,
+limiter) and driven in blocks of the live block size, so the export equals
+what playback sends to JACK for the same song, sample for sample. The file
+is written beside its final name and renamed into place when complete: a
+failed export (an unwritable folder, a full disk) leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+FORMATS = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3"}
+SUBTYPES = {
+    ("wav", 16): "PCM_16",
+    ("wav", 24): "PCM_24",
+    ("wav", 32): "FLOAT",
+    ("flac", 16): "PCM_16",
+    ("flac", 24): "PCM_24",
+}
+
+
+class ExportError(ValueError):
+    """An export that cannot be done, said plainly."""
+
+
+def subtype(fmt: str, bits: int) -> str | None:
+    if fmt == "mp3":
+        return None
+    if (fmt, bits) not in SUBTYPES:
+        allowed = sorted(b for f, b in SUBTYPES if f == fmt)
+        raise ExportError(f"{fmt} takes bits {', '.join(map(str, allowed))} (got {bits})")
+    return SUBTYPES[(fmt, bits)]
+
+
+def render(job: dict) -> np.ndarray:
+    """The song's (2, frames) mix at the engine rate, from frame 0 = the first bar of the region."""
+    from padserver.audio.offline import OfflineRenderer
+    from padserver.engine import commands as cmd
+    from padserver.engine.mixer import Engine
+    from padserver.engine.song import SongClip
+
+    rate, block, bpb = job["rate"], job["block"], job["beats_per_bar"]
+    engine = Engine(rate, max(4096, block), tempo=job["tempo"], beats_per_bar=bpb, fade_ms=job["fade_ms"])
+    engine.send(cmd.SetMasterGain(job["master_gain"]))
+    engine.send(cmd.SetLimiter(job["limiter"], job["limiter_ceiling_db"]))
+    loaded: dict[int, tuple[np.ndarray, float]] = {}
+    clips = []
+    for row, track in enumerate(job["song"]["tracks"]):
+        for c in track["clips"]:
+            source = job["loops"].get(c["loop_id"])  # prepared by the library at the song's tempo
+            if source is None:
+                raise ExportError(f"clip {c['id']}'s loop {c['loop_id']} is not in the library")
+            if c["loop_id"] not in loaded:
+                loaded[c["loop_id"]] = (np.load(source["path"]), source["period"])
+            audio, period = loaded[c["loop_id"]]
+            start = (c["start"] - 1) * bpb
+            clips.append(
+                SongClip(row, audio, float(start), float(start + c["bars"] * bpb), start - c["offset"], period)
+            )
+    gains = np.asarray(job["gains"], dtype=np.float32).reshape(-1, 2)
+    first, last = job["region"]
+    engine.send(cmd.SetSong(tuple(clips), gains, None))
+    engine.send(cmd.Transport("locate", float((first - 1) * bpb)))
+    engine.send(cmd.Transport("play"))
+    frames = int(math.ceil((last - first) * bpb * rate * 60.0 / job["tempo"])) + int(job["tail"] * rate)
+    return OfflineRenderer(engine, block).render(frames)
+
+
+def export_song(job: dict) -> dict:
+    """Worker: render the song and write it (atomically) as ``job`` says; returns what was written."""
+    import soundfile as sf
+
+    from padserver.files import atomic_file
+
+    fmt = job["format"]
+    kind = subtype(fmt, job["bits"])
+    mix = render(job)
+    out_rate = job["out_rate"] or job["rate"]
+    if out_rate != job["rate"]:
+        import soxr
+
+        mix = soxr.resample(mix.T, job["rate"], out_rate, quality="VHQ").T
+    if job["normalize"] is not None:
+        from padserver.audio.loudness import integrated_lufs
+
+        loudness = integrated_lufs(mix, out_rate)
+        if math.isfinite(loudness):
+            gain = 10 ** ((job["normalize"] - loudness) / 20)
+            peak = float(np.max(np.abs(mix))) or 1.0
+            mix = mix * min(gain, 10 ** (-1.0 / 20) / peak)  # never over −1 dBFS
+    path = job["path"]
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        raise ExportError(f"no such folder: {folder}")
+    try:
+        with atomic_file(path) as fh:
+            sf.write(fh, np.ascontiguousarray(mix.T, dtype=np.float32), out_rate, format=FORMATS[fmt], subtype=kind)
+    except (OSError, RuntimeError) as exc:  # libsndfile reports a full disk as a RuntimeError
+        raise ExportError(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return {"path": path, "frames": int(mix.shape[1]), "rate": out_rate, "seconds": mix.shape[1] / out_rate}
