@@ -142,6 +142,9 @@ class Daemon:
                 backend_stop()
             raise StartupError(f"cannot listen for OSC on {cfg.osc.host}:{cfg.osc.port}: {exc.strerror}") from None
         self.osc = osc
+        # import the SDKs of the providers that have keys, and make their clients, before the audio runs:
+        # a first import mid-song would hold the interpreter long enough to make the audio drop out
+        self._provider_status = self.actions.generation.warm()
         try:
             backend.start()
         except BackendError as exc:

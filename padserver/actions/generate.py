@@ -75,6 +75,17 @@ class Generation:
         self._who: dict[int, object] = {}
         self.flash_failed = None  # callable(pad): a brief red flash on the grids
 
+    def warm(self) -> dict[str, str]:
+        """Ready every usable provider (SDK imported, client made); returns each one's availability."""
+        out = self.availability()
+        for name, state in out.items():
+            if state == "ready":
+                try:
+                    self.provider(name).warm()
+                except Exception as exc:  # a provider that cannot start says so when asked
+                    log.warning("%s could not be readied: %s", name, exc)
+        return out
+
     def availability(self) -> dict[str, str]:
         """Every known provider: "ready", or why it cannot be used (for /status and the doctor)."""
         out = {}

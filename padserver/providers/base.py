@@ -90,6 +90,9 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def generate(self, request: Request, progress: ProgressFn) -> Result: ...
 
+    def warm(self) -> None:  # noqa: B027 (most providers have nothing to ready)
+        """Import what generating needs and make its clients now (at start-up, before the audio runs)."""
+
     def unavailable(self) -> str | None:
         """Why this provider cannot be used now (no key, no SDK), or None when it can."""
         return None

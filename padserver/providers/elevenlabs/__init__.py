@@ -99,6 +99,9 @@ class ElevenLabsProvider(Provider):
             self._client = AsyncElevenLabs(**kwargs)
         return self._client
 
+    def warm(self) -> None:
+        self.client()
+
     def fail(self, exc: BaseException) -> ProviderError:
         return error(self.name, exc, self.settings.key_hint)
 

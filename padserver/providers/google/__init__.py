@@ -77,6 +77,10 @@ class GoogleProvider(Provider):
             self._client = genai.Client(api_key=self.settings.key, http_options=options)
         return self._client
 
+    def warm(self) -> None:
+        self.client()
+        from google.genai import types  # noqa: F401  (the models the answers are parsed into)
+
     def fail(self, exc: BaseException) -> ProviderError:
         return error(self.name, exc, self.settings.key_hint)
 
