@@ -28,6 +28,17 @@ def _parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="fill the 16 pads with a starter kit from the offline generator"
     )
 
+    export = sub.add_parser("export", help="render the running daemon's song to a file (WAV, FLAC, MP3)")
+    export.add_argument("file", help="a name (goes to the data folder's exports/) or a path in an allowed folder")
+    export.add_argument("--format", choices=["wav", "flac", "mp3"])
+    export.add_argument("--bits", type=int, choices=[16, 24, 32])
+    export.add_argument("--rate", type=int, help="sample rate of the file (default: the engine's)")
+    export.add_argument("--region", choices=["song", "loop"], default=None)
+    export.add_argument("--tail", type=float, help="seconds after the end")
+    export.add_argument("--normalize", type=float, metavar="LUFS", help="bring the mix to this loudness")
+    export.add_argument("--port", type=int, default=9000)
+    export.add_argument("--timeout", type=float, default=600.0)
+
     sub.add_parser("devices", help="list audio devices, JACK status and MIDI ports")
     doctor = sub.add_parser("doctor", help="check what is missing or misconfigured, and how to fix it")
     doctor.add_argument("--config")
@@ -159,6 +170,18 @@ def cmd_bench(args) -> int:
     return run_bench(args.what, smoke=args.smoke, seconds=args.seconds)
 
 
+def cmd_export(args) -> int:
+    from padserver.control.client import request
+
+    options = [
+        f"{k}={getattr(args, k)}"
+        for k in ("format", "bits", "rate", "region", "tail", "normalize")
+        if getattr(args, k) is not None
+    ]
+    print(f"exporting {args.file} …", file=sys.stderr)
+    return request("127.0.0.1", args.port, "/song/export", [args.file, *options], args.timeout)
+
+
 def cmd_osc_docs(args) -> int:
     from padserver.control.osc_routes import markdown
 
@@ -231,6 +254,7 @@ COMMANDS = {
     "doctor": cmd_doctor,
     "bench": cmd_bench,
     "osc-docs": cmd_osc_docs,
+    "export": cmd_export,
     "mappings": cmd_mappings,
     "library": cmd_library,
     "generate": cmd_generate,

@@ -108,6 +108,8 @@ class Daemon:
         }
         self.actions.refitter = Refitter(self.actions, loops.refit_after_s, loops.refit_min_change)
         self.actions.song = SongActions(self.actions)
+        self.actions.song.metronome_gain = cfg.song.metronome_gain
+        self.actions.song.scene_stops_others = cfg.song.scene_stops_others
         # what an export needs to render exactly as the live engine does
         self.actions.export_context = (
             os.path.join(data, "exports"),

@@ -10,6 +10,7 @@ import numpy as np
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
 from padserver.engine import commands as cmd
+from padserver.engine.quantum import parse_quantum
 from padserver.engine.song import SongClip
 from padserver.library.store import LibraryError
 from padserver.state.song import Song, SongError
@@ -35,6 +36,9 @@ class SongActions:
     def __init__(self, actions) -> None:
         self.actions = actions
         self._buffers: dict[tuple[int, float], tuple[np.ndarray, dict]] = {}  # (loop, tempo) → prepared
+        self.metronome_on = False
+        self.metronome_gain = 0.5
+        self.scene_stops_others = True
 
     @property
     def song(self) -> Song:
@@ -189,6 +193,28 @@ class SongActions:
     def _state(self, state: str) -> None:
         self.actions.project.transport = state
         self.actions._changed(0, "transport", state)
+
+    def metronome(self, on: object) -> bool:
+        value = checks.flag(on, "on")
+        self.metronome_on = value
+        self.actions.engine.send(cmd.SetMetronome(value, self.metronome_gain))
+        self.actions._changed(0, "metronome", int(value))
+        return value
+
+    def launch_scene(self, number: object) -> list[int]:
+        """Launch a scene's pads together (row n of the grid), on the global quantum; stop the others if set to."""
+        n = checks.whole(number, "scene", 1, 4)
+        a = self.actions
+        q = parse_quantum(a.project.quantize)
+        members = list(range(4 * (n - 1) + 1, 4 * n + 1))
+        launched = []
+        for pad in a.project.pads:
+            if pad.number in members and pad.has_audio:
+                a.engine.send(cmd.Launch(pad.number - 1, q))
+                launched.append(pad.number)
+            elif pad.number not in members and self.scene_stops_others and pad.sounding:
+                a.engine.send(cmd.Stop(pad.number - 1, q))
+        return launched
 
     def locate(self, bar: object) -> None:
         b = checks.number(bar, "bar", 1, 100000)

@@ -224,6 +224,7 @@ SCHEMA = Section(
                 "refit_min_change": Number(0, 50),
             }
         ),
+        "song": Section({"metronome_gain": Number(0, 2), "scene_stops_others": Bool()}),
         "projects": Section(
             {"restore": Bool(), "autosave_s": Number(0.2, 600), "undo_depth": Number(1, 100000, integer=True)}
         ),

@@ -43,6 +43,7 @@ FEEDBACK = [
     ("/quantize", "s", ""),
     ("/sync/source", "s", "internal"),
     ("/transport/state", "s", "playing, paused, stopped"),
+    ("/transport/metronome", "i", "the metronome is on"),
     ("/transport/position", "i i", "bar, beat while the song plays; at most 30 Hz, only when it moves"),
 ]
 
@@ -81,6 +82,7 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
             "prompt": "/prompt",
             "transport": "/transport/state",
             "position": "/transport/position",
+            "metronome": "/transport/metronome",
         }
         if key not in address:
             return None

@@ -153,3 +153,11 @@ class Transport:
 
     action: str
     beat: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SetMetronome:
+    """Clicks on the beat while the song plays (accented downbeat), at ``gain`` (linear)."""
+
+    on: bool
+    gain: float = 0.5

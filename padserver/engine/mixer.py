@@ -21,6 +21,7 @@ from padserver.engine import events as ev
 from padserver.engine.clock import Clock
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
+from padserver.engine.metronome import Metronome
 from padserver.engine.quantum import Quantum
 from padserver.engine.song import SongPlayer
 from padserver.engine.voice import Fades, PadVoice, Resampler
@@ -62,6 +63,7 @@ class Engine:
         self._cue_dirty = False
         self.limiter = Limiter(self.sample_rate, self.max_block)
         self.song = SongPlayer(self.max_block, self.fades.length)
+        self.metronome = Metronome(self.sample_rate)
         self.frame = 0  # the first frame of the next block
         self.free_grid = True  # the grid restarts at a launch when nothing plays (internal sync)
         self.together = round(launch_together_ms * self.sample_rate / 1000.0)
@@ -114,6 +116,7 @@ class Engine:
             cmd.Preview: self._on_preview,
             cmd.SetSong: self._on_set_song,
             cmd.Transport: self._on_transport,
+            cmd.SetMetronome: self._on_set_metronome,
         }
 
     # -- control side ----------------------------------------------------------
@@ -181,6 +184,8 @@ class Engine:
         np.sum(rows, axis=0, out=mix)
         if song.playing or song.start_beat is not None:
             song.render(mix, f0, n, clock)
+            if self.metronome.on and song.playing:
+                self.metronome.render(mix, f0, n, clock, song.origin, clock.beats_per_bar)
         if self.cue_to_master and self._cue_dirty:
             mix += cue
         self._apply_master_gain(mix, n)
@@ -440,6 +445,10 @@ class Engine:
         song.gains[: len(c.gains)] = c.gains
         song.loop = c.loop
         self.garbage.append(old)  # freed on the control side
+
+    def _on_set_metronome(self, c: cmd.SetMetronome, f0: int) -> None:
+        self.metronome.on = c.on
+        self.metronome.set_gain(c.gain)
 
     def _on_transport(self, c: cmd.Transport, f0: int) -> None:
         song, clock = self.song, self.clock

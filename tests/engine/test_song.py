@@ -84,3 +84,17 @@ def test_play_while_pads_play_joins_their_grid_on_the_next_bar():
     master = render(engine, 2 * BAR, {12800: [cmd.Transport("play")]})
     assert np.allclose(master[0, 12800:BAR], 0.1)  # only the pad until the bar line
     assert np.allclose(master[0, BAR : 2 * BAR], 0.3)  # the song's bar 1 on the pads' bar 2
+
+
+def test_the_metronome_clicks_on_every_beat_with_the_downbeat_accented():
+    engine = make_engine(fade_ms=0.0)
+    song(engine, [], np.zeros((0, 2)))
+    engine.send(cmd.SetMetronome(True, 0.5))
+    master = render(engine, 2 * BAR, {0: [cmd.Transport("play")]})
+    beat = BAR // 4
+    onsets = [i for i in range(1, 2 * BAR) if master[0, i] != 0 and master[0, i - 1] == 0]
+    # a click starts on each beat's first frame (its first sample is sin(0) = 0: the next one sounds)
+    assert [o - 1 for o in onsets] == [b * beat for b in range(8)]
+    downbeat = np.abs(master[0, 0:1000]).max()
+    other = np.abs(master[0, beat : beat + 1000]).max()
+    assert downbeat > 1.5 * other > 0

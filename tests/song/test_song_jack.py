@@ -77,3 +77,25 @@ def test_an_export_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path):
         assert info.format == "FLAC" and info.frames == BAR
     finally:
         d.terminate()
+
+
+def test_the_cli_exports_the_running_daemons_song(tmp_path):
+    import subprocess
+    import sys
+
+    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/song/track/add", reply="/song/track/added")
+        d.osc.request("/song/clip/add", 1, click, 1, 2, reply="/song/clip/added")
+        result = subprocess.run(
+            [sys.executable, "-m", "padserver", "export", "cli", "--format", "flac", "--bits", "16", "--port", str(d.port)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        path = os.path.join(str(tmp_path), "exports", "cli.flac")
+        assert f"/song/exported {path}" in result.stdout
+        assert sf.info(path).frames == 2 * BAR and sf.info(path).subtype == "PCM_16"
+    finally:
+        d.terminate()

@@ -77,3 +77,32 @@ def test_the_transport_reports_its_state(daemon):
     assert status["transport"] == "stopped" and status["song"]["position"][0] == 1
     assert "no track 7" in osc.error("/song/track/7/gain", 1.0)
     assert "loop start bar" in osc.error("/transport/loop", 1, 0, 4)
+
+
+def test_a_scene_launches_its_row_together_and_stops_the_rest(daemon):
+    osc = daemon.osc
+    click = write_click(os.path.join(daemon.data_dir, "click2.wav"))
+    for pad in (1, 5, 6):
+        osc.request(f"/pad/{pad}/load", click, reply=f"/pad/{pad}/loaded")
+    osc.send("/pad/1/play")
+    until(lambda: json.loads(osc.request("/status", reply="/status")[0])["pads"][0]["state"] == "playing")
+    osc.send("/scene/2/launch")
+
+    def states():
+        return [p["state"] for p in json.loads(osc.request("/status", reply="/status")[0])["pads"]]
+
+    until(lambda: states()[4] == "playing" and states()[5] == "playing" and states()[0] == "loaded", timeout=6)
+    assert "scene must be in range 1..4 (got 5)" in osc.error("/scene/5/launch")
+    osc.send("/pads/stop")
+
+
+def test_the_metronome_is_switched_and_reported(daemon):
+    from padserver.harness.daemon import OscPeer
+
+    tablet = OscPeer(daemon.port, feedback=True)
+    try:
+        tablet.send("/transport/metronome", 1)
+        heard = tablet.receive(1.0, until="/transport/metronome")
+        assert ("/transport/metronome", [1]) in heard
+    finally:
+        tablet.close()

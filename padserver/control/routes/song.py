@@ -46,6 +46,21 @@ async def _loop(ctx, on, start=None, end=None):
     await ctx.actions.song.loop_set(on, start, end)
 
 
+@route("/transport/metronome", "i:on", "Click on the beat (accented downbeat) while the song plays.")
+def _metronome(ctx, on):
+    ctx.actions.song.metronome(on)
+
+
+@route(
+    "/scene/{n}/launch",
+    "",
+    "Launch scene n (row n of the grid, 1..4) together on the global quantum; pads outside it stop "
+    "(song.scene_stops_others).",
+)
+def _scene(ctx, n):
+    ctx.actions.song.launch_scene(n)
+
+
 @route("/song", "", "Replies `/song s:json`: tracks, clips and the loop region.")
 def _song(ctx):
     return [("/song", [json.dumps(ctx.actions.project.song.to_dict())])]
