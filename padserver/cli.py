@@ -55,7 +55,19 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure the engine (and, with JACK, the daemon)")
     bench.add_argument(
         "what",
-        choices=["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare", "cloud", "all"],
+        choices=[
+            "engine",
+            "jack",
+            "startup",
+            "midi",
+            "floods",
+            "library",
+            "generate",
+            "prepare",
+            "cloud",
+            "song",
+            "all",
+        ],
         nargs="?",
         default="engine",
     )

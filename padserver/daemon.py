@@ -113,7 +113,6 @@ class Daemon:
         # what an export needs to render exactly as the live engine does
         self.actions.export_context = (
             os.path.join(data, "exports"),
-            info.block_size,
             {"fade_ms": e.fade_ms, "limiter": e.limiter, "limiter_ceiling_db": e.limiter_ceiling_db},
         )
         self.actions.send_quanta()

@@ -33,3 +33,5 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"elevenlabs-music: median [-\d.]+ ms, p95", out), out
     assert re.search(r"Lyria RealTime, request → a 4-bar loop at 120 BPM .*: [\d.]+ s", out), out
     assert re.search(r"period 256: 4 cloud jobs landed in median [\d.]+ s, xruns \d+", out), out
+    assert re.search(r"wav 32: [\d.]+ s = \d+× real time", out), out
+    assert re.search(r"period 256: export took [\d.]+ s, xruns \d+", out), out

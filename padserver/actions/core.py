@@ -42,7 +42,7 @@ class Actions:
         self.loop_settings: dict = {}  # how loops are prepared (padserver.audio.prepare.Settings fields)
         self.refitter: Any = None  # re-stretches loops after tempo changes (padserver.actions.refit)
         self.song: Any = None  # the song's tracks, clips and transport (padserver.actions.song)
-        self.export_context: Any = None  # (exports folder, block size, engine settings), set by the daemon
+        self.export_context: Any = None  # (exports folder, engine settings), set by the daemon
 
     # -- plumbing ----------------------------------------------------------------------------
     def _changed(self, pad: int, key: str, value) -> None:

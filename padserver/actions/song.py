@@ -240,7 +240,7 @@ class SongActions:
 EXPORT_OPTIONS = {"format": str, "bits": int, "rate": int, "region": str, "tail": float, "normalize": float}
 
 
-async def export(actions, name: object, options: list, exports_dir: str, block: int, engine_settings: dict) -> dict:
+async def export(actions, name: object, options: list, exports_dir: str, engine_settings: dict) -> dict:
     """Render the song (or its loop region) to a file in the worker pool; returns what was written."""
     import os
 
@@ -296,7 +296,6 @@ async def export(actions, name: object, options: list, exports_dir: str, block: 
     os.makedirs(exports_dir, exist_ok=True)
     job = {
         "rate": actions.engine.sample_rate,
-        "block": block,
         "tempo": actions.project.tempo,
         "beats_per_bar": actions.project.beats_per_bar,
         "master_gain": actions.project.master_gain,

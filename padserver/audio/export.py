@@ -1,8 +1,10 @@
 """Song export (worker side): the song rendered by the same engine code as live playback, faster than real time.
 
 The engine is built as the live one is (sample rate, fades, master gain,
-limiter) and driven in blocks of the live block size, so the export equals
-what playback sends to JACK for the same song, sample for sample. The file
+limiter), so the export equals what playback sends to JACK for the same song,
+sample for sample. Nothing in the engine depends on where blocks begin (clip
+repeats and the limiter's gain curve are per frame), so the export runs in
+large blocks, which is what makes it fast. The file
 is written beside its final name and renamed into place when complete: a
 failed export (an unwritable folder, a full disk) leaves no partial file.
 """
@@ -14,6 +16,7 @@ import os
 
 import numpy as np
 
+EXPORT_BLOCK = 8192
 FORMATS = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3"}
 SUBTYPES = {
     ("wav", 16): "PCM_16",
@@ -44,9 +47,10 @@ def render(job: dict) -> np.ndarray:
     from padserver.engine.mixer import Engine
     from padserver.engine.song import SongClip
 
-    rate, block, bpb = job["rate"], job["block"], job["beats_per_bar"]
-    engine = Engine(rate, max(4096, block), tempo=job["tempo"], beats_per_bar=bpb, fade_ms=job["fade_ms"])
-    engine.send(cmd.SetMasterGain(job["master_gain"]))
+    rate, bpb = job["rate"], job["beats_per_bar"]
+    block = job.get("block", EXPORT_BLOCK)
+    engine = Engine(rate, max(EXPORT_BLOCK, block), tempo=job["tempo"], beats_per_bar=bpb, fade_ms=job["fade_ms"])
+    engine.set_master_gain_now(job["master_gain"])  # as live, where it was set long before the song
     engine.send(cmd.SetLimiter(job["limiter"], job["limiter_ceiling_db"]))
     loaded: dict[int, tuple[np.ndarray, float]] = {}
     clips = []

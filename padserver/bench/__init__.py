@@ -12,10 +12,11 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
         generate_bench,
         library_bench,
         prepare_bench,
+        song_bench,
     )
 
     parts = (
-        ["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare", "cloud"]
+        ["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare", "cloud", "song"]
         if what == "all"
         else [what]
     )
@@ -41,6 +42,9 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= cloud_bench.run_overhead(smoke)
             ok &= cloud_bench.run_realtime(smoke)
             ok &= cloud_bench.run_jobs_while_playing(smoke)
+        elif part == "song":
+            ok &= song_bench.run_export_speed(smoke)
+            ok &= song_bench.run_export_while_playing(smoke)
         elif part == "library":
             ok &= library_bench.run_bpm_accuracy(smoke)
             ok &= library_bench.run_search(smoke)

@@ -124,6 +124,10 @@ class Engine:
         """Control thread: queue a command for the start of the next block."""
         self.commands.append(command)
 
+    def set_master_gain_now(self, gain: float) -> None:
+        """Set the master gain without a ramp; only before a driver runs the engine."""
+        self._master_now = self._master_to = float(gain)
+
     def set_initial_gains(self, gains: np.ndarray) -> None:
         """Set pad gains without a ramp; only before a driver runs the engine."""
         self._gain_now[:] = gains
@@ -171,6 +175,7 @@ class Engine:
         self.frame = f0 + n
         if self.cue_to_master and self._cue_dirty:
             sounding = True
+        pads_sounding = sounding or self._gains_moving
         song = self.song
         if song.playing or song.start_beat is not None:
             sounding = True
@@ -180,8 +185,11 @@ class Engine:
             self.limiter.rest(n)
             return mix
         rows = self._rows
-        self._apply_pad_gains(rows, n)
-        np.sum(rows, axis=0, out=mix)
+        if pads_sounding:
+            self._apply_pad_gains(rows, n)
+            np.sum(rows, axis=0, out=mix)
+        else:  # only the song (or the cue) sounds: the pads' rows are silent
+            mix.fill(0.0)
         if song.playing or song.start_beat is not None:
             song.render(mix, f0, n, clock)
             if self.metronome.on and song.playing:
@@ -202,6 +210,8 @@ class Engine:
         np.negative(lo, out=lo)
         np.maximum(hi, lo, out=hi)
         np.maximum(meters.master_peak, hi, out=meters.master_peak)
+        if not pads_sounding:
+            return mix
         flat = self._rows_2d
         np.max(flat, axis=1, out=self._peak_hi)
         np.min(flat, axis=1, out=self._peak_lo)

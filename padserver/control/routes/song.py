@@ -142,6 +142,6 @@ async def _clip_delete(ctx, track, clip):
 async def _export(ctx, name, *options):
     from padserver.actions.song import export
 
-    folder, block, settings = ctx.actions.export_context
-    done = await export(ctx.actions, name, list(options), folder, block, settings)
+    folder, settings = ctx.actions.export_context
+    done = await export(ctx.actions, name, list(options), folder, settings)
     return [("/song/exported", [done["path"]])]
