@@ -53,6 +53,7 @@ class Daemon:
         from padserver.engine.mixer import Engine
         from padserver.library.store import Library, LibraryError, UnavailableLibrary
         from padserver.projects.store import ProjectStore
+        from padserver.providers.remote import NetworkProcess
         from padserver.state.history import History
         from padserver.state.project import Project
 
@@ -120,6 +121,8 @@ class Daemon:
         library.users = lambda loop_id: self._loop_users(loop_id, store)
         self.projects = Projects(self.actions, store, cfg.projects.autosave_s)
         self.actions.generation = Generation(self.actions, cfg.providers.default, self.pool, cfg.providers)
+        self.network = NetworkProcess(cfg.providers)  # the cloud SDKs run there, away from the audio
+        self.actions.generation.network = self.network
         self.actions.projects = self.projects
         self.engine, self.backend, self.project = engine, backend, project
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
@@ -145,7 +148,7 @@ class Daemon:
         self.osc = osc
         # import the SDKs of the providers that have keys, and make their clients, before the audio runs:
         # a first import mid-song would hold the interpreter long enough to make the audio drop out
-        self._provider_status = self.actions.generation.warm()
+        self._provider_status = await self.actions.generation.warm()
         try:
             backend.start()
         except BackendError as exc:
@@ -180,6 +183,7 @@ class Daemon:
         if self.midi is not None:
             self.midi.release_ports()
         backend.stop()
+        self.network.close()
         if recorder is not None:
             recorder.close()
         osc.close()

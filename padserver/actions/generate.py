@@ -57,6 +57,7 @@ class Generation:
         self.default = default_provider
         self.pool = pool
         self.settings = settings  # the config's providers section: keys, endpoints, per-provider settings
+        self.network = None  # the network process cloud SDKs run in (padserver.providers.remote), in the daemon
         kwargs: dict = {}
         if settings is not None:  # the providers section of the config
             kwargs = {
@@ -75,15 +76,20 @@ class Generation:
         self._who: dict[int, object] = {}
         self.flash_failed = None  # callable(pad): a brief red flash on the grids
 
-    def warm(self) -> dict[str, str]:
-        """Ready every usable provider (SDK imported, client made); returns each one's availability."""
+    async def warm(self) -> dict[str, str]:
+        """Ready every usable provider (SDK imported, client made, in the network process for cloud ones)."""
         out = self.availability()
-        for name, state in out.items():
-            if state == "ready":
-                try:
-                    self.provider(name).warm()
-                except Exception as exc:  # a provider that cannot start says so when asked
-                    log.warning("%s could not be readied: %s", name, exc)
+        ready = [name for name, state in out.items() if state == "ready"]
+        remote = [n for n in ready if getattr(self.provider(n), "network", None) is not None]
+        for name in ready:
+            if name in remote:
+                continue
+            try:
+                self.provider(name).warm()
+            except Exception as exc:  # a provider that cannot start says so when asked
+                log.warning("%s could not be readied: %s", name, exc)
+        if remote and self.network is not None:
+            await self.network.warm(remote)
         return out
 
     def availability(self) -> dict[str, str]:
@@ -107,9 +113,14 @@ class Generation:
     def provider(self, name: str):
         if name not in self._providers:
             try:
-                self._providers[name] = registry.create(name, self)
+                provider = registry.create(name, self)
             except (ValueError, TypeError) as exc:
                 raise ActionError(str(exc)) from None
+            if self.network is not None and getattr(provider, "remote", False):
+                from padserver.providers.remote import RemoteProvider
+
+                provider = RemoteProvider(provider, self.network, self.scratch)
+            self._providers[name] = provider
         return self._providers[name]
 
     # -- requests -------------------------------------------------------------------------------------------
@@ -278,8 +289,8 @@ class Generation:
                     "settings": dict(a.loop_settings),
                 }
                 encoded: tuple | None = None
-                if take.path is not None:
-                    encoded = (take.path, "npy", take.sample_rate, 2)
+                if take.path is not None:  # a file a worker or the network process wrote
+                    encoded = (take.path, take.format, take.sample_rate, take.channels)
                 elif take.audio is None:
                     if take.data is None:
                         raise ActionError(f"{result.provenance.get('provider')} sent a take without audio")

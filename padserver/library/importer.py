@@ -135,7 +135,8 @@ def store_generated(
     """Worker: prepare a generated take, keep it (FLAC, lossless for its 24 bits) with its rendition, say what it is.
 
     ``encoded`` is (bytes, format, rate, channels) for a provider that answers
-    with a file or raw PCM, or (path, "npy", rate, 2) for a take a worker wrote; ``recipe`` (tempo, bars, downbeat, settings) fits
+    with a file or raw PCM, or (path, format, rate, channels) for a take a worker or the network process wrote
+    to a file ("npy": an array); ``recipe`` (tempo, bars, downbeat, settings) fits
     the take to the bar before it is kept, so a kept take starts on its downbeat.
     """
     import io
@@ -148,6 +149,11 @@ def store_generated(
     if encoded is not None and encoded[1] == "npy":  # a take a worker left in a file
         audio, rate = np.load(encoded[0]), encoded[2]
         os.remove(encoded[0])
+    elif encoded is not None and isinstance(encoded[0], str):  # encoded audio the network process left in a file
+        with open(encoded[0], "rb") as fh:
+            data = fh.read()
+        os.remove(encoded[0])
+        audio, rate = decode_bytes(data, engine_rate, encoded[1], encoded[2], encoded[3]), engine_rate
     elif encoded is not None:
         data, fmt, source_rate, channels = encoded
         audio, rate = decode_bytes(data, engine_rate, fmt, source_rate, channels), engine_rate

@@ -43,17 +43,29 @@ def test_export_equals_what_playback_sends_to_jack(jack_server, tmp_path):
         assert rate == 48000 and exported.shape[1] == 3 * BAR
         # bar 2: the tone clip starts on its first frame (it was silent before: only the click's burst)
         assert np.all(exported[:, 480:BAR] == 0.0) and np.any(exported[:, BAR] != 0.0)
-        # what was heard is what was exported, sample for sample; a cycle the dummy server dropped (an xrun on
-        # this shared machine) arrives as silence and is the only difference allowed
+        # what was heard is what was exported, sample for sample. On this shared machine JACK can drop a cycle
+        # (the capture gets silence) or the daemon can miss one and skip that block of music to keep time; those
+        # are the only differences allowed, at most two, and every other block must match exactly
         period = jack_server.period
         blocks = exported.shape[1] // period
         ex = exported[:, : blocks * period].reshape(2, blocks, period)
         lv = live[:, : blocks * period].reshape(2, blocks, period)
-        dropped = [b for b in range(blocks) if not lv[:, b].any() and ex[:, b].any()]
-        kept = [b for b in range(blocks) if b not in dropped]
-        np.testing.assert_array_equal(ex[:, kept], lv[:, kept])
-        assert len(dropped) <= 2, dropped
-        assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".part")]
+        skip, events, b = 0, [], 0
+        while b < blocks and b + skip < blocks:
+            if np.array_equal(lv[:, b], ex[:, b + skip]):
+                b += 1
+            elif b + skip + 1 < blocks and np.array_equal(lv[:, b], ex[:, b + skip + 1]):
+                skip += 1  # the daemon skipped a block of music to stay on JACK's time
+                events.append(("skipped", b))
+            elif not lv[:, b].any():
+                events.append(("dropped", b))  # a cycle JACK dropped
+                b += 1
+            else:
+                raise AssertionError(f"block {b} (frame {b * period}) differs from the export")
+        assert len(events) <= 2, events
+        assert (
+            b > blocks - 4
+        )  # and the comparison got through the three bars        assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".part")]
     finally:
         if cap is not None:
             cap.close()

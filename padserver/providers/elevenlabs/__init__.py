@@ -7,6 +7,8 @@ which failures will not change.
 
 from __future__ import annotations
 
+import importlib.util
+
 from padserver.providers.base import Provider
 from padserver.providers.cloud import CloudSettings, network_error, permanent, transient
 from padserver.providers.jobs import ProviderError
@@ -75,6 +77,8 @@ def error(name: str, exc: BaseException, key_hint: str) -> ProviderError:
 class ElevenLabsProvider(Provider):
     """What the two ElevenLabs providers share: the key, the endpoint, the client, the errors."""
 
+    remote = True  # its SDK runs in the network process when the daemon has one
+
     def __init__(self, config=None) -> None:
         self.settings = CloudSettings(config, self.name, "elevenlabs")
         self._client = None
@@ -82,9 +86,7 @@ class ElevenLabsProvider(Provider):
     def unavailable(self) -> str | None:
         if not self.settings.key:
             return f"no ElevenLabs API key ({self.settings.key_hint})"
-        try:
-            import elevenlabs  # noqa: F401
-        except ImportError:
+        if importlib.util.find_spec("elevenlabs") is None:  # looked for, not imported: that is slow
             return "the elevenlabs package is not installed (pip install elevenlabs)"
         return None
 

@@ -6,6 +6,7 @@ default, so the job manager's policy is the only one.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 from padserver.providers.base import Provider
@@ -54,6 +55,8 @@ def error(name: str, exc: BaseException, key_hint: str) -> ProviderError:
 
 
 class GoogleProvider(Provider):
+    remote = True  # its SDK runs in the network process when the daemon has one
+
     def __init__(self, config=None) -> None:
         self.settings = CloudSettings(config, self.name, "google")
         self._client = None
@@ -62,8 +65,10 @@ class GoogleProvider(Provider):
         if not self.settings.key:
             return f"no Google API key ({self.settings.key_hint})"
         try:
-            import google.genai  # noqa: F401
-        except ImportError:
+            found = importlib.util.find_spec("google.genai") is not None  # looked for, not imported: that is slow
+        except ModuleNotFoundError:
+            found = False
+        if not found:
             return "the google-genai package is not installed (pip install google-genai)"
         return None
 

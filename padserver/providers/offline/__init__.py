@@ -90,7 +90,7 @@ class OfflineProvider(Provider):
         for i in range(max(1, request.takes)):
             if self.pool is not None and self.scratch:
                 path = await self.pool.run(render_take_to, choices, i, self.scratch)
-                takes.append(Take(audio=None, sample_rate=ENGINE_RATE, path=path, downbeat_s=0.0))
+                takes.append(Take(audio=None, sample_rate=ENGINE_RATE, path=path, format="npy", downbeat_s=0.0))
             else:
                 audio = (
                     await self.pool.run(render_take, choices, i) if self.pool is not None else render_take(choices, i)

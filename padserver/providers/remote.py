@@ -1,0 +1,264 @@
+"""Cloud providers in a process of their own, so their SDKs never hold the daemon's interpreter.
+
+The audio callback is Python and needs the interpreter every period; parsing
+a provider's answer (JSON, base64, pydantic models) can hold it for
+milliseconds at a time. So the daemon runs the cloud SDKs in one child
+process with its own event loop, speaking JSON lines over its stdin/stdout:
+
+    → {"op": "settings", "settings": {...}}            (once; keys travel here, never in a log)
+    → {"op": "warm", "names": [...]}                     (import SDKs, make clients)
+    → {"op": "generate", "id": 7, "name": "...", "request": {...}, "scratch": "folder"}
+    → {"op": "cancel", "id": 7}
+    ← {"id": 7, "progress": 0.4, "message": "..."}
+    ← {"id": 7, "result": {"takes": [...], "provenance": {...}}}   (audio in files under scratch)
+    ← {"id": 7, "error": "...", "permanent": false, "retry_after": 2.0, "suggestion": null}
+
+The child ends when its stdin closes (the daemon went away).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import uuid
+from types import SimpleNamespace
+
+from padserver.providers.base import Provider, Request, Result, Take
+from padserver.providers.jobs import ProviderError
+
+log = logging.getLogger("padserver.providers")
+
+
+def _namespace(value):
+    if isinstance(value, dict):
+        return SimpleNamespace(**{k: _namespace(v) for k, v in value.items()})
+    return value
+
+
+def _plain(value):
+    if isinstance(value, SimpleNamespace):
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return value
+
+
+# -- the daemon's side ---------------------------------------------------------------------------------
+
+
+class NetworkProcess:
+    """The child process and the requests in flight to it."""
+
+    def __init__(self, settings) -> None:
+        self.settings = settings
+        self.proc: asyncio.subprocess.Process | None = None
+        self._pending: dict[int, tuple[asyncio.Future, object]] = {}
+        self._next = 1
+        self._reader: asyncio.Task | None = None
+
+    async def _ensure(self) -> asyncio.subprocess.Process:
+        if self.proc is not None and self.proc.returncode is None:
+            return self.proc
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "padserver.providers.remote",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, limit=1 << 24,
+        )  # fmt: skip
+        self._reader = asyncio.get_running_loop().create_task(self._read(self.proc))
+        await self._send({"op": "settings", "settings": _plain(self.settings)})
+        return self.proc
+
+    async def _send(self, message: dict) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write((json.dumps(message, default=str) + "\n").encode())
+        await self.proc.stdin.drain()
+
+    async def _read(self, proc) -> None:
+        while True:
+            line = await proc.stdout.readline()
+            if not line:
+                break
+            try:
+                message = json.loads(line)
+            except ValueError:
+                continue
+            entry = self._pending.get(message.get("id"))
+            if entry is None:
+                continue
+            future, progress = entry
+            if "progress" in message:
+                progress(message["progress"], message.get("message", ""))  # type: ignore[operator]
+            elif not future.done():
+                future.set_result(message)
+        for future, _ in self._pending.values():  # the child is gone: what was asked fails, and may be asked again
+            if not future.done():
+                future.set_exception(ProviderError("the network process ended; trying again starts a new one"))
+
+    async def warm(self, names: list[str]) -> None:
+        await self._ensure()
+        await self._send({"op": "warm", "names": names})
+
+    async def generate(self, name: str, request: Request, progress, scratch: str) -> Result:
+        await self._ensure()
+        rid = self._next
+        self._next += 1
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._pending[rid] = (future, progress)
+        try:
+            await self._send(
+                {"op": "generate", "id": rid, "name": name, "request": request.as_sent(), "scratch": scratch}
+            )
+            answer = await future
+        except asyncio.CancelledError:  # cancelled or timed out: the child stops too
+            if self.proc is not None and self.proc.returncode is None:
+                await self._send({"op": "cancel", "id": rid})
+            raise
+        finally:
+            self._pending.pop(rid, None)
+        if "error" in answer:
+            raise ProviderError(
+                answer["error"],
+                permanent=bool(answer.get("permanent")),
+                retry_after=answer.get("retry_after"),
+                suggestion=answer.get("suggestion"),
+            )
+        result = answer["result"]
+        takes = [Take(audio=None, **t) for t in result["takes"]]
+        return Result(takes=takes, provenance=result["provenance"])
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.returncode is None and self.proc.stdin is not None:
+            self.proc.stdin.close()
+
+
+class RemoteProvider(Provider):
+    """A cloud provider whose generations run in the network process; everything else is asked of it here."""
+
+    def __init__(self, inner: Provider, network: NetworkProcess, scratch: str) -> None:
+        self.inner = inner
+        self.network = network
+        self.scratch = scratch
+        self.name = inner.name
+        self.capabilities = inner.capabilities
+        self.extras = inner.extras
+
+    @property
+    def model(self) -> str:  # type: ignore[override]
+        return self.inner.model
+
+    def warnings(self, request: Request) -> list[str]:
+        return self.inner.warnings(request)
+
+    def unavailable(self) -> str | None:
+        return self.inner.unavailable()
+
+    async def generate(self, request: Request, progress) -> Result:
+        return await self.network.generate(self.name, request, progress, self.scratch)
+
+
+# -- the child's side ------------------------------------------------------------------------------------
+
+
+async def _serve() -> None:
+    from padserver.providers import registry
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 24)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    out = sys.stdout.buffer
+    settings = None
+    providers: dict[str, Provider] = {}
+    tasks: dict[int, asyncio.Task] = {}
+
+    def send(message: dict) -> None:
+        out.write((json.dumps(message, default=str) + "\n").encode())
+        out.flush()
+
+    def provider(name: str) -> Provider:
+        if name not in providers:
+            providers[name] = registry.create(name, SimpleNamespace(settings=settings, pool=None))
+        return providers[name]
+
+    async def run(rid: int, name: str, raw: dict, scratch: str) -> None:
+        try:
+            request = Request(**raw)
+
+            def progress(fraction: float, message: str = "") -> None:
+                send({"id": rid, "progress": fraction, "message": message})
+
+            result = await provider(name).generate(request, progress)
+            os.makedirs(scratch, exist_ok=True)
+            takes = []
+            for take in result.takes:
+                fmt = take.format if take.data is not None else "npy"
+                path = os.path.join(scratch, f"take-{uuid.uuid4().hex}.{'npy' if fmt == 'npy' else 'bin'}")
+                with open(path, "wb") as fh:
+                    if take.data is not None:
+                        fh.write(take.data)
+                    else:
+                        import numpy as np
+
+                        np.save(fh, np.asarray(take.audio))
+                takes.append(
+                    {
+                        "sample_rate": take.sample_rate,
+                        "path": path,
+                        "format": fmt,
+                        "channels": take.channels,
+                        "downbeat_s": take.downbeat_s,
+                    }
+                )
+            send({"id": rid, "result": {"takes": takes, "provenance": result.provenance}})
+        except asyncio.CancelledError:
+            pass
+        except ProviderError as exc:
+            send(
+                {
+                    "id": rid,
+                    "error": str(exc),
+                    "permanent": exc.permanent,
+                    "retry_after": exc.retry_after,
+                    "suggestion": exc.suggestion,
+                }
+            )
+        except Exception as exc:  # a provider bug: reported, the process goes on
+            send({"id": rid, "error": f"{type(exc).__name__}: {exc}", "permanent": True})
+        finally:
+            tasks.pop(rid, None)
+
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        message = json.loads(line)
+        op = message.get("op")
+        if op == "settings":
+            settings = _namespace(message["settings"])
+        elif op == "warm":
+            for name in message["names"]:
+                try:
+                    provider(name).warm()
+                except Exception as exc:
+                    log.warning("%s could not be readied: %s", name, exc)
+        elif op == "generate":
+            rid = message["id"]
+            tasks[rid] = loop.create_task(run(rid, message["name"], message["request"], message["scratch"]))
+        elif op == "cancel" and message.get("id") in tasks:
+            tasks[message["id"]].cancel()
+    for task in tasks.values():
+        task.cancel()
+
+
+def main() -> None:
+    logging.basicConfig(level="WARNING", stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpx2", "google_genai", "websockets"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    try:
+        os.nice(5)  # below the daemon; the network waits, it does not compute much
+    except OSError:
+        pass
+    asyncio.run(_serve())
+
+
+if __name__ == "__main__":
+    main()
