@@ -249,3 +249,15 @@ def test_a_seamless_sound_effect_loop_is_kept_whole_and_under_the_ceiling(daemon
     audio = kept_audio(daemon, 10)
     assert audio.shape[1] == 2 * 96000
     assert np.abs(audio).max() <= 10 ** (-1.0 / 20) + 1e-3  # normalised under the ceiling
+
+
+def test_the_sdks_run_outside_the_daemon(daemon):
+    """Parsing a provider's answer must never hold the interpreter the audio callback needs."""
+    import psutil
+
+    generate(daemon, 13, "hats", "provider=elevenlabs-sfx", "bars=1")
+    with open(f"/proc/{daemon.proc.pid}/maps") as fh:
+        maps = fh.read()
+    assert "pydantic_core" not in maps  # both SDKs parse through pydantic: it was never loaded here
+    children = [" ".join(c.cmdline()) for c in psutil.Process(daemon.proc.pid).children()]
+    assert any("padserver.providers.remote" in c for c in children), children
