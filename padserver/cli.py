@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--region", choices=["song", "loop"], default=None)
     export.add_argument("--tail", type=float, help="seconds after the end")
     export.add_argument("--normalize", type=float, metavar="LUFS", help="bring the mix to this loudness")
+    export.add_argument("--stems", action="store_true", help="also one file per track")
     export.add_argument("--port", type=int, default=9000)
     export.add_argument("--timeout", type=float, default=600.0)
 
@@ -189,7 +190,7 @@ def cmd_export(args) -> int:
         f"{k}={getattr(args, k)}"
         for k in ("format", "bits", "rate", "region", "tail", "normalize")
         if getattr(args, k) is not None
-    ]
+    ] + (["stems=1"] if args.stems else [])
     print(f"exporting {args.file} …", file=sys.stderr)
     return request("127.0.0.1", args.port, "/song/export", [args.file, *options], args.timeout)
 

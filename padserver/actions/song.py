@@ -237,7 +237,15 @@ class SongActions:
         return bar + 1, beat - bar * bpb + 1
 
 
-EXPORT_OPTIONS = {"format": str, "bits": int, "rate": int, "region": str, "tail": float, "normalize": float}
+EXPORT_OPTIONS = {
+    "format": str,
+    "bits": int,
+    "rate": int,
+    "region": str,
+    "tail": float,
+    "normalize": float,
+    "stems": int,
+}
 
 
 async def export(actions, name: object, options: list, exports_dir: str, engine_settings: dict) -> dict:
@@ -309,6 +317,7 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
         "bits": bits,
         "out_rate": opts.get("rate"),
         "normalize": opts.get("normalize"),
+        "stems": bool(opts.get("stems", 0)),
         "path": path,
     }
     try:

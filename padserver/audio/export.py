@@ -76,14 +76,27 @@ def render(job: dict) -> np.ndarray:
 
 
 def export_song(job: dict) -> dict:
-    """Worker: render the song and write it (atomically) as ``job`` says; returns what was written."""
+    """Worker: render the song (and with ``stems`` each track alone) and write it atomically; what was written."""
+    done = _export_one(job, render(job), job["path"])
+    if job.get("stems"):
+        base, ext = os.path.splitext(job["path"])
+        done["stems"] = []
+        for i, track in enumerate(job["song"]["tracks"]):
+            alone = [g if j == i else [0.0, 0.0] for j, g in enumerate(job["gains"])]
+            # a stem is the track before the master limiter, so the stems add up to the mix
+            stem_job = {**job, "gains": alone, "limiter": False, "normalize": None}
+            name = "".join(c if c.isalnum() or c in "-_" else "-" for c in track["name"]) or f"track{i + 1}"
+            done["stems"].append(_export_one(stem_job, render(stem_job), f"{base}-{i + 1:02d}-{name}{ext}")["path"])
+    return done
+
+
+def _export_one(job: dict, mix: np.ndarray, path: str) -> dict:
     import soundfile as sf
 
     from padserver.files import atomic_file
 
     fmt = job["format"]
     kind = subtype(fmt, job["bits"])
-    mix = render(job)
     out_rate = job["out_rate"] or job["rate"]
     if out_rate != job["rate"]:
         import soxr
@@ -97,7 +110,6 @@ def export_song(job: dict) -> dict:
             gain = 10 ** ((job["normalize"] - loudness) / 20)
             peak = float(np.max(np.abs(mix))) or 1.0
             mix = mix * min(gain, 10 ** (-1.0 / 20) / peak)  # never over −1 dBFS
-    path = job["path"]
     folder = os.path.dirname(path)
     if not os.path.isdir(folder):
         raise ExportError(f"no such folder: {folder}")

@@ -111,3 +111,23 @@ def test_the_cli_exports_the_running_daemons_song(tmp_path):
         assert sf.info(path).frames == 2 * BAR and sf.info(path).subtype == "PCM_16"
     finally:
         d.terminate()
+
+
+def test_stems_are_each_track_alone_and_add_up_to_the_mix(tmp_path):
+    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        click = write_click(str(tmp_path / "click.wav"), level=0.3)
+        tone = write_tone(str(tmp_path / "tone.wav"), rate=48000, seconds=2.0, level=0.3)
+        d.osc.request("/song/track/add", "beat", reply="/song/track/added")
+        d.osc.request("/song/track/add", "drone/hum", reply="/song/track/added")
+        d.osc.request("/song/clip/add", 1, click, 1, 2, reply="/song/clip/added")
+        d.osc.request("/song/clip/add", 2, tone, 2, 1, reply="/song/clip/added")
+        path = d.osc.request("/song/export", "mix.wav", "stems=1", reply="/song/exported", timeout=60)[0]
+        mix = sf.read(path, dtype="float32")[0]
+        beat = sf.read(path[:-4] + "-01-beat.wav", dtype="float32")[0]
+        hum = sf.read(path[:-4] + "-02-drone-hum.wav", dtype="float32")[0]
+        assert not hum[:BAR].any() and hum[BAR:].any() and beat[:480].any()
+        np.testing.assert_allclose(beat + hum, mix, atol=1e-6)
+    finally:
+        d.terminate()

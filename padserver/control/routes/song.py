@@ -136,7 +136,8 @@ async def _clip_delete(ctx, track, clip):
     "/song/export",
     "s:file [*:options]",
     "Render the song faster than real time in the background, exactly as it plays: options format=wav|flac|mp3 "
-    "bits=16|24|32 rate= region=song|loop tail=seconds normalize=LUFS; a name without a folder goes to the data "
+    "bits=16|24|32 rate= region=song|loop tail=seconds normalize=LUFS stems=1 (also each track alone, before the "
+    "limiter, as name-01-track.ext …); a name without a folder goes to the data "
     "folder's exports/. The file appears complete or not at all; replies `/song/exported s:path`.",
 )
 async def _export(ctx, name, *options):
