@@ -111,6 +111,7 @@ class Daemon:
         self.actions.song = SongActions(self.actions)
         self.actions.song.metronome_gain = cfg.song.metronome_gain
         self.actions.song.scene_stops_others = cfg.song.scene_stops_others
+        self.actions.song.track_ports = backend.track_outputs
         # what an export needs to render exactly as the live engine does
         self.actions.export_context = (
             os.path.join(data, "exports"),

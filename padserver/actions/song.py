@@ -37,6 +37,7 @@ class SongActions:
         self.actions = actions
         self._buffers: dict[tuple[int, float], tuple[np.ndarray, dict]] = {}  # (loop, tempo) → prepared
         self.metronome_on = False
+        self.track_ports = None  # callable(rows) → bool: the backend gives tracks outputs of their own
         self.metronome_gain = 0.5
         self.scene_stops_others = True
 
@@ -78,6 +79,13 @@ class SongActions:
         v = checks.number(value, field, lo, hi)
         typed = bool(v) if field in ("mute", "solo") else float(v)
         await self._edit(f"track {tid} {field}", lambda s: setattr(s.track(tid), field, typed))
+
+    async def track_output(self, track: object, where: object) -> None:
+        tid = checks.whole(track, "track", 1, 1000)
+        value = checks.text(where, "output", 16).strip().lower()
+        if value not in ("master", "own"):
+            raise ActionError(f"a track's output is master or own (got {value!r})")
+        await self._edit(f"track {tid} output", lambda s: setattr(s.track(tid), "output", value))
 
     def _on_track(self, track: object, clip: object) -> int:
         """The clip's id, after checking it is on that track (as the request says)."""
@@ -172,7 +180,10 @@ class SongActions:
         for key in [k for k in self._buffers if k[1] != tempo]:
             del self._buffers[key]
         loop = None if song.loop is None else ((song.loop[0] - 1) * bpb, (song.loop[1] - 1) * bpb)
-        a.engine.send(cmd.SetSong(tuple(clips), track_gains(song), loop))
+        own = tuple(i for i, t in enumerate(song.tracks) if t.output == "own")
+        if own and not (self.track_ports is not None and self.track_ports(own)):
+            own = ()  # no ports of their own here (PortAudio, null): those tracks play on the master
+        a.engine.send(cmd.SetSong(tuple(clips), track_gains(song), loop, own))
 
     # -- transport ----------------------------------------------------------------------------------------
     def play(self) -> None:

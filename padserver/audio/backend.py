@@ -57,6 +57,10 @@ class Backend:
     def stop(self) -> None:
         raise NotImplementedError
 
+    def track_outputs(self, rows: tuple[int, ...]) -> bool:
+        """Control thread: give these song tracks (rows) outputs of their own; False where there are none."""
+        return False
+
     def supervise(self) -> str | None:
         """Called about once a second from the control side; returns a message to log."""
         return None

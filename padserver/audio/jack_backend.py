@@ -79,6 +79,8 @@ class JackBackend(Backend):
         self.midi = JackMidi()  # controllers' MIDI, read and written in the callback
         self.midi.client = client
         self._stem_ports: list = []
+        self._track_rows: tuple[int, ...] = ()  # song tracks with their own ports (kept across reconnects)
+        self._track_ports: tuple = ()  # ((row, left, right), …), replaced whole: the callback reads it
         self._register(client)
         self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
         extra = list(self._cue_ports or ()) + [p for pair in self._stem_ports for p in pair]
@@ -98,6 +100,9 @@ class JackBackend(Backend):
         if self._cfg.pad_outputs:
             for left, right in pad_port_names(16):
                 self._stem_ports.append((client.outports.register(left), client.outports.register(right)))
+        self._track_ports = ()
+        if self._track_rows:
+            self._register_tracks(client, self._track_rows)
         client.set_process_callback(self._process)
         client.set_xrun_callback(self._xrun)
         client.set_shutdown_callback(self._shutdown)
@@ -127,6 +132,34 @@ class JackBackend(Backend):
             for i, (pl, pr) in enumerate(self._stem_ports):
                 pl.get_array()[:] = stems[i, 0]
                 pr.get_array()[:] = stems[i, 1]
+        if self._track_ports:
+            song = self.engine.song
+            own = song.own if song.playing else ()
+            out = song.track_out
+            for row, pl, pr in self._track_ports:
+                if row in own:
+                    pl.get_array()[:] = out[row, 0, :frames]
+                    pr.get_array()[:] = out[row, 1, :frames]
+                else:
+                    pl.get_array().fill(0.0)
+                    pr.get_array().fill(0.0)
+
+    # -- song tracks on ports of their own (control thread) ---------------------------------------
+    def _register_tracks(self, client, rows: tuple[int, ...]) -> None:
+        have = {row for row, _, _ in self._track_ports}
+        ports = list(self._track_ports)
+        for row in rows:
+            if row not in have:
+                name = f"track{row + 1:02d}"
+                ports.append((row, client.outports.register(f"{name}_L"), client.outports.register(f"{name}_R")))
+        self._track_ports = tuple(ports)
+
+    def track_outputs(self, rows: tuple[int, ...]) -> bool:
+        """Register track ports as tracks ask for them; a track back on the master leaves its ports silent."""
+        self._track_rows = tuple(sorted(set(self._track_rows) | set(rows)))
+        if not self._lost:
+            self._register_tracks(self._client, rows)
+        return True
 
     def _follow_jack_time(self) -> None:
         """Keep the engine's frames on JACK's timeline: a cycle JACK skipped is skipped in the music too.

@@ -145,6 +145,7 @@ class SetSong:
     clips: tuple  # of engine.song.SongClip
     gains: np.ndarray  # (tracks, 2)
     loop: tuple[float, float] | None  # song beats
+    own: tuple[int, ...] = ()  # rows of the tracks that play on their own outputs, not the master
 
 
 @dataclass(frozen=True, slots=True)

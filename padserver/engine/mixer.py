@@ -454,6 +454,7 @@ class Engine:
         song.tracks = len(c.gains)
         song.gains[: len(c.gains)] = c.gains
         song.loop = c.loop
+        song.set_own(c.own)
         self.garbage.append(old)  # freed on the control side
 
     def _on_set_metronome(self, c: cmd.SetMetronome, f0: int) -> None:

@@ -42,6 +42,10 @@ class SongPlayer:
         self.position = 0.0  # song beat where playback (re)starts
         self.loop: tuple[float, float] | None = None  # song beats
         self._rows = np.zeros((MAX_TRACKS, 2, max_block), dtype=np.float32)
+        # tracks with their own outputs (JACK track01_L/R …) play there, not into the master
+        self.own: tuple[int, ...] = ()  # their row indexes
+        self._own_mask = 0
+        self.track_out = np.zeros((MAX_TRACKS, 2, max_block), dtype=np.float32)
         self._scratch = np.zeros((2, max_block), dtype=np.float32)
         self.fade = max(1, fade)
         t = (np.arange(self.fade) + 0.5) / self.fade
@@ -77,8 +81,14 @@ class SongPlayer:
             self.position = beat
 
     # -- rendering ------------------------------------------------------------------------------------
+    def set_own(self, rows: tuple[int, ...]) -> None:
+        self.own = rows
+        self._own_mask = sum(1 << r for r in rows)
+
     def render(self, mix: np.ndarray, f0: int, n: int, clock) -> bool:
         """Add this block of the song into the (2, n) ``mix``; False when nothing was added."""
+        for r in self.own:
+            self.track_out[r, :, :n].fill(0.0)
         if not self.playing and self.start_beat is not None:
             first = clock.first_frame_at(self.start_beat)
             if first < f0 + n:
@@ -103,13 +113,13 @@ class SongPlayer:
                 if t <= wrap_frame < end:
                     stop = max(t, wrap_frame)
             if stop > t:
-                added |= self._mix_span(mix[:, t - f0 : stop - f0], t, clock, self.origin)
+                added |= self._mix_span(mix[:, t - f0 : stop - f0], t, clock, self.origin, t - f0)
             if self._xfade_left > 0:  # the audio that went on past the loop's end, fading out
                 k = min(self._xfade_left, stop - t)
                 done = self.fade - self._xfade_left
                 part = self._scratch[:, :k]
                 part.fill(0.0)
-                self._mix_span(part, t, clock, self._xfade_origin)
+                self._mix_span(part, t, clock, self._xfade_origin, -1)
                 part *= self._fade_out[done : done + k]
                 mix[:, t - f0 : t - f0 + k] += part
                 self._xfade_left -= k
@@ -120,8 +130,11 @@ class SongPlayer:
             t = stop
         return added
 
-    def _mix_span(self, dst: np.ndarray, t0: int, clock, origin: float) -> bool:
-        """Add the clips over frames [t0, t0 + k) of the song whose beat 0 is clock beat ``origin``."""
+    def _mix_span(self, dst: np.ndarray, t0: int, clock, origin: float, offset: int) -> bool:
+        """Add the clips over frames [t0, t0 + k) of the song whose beat 0 is clock beat ``origin``.
+
+        Tracks with their own outputs go to ``track_out`` at ``offset`` in the block (-1: leave them out).
+        """
         k = dst.shape[1]
         b0 = clock.beat_at(t0) - origin
         b1 = clock.beat_at(t0 + k) - origin
@@ -141,11 +154,16 @@ class SongPlayer:
         if not used:
             return False
         gains = self.gains
+        own = self._own_mask
         for i in range(self.tracks):
             if (used >> i) & 1:
                 rows[i, 0, :k] *= gains[i, 0]  # scalar multiplies: no temporary arrays
                 rows[i, 1, :k] *= gains[i, 1]
-                dst += rows[i, :, :k]
+                if (own >> i) & 1:
+                    if offset >= 0:
+                        self.track_out[i, :, offset : offset + k] += rows[i, :, :k]
+                else:
+                    dst += rows[i, :, :k]
         return True
 
     @staticmethod

@@ -1,5 +1,6 @@
 """The song through dummy JACK: clips on their bars, and an export equal to live playback, sample for sample."""
 
+import json
 import os
 import time
 
@@ -130,4 +131,41 @@ def test_stems_are_each_track_alone_and_add_up_to_the_mix(tmp_path):
         assert not hum[:BAR].any() and hum[BAR:].any() and beat[:480].any()
         np.testing.assert_allclose(beat + hum, mix, atol=1e-6)
     finally:
+        d.terminate()
+
+
+def test_a_track_on_its_own_output_leaves_the_master(jack_server, tmp_path):
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+    master = own = None
+    try:
+        d.wait_ready()
+        osc = d.osc
+        click = write_click(str(tmp_path / "click.wav"))
+        tone = write_tone(str(tmp_path / "tone.wav"), rate=48000, seconds=2.0, level=0.4)
+        osc.request("/song/track/add", "click", reply="/song/track/added")
+        osc.request("/song/track/add", "tone", reply="/song/track/added")
+        osc.request("/song/clip/add", 1, click, 1, 2, reply="/song/clip/added")
+        osc.request("/song/clip/add", 2, tone, 1, 2, reply="/song/clip/added")
+        osc.send("/song/track/2/output", "own")
+        deadline = time.monotonic() + 10
+        while json.loads(osc.request("/song", reply="/song")[0])["tracks"][1]["output"] != "own":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        master = Capture(jack_server, name="mastercap")
+        master.connect("padserver:master_L", "padserver:master_R")
+        own = Capture(jack_server, name="trackcap")
+        own.connect("padserver:track02_L", "padserver:track02_R")
+        _, first = master.onset_of(lambda: osc.send("/transport/play"), 12000)
+        assert first is not None
+        master.wait_until(first + BAR)
+        own.wait_until(first + BAR)
+        heard = master.frames(first, first + BAR)
+        # the click's burst, then nothing until the next bar: no tone (a period's slack at the ends)
+        assert heard[:, :480].any() and not heard[:, 1000 : BAR - 1000].any()
+        track = own.frames(first, first + BAR)
+        assert np.abs(track[:, 1000:]).max() > 0.1  # the tone, on its own ports
+    finally:
+        for c in (master, own):
+            if c is not None:
+                c.close()
         d.terminate()

@@ -87,6 +87,16 @@ _track_setting("name", "s:name", "Name a track.")
 
 
 @route(
+    "/song/track/{n}/output",
+    "s:where",
+    "`master`, or `own`: the track plays on JACK ports of its own, `track01_L`/`track01_R` … (for recording stems "
+    "in a DAW), not in the master; elsewhere it stays on the master.",
+)
+async def _track_output(ctx, n, where):
+    await ctx.actions.song.track_output(n, where)
+
+
+@route(
     "/song/clip/add",
     "i:track s:loop f:start_bar f:length_bars [*:options]",
     "Place a library loop (its id, or a file in an allowed folder, imported first) on a track from a bar for a "
