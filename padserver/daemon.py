@@ -43,6 +43,7 @@ class Daemon:
         from padserver.actions import Actions
         from padserver.actions.generate import Generation
         from padserver.actions.projects import Projects
+        from padserver.actions.record import Recording
         from padserver.actions.refit import Refitter
         from padserver.actions.song import SongActions
         from padserver.audio.backend import BackendError, open_backend
@@ -112,6 +113,8 @@ class Daemon:
         self.actions.song.metronome_gain = cfg.song.metronome_gain
         self.actions.song.scene_stops_others = cfg.song.scene_stops_others
         self.actions.song.track_ports = backend.track_outputs
+        inputs = int(cfg.audio.jack.inputs) if info.name == "jack" else 0
+        self.actions.recording = Recording(self.actions, backend.input_latency, inputs)
         # what an export needs to render exactly as the live engine does
         self.actions.export_context = (
             os.path.join(data, "exports"),

@@ -42,6 +42,7 @@ class Actions:
         self.loop_settings: dict = {}  # how loops are prepared (padserver.audio.prepare.Settings fields)
         self.refitter: Any = None  # re-stretches loops after tempo changes (padserver.actions.refit)
         self.song: Any = None  # the song's tracks, clips and transport (padserver.actions.song)
+        self.recording: Any = None  # recording input into pads (padserver.actions.record)
         self.export_context: Any = None  # (exports folder, engine settings), set by the daemon
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -400,6 +401,9 @@ class Actions:
             return
         pad = self.project.pads[event.pad]
         kind = event.kind
+        if kind == ev.RECORDED and self.recording is not None:
+            asyncio.get_running_loop().create_task(self.recording.recorded(event.pad))
+            return
         if kind in (ev.STARTED, ev.SWAPPED):
             pad.sounding = True
             self._set_state(pad, "playing")

@@ -57,6 +57,10 @@ class Backend:
     def stop(self) -> None:
         raise NotImplementedError
 
+    def input_latency(self) -> int:
+        """Frames from a sound the player heard to it reaching the inputs (compensated when recording)."""
+        return 0
+
     def track_outputs(self, rows: tuple[int, ...]) -> bool:
         """Control thread: give these song tracks (rows) outputs of their own; False where there are none."""
         return False

@@ -103,6 +103,8 @@ class JackBackend(Backend):
         self._track_ports = ()
         if self._track_rows:
             self._register_tracks(client, self._track_rows)
+        self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(int(self._cfg.inputs))]
+        self._input_views: list = [None] * len(self._inputs)
         client.set_process_callback(self._process)
         client.set_xrun_callback(self._xrun)
         client.set_shutdown_callback(self._shutdown)
@@ -120,6 +122,11 @@ class JackBackend(Backend):
         except Exception as exc:
             self.callback_errors += 1
             self.last_error = exc
+        if self._inputs:
+            views = self._input_views
+            for i, port in enumerate(self._inputs):
+                views[i] = port.get_array()
+            self.engine.inputs = views
         mix = self._render(frames)
         left.get_array()[:] = mix[0]
         right.get_array()[:] = mix[1]
@@ -226,6 +233,16 @@ class JackBackend(Backend):
             self.info.output_latency = int(high) + self._client.blocksize
         except Exception:
             self.info.output_latency = self._client.blocksize
+
+    def input_latency(self) -> int:
+        """Frames from a sound the player heard to it reaching our inputs: playback plus capture latency."""
+        jack = _jack()
+        try:
+            capture = max((p.get_latency_range(jack.CAPTURE)[1] for p in self._inputs), default=0)
+            playback = self._master[0].get_latency_range(jack.PLAYBACK)[1]
+            return int(capture) + int(playback)
+        except Exception:
+            return 0
 
     def supervise(self) -> str | None:
         """Reconnect after the JACK server went away; returns what to log."""

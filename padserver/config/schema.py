@@ -188,6 +188,7 @@ SCHEMA = Section(
                         "server": Str(),
                         "connect": StrList(),
                         "pad_outputs": Bool(),
+                        "inputs": Number(0, 32, integer=True),
                     }
                 ),
             }

@@ -18,6 +18,7 @@ STOPPED = 4  # pad fell silent at `frame` (stop, choke, one-shot end, clear)
 UNQUEUED = 5  # a pending launch was cancelled
 SWAPPED = 6  # new audio took over at `frame`
 GRID = 7  # the bar grid (bar 1) started at `frame`
+RECORDED = 8  # a take recorded into `pad` is complete at `frame`
 
 NAMES = {
     QUEUED: "queued",
@@ -27,6 +28,7 @@ NAMES = {
     UNQUEUED: "unqueued",
     SWAPPED: "swapped",
     GRID: "grid",
+    RECORDED: "recorded",
 }
 
 

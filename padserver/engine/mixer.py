@@ -18,6 +18,7 @@ import numpy as np
 
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
+from padserver.engine.capture import InputCapture
 from padserver.engine.clock import Clock
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
@@ -64,6 +65,9 @@ class Engine:
         self.limiter = Limiter(self.sample_rate, self.max_block)
         self.song = SongPlayer(self.max_block, self.fades.length)
         self.metronome = Metronome(self.sample_rate)
+        self.capture = InputCapture()
+        self.inputs: list | None = None  # the driver's input channels for this block (views), if it has any
+        self.recorded: np.ndarray | None = None  # the last complete take, until the control side takes it
         self.frame = 0  # the first frame of the next block
         self.free_grid = True  # the grid restarts at a launch when nothing plays (internal sync)
         self.together = round(launch_together_ms * self.sample_rate / 1000.0)
@@ -117,6 +121,7 @@ class Engine:
             cmd.SetSong: self._on_set_song,
             cmd.Transport: self._on_transport,
             cmd.SetMetronome: self._on_set_metronome,
+            cmd.Record: self._on_record,
         }
 
     # -- control side ----------------------------------------------------------
@@ -153,6 +158,10 @@ class Engine:
         if self._choke_groups:
             self._chokes(f0, n)
         clock = self.clock
+        capture = self.capture
+        if capture.buffer is not None and capture.process(self.inputs, f0, n, clock):
+            self.events.push(ev.RECORDED, capture.pad, f0 + n)
+            self.recorded = capture.cancel()  # the control side takes it with the event
         views = self._row_views
         dirty = self._dirty
         sounding = False
@@ -456,6 +465,16 @@ class Engine:
         song.loop = c.loop
         song.set_own(c.own)
         self.garbage.append(old)  # freed on the control side
+
+    def _on_record(self, c: cmd.Record, f0: int) -> None:
+        if c.buffer is None:
+            old = self.capture.cancel()
+            if old is not None:
+                self.garbage.append(old)
+            return
+        beat, _ = self.clock.boundary_frame(f0, Quantum("1", bars=1))
+        beat = self.clock.beat_of_bar(round(self.clock.bar_at(beat)) + c.bars_ahead)
+        self.capture.arm(c.pad, c.buffer, beat, c.channels, c.latency)
 
     def _on_set_metronome(self, c: cmd.SetMetronome, f0: int) -> None:
         self.metronome.on = c.on

@@ -71,6 +71,36 @@ class _Client:
             pass
 
 
+class Player(_Client):
+    """Plays a sound on one output port at JACK frames the test chooses (a musician, an instrument)."""
+
+    def __init__(self, server: JackServer, sound: np.ndarray, name: str = "player") -> None:
+        import jack
+
+        self.client = jack.Client(name, no_start_server=True, servername=server.name)
+        self.out = self.client.outports.register("out")
+        self.sound = np.asarray(sound, dtype=np.float32)
+        self.at: list[int] = []  # frames the sound starts on
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def _process(self, frames: int) -> None:
+        t = self.client.last_frame_time
+        out = self.out.get_array()
+        out.fill(0.0)
+        for start in self.at:
+            a, b = max(t, start), min(t + frames, start + len(self.sound))
+            if b > a:
+                out[a - t : b - t] = self.sound[a - start : b - start]
+
+    def play_at(self, frames: list[int]) -> None:
+        self.at = list(frames)
+
+    def connect(self, *ports: str) -> None:
+        for port in ports:
+            self.client.connect(self.out.name, port)
+
+
 class Capture(_Client):
     """Records two input ports into a ring indexed by JACK frame time.
 

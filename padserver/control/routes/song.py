@@ -156,3 +156,15 @@ async def _export(ctx, name, *options):
     folder, settings = ctx.actions.export_context
     done = await export(ctx.actions, name, list(options), folder, settings)
     return [("/song/exported", [done["path"]])]
+
+
+@route(
+    "/pad/{n}/record",
+    "[i:bars] [*:options]",
+    "Record audio input into the pad from the next bar line for `bars` bars (default 4); `inputs=1,2` picks the "
+    "input ports (JACK in_1 …). Input latency is compensated; the take lands in the library (source recorded) and "
+    "on the pad. Replies `/pad/{n}/recording i:bars`.",
+)
+def _record(ctx, n, bars=4, *options):
+    taken = ctx.actions.recording.record(n, bars, options)
+    return [(f"/pad/{int(n)}/recording", [taken])]

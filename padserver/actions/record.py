@@ -1,0 +1,88 @@
+"""Recording audio input into a pad: from the next bar line, a fixed number of bars, into the library and the pad."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from padserver.actions import checks
+from padserver.actions.checks import ActionError
+from padserver.engine import commands as cmd
+
+log = logging.getLogger("padserver.record")
+
+
+class Recording:
+    def __init__(self, actions, latency=lambda: 0, inputs: int = 0) -> None:
+        self.actions = actions
+        self.latency = latency  # frames from what the player heard to our inputs (the backend says)
+        self.inputs = inputs  # how many input channels the backend has
+        self.pending: dict[int, tuple[int, float, str]] = {}  # pad → (bars, tempo, state before)
+
+    def record(self, number: object, bars: object = 4, options: list | tuple = ()) -> int:
+        a = self.actions
+        pad = a._pad(number)
+        if self.inputs == 0:
+            raise ActionError("no audio inputs here: recording needs JACK (audio.jack.inputs) ports in_1 …")
+        n = checks.whole(bars, "bars", 1, 64)
+        channels = (0, 1)
+        for option in options:
+            key, sep, value = str(option).partition("=")
+            if key != "inputs" or not sep:
+                raise ActionError(f"record takes inputs=1,2 (got {option!r})")
+            picked = [checks.whole(v, "input", 1, self.inputs) - 1 for v in value.split(",") if v.strip()]
+            if not 1 <= len(picked) <= 2:
+                raise ActionError("inputs are one or two input numbers, e.g. inputs=1 or inputs=1,2")
+            channels = (picked[0], picked[-1])
+        if a.engine.capture.active or self.pending:
+            raise ActionError("a recording is already running; one at a time")
+        frames = math.ceil(n * a.engine.frames_per_bar()) + 1
+        buffer = np.zeros((2, frames), dtype=np.float32)
+        a.engine.send(cmd.Record(pad.number - 1, buffer, channels, int(self.latency())))
+        self.pending[pad.number] = (n, a.project.tempo, pad.state)
+        a._set_state(pad, "recording")
+        return n
+
+    async def recorded(self, pad_index: int) -> None:
+        """The engine filled the take: keep it in the library (source recorded) and put it on the pad."""
+        a = self.actions
+        number = pad_index + 1
+        take = a.engine.recorded
+        a.engine.recorded = None
+        bars, tempo, before = self.pending.pop(number, (0, a.project.tempo, "empty"))
+        pad = a.project.pad(number)
+        if take is None or bars == 0:
+            a._set_state(pad, before)
+            return
+        meta = {
+            "name": f"recording pad {number}",
+            "category": "other",
+            "bpm": tempo,
+            "key": None,
+            "bars": bars,
+            "source": "recorded",
+            "provider": None,
+            "model": None,
+            "prompt": None,
+            "params": None,
+            "seed": None,
+            "watermark": None,
+        }
+        recipe = {
+            "source_bpm": tempo,
+            "bpm": tempo,
+            "bars": bars,
+            "beats_per_bar": a.project.beats_per_bar,
+            "downbeat_s": 0.0,  # it starts on the bar line it was recorded from
+            "settings": dict(a.loop_settings),
+        }
+        try:
+            loop = await a.library.add_generated(take, a.engine.sample_rate, meta, recipe)
+            a._set_state(pad, before)
+            await a.pad_load(number, loop.id)
+            log.info("pad %d: recorded %d bar%s as loop %d", number, bars, "" if bars == 1 else "s", loop.id)
+        except Exception as exc:  # the pad keeps what it had
+            a._set_state(pad, before)
+            log.warning("pad %d: the recording could not be kept: %s", number, exc)

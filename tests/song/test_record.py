@@ -1,0 +1,60 @@
+"""Recording input into a pad through dummy JACK: the take lands on the pad, lined up with the bar (within 1 ms)."""
+
+import glob
+import json
+import os
+import time
+
+import numpy as np
+import soundfile as sf
+
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.jack import Capture, Player
+from padserver.harness.signals import write_click
+
+CONFIG = "audio:\n  jack:\n    connect: []\n    inputs: 2\nloops:\n  normalize: false\n"
+BAR = 96000
+
+
+def test_a_recorded_take_starts_on_its_bar(jack_server, tmp_path):
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+    cap = player = None
+    try:
+        d.wait_ready()
+        cap = Capture(jack_server, name="reccap")
+        cap.connect("padserver:master_L", "padserver:master_R")
+        burst = np.full(240, 0.5, dtype=np.float32)  # 5 ms, a quarter of a bar after each bar line
+        player = Player(jack_server, burst)
+        player.connect("padserver:in_1", "padserver:in_2")
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+        _, first = cap.onset_of(lambda: d.osc.send("/pad/1/play"), 12000)  # pad 1 marks the bar lines
+        assert first is not None
+        player.play_at([first + k * BAR + BAR // 4 for k in range(1, 12)])
+        assert d.osc.request("/pad/2/record", 1, "inputs=1,2", reply="/pad/2/recording") == [1]
+        deadline = time.monotonic() + 20
+        while json.loads(d.osc.request("/status", reply="/status")[0])["pads"][1]["loop_id"] is None:
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.1)
+        files = glob.glob(os.path.join(str(tmp_path), "library", "audio", "*", "*.flac"))
+        take = sf.read(max(files, key=os.path.getmtime), dtype="float32", always_2d=True)[0].T
+        assert take.shape[1] == BAR  # one bar, exactly
+        onset = int(np.flatnonzero(np.abs(take[0]) > 0.1)[0])
+        assert abs(onset - BAR // 4) <= 48, onset  # within 1 ms of where it was played against the bar
+        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        assert status["pads"][1]["state"] == "loaded"
+        assert "no audio inputs here" not in d.log()
+    finally:
+        for c in (cap, player):
+            if c is not None:
+                c.close()
+        d.terminate()
+
+
+def test_recording_needs_inputs(tmp_path):
+    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        assert "no audio inputs here" in d.osc.error("/pad/1/record", 2)
+    finally:
+        d.terminate()
