@@ -42,6 +42,7 @@ class Daemon:
         from padserver import paths
         from padserver.actions import Actions
         from padserver.actions.generate import Generation
+        from padserver.actions.performance import PerformanceRecorder
         from padserver.actions.projects import Projects
         from padserver.actions.record import Recording
         from padserver.actions.refit import Refitter
@@ -115,6 +116,7 @@ class Daemon:
         self.actions.song.track_ports = backend.track_outputs
         inputs = int(cfg.audio.jack.inputs) if info.name == "jack" else 0
         self.actions.recording = Recording(self.actions, backend.input_latency, inputs)
+        self.actions.performance = PerformanceRecorder(self.actions)
         # what an export needs to render exactly as the live engine does
         self.actions.export_context = (
             os.path.join(data, "exports"),

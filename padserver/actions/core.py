@@ -43,6 +43,7 @@ class Actions:
         self.refitter: Any = None  # re-stretches loops after tempo changes (padserver.actions.refit)
         self.song: Any = None  # the song's tracks, clips and transport (padserver.actions.song)
         self.recording: Any = None  # recording input into pads (padserver.actions.record)
+        self.performance: Any = None  # recording the pads' performance into the song (padserver.actions.performance)
         self.export_context: Any = None  # (exports folder, engine settings), set by the daemon
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -404,6 +405,8 @@ class Actions:
         if kind == ev.RECORDED and self.recording is not None:
             asyncio.get_running_loop().create_task(self.recording.recorded(event.pad))
             return
+        if self.performance is not None:
+            self.performance.on_event(event)
         if kind in (ev.STARTED, ev.SWAPPED):
             pad.sounding = True
             self._set_state(pad, "playing")

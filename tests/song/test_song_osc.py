@@ -106,3 +106,27 @@ def test_the_metronome_is_switched_and_reported(daemon):
         assert ("/transport/metronome", [1]) in heard
     finally:
         tablet.close()
+
+
+def test_the_performance_is_recorded_into_the_song(tmp_path):
+    d = DaemonProcess(["--audio", "null"], config="engine:\n  tempo: 240\n", data_dir=str(tmp_path))  # 1 s bars
+    try:
+        d.wait_ready()
+        osc = d.osc
+        click = write_click(str(tmp_path / "beat.wav"), seconds=1.0)
+        osc.request("/pad/3/load", click, reply="/pad/3/loaded")
+        osc.send("/transport/record", 1)  # the song starts: bar 1 is now
+        time.sleep(0.2)
+        osc.send("/pad/3/play")  # on the next bar line: bar 2
+        time.sleep(2.3)
+        osc.send("/pad/3/stop")  # at 2.5 s: it stops on the next bar line, the start of bar 4
+        time.sleep(1.2)
+        osc.send("/transport/record", 0)
+        until(lambda: song(d)["tracks"] and song(d)["tracks"][0]["clips"])
+        track = song(d)["tracks"][0]
+        clip = track["clips"][0]
+        assert track["name"] == "beat" and clip["start"] == 2 and clip["bars"] == 2, track  # bars 2–3
+        status = json.loads(osc.request("/status", reply="/status")[0])
+        assert status["transport"] == "playing"
+    finally:
+        d.terminate()

@@ -46,6 +46,21 @@ async def _loop(ctx, on, start=None, end=None):
     await ctx.actions.song.loop_set(on, start, end)
 
 
+@route(
+    "/transport/record",
+    "i:on",
+    "Record the performance into the song: from now every pad launch and stop becomes a clip on that pad's track "
+    "at the bar it sounded (the song starts playing if it was not); `0` ends it.",
+)
+async def _record_song(ctx, on):
+    from padserver.actions import checks
+
+    if checks.flag(on, "on"):
+        ctx.actions.performance.start()
+    else:
+        await ctx.actions.performance.stop()
+
+
 @route("/transport/metronome", "i:on", "Click on the beat (accented downbeat) while the song plays.")
 def _metronome(ctx, on):
     ctx.actions.song.metronome(on)
