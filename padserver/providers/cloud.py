@@ -56,6 +56,19 @@ def words(request: Request, bpm: bool = True, key: bool = True) -> str:
     return ", ".join(p for p in parts if p)
 
 
+def provenance(provider, request: Request, sent: dict, watermark: str | None, fallback: str, **more) -> dict:
+    """Where a cloud take came from: provider, model, seed, the request and what was sent for it, watermark."""
+    return {
+        "provider": provider.name,
+        "model": provider.model,
+        "seed": request.seed,
+        "request": {**request.as_sent(), "sent": sent},
+        "watermark": watermark,
+        "name": request.prompt[:48] or fallback,
+        **more,
+    }
+
+
 def seconds_for(request: Request, beats_per_bar: int = 4, extra_bars: int = EXTRA_BARS) -> float:
     """How much audio makes the requested bars at the requested tempo (and a little more)."""
     bpm = float(request.bpm or 120.0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from padserver.providers.base import Capabilities, Request, Result, Take
-from padserver.providers.cloud import seconds_for, words
+from padserver.providers.cloud import provenance, seconds_for, words
 from padserver.providers.elevenlabs import REQUEST_OPTIONS, ElevenLabsProvider, audio_format, bytes_per_second
 
 MIN_MS, MAX_MS = 3000, 600000
@@ -69,14 +69,4 @@ class ElevenLabsMusic(ElevenLabsProvider):
         except Exception as exc:
             raise self.fail(exc) from None
         shown = {k: (v if k != "composition_plan" else "(plan)") for k, v in sent.items()}
-        return Result(
-            takes=takes,
-            provenance={
-                "provider": self.name,
-                "model": self.model,
-                "seed": request.seed,
-                "request": {**request.as_sent(), "sent": shown},
-                "watermark": None,
-                "name": request.prompt[:48] or "elevenlabs music",
-            },
-        )
+        return Result(takes, provenance(self, request, shown, None, "elevenlabs music"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from padserver.providers.base import Capabilities, Request, Result, Take
-from padserver.providers.cloud import seconds_for, words
+from padserver.providers.cloud import provenance, seconds_for, words
 from padserver.providers.elevenlabs import REQUEST_OPTIONS, ElevenLabsProvider, audio_format, bytes_per_second
 
 MIN_S, MAX_S = 0.5, 30.0
@@ -56,14 +56,4 @@ class ElevenLabsSfx(ElevenLabsProvider):
                 )
         except Exception as exc:
             raise self.fail(exc) from None
-        return Result(
-            takes=takes,
-            provenance={
-                "provider": self.name,
-                "model": self.model,
-                "seed": None,
-                "request": {**request.as_sent(), "sent": sent},
-                "watermark": None,
-                "name": request.prompt[:48] or "sound effect",
-            },
-        )
+        return Result(takes, provenance(self, request, sent, None, "sound effect"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from padserver.providers.base import Capabilities, Request, Result, Take
-from padserver.providers.cloud import permanent, words
+from padserver.providers.cloud import permanent, provenance, words
 from padserver.providers.google import GoogleProvider
 
 CLIP_SECONDS = 30.0
@@ -57,17 +57,8 @@ class LyriaClip(GoogleProvider):
                 takes.append(Take(audio=None, sample_rate=44100, data=audio, format=fmt))
         except Exception as exc:
             raise self.fail(exc) from None
-        return Result(
-            takes=takes,
-            provenance={
-                "provider": self.name,
-                "model": self.model,
-                "seed": None,
-                "request": {**request.as_sent(), "sent": {"model": self.model, "contents": prompt}},
-                "watermark": "SynthID",
-                "name": request.prompt[:48] or "lyria clip",
-            },
-        )
+        sent = {"model": self.model, "contents": prompt}
+        return Result(takes, provenance(self, request, sent, "SynthID", "lyria clip"))
 
 
 def _why(answer) -> str:

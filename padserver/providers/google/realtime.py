@@ -17,7 +17,7 @@ import logging
 import re
 
 from padserver.providers.base import Capabilities, Request, Result, Take
-from padserver.providers.cloud import seconds_for, transient
+from padserver.providers.cloud import provenance, seconds_for, transient
 from padserver.providers.google import GoogleProvider, scale_of
 
 log = logging.getLogger("padserver.providers")
@@ -104,18 +104,8 @@ class LyriaRealtime(GoogleProvider):
                 raise self.fail(exc) from None
             skip = int(lead * RATE) * 2 * channels
             takes.append(Take(audio=None, sample_rate=RATE, data=data[skip:], format="pcm_s16le", channels=channels))
-        return Result(
-            takes=takes,
-            provenance={
-                "provider": self.name,
-                "model": self.model,
-                "seed": request.seed,
-                "request": {**request.as_sent(), "sent": sent, "lead_in_s": lead},
-                "watermark": "SynthID",
-                "filtered": filtered,
-                "name": request.prompt[:48] or "lyria realtime",
-            },
-        )
+        sent["lead_in_s"] = lead
+        return Result(takes, provenance(self, request, sent, "SynthID", "lyria realtime", filtered=filtered))
 
     async def _collect(self, session, need_s, stall, filtered, progress, take, takes) -> tuple[bytes, int]:
         data = bytearray()
