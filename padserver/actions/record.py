@@ -45,11 +45,25 @@ class Recording:
         a._set_state(pad, "recording")
         return n
 
+    def resample(self, number: object, bars: object = 4) -> int:
+        """Record the master output itself into a pad, from the next bar line, as it leaves padserver."""
+        a = self.actions
+        pad = a._pad(number)
+        n = checks.whole(bars, "bars", 1, 64)
+        if a.engine.capture.active or self.pending:
+            raise ActionError("a recording is already running; one at a time")
+        buffer = np.zeros((2, math.ceil(n * a.engine.frames_per_bar()) + 1), dtype=np.float32)
+        a.engine.send(cmd.Record(pad.number - 1, buffer, master=True))
+        self.pending[pad.number] = (n, a.project.tempo, pad.state)
+        a._set_state(pad, "recording")
+        return n
+
     async def recorded(self, pad_index: int) -> None:
         """The engine filled the take: keep it in the library (source recorded) and put it on the pad."""
         a = self.actions
         number = pad_index + 1
         take = a.engine.recorded
+        take_from_master = a.engine.capture.master
         a.engine.recorded = None
         bars, tempo, before = self.pending.pop(number, (0, a.project.tempo, "empty"))
         pad = a.project.pad(number)
@@ -57,7 +71,7 @@ class Recording:
             a._set_state(pad, before)
             return
         meta = {
-            "name": f"recording pad {number}",
+            "name": f"{'resample' if take_from_master else 'recording'} pad {number}",
             "category": "other",
             "bpm": tempo,
             "key": None,

@@ -20,14 +20,17 @@ class InputCapture:
         self.start = -1  # the first input frame that belongs to the take (set when the start beat is known)
         self.filled = 0
         self.latency = 0
+        self.master = False  # resampling: the engine's own master instead of the inputs
 
     @property
     def active(self) -> bool:
         return self.buffer is not None
 
-    def arm(self, pad: int, buffer: np.ndarray, start_beat: float, channels: tuple[int, int], latency: int) -> None:
+    def arm(
+        self, pad: int, buffer: np.ndarray, start_beat: float, channels: tuple[int, int], latency: int, master: bool
+    ) -> None:
         self.pad, self.buffer, self.start_beat = pad, buffer, start_beat
-        self.channels, self.latency = channels, int(latency)
+        self.channels, self.latency, self.master = channels, int(latency), master
         self.start, self.filled = -1, 0
 
     def cancel(self) -> np.ndarray | None:

@@ -174,3 +174,4 @@ class Record:
     channels: tuple[int, int] = (0, 1)
     latency: int = 0
     bars_ahead: int = 0
+    master: bool = False  # resample: record the master output instead of the inputs

@@ -66,6 +66,7 @@ class Engine:
         self.song = SongPlayer(self.max_block, self.fades.length)
         self.metronome = Metronome(self.sample_rate)
         self.capture = InputCapture()
+        self._master_views: list = [None, None]
         self.inputs: list | None = None  # the driver's input channels for this block (views), if it has any
         self.recorded: np.ndarray | None = None  # the last complete take, until the control side takes it
         self.frame = 0  # the first frame of the next block
@@ -145,6 +146,18 @@ class Engine:
         The per-pad stems of the same block are `stems()` until the next call.
         """
         f0 = self.frame
+        mix = self._process(n)
+        capture = self.capture
+        if capture.master and capture.buffer is not None:  # resampling: the master as it leaves
+            self._master_views[0] = mix[0]
+            self._master_views[1] = mix[1]
+            if capture.process(self._master_views, f0, mix.shape[1], self.clock):
+                self.events.push(ev.RECORDED, capture.pad, f0 + mix.shape[1])
+                self.recorded = capture.cancel()
+        return mix
+
+    def _process(self, n: int) -> np.ndarray:
+        f0 = self.frame
         commands = self.commands
         while commands:
             command = commands.popleft()
@@ -159,7 +172,7 @@ class Engine:
             self._chokes(f0, n)
         clock = self.clock
         capture = self.capture
-        if capture.buffer is not None and capture.process(self.inputs, f0, n, clock):
+        if capture.buffer is not None and not capture.master and capture.process(self.inputs, f0, n, clock):
             self.events.push(ev.RECORDED, capture.pad, f0 + n)
             self.recorded = capture.cancel()  # the control side takes it with the event
         views = self._row_views
@@ -474,7 +487,7 @@ class Engine:
             return
         beat, _ = self.clock.boundary_frame(f0, Quantum("1", bars=1))
         beat = self.clock.beat_of_bar(round(self.clock.bar_at(beat)) + c.bars_ahead)
-        self.capture.arm(c.pad, c.buffer, beat, c.channels, c.latency)
+        self.capture.arm(c.pad, c.buffer, beat, c.channels, c.latency, c.master)
 
     def _on_set_metronome(self, c: cmd.SetMetronome, f0: int) -> None:
         self.metronome.on = c.on

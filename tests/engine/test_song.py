@@ -98,3 +98,14 @@ def test_the_metronome_clicks_on_every_beat_with_the_downbeat_accented():
     downbeat = np.abs(master[0, 0:1000]).max()
     other = np.abs(master[0, beat : beat + 1000]).max()
     assert downbeat > 1.5 * other > 0
+
+
+def test_resampling_records_the_master_from_the_next_bar_exactly():
+    engine = make_engine(fade_ms=0.0)
+    loop = 0.5 * ramp(BAR)
+    engine.send(cmd.SetBuffer(0, loop, BAR, q("1")))
+    engine.send(cmd.Launch(0, q("1")))
+    take = np.zeros((2, BAR), dtype=np.float32)
+    master = render(engine, 3 * BAR, {1280: [cmd.Record(1, take, master=True)]})
+    np.testing.assert_array_equal(take, master[:, BAR : 2 * BAR])  # bar 2, as it left the engine
+    assert engine.events.drain()[-1].name == "recorded" and engine.recorded is take

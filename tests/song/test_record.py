@@ -67,3 +67,25 @@ def test_recording_needs_inputs(tmp_path):
         assert "no audio inputs here" in d.osc.error("/pad/1/record", 2)
     finally:
         d.terminate()
+
+
+def test_resampling_puts_the_master_on_a_pad(tmp_path):
+    d = DaemonProcess(["--audio", "null"], config="loops:\n  normalize: false\n", data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+        d.osc.send("/pad/1/play")
+        assert d.osc.request("/pad/2/resample", 1, reply="/pad/2/recording") == [1]
+        deadline = time.monotonic() + 20
+        while json.loads(d.osc.request("/status", reply="/status")[0])["pads"][1]["loop_id"] is None:
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.1)
+        found = json.loads(d.osc.request("/library/search", "source=recorded", reply="/library/result")[0])
+        assert [f["name"] for f in found] == ["resample pad 2"]
+        files = glob.glob(os.path.join(str(tmp_path), "library", "audio", "*", "*.flac"))
+        take = sf.read(max(files, key=os.path.getmtime), dtype="float32", always_2d=True)[0].T
+        # a bar of the master: the click's burst at its start (pad 1 plays it on every bar line), then silence
+        assert take.shape[1] == BAR and np.abs(take[:, 200:400]).min() > 0.5 and not take[:, 2000:].any()
+    finally:
+        d.terminate()

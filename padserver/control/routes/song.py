@@ -183,3 +183,14 @@ async def _export(ctx, name, *options):
 def _record(ctx, n, bars=4, *options):
     taken = ctx.actions.recording.record(n, bars, options)
     return [(f"/pad/{int(n)}/recording", [taken])]
+
+
+@route(
+    "/pad/{n}/resample",
+    "[i:bars]",
+    "Record the master output itself into the pad from the next bar line for `bars` bars (default 4); the take lands "
+    "in the library and on the pad. Replies `/pad/{n}/recording i:bars`.",
+)
+def _resample(ctx, n, bars=4):
+    taken = ctx.actions.recording.resample(n, bars)
+    return [(f"/pad/{int(n)}/recording", [taken])]
