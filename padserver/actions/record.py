@@ -13,6 +13,8 @@ from padserver.engine import commands as cmd
 
 log = logging.getLogger("padserver.record")
 
+OPEN_BARS = 32  # the longest open-ended take
+
 
 class Recording:
     def __init__(self, actions, latency=lambda: 0, inputs: int = 0) -> None:
@@ -26,7 +28,10 @@ class Recording:
         pad = a._pad(number)
         if self.inputs == 0:
             raise ActionError("no audio inputs here: recording needs JACK (audio.jack.inputs) ports in_1 …")
-        n = checks.whole(bars, "bars", 1, 64)
+        if pad.number in self.pending and self.pending[pad.number][0] == 0:
+            a.engine.send(cmd.FinishRecord())  # the second press: the take ends on the next bar line
+            return 0
+        n = checks.whole(bars, "bars", 0, 64)  # 0: until asked again, rounded to whole bars
         channels = (0, 1)
         for option in options:
             key, sep, value = str(option).partition("=")
@@ -38,7 +43,7 @@ class Recording:
             channels = (picked[0], picked[-1])
         if a.engine.capture.active or self.pending:
             raise ActionError("a recording is already running; one at a time")
-        frames = math.ceil(n * a.engine.frames_per_bar()) + 1
+        frames = math.ceil((n or OPEN_BARS) * a.engine.frames_per_bar()) + 1
         buffer = np.zeros((2, frames), dtype=np.float32)
         a.engine.send(cmd.Record(pad.number - 1, buffer, channels, int(self.latency())))
         self.pending[pad.number] = (n, a.project.tempo, pad.state)
@@ -67,6 +72,8 @@ class Recording:
         a.engine.recorded = None
         bars, tempo, before = self.pending.pop(number, (0, a.project.tempo, "empty"))
         pad = a.project.pad(number)
+        if take is not None and bars == 0:  # open-ended: as many whole bars as it ran
+            bars = round(take.shape[1] / a.engine.frames_per_bar())
         if take is None or bars == 0:
             a._set_state(pad, before)
             return

@@ -175,3 +175,8 @@ class Record:
     latency: int = 0
     bars_ahead: int = 0
     master: bool = False  # resample: record the master output instead of the inputs
+
+
+@dataclass(frozen=True, slots=True)
+class FinishRecord:
+    """End the open-ended recording on the next bar line (so the take is whole bars)."""

@@ -123,6 +123,7 @@ class Engine:
             cmd.Transport: self._on_transport,
             cmd.SetMetronome: self._on_set_metronome,
             cmd.Record: self._on_record,
+            cmd.FinishRecord: self._on_finish_record,
         }
 
     # -- control side ----------------------------------------------------------
@@ -488,6 +489,11 @@ class Engine:
         beat, _ = self.clock.boundary_frame(f0, Quantum("1", bars=1))
         beat = self.clock.beat_of_bar(round(self.clock.bar_at(beat)) + c.bars_ahead)
         self.capture.arm(c.pad, c.buffer, beat, c.channels, c.latency, c.master)
+
+    def _on_finish_record(self, c: cmd.FinishRecord, f0: int) -> None:
+        if self.capture.buffer is not None:
+            beat, _ = self.clock.boundary_frame(f0, Quantum("1", bars=1))
+            self.capture.finish_beat = beat
 
     def _on_set_metronome(self, c: cmd.SetMetronome, f0: int) -> None:
         self.metronome.on = c.on

@@ -109,3 +109,21 @@ def test_resampling_records_the_master_from_the_next_bar_exactly():
     master = render(engine, 3 * BAR, {1280: [cmd.Record(1, take, master=True)]})
     np.testing.assert_array_equal(take, master[:, BAR : 2 * BAR])  # bar 2, as it left the engine
     assert engine.events.drain()[-1].name == "recorded" and engine.recorded is take
+
+
+def test_an_open_ended_recording_ends_on_the_bar_line_after_it_is_asked_to():
+    engine = make_engine(fade_ms=0.0)
+    signal = (np.arange(4 * BAR, dtype=np.float32) + 1) / (4 * BAR)  # each input frame says where it was
+    take = np.zeros((2, 10 * BAR), dtype=np.float32)
+    asked = {1280: [cmd.Record(0, take, (0, 0))], BAR + BAR // 2: [cmd.FinishRecord()]}
+
+    def before(frame):
+        engine.inputs = [signal[frame : frame + 128]]
+        for c in asked.get(frame, []):
+            engine.send(c)
+
+    OfflineRenderer(engine, 128).render(4 * BAR - 128, before_block=before)
+    # nothing plays, so the grid starts at frame 0: the take runs from bar 2 to the bar line after the finish (bar 3)
+    got = engine.recorded
+    assert got is not None and got.shape == (2, BAR)
+    np.testing.assert_array_equal(got[0], signal[BAR : 2 * BAR])

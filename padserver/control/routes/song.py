@@ -176,7 +176,8 @@ async def _export(ctx, name, *options):
 @route(
     "/pad/{n}/record",
     "[i:bars] [*:options]",
-    "Record audio input into the pad from the next bar line for `bars` bars (default 4); `inputs=1,2` picks the "
+    "Record audio input into the pad from the next bar line for `bars` bars (default 4; `0`: until the pad is asked "
+    "to record again, then to the next bar line); `inputs=1,2` picks the "
     "input ports (JACK in_1 …). Input latency is compensated; the take lands in the library (source recorded) and "
     "on the pad. Replies `/pad/{n}/recording i:bars`.",
 )
