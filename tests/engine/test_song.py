@@ -108,7 +108,7 @@ def test_resampling_records_the_master_from_the_next_bar_exactly():
     take = np.zeros((2, BAR), dtype=np.float32)
     master = render(engine, 3 * BAR, {1280: [cmd.Record(1, take, master=True)]})
     np.testing.assert_array_equal(take, master[:, BAR : 2 * BAR])  # bar 2, as it left the engine
-    assert engine.events.drain()[-1].name == "recorded" and engine.recorded is take
+    assert engine.events.drain()[-1].name == "recorded" and np.array_equal(engine.recorded, take)
 
 
 def test_an_open_ended_recording_ends_on_the_bar_line_after_it_is_asked_to():
