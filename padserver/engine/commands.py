@@ -166,14 +166,13 @@ class SetMetronome:
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """Record input ``channels`` into ``buffer`` (2, frames) from the next bar line (plus ``bars_ahead`` bars),
-    reading ``latency`` frames later so the take lines up with what was heard; None buffer cancels."""
+    """Record input ``channels`` into ``buffer`` (2, frames) from the next bar line, reading ``latency``
+    frames later so the take lines up with what was heard; None buffer cancels."""
 
     pad: int
     buffer: np.ndarray | None
     channels: tuple[int, int] = (0, 1)
     latency: int = 0
-    bars_ahead: int = 0
     master: bool = False  # resample: record the master output instead of the inputs
 
 

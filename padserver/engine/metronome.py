@@ -6,6 +6,8 @@ spans a block boundary carries on in the next block.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -33,7 +35,7 @@ class Metronome:
         if self._playing is not None:
             self._pos = self._add(mix, 0, self._playing, self._pos)
         b = clock.beat_at(f0) - song_origin
-        beat = int(np.ceil(b - 1e-9))
+        beat = math.ceil(b - 1e-9)
         while True:
             at = clock.first_frame_at(song_origin + beat)
             if at >= f0 + n:

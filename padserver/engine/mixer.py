@@ -28,6 +28,7 @@ from padserver.engine.song import SongPlayer
 from padserver.engine.voice import Fades, PadVoice, Resampler
 
 PADS = 16
+BAR = Quantum("1", bars=1)  # "the next bar line", made once: nothing is built on the audio thread
 
 
 class Engine:
@@ -74,7 +75,7 @@ class Engine:
         self.together = round(launch_together_ms * self.sample_rate / 1000.0)
         self.grid_start = -(1 << 62)
         # Presses matched on the audio thread (JACK MIDI), applied on their own frame.
-        self.pad_quanta: tuple[Quantum, ...] = tuple(Quantum("1", bars=1) for _ in range(pads))
+        self.pad_quanta: tuple[Quantum, ...] = tuple(BAR for _ in range(pads))
         self._presses = np.zeros((256, 4), dtype=np.int64)  # pad, offset, velocity (0 = release), scale
         self._press_count = 0
         # Flat storage, viewed as contiguous (pads, 2, n) and (2, n) blocks for each block size.
@@ -148,14 +149,17 @@ class Engine:
         """
         f0 = self.frame
         mix = self._process(n)
-        capture = self.capture
-        if capture.master and capture.buffer is not None:  # resampling: the master as it leaves
+        if self.capture.master and self.capture.buffer is not None:  # resampling: the master as it leaves
             self._master_views[0] = mix[0]
             self._master_views[1] = mix[1]
-            if capture.process(self._master_views, f0, mix.shape[1], self.clock):
-                self.events.push(ev.RECORDED, capture.pad, f0 + mix.shape[1])
-                self.recorded = capture.cancel()
+            self._capture(self._master_views, f0, mix.shape[1])
         return mix
+
+    def _capture(self, channels, f0: int, n: int) -> None:
+        """Record this block of ``channels`` into the armed take; a complete take goes out with an event."""
+        if self.capture.process(channels, f0, n, self.clock):
+            self.events.push(ev.RECORDED, self.capture.pad, f0 + n)
+            self.recorded = self.capture.cancel()  # the control side takes it with the event
 
     def _process(self, n: int) -> np.ndarray:
         f0 = self.frame
@@ -172,10 +176,8 @@ class Engine:
         if self._choke_groups:
             self._chokes(f0, n)
         clock = self.clock
-        capture = self.capture
-        if capture.buffer is not None and not capture.master and capture.process(self.inputs, f0, n, clock):
-            self.events.push(ev.RECORDED, capture.pad, f0 + n)
-            self.recorded = capture.cancel()  # the control side takes it with the event
+        if self.capture.buffer is not None and not self.capture.master:
+            self._capture(self.inputs, f0, n)
         views = self._row_views
         dirty = self._dirty
         sounding = False
@@ -200,7 +202,7 @@ class Engine:
             sounding = True
         pads_sounding = sounding or self._gains_moving
         song = self.song
-        if song.playing or song.start_beat is not None:
+        if song.active:
             sounding = True
         if not sounding and not self._gains_moving and self._master_now == self._master_to:
             # Nothing plays: silence, and the limiter recovers as it would on silence.
@@ -213,7 +215,7 @@ class Engine:
             np.sum(rows, axis=0, out=mix)
         else:  # only the song (or the cue) sounds: the pads' rows are silent
             mix.fill(0.0)
-        if song.playing or song.start_beat is not None:
+        if song.active:
             song.render(mix, f0, n, clock)
             if self.metronome.on and song.playing:
                 self.metronome.render(mix, f0, n, clock, song.origin, clock.beats_per_bar)
@@ -355,7 +357,7 @@ class Engine:
 
     # -- command handlers (audio thread) ----------------------------------------------
     def _nothing_playing(self) -> bool:
-        return not self.song.playing and self.song.start_beat is None and not any(v.busy for v in self.voices)
+        return not self.song.active and not any(v.busy for v in self.voices)
 
     def _launch(self, voice: PadVoice, quantum: Quantum, f0: int) -> None:
         if voice.buffer is None and voice.next_buffer is None:
@@ -486,13 +488,12 @@ class Engine:
             if old is not None:
                 self.garbage.append(old)
             return
-        beat, _ = self.clock.boundary_frame(f0, Quantum("1", bars=1))
-        beat = self.clock.beat_of_bar(round(self.clock.bar_at(beat)) + c.bars_ahead)
+        beat, _ = self.clock.boundary_frame(f0, BAR)
         self.capture.arm(c.pad, c.buffer, beat, c.channels, c.latency, c.master)
 
     def _on_finish_record(self, c: cmd.FinishRecord, f0: int) -> None:
         if self.capture.buffer is not None:
-            beat, _ = self.clock.boundary_frame(f0, Quantum("1", bars=1))
+            beat, _ = self.clock.boundary_frame(f0, BAR)
             self.capture.finish_beat = beat
 
     def _on_set_metronome(self, c: cmd.SetMetronome, f0: int) -> None:
@@ -502,7 +503,7 @@ class Engine:
     def _on_transport(self, c: cmd.Transport, f0: int) -> None:
         song, clock = self.song, self.clock
         if c.action == "play":
-            if song.playing or song.start_beat is not None:
+            if song.active:
                 return
             if self.free_grid and self._nothing_playing():
                 # the song's bar lines become the grid's: the position's bar starts here
@@ -512,7 +513,7 @@ class Engine:
                 self.events.push(ev.GRID, -1, f0)
                 song.play(clock, f0, None)
             else:  # pads are playing: join their grid on the next bar line
-                beat, _ = clock.boundary_frame(f0, Quantum("1", bars=1))
+                beat, _ = clock.boundary_frame(f0, BAR)
                 song.play(clock, f0, beat)
         elif c.action == "pause":
             song.stop(clock, f0)

@@ -55,6 +55,11 @@ class SongPlayer:
         self._xfade_origin = 0.0
 
     # -- state seen from outside -------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        """Playing, or about to start on a bar line."""
+        return self.playing or self.start_beat is not None
+
     def song_beat(self, clock, frame: float) -> float:
         return clock.beat_at(frame) - self.origin if self.playing else self.position
 
