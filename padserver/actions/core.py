@@ -248,13 +248,7 @@ class Actions:
             audio, info = await self.library.prepared(loop, self.recipe(loop))
         except LibraryError as exc:
             raise ActionError(str(exc)) from None
-        q = self._quantum_of(pad) if quantum is None else quantum
-        self.engine.send(
-            cmd.SetBuffer(
-                pad.number - 1, audio, info["period"], q, at_wrap=at_wrap, beat_frames=self._beat_frames(info)
-            )
-        )
-        pad.prepared_bpm = info["bpm"]
+        self.give_prepared(pad, audio, info, self._quantum_of(pad) if quantum is None else quantum, at_wrap)
         self._undoable_loop(pad, pad.loop_id, loop.id)
         pad.loop_id = loop.id
         pad.source = loop.name
@@ -290,9 +284,24 @@ class Actions:
             "settings": dict(self.loop_settings),
         }
 
-    def _beat_frames(self, info: dict) -> float:
-        """Frames per beat of a prepared buffer (the engine plays it resampled at other tempi)."""
-        return info["period"] / (info["bars"] * self.project.beats_per_bar)
+    def take_recipe(self, bpm: float, bars: int, downbeat_s: float | None) -> dict:
+        """How a new take (generated, recorded) is prepared before it is kept: at its own tempo, N bars."""
+        return {
+            "source_bpm": float(bpm),
+            "bpm": float(bpm),
+            "bars": bars,
+            "beats_per_bar": self.project.beats_per_bar,
+            "downbeat_s": downbeat_s,
+            "settings": dict(self.loop_settings),
+        }
+
+    def give_prepared(self, pad: Pad, audio, info: dict, quantum: Quantum, at_wrap: bool) -> None:
+        """Hand the engine a prepared loop for ``pad``, with its frames per beat (at other tempi it plays resampled)."""
+        beat_frames = info["period"] / (info["bars"] * self.project.beats_per_bar)
+        self.engine.send(
+            cmd.SetBuffer(pad.number - 1, audio, info["period"], quantum, at_wrap=at_wrap, beat_frames=beat_frames)
+        )
+        pad.prepared_bpm = info["bpm"]
 
     def pad_clear(self, number: object) -> None:
         pad = self._pad(number)

@@ -280,14 +280,8 @@ class Generation:
                     "watermark": result.provenance.get("watermark"),
                 }
                 made_at = float(choices.get("bpm") or job.request.bpm or a.project.tempo)
-                recipe = {  # kept at the tempo it was made at; the pad gets it fitted to the project's
-                    "source_bpm": made_at,
-                    "bpm": made_at,
-                    "bars": job.request.bars,
-                    "beats_per_bar": a.project.beats_per_bar,
-                    "downbeat_s": take.downbeat_s,
-                    "settings": dict(a.loop_settings),
-                }
+                # kept at the tempo it was made at; the pad gets it fitted to the project's
+                recipe = a.take_recipe(made_at, job.request.bars, take.downbeat_s)
                 encoded: tuple | None = None
                 if take.path is not None:  # a file a worker or the network process wrote
                     encoded = (take.path, take.format, take.sample_rate, take.channels)

@@ -91,14 +91,7 @@ class Recording:
             "seed": None,
             "watermark": None,
         }
-        recipe = {
-            "source_bpm": tempo,
-            "bpm": tempo,
-            "bars": bars,
-            "beats_per_bar": a.project.beats_per_bar,
-            "downbeat_s": 0.0,  # it starts on the bar line it was recorded from
-            "settings": dict(a.loop_settings),
-        }
+        recipe = a.take_recipe(tempo, bars, 0.0)  # it starts on the bar line it was recorded from
         try:
             loop = await a.library.add_generated(take, a.engine.sample_rate, meta, recipe)
             a._set_state(pad, before)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from padserver.engine import commands as cmd
-
 log = logging.getLogger("padserver.refit")
 
 
@@ -71,16 +69,6 @@ class Refitter:
             return
         if generation != self._generation or pad.loop_id != loop_id or info["bpm"] != a.project.tempo:
             return
-        a.engine.send(
-            cmd.SetBuffer(
-                pad.number - 1,
-                audio,
-                info["period"],
-                a._quantum_of(pad),
-                at_wrap=True,
-                beat_frames=a._beat_frames(info),
-            )
-        )
-        pad.prepared_bpm = info["bpm"]
+        a.give_prepared(pad, audio, info, a._quantum_of(pad), at_wrap=True)
         self.done += 1
         log.info("pad %d: loop re-stretched to %.2f BPM (at its next loop boundary)", pad.number, info["bpm"])

@@ -48,8 +48,7 @@ def render(job: dict) -> np.ndarray:
     from padserver.engine.song import SongClip
 
     rate, bpb = job["rate"], job["beats_per_bar"]
-    block = job.get("block", EXPORT_BLOCK)
-    engine = Engine(rate, max(EXPORT_BLOCK, block), tempo=job["tempo"], beats_per_bar=bpb, fade_ms=job["fade_ms"])
+    engine = Engine(rate, EXPORT_BLOCK, tempo=job["tempo"], beats_per_bar=bpb, fade_ms=job["fade_ms"])
     engine.set_master_gain_now(job["master_gain"])  # as live, where it was set long before the song
     engine.send(cmd.SetLimiter(job["limiter"], job["limiter_ceiling_db"]))
     loaded: dict[int, tuple[np.ndarray, float]] = {}
@@ -72,7 +71,7 @@ def render(job: dict) -> np.ndarray:
     engine.send(cmd.Transport("locate", float((first - 1) * bpb)))
     engine.send(cmd.Transport("play"))
     frames = int(math.ceil((last - first) * bpb * rate * 60.0 / job["tempo"])) + int(job["tail"] * rate)
-    return OfflineRenderer(engine, block).render(frames)
+    return OfflineRenderer(engine, EXPORT_BLOCK).render(frames)
 
 
 def export_song(job: dict) -> dict:

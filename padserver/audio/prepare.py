@@ -31,9 +31,6 @@ class Settings:
     seam_ms: float = 10.0
     stretch: bool = True  # False: keep the source tempo's length (the loop plays resampled instead)
 
-    def key(self) -> str:
-        return "-".join(f"{v}" for v in asdict(self).values())
-
 
 @dataclass
 class Prepared:
