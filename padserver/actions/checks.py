@@ -56,3 +56,18 @@ def text(value: object, what: str, max_len: int = 200) -> str:
 
 def pad_number(value: object) -> int:
     return whole(value, "pad", 1, 16)
+
+
+def key_values(options, kinds: dict, what: str) -> dict:
+    """``key=value`` strings (as tablets and scripts send them) into values of the types ``kinds`` names."""
+    out: dict = {}
+    for option in options:
+        key, sep, value = str(option).partition("=")
+        kind = kinds.get(key)
+        if not sep or kind is None:
+            raise ActionError(f"{what} options are key=value with key one of {', '.join(kinds)} (got {option!r})")
+        try:
+            out[key] = kind(value)
+        except ValueError:
+            raise ActionError(f"{key} must be a {kind.__name__} (got {value!r})") from None
+    return out

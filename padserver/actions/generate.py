@@ -31,17 +31,7 @@ EXTRAS = PROVIDER_EXTRAS  # provider-specific settings, passed in the request's 
 
 def parse_options(options: list) -> dict:
     """``key=value`` strings (as tablets and scripts send them) into typed values."""
-    out: dict = {}
-    for option in options:
-        key, sep, value = str(option).partition("=")
-        kind = OPTIONS.get(key) or EXTRAS.get(key)
-        if not sep or kind is None:
-            known = ", ".join([*OPTIONS, *EXTRAS])
-            raise ActionError(f"generate options are key=value with key one of {known} (got {option!r})")
-        try:
-            out[key] = kind(value)
-        except ValueError:
-            raise ActionError(f"{key} must be a {kind.__name__} (got {value!r})") from None
+    out = checks.key_values(options, {**OPTIONS, **EXTRAS}, "generate")
     if "bars" in out and not 1 <= out["bars"] <= 64:
         raise ActionError(f"bars must be in range 1..64 (got {out['bars']})")
     if "takes" in out and not 1 <= out["takes"] <= 8:

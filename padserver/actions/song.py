@@ -270,17 +270,7 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
     text = checks.text(name, "file name", 4096).strip()
     if not text:
         raise ActionError("an export needs a file name")
-    opts: dict = {}
-    for option in options:
-        key, sep, value = str(option).partition("=")
-        if not sep or key not in EXPORT_OPTIONS:
-            raise ActionError(
-                f"export options are key=value with key one of {', '.join(EXPORT_OPTIONS)} (got {option!r})"
-            )
-        try:
-            opts[key] = EXPORT_OPTIONS[key](value)
-        except ValueError:
-            raise ActionError(f"{key} must be a {EXPORT_OPTIONS[key].__name__} (got {value!r})") from None
+    opts = checks.key_values(options, EXPORT_OPTIONS, "export")
     fmt = opts.get("format") or os.path.splitext(text)[1].lstrip(".").lower() or "wav"
     if fmt not in FORMATS:
         raise ActionError(f"format is one of {', '.join(FORMATS)} (got {fmt!r})")
