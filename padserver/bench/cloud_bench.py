@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from padserver.bench.control_bench import padserver_late
+from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
 from padserver.harness.fakes import FakeHttp, FakeLyria
 
@@ -110,10 +110,7 @@ def run_jobs_while_playing(smoke: bool) -> bool:
     try:
         for period in (256,) if smoke else (256, 128):
             with sixteen_playing(period, folder, kit, config) as (server, d):
-                before, late0 = (
-                    json.loads(d.osc.request("/status", reply="/status")[0])["xruns"],
-                    padserver_late(server),
-                )
+                before = xruns(server, d)
                 took = []
                 for r in range(rounds):
                     pads = json.loads(d.osc.request("/status", reply="/status")[0])["pads"][:4]
@@ -129,10 +126,9 @@ def run_jobs_while_playing(smoke: bool) -> bool:
                         )
                     took.append(time.monotonic() - t0)
                     ok &= landed
-                after = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
                 print(
-                    f"period {period}: 4 cloud jobs landed in median {np.median(took):.2f} s, xruns {after - before} "
-                    f"({padserver_late(server) - late0} with padserver the late client)"
+                    f"period {period}: 4 cloud jobs landed in median {np.median(took):.2f} s, "
+                    + xruns_since(server, d, before)
                 )
     finally:
         http.close()

@@ -29,6 +29,16 @@ def _rig(period: int):
     return server, folder, device, d
 
 
+def xruns(server: JackServer, d) -> tuple[int, int]:
+    """(xruns the daemon counted, those jackd blamed on padserver itself) so far."""
+    return json.loads(d.osc.request("/status", reply="/status")[0])["xruns"], padserver_late(server)
+
+
+def xruns_since(server: JackServer, d, before: tuple[int, int]) -> str:
+    now = xruns(server, d)
+    return f"xruns {now[0] - before[0]} ({now[1] - before[1]} with padserver the late client)"
+
+
 def padserver_late(server: JackServer) -> int:
     """How often jackd said padserver itself had not finished its cycle (other xruns are the test rig's)."""
     try:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 import time
 
 import numpy as np
 
-from padserver.bench.control_bench import padserver_late
+from padserver.bench.control_bench import xruns, xruns_since
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import JackServer
 from padserver.library.testloops import drum_loop
@@ -68,8 +67,7 @@ def run_import(smoke: bool) -> bool:
     ok = True
     for period in (256,) if smoke else (256, 128):
         with sixteen_playing(period, folder, kit) as (server, d):
-            before = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
-            late0 = padserver_late(server)
+            before = xruns(server, d)
             t0 = time.monotonic()
             d.osc.send("/library/import", os.path.join(folder, "in"))
             done = 0
@@ -77,10 +75,9 @@ def run_import(smoke: bool) -> bool:
             while done < count and time.monotonic() < deadline:
                 done += sum(1 for a, _ in d.osc.receive(0.5) if a == "/library/imported")
             took = time.monotonic() - t0
-            after = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
             print(
                 f"period {period}: {done}/{count} files in {took:.1f} s = {done / took:.1f} files/s with analysis "
-                f"(target ≥ 10), xruns {after - before} ({padserver_late(server) - late0} with padserver the late client)"
+                f"(target ≥ 10), " + xruns_since(server, d, before)
             )
             ok &= done == count
     return ok

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from padserver.bench.control_bench import padserver_late
+from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
 from padserver.library.testloops import click_song
 
@@ -128,8 +128,7 @@ def run_jobs_while_playing(smoke: bool) -> bool:
     ok = True
     for period in (256,) if smoke else (256, 128):
         with sixteen_playing(period, folder, kit) as (server, d):
-            status = json.loads(d.osc.request("/status", reply="/status")[0])
-            before, late0 = status["xruns"], padserver_late(server)
+            before = xruns(server, d)
             took = []
 
             def pads(d=d):
@@ -147,10 +146,8 @@ def run_jobs_while_playing(smoke: bool) -> bool:
                     landed = all(p["loop_id"] != old and not p["generating"] for p, old in zip(now, loops, strict=True))
                 took.append(time.monotonic() - t0)
                 ok &= landed
-            after = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
             print(
-                f"period {period}: 4 jobs ready in median {np.median(took):.2f} s, xruns {after - before} "
-                f"({padserver_late(server) - late0} with padserver the late client), "
+                f"period {period}: 4 jobs ready in median {np.median(took):.2f} s, {xruns_since(server, d, before)}, "
                 f"{max(1, (os.cpu_count() or 2) - 1)} worker(s) at SCHED_IDLE"
             )
     return ok

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from padserver.bench.control_bench import padserver_late
+from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
 
 RATE = 48000
@@ -78,13 +78,9 @@ def run_export_while_playing(smoke: bool) -> bool:
                     timeout=60,
                 )
             time.sleep(0.5)
-            before, late0 = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"], padserver_late(server)
+            before = xruns(server, d)
             t0 = time.monotonic()
             d.osc.request("/song/export", f"bench-{period}.wav", reply="/song/exported", timeout=600)
             took = time.monotonic() - t0
-            after = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
-            print(
-                f"period {period}: export took {took:.2f} s, xruns {after - before} "
-                f"({padserver_late(server) - late0} with padserver the late client)"
-            )
+            print(f"period {period}: export took {took:.2f} s, " + xruns_since(server, d, before))
     return True
