@@ -112,6 +112,15 @@ class Daemon:
         self.actions.refitter = Refitter(self.actions, loops.refit_after_s, loops.refit_min_change)
         self.actions.song = SongActions(self.actions)
         self.actions.song.metronome_gain = cfg.song.metronome_gain
+        self.actions.song.count_in_bars = cfg.song.count_in_bars
+        if cfg.song.metronome_output == "click":
+            if backend.click_output():
+                self.actions.song.click_to_master = False
+            else:
+                log.warning(
+                    "song.metronome_output: no click ports with %s audio; the metronome is on the master", info.name
+                )
+        self.actions.song._send_metronome()
         self.actions.song.scene_stops_others = cfg.song.scene_stops_others
         self.actions.song.track_ports = backend.track_outputs
         inputs = int(cfg.audio.jack.inputs) if info.name == "jack" else 0

@@ -3,6 +3,8 @@
 While recording, a pad that starts opens a clip on that pad's track (made on
 first use, named after the pad) at the bar it started on; when it stops (or
 swaps its loop, or recording ends) the clip closes, rounded to whole bars.
+With a punch range only the bars inside it are kept. From a stopped transport
+the song starts after the count-in (``song.count_in_bars``).
 What was on that track under the new clip is cut away (a take replaces what
 it covers). Each closed clip is one undoable edit.
 """
@@ -31,10 +33,10 @@ class PerformanceRecorder:
     def start(self) -> None:
         a = self.actions
         self.on = True
-        if a.project.transport != "playing":
-            a.song.play()
-        a.project.transport = "recording"
-        a._changed(0, "transport", "recording")
+        if a.project.transport != "playing":  # from silence: a count-in, then the song and the recording
+            a.song.play(count_in=a.song.count_in_bars, state="recording")
+        else:
+            a.song.set_state("recording")
         e = a.engine
         now = e.song.song_beat(e.clock, e.frame)
         for pad in a.project.pads:  # what already plays is taken from here
@@ -48,8 +50,7 @@ class PerformanceRecorder:
         for number in list(self._open):
             await self._close(number, now)
         self.on = False
-        a.project.transport = "playing" if e.song.playing else "stopped"
-        a._changed(0, "transport", a.project.transport)
+        a.song.set_state("playing" if e.song.active else "stopped")
 
     def on_event(self, event) -> None:
         """A pad started, swapped or stopped on the audio thread (at ``event.frame``)."""
@@ -75,7 +76,11 @@ class PerformanceRecorder:
         loop_id, start_beat = self._open.pop(number)
         bpb = a.project.beats_per_bar
         start_bar = max(1, math.floor(start_beat / bpb + 0.5) + 1)
-        bars = math.floor(end_beat / bpb + 0.5) + 1 - start_bar
+        end_bar = math.floor(end_beat / bpb + 0.5) + 1
+        punch = a.song.song.punch
+        if punch is not None:  # only the punched bars are recorded
+            start_bar, end_bar = max(start_bar, punch[0]), min(end_bar, punch[1])
+        bars = end_bar - start_bar
         if bars < 1:
             return
         name = a.project.pad(number).name or f"pad {number}"

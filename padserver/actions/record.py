@@ -1,4 +1,5 @@
-"""Recording audio input into a pad: from the next bar line, a fixed number of bars, into the library and the pad."""
+"""Recording audio input into a pad: from the next bar line (after a count-in), a fixed number of bars, into the
+library and the pad."""
 
 from __future__ import annotations
 
@@ -33,19 +34,26 @@ class Recording:
             return 0
         n = checks.whole(bars, "bars", 0, 64)  # 0: until asked again, rounded to whole bars
         channels = (0, 1)
+        count_in = None
         for option in options:
             key, sep, value = str(option).partition("=")
+            if key == "count" and sep:
+                count_in = checks.whole(value, "count-in bars", 0, 4)
+                continue
             if key != "inputs" or not sep:
-                raise ActionError(f"record takes inputs=1,2 (got {option!r})")
+                raise ActionError(f"record takes inputs=1,2 and count=bars (got {option!r})")
             picked = [checks.whole(v, "input", 1, self.inputs) - 1 for v in value.split(",") if v.strip()]
             if not 1 <= len(picked) <= 2:
                 raise ActionError("inputs are one or two input numbers, e.g. inputs=1 or inputs=1,2")
             channels = (picked[0], picked[-1])
+        if count_in is None:  # with nothing to play along with, the player gets a count-in
+            silent = not a.engine.song.active and not any(p.sounding for p in a.project.pads)
+            count_in = a.song.count_in_bars if silent else 0
         if a.engine.capture.active or self.pending:
             raise ActionError("a recording is already running; one at a time")
         frames = math.ceil((n or OPEN_BARS) * a.engine.frames_per_bar()) + 1
         buffer = np.zeros((2, frames), dtype=np.float32)
-        a.engine.send(cmd.Record(pad.number - 1, buffer, channels, int(self.latency())))
+        a.engine.send(cmd.Record(pad.number - 1, buffer, channels, int(self.latency()), count_in=count_in))
         self.pending[pad.number] = (n, a.project.tempo, pad.state)
         a._set_state(pad, "recording")
         return n

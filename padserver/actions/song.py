@@ -39,6 +39,8 @@ class SongActions:
         self.metronome_on = False
         self.track_ports = None  # callable(rows) → bool: the backend gives tracks outputs of their own
         self.metronome_gain = 0.5
+        self.click_to_master = True  # else on the backend's click ports
+        self.count_in_bars = 1  # before a recording that starts from silence
         self.scene_stops_others = True
 
     @property
@@ -142,17 +144,24 @@ class SongActions:
 
     async def loop_set(self, on: object, start: object = None, end: object = None) -> None:
         """The loop region: on with bars start..end (end exclusive), or off."""
+        await self._bar_range("loop", "loop region", on, start, end, self.song.loop, Song.set_loop)
+
+    async def punch_set(self, on: object, start: object = None, end: object = None) -> None:
+        """The punch range a performance recording keeps: on with bars start..end (end exclusive), or off."""
+        await self._bar_range("punch", "punch range", on, start, end, self.song.punch, Song.set_punch)
+
+    async def _bar_range(self, name: str, what: str, on: object, start: object, end: object, current, setter) -> None:
         if not checks.flag(on, "on"):
-            await self._edit("loop off", lambda s: s.set_loop(None, None))
+            await self._edit(f"{what} off", lambda s: setter(s, None, None))
             return
         if start is None or end is None:
-            if self.song.loop is None:
-                raise ActionError("a loop region needs its start and end bars the first time")
-            b0, b1 = self.song.loop
+            if current is None:
+                raise ActionError(f"a {what} needs its start and end bars the first time")
+            b0, b1 = current
         else:
-            b0 = checks.whole(start, "loop start bar", 1, 100000)
-            b1 = checks.whole(end, "loop end bar", 2, 100001)
-        await self._edit("loop region", lambda s: s.set_loop(b0, b1))
+            b0 = checks.whole(start, f"{name} start bar", 1, 100000)
+            b1 = checks.whole(end, f"{name} end bar", 2, 100001)
+        await self._edit(what, lambda s: setter(s, b0, b1))
 
     # -- the engine's copy ------------------------------------------------------------------------------
     async def push(self) -> None:
@@ -186,31 +195,52 @@ class SongActions:
         a.engine.send(cmd.SetSong(tuple(clips), track_gains(song), loop, own))
 
     # -- transport ----------------------------------------------------------------------------------------
-    def play(self) -> None:
-        self.actions.engine.send(cmd.Transport("play"))
-        self._state("playing")
+    def play(self, count_in: int = 0, state: str = "playing") -> None:
+        """Play from the position (after ``count_in`` bars of clicks)."""
+        if self.actions.project.transport == "recording":
+            return  # already playing (or counting in) and recording
+        self.actions.engine.send(cmd.Transport("play", count_in=count_in))
+        self.set_state(state)
+
+    async def halt(self, to_start: bool) -> None:
+        """Stop (to the start) or pause; a performance recording ends first, where the song stopped."""
+        performance = getattr(self.actions, "performance", None)
+        if performance is not None and performance.on:
+            await performance.stop()
+        if to_start:
+            self.stop()
+        else:
+            self.pause()
 
     def pause(self) -> None:
         self.actions.engine.send(cmd.Transport("pause"))
-        self._state("paused")
+        self.set_state("paused")
 
     def stop(self) -> None:
         """Stop and return to the loop start (with a loop region) or the song's start."""
         song = self.song
         bar = song.loop[0] if song.loop else 1
         self.actions.engine.send(cmd.Transport("stop", float((bar - 1) * self.actions.project.beats_per_bar)))
-        self._state("stopped")
+        self.set_state("stopped")
 
-    def _state(self, state: str) -> None:
+    def set_state(self, state: str) -> None:
         self.actions.project.transport = state
         self.actions._changed(0, "transport", state)
 
     def metronome(self, on: object) -> bool:
         value = checks.flag(on, "on")
         self.metronome_on = value
-        self.actions.engine.send(cmd.SetMetronome(value, self.metronome_gain))
+        self._send_metronome()
         self.actions._changed(0, "metronome", int(value))
         return value
+
+    def metronome_level(self, gain: object) -> float:
+        self.metronome_gain = checks.number(gain, "metronome gain", 0.0, 2.0)
+        self._send_metronome()
+        return self.metronome_gain
+
+    def _send_metronome(self) -> None:
+        self.actions.engine.send(cmd.SetMetronome(self.metronome_on, self.metronome_gain, self.click_to_master))
 
     def launch_scene(self, number: object) -> list[int]:
         """Launch a scene's pads together (row n of the grid), on the global quantum; stop the others if set to."""

@@ -65,6 +65,10 @@ class Backend:
         """Control thread: give these song tracks (rows) outputs of their own; False where there are none."""
         return False
 
+    def click_output(self) -> bool:
+        """Control thread: give the metronome outputs of its own; False where there are none."""
+        return False
+
     def supervise(self) -> str | None:
         """Called about once a second from the control side; returns a message to log."""
         return None

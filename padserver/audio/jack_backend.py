@@ -1,7 +1,9 @@
 """The JACK backend: a client named ``padserver`` with stable, meaningful port names.
 
 Ports: ``master_L``/``master_R``, and with ``pad_outputs`` on, ``pad01_L`` …
-``pad16_R`` for multitrack recording in a DAW. If the JACK server goes away the
+``pad16_R`` for multitrack recording in a DAW, ``trackNN_L/R`` for song tracks
+routed to outputs of their own, ``click_L/R`` for the metronome when it is
+not on the master, ``in_1`` … for recording. If the JACK server goes away the
 daemon keeps running and reconnects when it comes back (`supervise`).
 """
 
@@ -74,6 +76,7 @@ class JackBackend(Backend):
         self._client = client
         self._lost = False
         self._base: int | None = None  # engine frame minus JACK frame time
+        self.repeats = 0  # callbacks for a cycle already rendered (a late client called twice)
         from padserver.audio.jack_midi import JackMidi
 
         self.midi = JackMidi()  # controllers' MIDI, read and written in the callback
@@ -81,6 +84,7 @@ class JackBackend(Backend):
         self._stem_ports: list = []
         self._track_rows: tuple[int, ...] = ()  # song tracks with their own ports (kept across reconnects)
         self._track_ports: tuple = ()  # ((row, left, right), …), replaced whole: the callback reads it
+        self._click_wanted = False  # the metronome on click_L/R (kept across reconnects)
         self._register(client)
         self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
         extra = list(self._cue_ports or ()) + [p for pair in self._stem_ports for p in pair]
@@ -100,6 +104,9 @@ class JackBackend(Backend):
         if self._cfg.pad_outputs:
             for left, right in pad_port_names(16):
                 self._stem_ports.append((client.outports.register(left), client.outports.register(right)))
+        self._click_ports = None
+        if self._click_wanted:
+            self._click_ports = (client.outports.register("click_L"), client.outports.register("click_R"))
         self._track_ports = ()
         if self._track_rows:
             self._register_tracks(client, self._track_rows)
@@ -116,7 +123,8 @@ class JackBackend(Backend):
             left.get_array().fill(0.0)
             right.get_array().fill(0.0)
             return
-        self._follow_jack_time()
+        if not self._follow_jack_time():
+            return  # this cycle was already rendered: its ports hold it
         try:
             self.midi.process(frames, self.engine)
         except Exception as exc:
@@ -139,6 +147,10 @@ class JackBackend(Backend):
             for i, (pl, pr) in enumerate(self._stem_ports):
                 pl.get_array()[:] = stems[i, 0]
                 pr.get_array()[:] = stems[i, 1]
+        if self._click_ports is not None:
+            click = self.engine.metronome.out
+            self._click_ports[0].get_array()[:] = click[0, :frames]
+            self._click_ports[1].get_array()[:] = click[1, :frames]
         if self._track_ports:
             song = self.engine.song
             own = song.own if song.playing else ()
@@ -168,22 +180,38 @@ class JackBackend(Backend):
             self._register_tracks(self._client, rows)
         return True
 
-    def _follow_jack_time(self) -> None:
-        """Keep the engine's frames on JACK's timeline: a cycle JACK skipped is skipped in the music too.
+    def click_output(self) -> bool:
+        self._click_wanted = True
+        if not self._lost and self._click_ports is None:
+            client = self._client
+            self._click_ports = (client.outports.register("click_L"), client.outports.register("click_R"))
+        return True
 
-        Otherwise every skipped cycle would push the bar grid later than the JACK
-        transport, the DAW and the other clients.
+    def _follow_jack_time(self) -> bool:
+        """Keep the engine's frames on JACK's timeline; False when this cycle was rendered already.
+
+        A cycle JACK skipped is skipped in the music too: otherwise every skip
+        would push the bar grid later than the JACK transport, the DAW and the
+        other clients. A late client can also be called twice in one cycle (the
+        same frame time again): the ports already hold that cycle, and rendering
+        ahead would put the grid early for good.
         """
         engine = self.engine
         now = self._client.last_frame_time
         if self._base is None:
             self._base = engine.frame - now
-            return
+            return True
         gap = now + self._base - engine.frame
+        if gap == 0:
+            return True
         if 0 < gap <= 2 * self.info.sample_rate:
             engine.frame += gap
-        elif gap != 0:  # a new server or a clock that went back: start the mapping again
-            self._base = engine.frame - now
+            return True
+        if -4 * self.engine.max_block <= gap < 0:
+            self.repeats += 1
+            return False
+        self._base = engine.frame - now  # a new server or a clock that went back: start the mapping again
+        return True
 
     def _xrun(self, delayed_usecs: float) -> None:
         if self.engine is not None:

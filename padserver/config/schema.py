@@ -225,7 +225,14 @@ SCHEMA = Section(
                 "refit_min_change": Number(0, 50),
             }
         ),
-        "song": Section({"metronome_gain": Number(0, 2), "scene_stops_others": Bool()}),
+        "song": Section(
+            {
+                "metronome_gain": Number(0, 2),
+                "metronome_output": Choice(("master", "click")),
+                "count_in_bars": Number(0, 4, integer=True),
+                "scene_stops_others": Bool(),
+            }
+        ),
         "projects": Section(
             {"restore": Bool(), "autosave_s": Number(0.2, 600), "undo_depth": Number(1, 100000, integer=True)}
         ),

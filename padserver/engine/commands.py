@@ -154,6 +154,7 @@ class Transport:
 
     action: str
     beat: float = 0.0
+    count_in: int = 0  # play: bars of count-in clicks before the song starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +163,7 @@ class SetMetronome:
 
     on: bool
     gain: float = 0.5
+    to_master: bool = True  # else on the click ports
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +176,7 @@ class Record:
     channels: tuple[int, int] = (0, 1)
     latency: int = 0
     master: bool = False  # resample: record the master output instead of the inputs
+    count_in: int = 0  # bars of count-in clicks before the take starts
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ class Engine:
         self._cue_dirty = False
         self.limiter = Limiter(self.sample_rate, self.max_block)
         self.song = SongPlayer(self.max_block, self.fades.length)
-        self.metronome = Metronome(self.sample_rate)
+        self.metronome = Metronome(self.sample_rate, self.max_block)
         self.capture = InputCapture()
         self._master_views: list = [None, None]
         self.inputs: list | None = None  # the driver's input channels for this block (views), if it has any
@@ -204,10 +204,16 @@ class Engine:
         song = self.song
         if song.active:
             sounding = True
+        metronome = self.metronome
+        clicks = metronome.busy(song.playing)
+        if clicks and metronome.to_master:
+            sounding = True
         if not sounding and not self._gains_moving and self._master_now == self._master_to:
             # Nothing plays: silence, and the limiter recovers as it would on silence.
             mix.fill(0.0)
             self.limiter.rest(n)
+            if clicks:  # the click ports' own block
+                metronome.render(mix, f0, n, clock, song)
             return mix
         rows = self._rows
         if pads_sounding:
@@ -217,8 +223,8 @@ class Engine:
             mix.fill(0.0)
         if song.active:
             song.render(mix, f0, n, clock)
-            if self.metronome.on and song.playing:
-                self.metronome.render(mix, f0, n, clock, song.origin, clock.beats_per_bar)
+        if clicks or metronome.busy(song.playing):  # the song may have started in this block
+            metronome.render(mix, f0, n, clock, song)
         if self.cue_to_master and self._cue_dirty:
             mix += cue
         self._apply_master_gain(mix, n)
@@ -484,12 +490,22 @@ class Engine:
 
     def _on_record(self, c: cmd.Record, f0: int) -> None:
         if c.buffer is None:
+            self.metronome.count_in(0.0, 0.0)
             old = self.capture.cancel()
             if old is not None:
                 self.garbage.append(old)
             return
-        beat, _ = self.clock.boundary_frame(f0, BAR)
-        self.capture.arm(c.pad, c.buffer, beat, c.channels, c.latency, c.master)
+        clock = self.clock
+        if c.count_in and self.free_grid and self._nothing_playing():
+            # nothing to play along with: the count-in starts at once, and the grid with it
+            clock.reset_grid(f0)
+            self.grid_start = f0
+            self.events.push(ev.GRID, -1, f0)
+        beat, _ = clock.boundary_frame(f0, BAR)
+        start = beat + c.count_in * clock.beats_per_bar
+        if c.count_in:
+            self.metronome.count_in(beat, start)
+        self.capture.arm(c.pad, c.buffer, start, c.channels, c.latency, c.master)
 
     def _on_finish_record(self, c: cmd.FinishRecord, f0: int) -> None:
         if self.capture.buffer is not None:
@@ -499,6 +515,7 @@ class Engine:
     def _on_set_metronome(self, c: cmd.SetMetronome, f0: int) -> None:
         self.metronome.on = c.on
         self.metronome.set_gain(c.gain)
+        self.metronome.to_master = c.to_master
 
     def _on_transport(self, c: cmd.Transport, f0: int) -> None:
         song, clock = self.song, self.clock
@@ -511,13 +528,24 @@ class Engine:
                 clock.reset_grid(f0 - (song.position % bpb) * clock.frames_per_beat)
                 self.grid_start = f0
                 self.events.push(ev.GRID, -1, f0)
-                song.play(clock, f0, None)
-            else:  # pads are playing: join their grid on the next bar line
+                if c.count_in:
+                    bar = clock.beat_at(f0) - song.position % bpb  # the count-in starts now
+                    start = bar + c.count_in * bpb
+                    self.metronome.count_in(bar, start)
+                    song.play(clock, f0, start + song.position % bpb)
+                else:
+                    song.play(clock, f0, None)
+            else:  # pads are playing: join their grid on the next bar line (after the count-in)
                 beat, _ = clock.boundary_frame(f0, BAR)
-                song.play(clock, f0, beat)
+                start = beat + c.count_in * clock.beats_per_bar
+                if c.count_in:
+                    self.metronome.count_in(beat, start)
+                song.play(clock, f0, start)
         elif c.action == "pause":
+            self.metronome.count_in(0.0, 0.0)
             song.stop(clock, f0)
         elif c.action == "stop":
+            self.metronome.count_in(0.0, 0.0)
             song.stop(clock, f0, c.beat)
         elif c.action == "locate":
             song.locate(clock, f0, c.beat)

@@ -73,6 +73,7 @@ class SongPlayer:
             self.playing = True
         else:
             self.start_beat = beat
+            self.origin = beat - self.position  # known now, so events before the start place right
 
     def stop(self, clock, f0: int, to: float | None = None) -> None:
         self.position = self.song_beat(clock, f0) if to is None else to

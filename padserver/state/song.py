@@ -51,6 +51,7 @@ class Track:
 class Song:
     tracks: list[Track] = field(default_factory=list)
     loop: tuple[int, int] | None = None  # (start bar, end bar): playback cycles in it
+    punch: tuple[int, int] | None = None  # (in bar, out bar): a performance recording keeps only these bars
     next_id: int = 1
 
     # -- reading ----------------------------------------------------------------------------------
@@ -139,11 +140,20 @@ class Song:
             raise SongError(f"a loop region runs from a bar to a later one (got {start}..{end})")
         self.loop = (int(start), int(end))
 
+    def set_punch(self, start: int | None, end: int | None) -> None:
+        if start is None or end is None:
+            self.punch = None
+            return
+        if not 1 <= start < end:
+            raise SongError(f"a punch range runs from a bar to a later one (got {start}..{end})")
+        self.punch = (int(start), int(end))
+
     # -- documents ----------------------------------------------------------------------------------
     def to_dict(self) -> dict:
         return {
             "tracks": [asdict(t) for t in self.tracks],
             "loop": list(self.loop) if self.loop else None,
+            "punch": list(self.punch) if self.punch else None,
             "next_id": self.next_id,
         }
 
@@ -157,6 +167,8 @@ class Song:
             song.tracks.append(Track(**{**t, "clips": clips}))
         loop = raw.get("loop")
         song.loop = (int(loop[0]), int(loop[1])) if loop else None
+        punch = raw.get("punch")
+        song.punch = (int(punch[0]), int(punch[1])) if punch else None
         return song
 
     def snapshot(self) -> dict:

@@ -109,7 +109,8 @@ def test_the_metronome_is_switched_and_reported(daemon):
 
 
 def test_the_performance_is_recorded_into_the_song(tmp_path):
-    d = DaemonProcess(["--audio", "null"], config="engine:\n  tempo: 240\n", data_dir=str(tmp_path))  # 1 s bars
+    config = "engine:\n  tempo: 240\nsong:\n  count_in_bars: 0\n"  # 1 s bars, no count-in
+    d = DaemonProcess(["--audio", "null"], config=config, data_dir=str(tmp_path))
     try:
         d.wait_ready()
         osc = d.osc

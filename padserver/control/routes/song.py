@@ -12,14 +12,18 @@ def _play(ctx):
     ctx.actions.song.play()
 
 
-@route("/transport/pause", "", "Pause the song where it is.")
-def _pause(ctx):
-    ctx.actions.song.pause()
+@route("/transport/pause", "", "Pause the song where it is (a performance recording ends there).")
+async def _pause(ctx):
+    await ctx.actions.song.halt(to_start=False)
 
 
-@route("/transport/stop", "", "Stop the song and return to its start (or the loop region's start); pads play on.")
-def _stop(ctx):
-    ctx.actions.song.stop()
+@route(
+    "/transport/stop",
+    "",
+    "Stop the song and return to its start (or the loop region's start); a performance recording ends; pads play on.",
+)
+async def _stop(ctx):
+    await ctx.actions.song.halt(to_start=True)
 
 
 @route("/transport/locate", "f:bar", "Move the song to a bar (from 1).")
@@ -50,7 +54,8 @@ async def _loop(ctx, on, start=None, end=None):
     "/transport/record",
     "i:on",
     "Record the performance into the song: from now every pad launch and stop becomes a clip on that pad's track "
-    "at the bar it sounded (the song starts playing if it was not); `0` ends it.",
+    "at the bar it sounded (a stopped song starts after a count-in of `song.count_in_bars`, see "
+    "`/transport/countin`); with a punch range (`/transport/punch`) only its bars are kept; `0` ends it.",
 )
 async def _record_song(ctx, on):
     from padserver.actions import checks
@@ -61,9 +66,46 @@ async def _record_song(ctx, on):
         await ctx.actions.performance.stop()
 
 
-@route("/transport/metronome", "i:on", "Click on the beat (accented downbeat) while the song plays.")
+@route(
+    "/transport/metronome",
+    "i:on",
+    "Click on the beat (accented downbeat) while the song plays; on the master or on `click_L/R` "
+    "(`song.metronome_output`).",
+)
 def _metronome(ctx, on):
     ctx.actions.song.metronome(on)
+
+
+@route(
+    "/transport/metronome/gain", "[f:gain]", "The click's level (linear 0..2); replies `/transport/metronome/gain f`."
+)
+def _metronome_gain(ctx, gain=None):
+    song = ctx.actions.song
+    return [("/transport/metronome/gain", [song.metronome_gain if gain is None else song.metronome_level(gain)])]
+
+
+@route(
+    "/transport/countin",
+    "[i:bars]",
+    "Bars of clicks before a recording that starts from silence (the song from stop; a pad recording with nothing "
+    "playing), 0..4; replies `/transport/countin i`.",
+)
+def _count_in(ctx, bars=None):
+    from padserver.actions import checks
+
+    song = ctx.actions.song
+    if bars is not None:
+        song.count_in_bars = checks.whole(bars, "count-in bars", 0, 4)
+    return [("/transport/countin", [song.count_in_bars])]
+
+
+@route(
+    "/transport/punch",
+    "i:on [f:in_bar] [f:out_bar]",
+    "The bars a performance recording keeps: in..out, out exclusive (`9 13` is bars 9–12); `0` records everywhere.",
+)
+async def _punch(ctx, on, start=None, end=None):
+    await ctx.actions.song.punch_set(on, start, end)
 
 
 @route(
