@@ -255,21 +255,22 @@ class JackBackend(Backend):
         return found[:2]
 
     def _measure_latency(self) -> None:
-        jack = _jack()
+        from padserver.audio.jack_latency import PLAYBACK, latency_range
+
         try:
-            low, high = self._master[0].get_latency_range(jack.PLAYBACK)
-            self.info.output_latency = int(high) + self._client.blocksize
+            self.info.output_latency = latency_range(self._master[0], PLAYBACK)[1] + self._client.blocksize
         except Exception:
             self.info.output_latency = self._client.blocksize
 
     def input_latency(self) -> int:
         """Frames from a sound the player heard to it reaching our inputs: playback plus capture latency."""
-        jack = _jack()
+        from padserver.audio.jack_latency import CAPTURE, PLAYBACK, latency_range
+
         try:
-            capture = max((p.get_latency_range(jack.CAPTURE)[1] for p in self._inputs), default=0)
-            playback = self._master[0].get_latency_range(jack.PLAYBACK)[1]
-            return int(capture) + int(playback)
-        except Exception:
+            capture = max((latency_range(p, CAPTURE)[1] for p in self._inputs), default=0)
+            return capture + latency_range(self._master[0], PLAYBACK)[1]
+        except Exception as exc:
+            log.warning("JACK port latencies unknown (%s); a recording is not compensated", exc)
             return 0
 
     def supervise(self) -> str | None:

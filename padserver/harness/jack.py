@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from padserver.audio.jack_latency import CAPTURE, PLAYBACK, on_latency, set_latency_range
+
 
 class JackServer:
     def __init__(self, rate: int = 48000, period: int = 128, name: str | None = None, log: str | None = None) -> None:
@@ -58,6 +60,17 @@ class JackServer:
         return {"JACK_DEFAULT_SERVER": self.name}
 
 
+def _declare_latency(client, ports: list, mode: int, frames: int):
+    """Have ``ports`` declare ``frames`` of latency in ``mode`` whenever JACK recomputes (the C callback)."""
+
+    def declare(asked: int) -> None:
+        if asked == mode:
+            for port in ports:
+                set_latency_range(port, mode, frames, frames)
+
+    return on_latency(client, declare)
+
+
 class _Client:
     """A test-side JACK client; closing it never raises (the server may be gone already)."""
 
@@ -74,7 +87,9 @@ class _Client:
 class Player(_Client):
     """Plays a sound on one output port at JACK frames the test chooses (a musician, an instrument)."""
 
-    def __init__(self, server: JackServer, sound: np.ndarray, name: str = "player") -> None:
+    def __init__(self, server: JackServer, sound: np.ndarray, name: str = "player", latency: int = 0) -> None:
+        """``latency``: the capture latency the port declares, as a sound card's input would (the sound on
+        the port at frame F was played at F − latency)."""
         import jack
 
         self.client = jack.Client(name, no_start_server=True, servername=server.name)
@@ -82,6 +97,7 @@ class Player(_Client):
         self.sound = np.asarray(sound, dtype=np.float32)
         self.at: list[int] = []  # frames the sound starts on
         self.client.set_process_callback(self._process)
+        self._latency = _declare_latency(self.client, [self.out], CAPTURE, latency) if latency else None
         self.client.activate()
 
     def _process(self, frames: int) -> None:
@@ -109,7 +125,9 @@ class Capture(_Client):
     capture can be compared frame for frame.
     """
 
-    def __init__(self, server: JackServer, seconds: float = 30.0, name: str = "capture") -> None:
+    def __init__(self, server: JackServer, seconds: float = 30.0, name: str = "capture", latency: int = 0) -> None:
+        """``latency``: the playback latency the ports declare, as a sound card's output would (what
+        reaches them at frame F is heard at F + latency)."""
         import jack
 
         self.client = jack.Client(name, no_start_server=True, servername=server.name)
@@ -118,6 +136,7 @@ class Capture(_Client):
         self.ring = np.zeros((2, self.size), dtype=np.float32)
         self.last_frame = 0  # one past the last captured frame
         self.client.set_process_callback(self._process)
+        self._latency = _declare_latency(self.client, self.inputs, PLAYBACK, latency) if latency else None
         self.client.activate()
 
     def _process(self, frames: int) -> None:

@@ -5,7 +5,7 @@ import numpy as np
 from padserver.audio.offline import OfflineRenderer
 from padserver.engine import commands as cmd
 from padserver.engine.song import SongClip
-from tests.engine.helpers import make_engine, q, ramp
+from tests.engine.helpers import dc, make_engine, q, ramp
 
 BAR = 96000  # 120 BPM, 48 kHz
 BEATS = 4
@@ -127,3 +127,58 @@ def test_an_open_ended_recording_ends_on_the_bar_line_after_it_is_asked_to():
     got = engine.recorded
     assert got is not None and got.shape == (2, BAR)
     np.testing.assert_array_equal(got[0], signal[BAR : 2 * BAR])
+
+
+def onsets_of(row, start=0):
+    """Frames where a click starts: after 100 silent frames (its first sample is sin(0) = 0: one frame earlier)."""
+    loud = np.abs(row) > 1e-6
+    return [start + i - 1 for i in np.flatnonzero(loud) if not loud[max(0, i - 100) : i].any()]
+
+
+def test_a_count_in_clicks_one_bar_then_the_song_starts_on_the_next():
+    engine = make_engine(fade_ms=0.0)
+    song(engine, [clip(0, dc(BAR, 0.3), 1, 2)], [[1.0, 1.0]])  # the metronome itself is off
+    master = render(engine, 4 * BAR, {1280: [cmd.Transport("play", count_in=1)]})
+    beat = BAR // 4
+    # nothing was playing: the count-in starts at once (the grid with it), the song a bar later
+    assert onsets_of(master[0, : BAR - 10]) == [1280 + b * beat for b in range(4)]
+    assert np.all(master[:, 1280 + 4 * beat - 1] == 0) and np.allclose(master[:, 1280 + BAR : 1280 + BAR + 100], 0.3)
+    accent, other = (
+        np.abs(master[0, 1280 : 1280 + 1000]).max(),
+        np.abs(master[0, 1280 + beat : 1280 + beat + 1000]).max(),
+    )
+    assert accent > 1.5 * other > 0
+    assert np.allclose(master[:, 1280 + BAR + 2000 : 1280 + 3 * BAR], 0.3)  # no clicks once the song plays
+
+
+def test_a_pad_recording_counts_in_and_starts_a_bar_later():
+    engine = make_engine(fade_ms=0.0)
+    engine.send(cmd.SetBuffer(0, dc(BAR, 0.1), BAR, q("1")))
+    engine.send(cmd.Launch(0, q("1")))  # a pad plays from frame 0: the grid
+    signal = (np.arange(4 * BAR, dtype=np.float32) + 1) / (4 * BAR)
+    take = np.zeros((2, BAR), dtype=np.float32)
+
+    def before(frame):
+        engine.inputs = [signal[frame : frame + 128]]
+        if frame == 1280:
+            engine.send(cmd.Record(1, take, (0, 0), count_in=1))
+
+    master = OfflineRenderer(engine, 128).render(4 * BAR, before_block=before)
+    beat = BAR // 4
+    assert onsets_of(master[0, BAR : 2 * BAR] - 0.1, BAR) == [BAR + b * beat for b in range(4)]  # bar 2 counts
+    np.testing.assert_array_equal(engine.recorded[0], signal[2 * BAR : 3 * BAR])  # bar 3 is the take
+    assert np.allclose(master[:, 2 * BAR + 2000 : 4 * BAR], 0.1)  # the pad alone afterwards
+
+
+def test_the_click_can_have_outputs_of_its_own():
+    engine = make_engine(fade_ms=0.0)
+    song(engine, [], np.zeros((0, 2)))
+    engine.send(cmd.SetMetronome(True, 0.5, to_master=False))
+    engine.send(cmd.Transport("play"))
+    master, click = np.zeros((2, BAR), dtype=np.float32), np.zeros((2, BAR), dtype=np.float32)
+    for f in range(0, BAR, 128):
+        master[:, f : f + 128] = engine.process(128)
+        click[:, f : f + 128] = engine.metronome.out[:, :128]
+    assert not master.any()  # nothing on the master
+    assert onsets_of(click[0]) == [b * (BAR // 4) for b in range(4)]
+    assert np.array_equal(click[0], click[1])

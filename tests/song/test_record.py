@@ -101,3 +101,51 @@ def test_resampling_puts_the_master_on_a_pad(tmp_path):
         assert take.shape[1] == BAR and np.abs(take[:, 200:400]).min() > 0.5 and not take[:, 2000:].any()
     finally:
         d.terminate()
+
+
+def test_a_counted_in_take_lines_up_with_what_was_heard_through_latency(jack_server, tmp_path):
+    config = CONFIG + "song:\n  metronome_output: click\n"  # a bar of count-in (the default), on click_L/R
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=config, data_dir=str(tmp_path))
+    ears = player = None
+    capture_latency, playback_latency = 480, 240  # 10 ms in, 5 ms out, as a sound card reports them
+    try:
+        d.wait_ready()
+        player = Player(jack_server, np.full(240, 0.5, dtype=np.float32), latency=capture_latency)
+        player.connect("padserver:in_1")
+        ears = Capture(jack_server, name="ears", latency=playback_latency)  # left: the click, right: the master
+        ears.connect("padserver:click_L", "padserver:master_L")
+        time.sleep(0.3)  # JACK recomputes the latencies after connections change
+        ask = lambda: d.osc.request("/pad/1/record", 1, "inputs=1", reply="/pad/1/recording")  # noqa: E731
+        _, first = ears.onset_of(ask, 12000)  # nothing plays: the count-in starts at once
+        assert first is not None
+        bar_line = first - 1  # a click's first sample is sin(0) = 0
+        take_start = bar_line + BAR
+        # the player hears the take's bar line playback_latency later and plays a quarter after it; the sound
+        # reaches padserver capture_latency after that
+        player.play_at([take_start + BAR // 4 + playback_latency + capture_latency])
+        ears.wait_until(take_start)
+        clicks = ears.frames(bar_line - 100, take_start)
+        beat = BAR // 4
+        starts = [
+            bar_line + i - 100 for i in np.flatnonzero(np.abs(clicks[0]) > 1e-6) if not clicks[0, i - 100 : i].any()
+        ]
+        assert [s - bar_line for s in starts] == [1, beat + 1, 2 * beat + 1, 3 * beat + 1]  # four clicks
+        assert not clicks[1].any()  # and none on the master
+        deadline = time.monotonic() + 20
+        while json.loads(d.osc.request("/status", reply="/status")[0])["pads"][0]["loop_id"] is None:
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.1)
+        files = glob.glob(os.path.join(str(tmp_path), "library", "audio", "*", "*.flac"))
+        take = sf.read(max(files, key=os.path.getmtime), dtype="float32", always_2d=True)[0].T
+        onset = int(np.flatnonzero(np.abs(take[0]) > 0.1)[0])
+        xruns = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+        # where the player played against the bar it heard, within 1 ms (a period more only after an xrun)
+        assert abs(onset - BAR // 4) <= 48 or (xruns > 0 and abs(onset - BAR // 4 - jack_server.period) <= 48), (
+            onset,
+            xruns,
+        )
+    finally:
+        for c in (ears, player):
+            if c is not None:
+                c.close()
+        d.terminate()

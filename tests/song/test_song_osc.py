@@ -131,3 +131,52 @@ def test_the_performance_is_recorded_into_the_song(tmp_path):
         assert status["transport"] == "playing"
     finally:
         d.terminate()
+
+
+def record_pad_3(osc, stop_after):
+    """Record the performance: pad 3 asked to play 0.2 s in, to stop ``stop_after`` s later; then recording ends."""
+    osc.send("/transport/record", 1)
+    time.sleep(0.2)
+    osc.send("/pad/3/play")
+    time.sleep(stop_after)
+    osc.send("/pad/3/stop")
+    time.sleep(1.2)
+    osc.send("/transport/record", 0)
+
+
+def test_recording_from_stop_counts_in_a_bar_first(tmp_path):
+    d = DaemonProcess(["--audio", "null"], config="engine:\n  tempo: 240\n", data_dir=str(tmp_path))  # 1 s bars
+    try:
+        d.wait_ready()
+        click = write_click(str(tmp_path / "beat.wav"), seconds=1.0)
+        d.osc.request("/pad/3/load", click, reply="/pad/3/loaded")
+        assert d.osc.request("/transport/countin", reply="/transport/countin") == [1]  # the default
+        record_pad_3(d.osc, 4.3)
+        until(lambda: song(d)["tracks"] and song(d)["tracks"][0]["clips"])
+        clip = song(d)["tracks"][0]["clips"][0]
+        # the count-in bar (0–1 s) is not the song's: the pad's first bar line is bar 1; it stopped at 5 s (bar 5)
+        assert (clip["start"], clip["bars"]) == (1, 4), clip
+    finally:
+        d.terminate()
+
+
+def test_a_punch_range_keeps_only_its_bars(tmp_path):
+    config = "engine:\n  tempo: 240\nsong:\n  count_in_bars: 0\n"
+    d = DaemonProcess(["--audio", "null"], config=config, data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        click = write_click(str(tmp_path / "beat.wav"), seconds=1.0)
+        d.osc.request("/pad/3/load", click, reply="/pad/3/loaded")
+        assert "punch start bar" in d.osc.error("/transport/punch", 1, 0, 3)
+        assert "needs its start and end bars" in d.osc.error("/transport/punch", 1)
+        d.osc.send("/transport/punch", 1, 3, 5)  # bars 3–4
+        assert song(d)["punch"] == [3, 5]
+        record_pad_3(d.osc, 4.3)  # the pad sounds in bars 2–5
+        until(lambda: song(d)["tracks"] and song(d)["tracks"][0]["clips"])
+        clip = song(d)["tracks"][0]["clips"][0]
+        assert (clip["start"], clip["bars"]) == (3, 2), clip
+        d.osc.send("/undo")  # the take, then the punch range
+        d.osc.send("/undo")
+        until(lambda: song(d)["punch"] is None)
+    finally:
+        d.terminate()
