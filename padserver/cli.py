@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--normalize", type=float, metavar="LUFS", help="bring the mix to this loudness")
     export.add_argument("--stems", action="store_true", help="also one file per track")
     export.add_argument("--port", type=int, default=9000)
-    export.add_argument("--timeout", type=float, default=600.0)
+    export.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds without word from padserver before giving up"
+    )
 
     sub.add_parser("devices", help="list audio devices, JACK status and MIDI ports")
     doctor = sub.add_parser("doctor", help="check what is missing or misconfigured, and how to fix it")
@@ -184,15 +186,34 @@ def cmd_bench(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from padserver.control.client import request
+    from padserver.control.client import follow
 
     options = [
         f"{k}={getattr(args, k)}"
         for k in ("format", "bits", "rate", "region", "tail", "normalize")
         if getattr(args, k) is not None
     ] + (["stems=1"] if args.stems else [])
-    print(f"exporting {args.file} …", file=sys.stderr)
-    return request("127.0.0.1", args.port, "/song/export", [args.file, *options], args.timeout)
+
+    def bar(values: list) -> None:
+        fraction = float(values[0])
+        filled = int(30 * fraction)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {100 * fraction:5.1f} % {args.file}")
+        sys.stderr.flush()
+
+    code, values = follow(
+        "127.0.0.1",
+        args.port,
+        "/song/export",
+        [args.file, *options],
+        "/song/exported",
+        "/song/export/progress",
+        bar,
+        quiet_s=args.timeout,
+    )
+    if code == 0:
+        sys.stderr.write("\n")
+        print(values[0])
+    return code
 
 
 def cmd_osc_docs(args) -> int:

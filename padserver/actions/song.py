@@ -278,6 +278,7 @@ class SongActions:
         return bar + 1, beat - bar * bpb + 1
 
 
+EXPORT_PROGRESS_S = 0.25  # how often a running export reports
 EXPORT_OPTIONS = {
     "format": str,
     "bits": int,
@@ -289,11 +290,16 @@ EXPORT_OPTIONS = {
 }
 
 
-async def export(actions, name: object, options: list, exports_dir: str, engine_settings: dict) -> dict:
-    """Render the song (or its loop region) to a file in the worker pool; returns what was written."""
-    import os
+async def export(actions, name: object, options: list, exports_dir: str, engine_settings: dict, report=None) -> dict:
+    """Render the song (or its loop region) to a file in the worker pool; returns what was written.
 
-    from padserver.audio.export import FORMATS, ExportError, export_song, subtype
+    ``report(fraction, path)`` hears the progress a few times a second.
+    """
+    import asyncio
+    import os
+    import tempfile
+
+    from padserver.audio.export import FORMATS, ExportError, export_song, read_progress, subtype
 
     song_actions: SongActions = actions.song
     song = song_actions.song
@@ -351,7 +357,22 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
         "stems": bool(opts.get("stems", 0)),
         "path": path,
     }
+    fd, job["progress"] = tempfile.mkstemp(prefix="export-", suffix=".progress")
+    os.close(fd)
+    running = asyncio.ensure_future(actions.library.pool.run(export_song, job))
     try:
-        return await actions.library.pool.run(export_song, job)
+        shown = -1.0
+        while not running.done():
+            await asyncio.wait([running], timeout=EXPORT_PROGRESS_S)
+            fraction = read_progress(job["progress"])
+            if report is not None and not running.done() and fraction - shown >= 0.01:
+                shown = fraction
+                report(round(fraction, 3), path)
+        done = running.result()
+        if report is not None:
+            report(1.0, path)
+        return done
     except ExportError as exc:
         raise ActionError(str(exc)) from None
+    finally:
+        os.unlink(job["progress"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import struct
 
 import numpy as np
 
@@ -40,7 +41,38 @@ def subtype(fmt: str, bits: int) -> str | None:
     return SUBTYPES[(fmt, bits)]
 
 
-def render(job: dict) -> np.ndarray:
+class Progress:
+    """The fraction of an export done, written into a small file the daemon reads while the worker runs."""
+
+    def __init__(self, path: str | None, parts: int) -> None:
+        self.fd = os.open(path, os.O_WRONLY) if path else None
+        self.parts = max(1, parts)
+        self.part = 0
+        self.last = -1.0
+
+    def at(self, done: int, total: int) -> None:
+        fraction = (self.part + done / max(1, total)) / self.parts
+        if self.fd is not None and fraction - self.last >= 0.005:
+            os.pwrite(self.fd, struct.pack("<d", fraction), 0)
+            self.last = fraction
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def read_progress(path: str) -> float:
+    """Control side: the fraction a worker last wrote (0 until it has)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(8)
+        return struct.unpack("<d", data)[0] if len(data) == 8 else 0.0
+    except OSError:
+        return 0.0
+
+
+def render(job: dict, progress: Progress | None = None) -> np.ndarray:
     """The song's (2, frames) mix at the engine rate, from frame 0 = the first bar of the region."""
     from padserver.audio.offline import OfflineRenderer
     from padserver.engine import commands as cmd
@@ -71,22 +103,30 @@ def render(job: dict) -> np.ndarray:
     engine.send(cmd.Transport("locate", float((first - 1) * bpb)))
     engine.send(cmd.Transport("play"))
     frames = int(math.ceil((last - first) * bpb * rate * 60.0 / job["tempo"])) + int(job["tail"] * rate)
-    return OfflineRenderer(engine, EXPORT_BLOCK).render(frames)
+    report = None if progress is None else (lambda frame: progress.at(frame, frames))
+    return OfflineRenderer(engine, EXPORT_BLOCK).render(frames, before_block=report)
 
 
 def export_song(job: dict) -> dict:
     """Worker: render the song (and with ``stems`` each track alone) and write it atomically; what was written."""
-    done = _export_one(job, render(job), job["path"])
-    if job.get("stems"):
-        base, ext = os.path.splitext(job["path"])
-        done["stems"] = []
-        for i, track in enumerate(job["song"]["tracks"]):
-            alone = [g if j == i else [0.0, 0.0] for j, g in enumerate(job["gains"])]
-            # a stem is the track before the master limiter, so the stems add up to the mix
-            stem_job = {**job, "gains": alone, "limiter": False, "normalize": None}
-            name = "".join(c if c.isalnum() or c in "-_" else "-" for c in track["name"]) or f"track{i + 1}"
-            done["stems"].append(_export_one(stem_job, render(stem_job), f"{base}-{i + 1:02d}-{name}{ext}")["path"])
-    return done
+    tracks = job["song"]["tracks"]
+    progress = Progress(job.get("progress"), 1 + (len(tracks) if job.get("stems") else 0))
+    try:
+        done = _export_one(job, render(job, progress), job["path"])
+        if job.get("stems"):
+            base, ext = os.path.splitext(job["path"])
+            done["stems"] = []
+            for i, track in enumerate(tracks):
+                progress.part = i + 1
+                alone = [g if j == i else [0.0, 0.0] for j, g in enumerate(job["gains"])]
+                # a stem is the track before the master limiter, so the stems add up to the mix
+                stem_job = {**job, "gains": alone, "limiter": False, "normalize": None}
+                name = "".join(c if c.isalnum() or c in "-_" else "-" for c in track["name"]) or f"track{i + 1}"
+                path = f"{base}-{i + 1:02d}-{name}{ext}"
+                done["stems"].append(_export_one(stem_job, render(stem_job, progress), path)["path"])
+        return done
+    finally:
+        progress.close()
 
 
 def _export_one(job: dict, mix: np.ndarray, path: str) -> dict:

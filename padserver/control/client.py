@@ -80,3 +80,37 @@ def request(host: str, port: int, address: str, args: list, wait: float) -> int:
         print(f"no answer from {host}:{port} within {wait:g} s (is padserver running?)", file=sys.stderr)
         return 1
     return 1 if any(reply == "/error" for reply, _ in replies) else 0
+
+
+def follow(host: str, port: int, address: str, args: list, done: str, progress: str, show, quiet_s: float = 10.0):
+    """Send a long request and follow it: ``show(values)`` for each ``progress`` message, until ``done``.
+
+    Returns (exit code, the done message's values). Gives up when the daemon is
+    silent for ``quiet_s`` seconds (no answer, or an export that stopped reporting).
+    """
+    import sys
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.sendto(build("/unregister", []), (host, port))  # this request's messages only
+        sock.sendto(build(address, [parse_arg(str(a)) for a in args]), (host, port))
+        heard = False
+        while True:
+            sock.settimeout(quiet_s)
+            try:
+                msg = OscMessage(sock.recvfrom(65536)[0])
+            except (TimeoutError, ConnectionRefusedError):
+                what = "stopped reporting" if heard else f"did not answer on port {port} (is padserver running?)"
+                print(f"\npadserver {what}", file=sys.stderr)
+                return 1, []
+            except Exception:
+                continue
+            heard = True
+            values = list(msg.params)
+            if msg.address == "/error":
+                print(f"\npadserver: {values[-1]}", file=sys.stderr)
+                return 1, values
+            if msg.address == progress:
+                show(values)
+            elif msg.address == done:
+                return 0, values

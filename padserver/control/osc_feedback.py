@@ -42,9 +42,10 @@ FEEDBACK = [
     ("/timesig", "i", ""),
     ("/quantize", "s", ""),
     ("/sync/source", "s", "internal"),
-    ("/transport/state", "s", "playing, paused, stopped"),
+    ("/transport/state", "s", "playing, paused, stopped, recording (also during its count-in)"),
     ("/transport/metronome", "i", "the metronome is on"),
     ("/transport/position", "i i", "bar, beat while the song plays; at most 30 Hz, only when it moves"),
+    ("/song/export/progress", "f s", "a running export's progress 0..1 and its file, a few times a second"),
 ]
 
 MAX_CLIENTS = 64
@@ -83,11 +84,14 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
             "transport": "/transport/state",
             "position": "/transport/position",
             "metronome": "/transport/metronome",
+            "export": "/song/export/progress",
         }
         if key not in address:
             return None
         if key == "position":
             return address[key], [int(value[0]), int(value[1])]
+        if key == "export":
+            return "/song/export/progress", [float(value[0]), str(value[1])]
         return address[key], [float(value) if key in ("tempo", "master_gain") else value]
     if key == "region":
         return f"/pad/{pad}/region", [float(value[0]), float(value[1])]

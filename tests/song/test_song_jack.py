@@ -112,7 +112,8 @@ def test_the_cli_exports_the_running_daemons_song(tmp_path):
         )  # fmt: skip
         assert result.returncode == 0, result.stdout + result.stderr
         path = os.path.join(str(tmp_path), "exports", "cli.flac")
-        assert f"/song/exported {path}" in result.stdout
+        assert result.stdout.strip() == path
+        assert "[##############################] 100.0 % cli" in result.stderr  # the progress bar, filled
         assert sf.info(path).frames == 2 * BAR and sf.info(path).subtype == "PCM_16"
     finally:
         d.terminate()
@@ -172,4 +173,34 @@ def test_a_track_on_its_own_output_leaves_the_master(jack_server, tmp_path):
         for c in (master, own):
             if c is not None:
                 c.close()
+        d.terminate()
+
+
+def test_a_long_export_reports_its_progress_to_the_tablets(tmp_path):
+    from padserver.harness.daemon import OscPeer
+
+    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path))
+    tablet = None
+    try:
+        d.wait_ready()
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/song/track/add", reply="/song/track/added")
+        d.osc.request("/song/clip/add", 1, click, 1, 400, reply="/song/clip/added")  # 13 minutes
+        tablet = OscPeer(d.port, feedback=True)
+        tablet.send("/register")
+        tablet.receive(1.0, until="/registered")
+        d.osc.send("/song/export", "long.flac")
+        path = os.path.join(str(tmp_path), "exports", "long.flac")
+        progress: list = []
+        deadline = time.monotonic() + 60
+        while [1.0, path] not in progress and time.monotonic() < deadline:
+            progress += [args for address, args in tablet.receive(1.0) if address == "/song/export/progress"]
+        assert progress and progress[-1] == [1.0, path], progress
+        fractions = [p[0] for p in progress]
+        assert len(fractions) >= 3 and 0.0 < fractions[0] < 1.0 and fractions == sorted(fractions), fractions
+        assert d.osc.receive(5.0, until="/song/exported")[-1] == ("/song/exported", [path])
+        assert sf.info(path).frames == 400 * BAR
+    finally:
+        if tablet is not None:
+            tablet.close()
         d.terminate()

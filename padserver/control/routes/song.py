@@ -205,13 +205,20 @@ async def _clip_delete(ctx, track, clip):
     "Render the song faster than real time in the background, exactly as it plays: options format=wav|flac|mp3 "
     "bits=16|24|32 rate= region=song|loop tail=seconds normalize=LUFS stems=1 (also each track alone, before the "
     "limiter, as name-01-track.ext …); a name without a folder goes to the data "
-    "folder's exports/. The file appears complete or not at all; replies `/song/exported s:path`.",
+    "folder's exports/. The file appears complete or not at all; while it renders the sender and every tablet get "
+    "`/song/export/progress f:0..1 s:path` a few times a second; replies `/song/exported s:path`.",
 )
 async def _export(ctx, name, *options):
     from padserver.actions.song import export
 
+    def report(fraction: float, path: str) -> None:
+        ctx.actions._changed(0, "export", (fraction, path))  # the tablets
+        feedback = getattr(ctx.server, "feedback", None)
+        if ctx.server is not None and (feedback is None or tuple(ctx.sender[:2]) not in feedback.clients):
+            ctx.server.send(ctx.sender, "/song/export/progress", [fraction, path])
+
     folder, settings = ctx.actions.export_context
-    done = await export(ctx.actions, name, list(options), folder, settings)
+    done = await export(ctx.actions, name, list(options), folder, settings, report)
     return [("/song/exported", [done["path"]])]
 
 
