@@ -123,7 +123,7 @@ class Daemon:
         self.actions.song._send_metronome()
         self.actions.song.scene_stops_others = cfg.song.scene_stops_others
         self.actions.song.track_ports = backend.track_outputs
-        inputs = int(cfg.audio.jack.inputs) if info.name == "jack" else 0
+        inputs = {"jack": int(cfg.audio.jack.inputs), "portaudio": getattr(backend, "inputs", 0)}.get(info.name, 0)
         self.actions.recording = Recording(self.actions, backend.input_latency, inputs)
         self.actions.performance = PerformanceRecorder(self.actions)
         # what an export needs to render exactly as the live engine does
@@ -346,7 +346,10 @@ class Daemon:
                     bar, beat = actions.song.position()
                     if (bar, int(beat)) != self._position:
                         self._position = (bar, int(beat))
-                        self.osc.feedback.on_change(0, "position", self._position)
+                        actions.project.beat = int(beat)
+                        actions._changed(0, "position", self._position)  # tablets, and beat lights
+                else:
+                    self._position = (0, 0)  # so the first position after a start is sent
             now = time.monotonic()
             while engine.garbage:
                 held.append((now, engine.garbage.pop()))

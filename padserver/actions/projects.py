@@ -27,7 +27,7 @@ class Projects:
         actions.listeners.append(self._changed)
 
     def _changed(self, pad: int, key: str, value) -> None:
-        if key not in ("state", "transport") and self.dirty_since is None:
+        if key not in ("state", "transport", "position", "metronome", "export") and self.dirty_since is None:
             self.dirty_since = time.monotonic()
 
     # -- saving -------------------------------------------------------------------------------------

@@ -28,7 +28,10 @@ class Recording:
         a = self.actions
         pad = a._pad(number)
         if self.inputs == 0:
-            raise ActionError("no audio inputs here: recording needs JACK (audio.jack.inputs) ports in_1 …")
+            raise ActionError(
+                "no audio inputs here: recording needs JACK input ports (audio.jack.inputs) or a PortAudio device "
+                "with inputs (audio.inputs, audio.input_device)"
+            )
         if pad.number in self.pending and self.pending[pad.number][0] == 0:
             a.engine.send(cmd.FinishRecord())  # the second press: the take ends on the next bar line
             return 0

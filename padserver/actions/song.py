@@ -225,11 +225,14 @@ class SongActions:
 
     def set_state(self, state: str) -> None:
         self.actions.project.transport = state
+        if state not in ("playing", "recording"):
+            self.actions.project.beat = 0
         self.actions._changed(0, "transport", state)
 
     def metronome(self, on: object) -> bool:
         value = checks.flag(on, "on")
         self.metronome_on = value
+        self.actions.project.metronome = value
         self._send_metronome()
         self.actions._changed(0, "metronome", int(value))
         return value

@@ -181,6 +181,8 @@ SCHEMA = Section(
                 "block_size": Number(16, 4096, integer=True),
                 "latency": Latency(),
                 "device": Str(),
+                "inputs": Number(0, 32, integer=True),
+                "input_device": Str(),
                 "record": Str(),
                 "jack": Section(
                     {

@@ -124,6 +124,33 @@ class Controller:
         elif action in ("undo", "redo"):
             task = asyncio.get_running_loop().create_task(a.undo() if action == "undo" else a.redo())
             task.add_done_callback(self._report)
+        elif action is None:
+            return
+        elif action.startswith("scene."):
+            a.song.launch_scene(int(action.split(".")[1]))
+        elif action == "transport.metronome":
+            a.song.metronome(not a.project.metronome)
+        elif action.startswith("transport."):
+            self._transport(action.split(".")[1])
+
+    def _transport(self, button: str) -> None:
+        """Play toggles play and pause; record toggles recording the performance; stop stops."""
+        a = self.actions
+        rolling = a.project.transport in ("playing", "recording")
+        task = None
+        if button == "play":
+            if rolling:
+                task = a.song.halt(to_start=False)
+            else:
+                a.song.play()
+        elif button == "stop":
+            task = a.song.halt(to_start=True)
+        elif a.performance.on:  # record
+            task = a.performance.stop()
+        else:
+            a.performance.start()
+        if task is not None:
+            asyncio.get_running_loop().create_task(task).add_done_callback(self._report)
 
     def _report(self, task: asyncio.Task) -> None:
         """An undo or redo started from the device ended; say why if it could not be done."""
@@ -170,6 +197,8 @@ class Controller:
         if pad and key in ("state", "mute", "solo", "generating"):
             controls = self._by_pad.get(pad, []) + (self._global if key == "state" else [])
             self.refresh(controls)
+        elif not pad and key in ("transport", "metronome", "position"):
+            self.refresh(self._global)
 
     def refresh(self, controls: list[Control] | None = None) -> None:
         """Send what changed among ``controls`` (all lit controls by default)."""

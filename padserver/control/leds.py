@@ -7,7 +7,7 @@ stopping > playing > loaded > empty; a muted (or soloed) pad uses the
 
 from __future__ import annotations
 
-from padserver.control.mappings import Colour, Control, LedRule, Mapping
+from padserver.control.mappings import SONG_LEDS, Colour, Control, LedRule, Mapping
 
 MAX_LAUNCHPAD_SPECS = 81  # LEDs one Launchpad SysEx message may set
 
@@ -53,6 +53,20 @@ def rule_colour(rule: LedRule, pad, shift: bool) -> Colour:
     return rule.on if lit else rule.off
 
 
+def song_colour(rule: LedRule, project) -> Colour:
+    rolling = project.transport in ("playing", "recording")
+    if rule.when == "beat":
+        if not rolling or project.beat % 2 == 0:
+            return rule.off
+        return rule.accent if project.beat == 1 and rule.accent is not None else rule.on
+    lit = {
+        "song.playing": rolling,
+        "song.recording": project.transport == "recording",
+        "metronome": project.metronome,
+    }[rule.when]
+    return rule.on if lit else rule.off
+
+
 def control_colour(mapping: Mapping, control: Control, project, shift: bool, failed: set[int]) -> Colour | None:
     if control.led is None or mapping.leds is None:
         return None
@@ -60,6 +74,8 @@ def control_colour(mapping: Mapping, control: Control, project, shift: bool, fai
     if control.led == "pad":
         return pad_colour(mapping, pad, failed=pad.number in failed) if pad else None
     assert isinstance(control.led, LedRule)
+    if control.led.when in SONG_LEDS:
+        return song_colour(control.led, project)
     if control.led.when != "shift" and pad is None:
         # global buttons (stop all …) light when any pad plays
         any_playing = any(p.state in ("playing", "stopping") for p in project.pads)

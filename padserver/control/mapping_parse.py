@@ -259,14 +259,15 @@ def _parse_control(r: _Reader, node, i: int, default_channel: int) -> list[Contr
         rule = "pad"
     elif isinstance(led, dict):
         # (not on/off: YAML reads those words as true/false)
-        r.keys(led, f"{where}.led", ("when", "colour", "else"))
+        r.keys(led, f"{where}.led", ("when", "colour", "else", "accent"))
         when = led.get("when")
         if when not in LED_WHEN:
             r.fail(led, f"{where}.led.when", f"must be one of {', '.join(LED_WHEN)} (got {when!r})")
         on = r.colour(led, led.get("colour", 127), f"{where}.led.colour")
         off = r.colour(led, led.get("else", 0), f"{where}.led.else")
+        accent = r.colour(led, led["accent"], f"{where}.led.accent") if "accent" in led else None
         if when in LED_WHEN and on is not None and off is not None:
-            rule = LedRule(when, on, off)
+            rule = LedRule(when, on, off, accent)
     elif led is not None:
         r.fail(node, f"{where}.led", f"must be 'pad' or {{when, colour, else}} (got {led!r})")
     value = node.get("value")

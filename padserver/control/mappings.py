@@ -29,6 +29,14 @@ PRESS_ACTIONS = (
     "pad.regenerate",
     "pad.cancel",
     "shift",
+    "transport.play",
+    "transport.stop",
+    "transport.record",
+    "transport.metronome",
+    "scene.1",
+    "scene.2",
+    "scene.3",
+    "scene.4",
 )
 VALUE_ACTIONS = {"pad.gain": (0.0, 1.0), "pad.pan": (-1.0, 1.0), "master.gain": (0.0, 1.0), "tempo": (60.0, 180.0)}
 PAD_ACTIONS = {
@@ -43,7 +51,19 @@ PAD_ACTIONS = {
     "pad.regenerate",
     "pad.cancel",
 }
-LED_WHEN = ("playing", "loaded", "muted", "soloed", "shift", "queued")
+LED_WHEN = (
+    "playing",
+    "loaded",
+    "muted",
+    "soloed",
+    "shift",
+    "queued",
+    "song.playing",
+    "song.recording",
+    "metronome",
+    "beat",
+)
+SONG_LEDS = ("song.playing", "song.recording", "metronome", "beat")  # lit by the song transport, not a pad
 LED_MODES = ("static", "flash", "pulse")
 PAD_LED_STATES = (
     "empty",
@@ -73,11 +93,15 @@ class Colour:
 
 @dataclass(frozen=True)
 class LedRule:
-    """A control lit by a condition: ``when`` the pad (or shift) is so, ``colour``, else ``else``."""
+    """A control lit by a condition: ``when`` the pad (or shift, or the song) is so, ``colour``, else ``else``.
+
+    ``beat`` is lit on the song's odd beats (the first in ``accent`` where given), so one light counts the bar.
+    """
 
     when: str
     on: Colour
     off: Colour
+    accent: Colour | None = None
 
 
 @dataclass

@@ -56,7 +56,9 @@ class Project:
     master_gain: float = 1.0
     prompt: str = ""  # what the tablets' prompt field holds: pads generate from it when given no words
     song: Song = field(default_factory=Song)  # the arrangement
-    transport: str = "stopped"  # the song transport: playing, paused, stopped (not saved)
+    transport: str = "stopped"  # the song transport: playing, paused, stopped, recording (not saved)
+    metronome: bool = False  # (not saved)
+    beat: int = 0  # the song's beat in its bar from 1 while it plays, else 0 (not saved)
     pads: list[Pad] = field(default_factory=lambda: [Pad(i) for i in range(1, PAD_COUNT + 1)])
 
     def pad(self, number: int) -> Pad:

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture
+from padserver.harness.jack import Capture, Player
 from padserver.harness.signals import write_click, write_tone
 
 # the levels measured here are the pads' gain, pan and velocity, not the loops' loudness
@@ -92,6 +92,35 @@ def test_portaudio_backend_plays_through_the_jack_host_api(jack_server, tmp_path
     finally:
         if cap is not None:
             cap.close()
+        d.terminate()
+
+
+def test_portaudio_inputs_record_into_a_pad(jack_server, tmp_path):
+    # (MIDI off: rtmidi's own JACK client beside PortAudio's duplex JACK client starves both on this machine)
+    config = LEVELS_AS_THEY_ARE + "midi:\n  api: none\n"
+    d = DaemonProcess(["--audio", "portaudio"], env=jack_server.env, config=config, data_dir=str(tmp_path))
+    player = None
+    try:
+        d.wait_ready()
+        player = Player(jack_server, np.full(4800, 0.5, dtype=np.float32), name="singer")
+        player.connect("PortAudio:in_0")
+        now = player.client.frame_time
+        player.play_at([now + k * 24000 for k in range(1, 20)])  # a 0.1 s note every half second, for 10 s
+        assert d.osc.request("/pad/1/record", 1, "inputs=1", "count=0", reply="/pad/1/recording") == [1]
+        deadline = time.monotonic() + 20
+        while json.loads(d.osc.request("/status", reply="/status")[0])["pads"][0]["loop_id"] is None:
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.1)
+        files = [
+            os.path.join(r, f) for r, _, fs in os.walk(str(tmp_path / "library")) for f in fs if f.endswith(".flac")
+        ]
+        take = sf.read(files[0], dtype="float32", always_2d=True)[0]
+        assert take.shape[0] == 96000  # one bar at 120 BPM, exactly
+        notes = np.flatnonzero(np.diff((np.abs(take[:, 0]) > 0.25).astype(int)) == 1)
+        assert len(notes) >= 3 and np.allclose(np.diff(notes), 24000, atol=2), notes  # the notes, half a second apart
+    finally:
+        if player is not None:
+            player.close()
         d.terminate()
 
 

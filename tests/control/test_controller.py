@@ -124,3 +124,21 @@ def test_malformed_or_unbound_messages_change_nothing(actions, junk):
     before = (actions.project.pad(1).gain, actions.project.master_gain, len(actions.engine.commands))
     c.on_midi(junk)
     assert (actions.project.pad(1).gain, actions.project.master_gain, len(actions.engine.commands)) == before
+
+
+def test_scene_buttons_launch_their_row_and_the_transport_buttons_light(actions):
+    from padserver.actions.song import SongActions
+    from padserver.engine import commands as cmd
+
+    actions.song = SongActions(actions)
+    for n in (5, 6, 9):
+        actions.project.pad(n).state = "loaded"
+    c, sent = controller(actions)  # APC mini mk2: scene buttons 112..115 beside the pad rows
+    actions.listeners.append(c.on_change)  # as the daemon wires every connected controller
+    c.connect()
+    c.on_midi(bytes.fromhex("90 71 7F"))  # note 113: scene 2
+    launched = [command.pad for command in actions.engine.commands if isinstance(command, cmd.Launch)]
+    assert launched == [4, 5]  # pads 5 and 6 (row 2), not pad 9
+    sent.clear()
+    c.on_midi(bytes.fromhex("90 6A 7F"))  # note 106: metronome
+    assert actions.project.metronome and bytes.fromhex("96 6A 01") in sent  # its light on (channel 7: full)

@@ -1,9 +1,11 @@
 """Controllers played over JACK MIDI: virtual ports named like the real devices stand in for them."""
 
+import json
 import math
 import os
 import time
 
+import numpy as np
 import pytest
 
 from padserver.harness.daemon import DaemonProcess
@@ -203,3 +205,46 @@ def test_rtmidi_path_when_audio_is_not_on_jack(jack_server, tmp_path):
     finally:
         d.terminate()
         device.close()
+
+
+def test_launchpad_x_runs_the_song_transport_and_shows_the_beat(jack_server, daemon, capture, tmp_path):
+    pad = MidiDevice(jack_server, "Launchpad X", "LPX MIDI Out", "LPX MIDI In")
+    try:
+        daemon.wait_ready()
+        pad.wait_for(lit(96, (0, 1)), timeout=5)  # play: dim while the song is stopped
+        capture.connect("padserver:master_L", "padserver:master_R")
+        click = write_click(str(tmp_path / "click.wav"))
+        daemon.osc.request("/song/track/add", reply="/song/track/added")
+        daemon.osc.request("/song/clip/add", 1, click, 1, 8, reply="/song/clip/added")
+        since = len(pad.received)
+        pressed = pad.press(bytes.fromhex("B0 60 7F"))  # CC 96: play
+        pad.wait_for(lit(96, (0, 21)), since=since)  # green
+        capture.wait_until(pressed + 9600)
+        assert capture.onset(pressed - 2048, pressed + 9600) is not None  # the song sounds
+        # the beat light: red on the bar's first beat, off on the second, green on the third, off on the fourth
+        time.sleep(3.0)
+        beat_light = [
+            (frame, led_specs(m)[39][1])
+            for frame, m in pad.received[since:]
+            if m.startswith(LPX + b"\x03") and 39 in led_specs(m)
+        ]
+        colours = [c for _, c in beat_light]
+        first = colours.index(5)
+        assert colours[first : first + 5] == [5, 0, 21, 0, 5], beat_light
+        frames = [f for f, _ in beat_light[first : first + 5]]
+        steps = list(np.diff(frames))
+        assert all(abs(step - BAR // 4) < BAR // 16 for step in steps), steps  # a beat apart (lights at 30 Hz)
+        since = len(pad.received)
+        pad.press(bytes.fromhex("B0 31 7F"))  # CC 49: metronome
+        pad.wait_for(lit(49, (0, 13)), since=since)
+        pad.press(bytes.fromhex("B0 62 7F"))  # CC 98: record the performance
+        pad.wait_for(lit(98, (0, 5)), since=since)
+        assert json.loads(daemon.osc.request("/status", reply="/status")[0])["transport"] == "recording"
+        since = len(pad.received)
+        pad.press(bytes.fromhex("B0 61 7F"))  # CC 97: stop (the recording ends with it)
+        pad.wait_for(lit(96, (0, 1)), since=since)
+        pad.wait_for(lit(98, (0, 7)), since=since)
+        pad.wait_for(lit(39, (0, 0)), since=since)
+        assert json.loads(daemon.osc.request("/status", reply="/status")[0])["transport"] == "stopped"
+    finally:
+        pad.close()
