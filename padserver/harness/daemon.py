@@ -129,6 +129,21 @@ class DaemonProcess:
                     return time.monotonic() - self.started
         raise TimeoutError(f"padserver did not answer /ping:\n{self.log()}")
 
+    def recorded_take(self, pad: int, timeout: float = 20.0):
+        """Wait until a recording has landed on ``pad``; the newest take in the library as (channels, frames)."""
+        import glob
+        import json
+
+        import soundfile as sf
+
+        deadline = time.monotonic() + timeout
+        while json.loads(self.osc.request("/status", reply="/status")[0])["pads"][pad - 1]["loop_id"] is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no take landed on pad {pad}:\n{self.log()}")
+            time.sleep(0.1)
+        files = glob.glob(os.path.join(self.data_dir, "library", "audio", "*", "*.flac"))
+        return sf.read(max(files, key=os.path.getmtime), dtype="float32", always_2d=True)[0].T
+
     def log(self) -> str:
         if not self._log.closed:
             self._log.flush()

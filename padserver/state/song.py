@@ -133,20 +133,10 @@ class Song:
         return clip
 
     def set_loop(self, start: int | None, end: int | None) -> None:
-        if start is None or end is None:
-            self.loop = None
-            return
-        if not 1 <= start < end:
-            raise SongError(f"a loop region runs from a bar to a later one (got {start}..{end})")
-        self.loop = (int(start), int(end))
+        self.loop = _bar_range("a loop region", start, end)
 
     def set_punch(self, start: int | None, end: int | None) -> None:
-        if start is None or end is None:
-            self.punch = None
-            return
-        if not 1 <= start < end:
-            raise SongError(f"a punch range runs from a bar to a later one (got {start}..{end})")
-        self.punch = (int(start), int(end))
+        self.punch = _bar_range("a punch range", start, end)
 
     # -- documents ----------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -174,3 +164,12 @@ class Song:
     def snapshot(self) -> dict:
         """A deep copy as a document (for undo)."""
         return self.to_dict()
+
+
+def _bar_range(what: str, start: int | None, end: int | None) -> tuple[int, int] | None:
+    """(start, end) bars, end exclusive; None when either is None (the range is off)."""
+    if start is None or end is None:
+        return None
+    if not 1 <= start < end:
+        raise SongError(f"{what} runs from a bar to a later one (got {start}..{end})")
+    return int(start), int(end)

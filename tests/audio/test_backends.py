@@ -107,17 +107,16 @@ def test_portaudio_inputs_record_into_a_pad(jack_server, tmp_path):
         now = player.client.frame_time
         player.play_at([now + k * 24000 for k in range(1, 20)])  # a 0.1 s note every half second, for 10 s
         assert d.osc.request("/pad/1/record", 1, "inputs=1", "count=0", reply="/pad/1/recording") == [1]
-        deadline = time.monotonic() + 20
-        while json.loads(d.osc.request("/status", reply="/status")[0])["pads"][0]["loop_id"] is None:
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.1)
-        files = [
-            os.path.join(r, f) for r, _, fs in os.walk(str(tmp_path / "library")) for f in fs if f.endswith(".flac")
-        ]
-        take = sf.read(files[0], dtype="float32", always_2d=True)[0]
-        assert take.shape[0] == 96000  # one bar at 120 BPM, exactly
-        notes = np.flatnonzero(np.diff((np.abs(take[:, 0]) > 0.25).astype(int)) == 1)
-        assert len(notes) >= 3 and np.allclose(np.diff(notes), 24000, atol=2), notes  # the notes, half a second apart
+        take = d.recorded_take(1)
+        assert take.shape[1] == 96000  # one bar at 120 BPM, exactly
+        notes = np.flatnonzero(np.diff((np.abs(take[0]) > 0.25).astype(int)) == 1)
+        gaps = np.diff(notes)
+        # the notes, half a second apart: PortAudio does not say when JACK dropped one of its cycles, so after an
+        # xrun a gap may be one period short
+        xruns = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+        period = 256 if xruns else 0
+        assert len(notes) >= 3 and all(24000 - period - 2 <= g <= 24002 for g in gaps), (notes, xruns)
+        assert np.median(gaps) == 24000, notes
     finally:
         if player is not None:
             player.close()

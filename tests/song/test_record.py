@@ -1,12 +1,9 @@
 """Recording input into a pad through dummy JACK: the take lands on the pad, lined up with the bar (within 1 ms)."""
 
-import glob
 import json
-import os
 import time
 
 import numpy as np
-import soundfile as sf
 
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, Player
@@ -36,12 +33,7 @@ def test_a_recorded_take_starts_on_its_bar(jack_server, tmp_path):
         assert grid is not None
         player.play_at([grid + k * BAR + BAR // 4 for k in range(1, 12)])
         assert d.osc.request("/pad/2/record", 1, "inputs=1,2", reply="/pad/2/recording") == [1]
-        deadline = time.monotonic() + 20
-        while json.loads(d.osc.request("/status", reply="/status")[0])["pads"][1]["loop_id"] is None:
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.1)
-        files = glob.glob(os.path.join(str(tmp_path), "library", "audio", "*", "*.flac"))
-        take = sf.read(max(files, key=os.path.getmtime), dtype="float32", always_2d=True)[0].T
+        take = d.recorded_take(2)
         assert take.shape[1] == BAR  # one bar, exactly
         onset = int(np.flatnonzero(np.abs(take[0]) > 0.1)[0])
         # where the burst sounded against each bar line, as heard (on a busy machine a client can miss a cycle)
@@ -89,14 +81,9 @@ def test_resampling_puts_the_master_on_a_pad(tmp_path):
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
         d.osc.send("/pad/1/play")
         assert d.osc.request("/pad/2/resample", 1, reply="/pad/2/recording") == [1]
-        deadline = time.monotonic() + 20
-        while json.loads(d.osc.request("/status", reply="/status")[0])["pads"][1]["loop_id"] is None:
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.1)
+        take = d.recorded_take(2)
         found = json.loads(d.osc.request("/library/search", "source=recorded", reply="/library/result")[0])
         assert [f["name"] for f in found] == ["resample pad 2"]
-        files = glob.glob(os.path.join(str(tmp_path), "library", "audio", "*", "*.flac"))
-        take = sf.read(max(files, key=os.path.getmtime), dtype="float32", always_2d=True)[0].T
         # a bar of the master: the click's burst at its start (pad 1 plays it on every bar line), then silence
         assert take.shape[1] == BAR and np.abs(take[:, 200:400]).min() > 0.5 and not take[:, 2000:].any()
     finally:
@@ -124,19 +111,15 @@ def test_a_counted_in_take_lines_up_with_what_was_heard_through_latency(jack_ser
         # reaches padserver capture_latency after that
         player.play_at([take_start + BAR // 4 + playback_latency + capture_latency])
         ears.wait_until(take_start)
-        clicks = ears.frames(bar_line - 100, take_start)
+        clicks = ears.frames(bar_line - 4000, take_start)
         beat = BAR // 4
-        starts = [
-            bar_line + i - 100 for i in np.flatnonzero(np.abs(clicks[0]) > 1e-6) if not clicks[0, i - 100 : i].any()
-        ]
-        assert [s - bar_line for s in starts] == [1, beat + 1, 2 * beat + 1, 3 * beat + 1]  # four clicks
+        loud = np.flatnonzero(np.abs(clicks[0]) > 1e-6)
+        starts = [bar_line + i - 4000 for i in loud if not clicks[0, i - 4000 : i].any()]  # clicks last 1440 frames
+        late = [s - bar_line - 1 - k * beat for k, s in enumerate(starts)]
+        # four clicks, one per beat; a click may lose its first period to a cycle the ears' client missed
+        assert len(late) == 4 and all(0 <= x <= jack_server.period for x in late) and sorted(late)[1] == 0, late
         assert not clicks[1].any()  # and none on the master
-        deadline = time.monotonic() + 20
-        while json.loads(d.osc.request("/status", reply="/status")[0])["pads"][0]["loop_id"] is None:
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.1)
-        files = glob.glob(os.path.join(str(tmp_path), "library", "audio", "*", "*.flac"))
-        take = sf.read(max(files, key=os.path.getmtime), dtype="float32", always_2d=True)[0].T
+        take = d.recorded_take(1)
         onset = int(np.flatnonzero(np.abs(take[0]) > 0.1)[0])
         xruns = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
         # where the player played against the bar it heard, within 1 ms (a period more only after an xrun)
