@@ -42,7 +42,10 @@ def _parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=10.0, help="seconds without word from padserver before giving up"
     )
 
-    sub.add_parser("devices", help="list audio devices, JACK status and MIDI ports")
+    devices = sub.add_parser(
+        "devices", help="list audio devices, JACK status, MIDI ports and a running daemon's outputs"
+    )
+    devices.add_argument("--port", type=int, default=9000, help="the running daemon's OSC port")
     doctor = sub.add_parser("doctor", help="check what is missing or misconfigured, and how to fix it")
     doctor.add_argument("--config")
     cfg = sub.add_parser("config", help="print the effective configuration (secrets masked)")
@@ -69,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
             "prepare",
             "cloud",
             "song",
+            "sync",
             "all",
         ],
         nargs="?",
@@ -164,9 +168,10 @@ def cmd_send(args) -> int:
 
 
 def cmd_devices(args) -> int:
-    from padserver.doctor import devices
+    from padserver.doctor import devices, running_outputs
 
     print(devices())
+    print(running_outputs(args.port))
     return 0
 
 

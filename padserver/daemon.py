@@ -432,8 +432,15 @@ class Daemon:
                 "block_size": info.block_size,
                 "device": info.device,
                 "outputs": info.outputs,
+                "connections": info.connections,
             },
-            "latency": {"master": info.output_latency},
+            "latency": {
+                "master": info.output_latency,
+                "outputs": {
+                    name: {"frames": frames, "ms": round(1000.0 * frames / info.sample_rate, 2)}
+                    for name, frames in self.backend.output_latencies().items()
+                },
+            },
             "midi": self._midi_status(),
             "providers": self._providers,
             "project": self.projects.name,

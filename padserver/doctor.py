@@ -83,6 +83,25 @@ def _midi_ports() -> tuple[bool, str]:
     return True, "\n".join(lines)
 
 
+def running_outputs(port: int) -> str:
+    """A running daemon's outputs, their connections and latency (what a DAW's offset should be)."""
+    import json
+
+    from padserver.control.client import send_and_collect
+
+    answered, replies = send_and_collect("127.0.0.1", port, "/status", [], 1.0)
+    status = next((json.loads(v[0]) for a, v in replies if a == "/status"), None)
+    if not answered or status is None:
+        return f"padserver: not running on port {port}"
+    audio = status["audio"]
+    lines = [f"padserver on port {port}: {audio['backend']} at {audio['sample_rate']} Hz, latency per output:"]
+    for name, figure in status["latency"]["outputs"].items():
+        lines.append(f"  {name}: {figure['frames']} frames = {figure['ms']:.2f} ms")
+    for connection in audio.get("connections", []):
+        lines.append(f"  {connection}")
+    return "\n".join(lines)
+
+
 def devices() -> str:
     parts = []
     for check in (_jack_status, _portaudio_devices, _midi_ports):

@@ -65,6 +65,10 @@ class Backend:
         """Control thread: give these song tracks (rows) outputs of their own; False where there are none."""
         return False
 
+    def output_latencies(self) -> dict[str, int]:
+        """Control thread: frames from a rendered block to where each output is heard (the DAW's offset)."""
+        return {"master": self.info.output_latency}
+
     def click_output(self) -> bool:
         """Control thread: give the metronome outputs of its own; False where there are none."""
         return False

@@ -56,6 +56,35 @@ def server_name(configured: str) -> str:
     return configured or os.environ.get("JACK_DEFAULT_SERVER") or "default"
 
 
+def _natural(name: str) -> list:
+    """Sort key that puts in2 before in10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def _parse_routes(routes: list[str]) -> list[tuple[re.Pattern, re.Pattern]]:
+    """``ours -> theirs`` pattern pairs; a bad one is logged and left out."""
+    out = []
+    for text in routes:
+        ours, sep, theirs = text.partition("->")
+        try:
+            if not sep or not ours.strip() or not theirs.strip():
+                raise re.error('write it as "our ports -> their ports"')
+            out.append((re.compile(ours.strip()), re.compile(theirs.strip())))
+        except re.error as exc:
+            log.warning("audio.jack.routes: %r left out: %s", text, exc)
+    return out
+
+
+def _patterns(texts: list[str], where: str) -> list[re.Pattern]:
+    out = []
+    for text in texts:
+        try:
+            out.append(re.compile(text))
+        except re.error as exc:
+            log.warning("%s: %r left out: %s", where, text, exc)
+    return out
+
+
 def pad_port_names(pads: int) -> list[tuple[str, str]]:
     return [(f"pad{i:02d}_L", f"pad{i:02d}_R") for i in range(1, pads + 1)]
 
@@ -85,6 +114,9 @@ class JackBackend(Backend):
         self._track_rows: tuple[int, ...] = ()  # song tracks with their own ports (kept across reconnects)
         self._track_ports: tuple = ()  # ((row, left, right), …), replaced whole: the callback reads it
         self._click_wanted = False  # the metronome on click_L/R (kept across reconnects)
+        self._routes = _parse_routes(self._cfg.routes)
+        self._clock_targets = _patterns(config.sync.clock_out, "sync.clock_out")
+        self._routing_due = False  # ports appeared: connect what the routes ask for
         self._register(client)
         self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
         extra = list(self._cue_ports or ()) + [p for pair in self._stem_ports for p in pair]
@@ -110,9 +142,13 @@ class JackBackend(Backend):
         self._track_ports = ()
         if self._track_rows:
             self._register_tracks(client, self._track_rows)
+        from padserver.audio.jack_clock import ClockOut
+
+        self.clock_out = ClockOut(client.midi_outports.register("clock_out"))
         self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(int(self._cfg.inputs))]
         self._input_views: list = [None] * len(self._inputs)
         client.set_process_callback(self._process)
+        client.set_port_registration_callback(self._ports_appeared)
         client.set_xrun_callback(self._xrun)
         client.set_shutdown_callback(self._shutdown)
 
@@ -138,6 +174,7 @@ class JackBackend(Backend):
         mix = self._render(frames)
         left.get_array()[:] = mix[0]
         right.get_array()[:] = mix[1]
+        self.clock_out.process(frames, self.engine)
         if self._cue_ports is not None:
             cue = self.engine.cue()
             self._cue_ports[0].get_array()[:] = cue[0]
@@ -227,15 +264,36 @@ class JackBackend(Backend):
         self._connect()
         self._measure_latency()
 
-    def _connect(self) -> None:
+    def _connect(self) -> list[str]:
+        """Make the configured connections that are missing (it runs again whenever ports appear); the new ones."""
         client = self._client
-        targets = self._targets(client)
-        for port, target in zip(self._master, targets, strict=False):
+        pairs = list(zip(self._master, self._targets(client), strict=False))
+        for ours, theirs in self._routes:
+            mine = sorted((p for p in client.outports if ours.fullmatch(p.shortname)), key=lambda p: _natural(p.name))
+            found = [p.name for p in client.get_ports(is_audio=True, is_input=True) if theirs.search(p.name)]
+            pairs += zip(mine, sorted(found, key=_natural), strict=False)
+        made, now = [], []
+        for port, target in pairs:
             try:
-                client.connect(port, target)
+                if target not in {p.name for p in client.get_all_connections(port)}:
+                    client.connect(port, target)
+                    made.append(f"{port.name} → {target}")
+                now.append(f"{port.name} → {target}")
             except Exception as exc:
                 log.warning("cannot connect %s to %s: %s", port.name, target, exc)
-        self.info.connections = [f"{p.name} → {t}" for p, t in zip(self._master, targets, strict=False)]
+        for target in client.get_ports(is_midi=True, is_input=True):
+            if any(p.search(target.name) for p in self._clock_targets) and not target.name.startswith(
+                client.name + ":"
+            ):
+                try:
+                    if target.name not in {p.name for p in client.get_all_connections(self.clock_out.port)}:
+                        client.connect(self.clock_out.port, target)
+                        made.append(f"{self.clock_out.port.name} → {target.name}")
+                    now.append(f"{self.clock_out.port.name} → {target.name}")
+                except Exception as exc:
+                    log.warning("cannot send MIDI clock to %s: %s", target.name, exc)
+        self.info.connections = now
+        return made
 
     def _targets(self, client) -> list[str]:
         patterns = list(self._cfg.connect)
@@ -254,13 +312,34 @@ class JackBackend(Backend):
                     found.append(port.name)
         return found[:2]
 
+    def _ports_appeared(self, port, registered: bool) -> None:
+        """JACK's notification thread: only note it; `supervise` connects what the routes ask for."""
+        if registered:
+            self._routing_due = True
+
     def _measure_latency(self) -> None:
         from padserver.audio.jack_latency import PLAYBACK, latency_range
 
-        try:
-            self.info.output_latency = latency_range(self._master[0], PLAYBACK)[1] + self._client.blocksize
+        try:  # JACK's rule: what a cycle at frame F writes is heard at F + the port's playback latency
+            self.info.output_latency = latency_range(self._master[0], PLAYBACK)[1]
         except Exception:
-            self.info.output_latency = self._client.blocksize
+            self.info.output_latency = 0
+
+    def output_latencies(self) -> dict[str, int]:
+        """Each output pair's playback latency as JACK reports it (what is connected downstream decides it)."""
+        from padserver.audio.jack_latency import PLAYBACK, latency_range
+
+        if self._lost or self._client is None:
+            return {}
+        out = {}
+        for port in self._client.outports:
+            if port.shortname.endswith("_R"):
+                continue  # a pair has one figure: its left port's
+            try:
+                out[port.shortname.removesuffix("_L")] = latency_range(port, PLAYBACK)[1]
+            except Exception:
+                pass
+        return out
 
     def input_latency(self) -> int:
         """Frames from a sound the player heard to it reaching our inputs: playback plus capture latency."""
@@ -274,9 +353,14 @@ class JackBackend(Backend):
             return 0
 
     def supervise(self) -> str | None:
-        """Reconnect after the JACK server went away; returns what to log."""
+        """Reconnect after the JACK server went away, and routes to clients that appeared; returns what to log."""
         if not self._lost:
-            return None
+            if not self._routing_due:
+                return None
+            self._routing_due = False
+            made = self._connect()
+            self._measure_latency()
+            return "connected " + ", ".join(made) if made else None
         if self._client is not None:
             with self.midi.lock:
                 self.midi.reset()

@@ -13,10 +13,11 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
         library_bench,
         prepare_bench,
         song_bench,
+        sync_bench,
     )
 
     parts = (
-        ["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare", "cloud", "song"]
+        ["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare", "cloud", "song", "sync"]
         if what == "all"
         else [what]
     )
@@ -45,6 +46,8 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
         elif part == "song":
             ok &= song_bench.run_export_speed(smoke)
             ok &= song_bench.run_export_while_playing(smoke)
+        elif part == "sync":
+            ok &= sync_bench.run_clock_out(smoke)
         elif part == "library":
             ok &= library_bench.run_bpm_accuracy(smoke)
             ok &= library_bench.run_search(smoke)

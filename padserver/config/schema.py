@@ -191,6 +191,7 @@ SCHEMA = Section(
                         "connect": StrList(),
                         "pad_outputs": Bool(),
                         "inputs": Number(0, 32, integer=True),
+                        "routes": StrList(),
                     }
                 ),
             }
@@ -227,6 +228,7 @@ SCHEMA = Section(
                 "refit_min_change": Number(0, 50),
             }
         ),
+        "sync": Section({"clock_out": StrList()}),
         "song": Section(
             {
                 "metronome_gain": Number(0, 2),

@@ -41,6 +41,10 @@ class SongPlayer:
         self.start_beat: float | None = None  # a pending start, on this clock beat
         self.position = 0.0  # song beat where playback (re)starts
         self.loop: tuple[float, float] | None = None  # song beats
+        # where the song last started and stopped (engine frames), for MIDI clock's start/stop messages
+        self.started_at = -1
+        self.started_from = 0.0  # the song beat it started from
+        self.stopped_at = -1
         self._rows = np.zeros((MAX_TRACKS, 2, max_block), dtype=np.float32)
         # tracks with their own outputs (JACK track01_L/R …) play there, not into the master
         self.own: tuple[int, ...] = ()  # their row indexes
@@ -71,11 +75,14 @@ class SongPlayer:
         if beat is None:
             self.origin = clock.beat_at(f0) - self.position
             self.playing = True
+            self.started_at, self.started_from = f0, self.position
         else:
             self.start_beat = beat
             self.origin = beat - self.position  # known now, so events before the start place right
 
     def stop(self, clock, f0: int, to: float | None = None) -> None:
+        if self.playing:
+            self.stopped_at = f0
         self.position = self.song_beat(clock, f0) if to is None else to
         self.playing = False
         self.start_beat = None
@@ -100,6 +107,7 @@ class SongPlayer:
             if first < f0 + n:
                 self.origin = self.start_beat - self.position
                 self.playing = True
+                self.started_at, self.started_from = max(first, f0), self.position
                 self.start_beat = None
                 if first > f0:  # the start falls inside this block
                     return self._render_from(mix, f0, n, clock, first - f0)

@@ -1,0 +1,60 @@
+"""MIDI clock out on JACK: 24 ticks per beat, each written at its own frame, with the song's transport.
+
+Written in the audio callback after the engine rendered the block, so the
+ticks follow the tempo the block was rendered at. The song's start is Start
+(from its beginning) or Song Position Pointer + Continue (from elsewhere), at
+the frame the song starts, before that frame's tick, so a follower counts the
+tick as the first of the song; a stop or pause is Stop at its frame.
+"""
+
+from __future__ import annotations
+
+import math
+
+TICKS_PER_BEAT = 24
+TICK, START, CONTINUE, STOP = b"\xf8", b"\xfa", b"\xfb", b"\xfc"
+
+
+def song_position(beat: float) -> bytes:
+    """Song Position Pointer: sixteenth notes from the start, 14 bits."""
+    sixteenths = max(0, min(0x3FFF, int(round(beat * 4))))
+    return bytes((0xF2, sixteenths & 0x7F, sixteenths >> 7))
+
+
+class ClockOut:
+    def __init__(self, port) -> None:
+        self.port = port  # jack.OwnMidiPort
+        self.ticks = 0  # written, for the status and the tests
+        self.failed = 0  # writes a full MIDI buffer refused
+
+    def process(self, frames: int, engine) -> None:
+        """Audio thread, after ``engine.process(frames)``: this block's transport messages and ticks."""
+        port = self.port
+        port.clear_buffer()
+        f0 = engine.frame - frames
+        end = f0 + frames
+        song = engine.song
+        if f0 <= song.stopped_at < end:
+            self._write(song.stopped_at - f0, STOP)
+        if f0 <= song.started_at < end:
+            at = song.started_at - f0
+            if song.started_from == 0.0:
+                self._write(at, START)
+            else:
+                self._write(at, song_position(song.started_from))
+                self._write(at, CONTINUE)
+        clock = engine.clock
+        tick = math.ceil(clock.beat_at(f0) * TICKS_PER_BEAT - 1e-9)
+        last = clock.beat_at(end) * TICKS_PER_BEAT
+        while tick < last:
+            offset = clock.first_frame_at(tick / TICKS_PER_BEAT) - f0
+            if 0 <= offset < frames:
+                self._write(offset, TICK)
+                self.ticks += 1
+            tick += 1
+
+    def _write(self, offset: int, message: bytes) -> None:
+        try:
+            self.port.write_midi_event(offset, message)
+        except Exception:  # the period's MIDI buffer is full
+            self.failed += 1

@@ -1,0 +1,52 @@
+"""Routing into a DAW on JACK: routes kept up as the DAW comes and goes, and the latency it should offset."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.jack import Capture
+
+CONFIG = 'audio:\n  jack:\n    connect: []\n    routes: ["master_[LR] -> Bitwig Studio:in_[LR]", "nothing here"]\n'
+
+
+def connected(daw: Capture) -> list[tuple[str, list[str]]]:
+    return [(p.shortname, [c.name for c in daw.client.get_all_connections(p)]) for p in daw.inputs]
+
+
+def wait_for(check, *args, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not check(*args):
+        assert time.monotonic() < deadline, "it never happened"
+        time.sleep(0.05)
+
+
+def test_a_daw_that_appears_and_comes_back_gets_its_inputs_connected(jack_server, tmp_path):
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+    daw = None
+    try:
+        d.wait_ready()
+        assert "audio.jack.routes: 'nothing here' left out" in d.log()
+        expected = [("in_L", ["padserver:master_L"]), ("in_R", ["padserver:master_R"])]
+        for _ in range(2):  # the DAW starts after padserver, quits, and starts again
+            daw = Capture(jack_server, name="Bitwig Studio", latency=512)  # a DAW monitoring through its card
+            wait_for(lambda daw: connected(daw) == expected, daw)
+            wait_for(lambda: json.loads(d.osc.request("/status", reply="/status")[0])["latency"]["master"] == 512)
+            daw.close()
+            daw = None
+        assert "connected padserver:master_L → Bitwig Studio:in_L, padserver:master_R → Bitwig Studio:in_R" in d.log()
+        daw = Capture(jack_server, name="Bitwig Studio", latency=512)
+        wait_for(lambda daw: connected(daw) == expected, daw)
+        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        assert status["latency"]["outputs"]["master"] == {"frames": 512, "ms": 10.67}
+        shown = subprocess.run(
+            [sys.executable, "-m", "padserver", "devices", "--port", str(d.port)],
+            capture_output=True, text=True, timeout=60, env={**os.environ, **jack_server.env},
+        )  # fmt: skip
+        assert "master: 512 frames = 10.67 ms" in shown.stdout, shown.stdout + shown.stderr
+    finally:
+        if daw is not None:
+            daw.close()
+        d.terminate()

@@ -1,0 +1,69 @@
+"""MIDI clock out through JACK MIDI: a follower measures the tempo and jitter, and hears the song's transport."""
+
+import time
+
+import numpy as np
+import pytest
+
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.jack import Capture, MidiDevice
+from padserver.harness.signals import write_click
+
+CONFIG = 'audio:\n  jack:\n    connect: []\nsync:\n  clock_out: ["drum machine:in"]\nloops:\n  normalize: false\n'
+TICK, START, CONTINUE, STOP = b"\xf8", b"\xfa", b"\xfb", b"\xfc"
+
+
+def ticks_of(received, since=0):
+    return np.array([f for f, m in received[since:] if m == TICK])
+
+
+def test_clock_out_ticks_on_their_frames_and_carries_the_transport(jack_server, tmp_path):
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+    follower = cap = None
+    try:
+        d.wait_ready()
+        follower = MidiDevice(jack_server, "drum machine", "out", "in")  # appears after padserver: connected then
+        deadline = time.monotonic() + 8
+        while len(ticks_of(follower.received)) < 150:  # 48 a second at 120 BPM
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        steps = np.diff(ticks_of(follower.received))
+        assert np.all(steps == 1000), np.unique(steps)  # 120 BPM: a tick every 1000 frames exactly, no jitter
+        d.osc.send("/tempo", 123.0)
+        time.sleep(0.5)
+        since = len(follower.received)
+        time.sleep(1.0)
+        steps = np.diff(ticks_of(follower.received, since))
+        assert set(np.unique(steps)) <= {975, 976}  # 48000 · 60 / (123 · 24) = 975.6 frames
+        assert 60 * 48000 / (24 * steps.mean()) == pytest.approx(123.0, rel=0.001)
+
+        cap = Capture(jack_server, name="songcap")
+        cap.connect("padserver:master_L", "padserver:master_R")
+        d.osc.send("/tempo", 120.0)
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/song/track/add", reply="/song/track/added")
+        d.osc.request("/song/clip/add", 1, click, 1, 4, reply="/song/clip/added")
+        time.sleep(0.5)
+        since = len(follower.received)
+        _, heard = cap.onset_of(lambda: d.osc.send("/transport/play"), 12000)
+        time.sleep(0.3)
+        got = follower.received[since:]
+        start = next(f for f, m in got if m == START)
+        assert (start, TICK) in got  # the song's first tick comes with its Start, on the same frame
+        assert [m for f, m in got if f == start] == [START, TICK]
+        assert abs(start - heard) <= 1, (start, heard)  # and that is where the song is heard (its click)
+        time.sleep(1.0)
+        since = len(follower.received)
+        d.osc.send("/transport/pause")
+        time.sleep(0.3)
+        d.osc.send("/transport/play")  # from where it paused: position, then continue
+        time.sleep(0.3)
+        messages = [m for _, m in follower.received[since:] if m != TICK]
+        assert messages[0] == STOP and messages[-1] == CONTINUE and messages[-2][0] == 0xF2, messages
+        sixteenths = messages[-2][1] | messages[-2][2] << 7
+        assert 8 <= sixteenths <= 14  # paused about 1.3 s in: 2.6 beats, the 10th sixteenth
+    finally:
+        for c in (follower, cap):
+            if c is not None:
+                c.close()
+        d.terminate()
