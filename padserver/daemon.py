@@ -126,6 +126,18 @@ class Daemon:
         inputs = {"jack": int(cfg.audio.jack.inputs), "portaudio": getattr(backend, "inputs", 0)}.get(info.name, 0)
         self.actions.recording = Recording(self.actions, backend.input_latency, inputs)
         self.actions.performance = PerformanceRecorder(self.actions)
+        self.follower = None
+        clock_in = getattr(backend, "clock_in", None)
+        if clock_in is not None:
+            from padserver.actions.sync import MidiClockFollower
+
+            self.follower = MidiClockFollower(self.actions, clock_in, info.sample_rate)
+            self.actions.clock_in = clock_in
+        if cfg.sync.source != "internal":
+            try:
+                self.actions.set_sync_source(cfg.sync.source)
+            except Exception as exc:  # an ActionError saying why
+                log.error("sync.source %s: %s; padserver keeps its own time", cfg.sync.source, exc)
         # what an export needs to render exactly as the live engine does
         self.actions.export_context = (
             os.path.join(data, "exports"),
@@ -142,6 +154,7 @@ class Daemon:
         self.engine, self.backend, self.project = engine, backend, project
         osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
+        osc.feedback.sync_source = lambda: self.actions.sync_source
         self.actions.listeners.append(osc.feedback.on_change)
         self.osc = osc
         if getattr(cfg, "demo", False):
@@ -337,6 +350,8 @@ class Daemon:
                 actions.on_engine_event(event)
             if midi is not None:
                 midi.poll()
+            if self.follower is not None:
+                self.follower.poll()
             rounds += 1
             if rounds % (METER_EVERY if midi is None or not midi.active else 10) == 0:
                 pads, master, gain = engine.meters.take()
@@ -413,7 +428,7 @@ class Daemon:
             "tempo": project.tempo,
             "timesig": project.beats_per_bar,
             "quantize": project.quantize,
-            "sync_source": "internal",
+            "sync_source": self.actions.sync_source,
             "transport": project.transport,
             "song": {"position": list(self.actions.song.position()), **project.song.to_dict()},
             "position": {"bar": bar, "beat": beat, "frame": engine.frame},

@@ -41,6 +41,8 @@ class Actions:
         self.generation: Any = None  # generating loops (padserver.actions.generate)
         self.loop_settings: dict = {}  # how loops are prepared (padserver.audio.prepare.Settings fields)
         self.refitter: Any = None  # re-stretches loops after tempo changes (padserver.actions.refit)
+        self.sync_source = "internal"  # where the tempo comes from: internal, or midi (an external clock)
+        self.clock_in: Any = None  # the backend's MIDI clock input (JACK), if it has one
         self.song: Any = None  # the song's tracks, clips and transport (padserver.actions.song)
         self.recording: Any = None  # recording input into pads (padserver.actions.record)
         self.performance: Any = None  # recording the pads' performance into the song (padserver.actions.performance)
@@ -352,6 +354,8 @@ class Actions:
     # -- clock -----------------------------------------------------------------------------
     def set_tempo(self, bpm: object) -> float:
         tempo = checks.number(bpm, "tempo", MIN_TEMPO, MAX_TEMPO)
+        if self.sync_source != "internal":
+            raise ActionError(f"the tempo follows the {self.sync_source} clock (sync.source); change it there")
         self._undoable_global("tempo", self.project.tempo, tempo, self.set_tempo, continuous=True)
         self.project.tempo = tempo
         self.engine.send(cmd.SetTempo(tempo))
@@ -359,6 +363,31 @@ class Actions:
             self.refitter.tempo_changed()
         self._changed(0, "tempo", tempo)
         return tempo
+
+    def set_sync_source(self, name: object) -> str:
+        """Where the tempo and the bar grid come from: internal, or midi (the clock on padserver:clock_in)."""
+        source = str(name)
+        if source == "link":
+            raise ActionError("Ableton Link is not in this build yet; the sources are internal and midi")
+        if source not in ("internal", "midi"):
+            raise ActionError(f"the sync source is internal or midi (got {source!r})")
+        if source == "midi" and self.clock_in is None:
+            raise ActionError("following MIDI clock needs JACK audio (padserver:clock_in)")
+        self.sync_source = source
+        if self.clock_in is not None:
+            self.clock_in.follow = source == "midi"
+        self._changed(0, "sync_source", source)
+        return source
+
+    def follow_tempo(self, tempo: float, frame: float, beat: float) -> None:
+        """An external clock's tempo, and where its beat ``beat`` lies (``frame``); loops follow as for /tempo."""
+        changed = abs(tempo - self.project.tempo) >= 0.005
+        self.project.tempo = tempo
+        self.engine.send(cmd.FollowClock(frame, beat, tempo))
+        if changed:
+            if self.refitter is not None:
+                self.refitter.tempo_changed()
+            self._changed(0, "tempo", round(tempo, 2))
 
     def set_prompt(self, words: object) -> str:
         text = checks.text(words, "prompt", 2000).strip()

@@ -27,7 +27,10 @@ class Projects:
         actions.listeners.append(self._changed)
 
     def _changed(self, pad: int, key: str, value) -> None:
-        if key not in ("state", "transport", "position", "metronome", "export") and self.dirty_since is None:
+        if (
+            key not in ("state", "transport", "position", "metronome", "export", "sync_source")
+            and self.dirty_since is None
+        ):
             self.dirty_since = time.monotonic()
 
     # -- saving -------------------------------------------------------------------------------------
@@ -110,7 +113,8 @@ class Projects:
 
     async def _apply(self, target: Project) -> list[str]:
         a = self.actions
-        a.set_tempo(target.tempo)
+        if a.sync_source == "internal":  # (else the tempo is the external clock's)
+            a.set_tempo(target.tempo)
         a.set_timesig(target.beats_per_bar)
         a.set_quantize(target.quantize)
         a.master_gain(target.master_gain)

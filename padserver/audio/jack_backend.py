@@ -116,6 +116,8 @@ class JackBackend(Backend):
         self._click_wanted = False  # the metronome on click_L/R (kept across reconnects)
         self._routes = _parse_routes(self._cfg.routes)
         self._clock_targets = _patterns(config.sync.clock_out, "sync.clock_out")
+        self._clock_source = _patterns([config.sync.clock_in] if config.sync.clock_in else [], "sync.clock_in")
+        self._follow_clock = config.sync.source == "midi"
         self._routing_due = False  # ports appeared: connect what the routes ask for
         self._register(client)
         self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
@@ -142,9 +144,10 @@ class JackBackend(Backend):
         self._track_ports = ()
         if self._track_rows:
             self._register_tracks(client, self._track_rows)
-        from padserver.audio.jack_clock import ClockOut
+        from padserver.audio.jack_clock import ClockIn, ClockOut
 
         self.clock_out = ClockOut(client.midi_outports.register("clock_out"))
+        self.clock_in = ClockIn(client.midi_inports.register("clock_in"), follow=self._follow_clock)
         self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(int(self._cfg.inputs))]
         self._input_views: list = [None] * len(self._inputs)
         client.set_process_callback(self._process)
@@ -171,6 +174,7 @@ class JackBackend(Backend):
             for i, port in enumerate(self._inputs):
                 views[i] = port.get_array()
             self.engine.inputs = views
+        self.clock_in.process(frames, self.engine)
         mix = self._render(frames)
         left.get_array()[:] = mix[0]
         right.get_array()[:] = mix[1]
@@ -292,6 +296,15 @@ class JackBackend(Backend):
                     now.append(f"{self.clock_out.port.name} → {target.name}")
                 except Exception as exc:
                     log.warning("cannot send MIDI clock to %s: %s", target.name, exc)
+        for source in client.get_ports(is_midi=True, is_output=True):
+            if any(p.search(source.name) for p in self._clock_source) and not source.name.startswith(client.name + ":"):
+                try:
+                    if source.name not in {p.name for p in client.get_all_connections(self.clock_in.port)}:
+                        client.connect(source, self.clock_in.port)
+                        made.append(f"{source.name} → {self.clock_in.port.name}")
+                    now.append(f"{source.name} → {self.clock_in.port.name}")
+                except Exception as exc:
+                    log.warning("cannot follow the MIDI clock of %s: %s", source.name, exc)
         self.info.connections = now
         return made
 

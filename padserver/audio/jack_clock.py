@@ -58,3 +58,60 @@ class ClockOut:
             self.port.write_midi_event(offset, message)
         except Exception:  # the period's MIDI buffer is full
             self.failed += 1
+
+
+class ClockIn:
+    """Follows an external MIDI clock on ``padserver:clock_in`` (audio thread side).
+
+    Each tick's engine frame goes into a ring the control side reads to measure
+    the tempo and lock the phase (`padserver.actions.sync`). Start, Continue,
+    Stop and Song Position act on the song here, on their own frames: after
+    Start (or Continue) the song starts on the next tick, which is where the
+    external song's beat lies, and the bar grid starts with it.
+    """
+
+    RING = 4096
+
+    def __init__(self, port, follow: bool = False) -> None:
+        import collections
+
+        import numpy as np
+
+        self.port = port  # jack.OwnMidiPort
+        self.follow = follow  # act on the transport (sync.source is midi)
+        self.frames = np.zeros(self.RING, dtype=np.float64)  # tick frames, a ring
+        self.written = 0  # ticks received in all
+        self.events: collections.deque = collections.deque(maxlen=256)  # (what, frame, value) for the control side
+        self._armed: float | None = None  # the song position (beats) to start from on the next tick
+        self.position = 0.0  # from Song Position Pointer, in beats
+
+    def process(self, frames: int, engine) -> None:
+        """Audio thread, before ``engine.process(frames)``."""
+        from padserver.engine import commands as cmd
+
+        f0 = engine.frame
+        ring = self.frames
+        for offset, data in self.port.incoming_midi_events():
+            status = ord(data[0])  # (JACK-Client gives the bytes as a buffer: one item is a one-byte bytes)
+            frame = f0 + offset
+            if status == 0xF8:
+                ring[self.written % self.RING] = frame
+                self.written += 1
+                if self._armed is not None and self.follow:
+                    engine.send(cmd.FollowStart(frame, self._armed))
+                    self.events.append(("start", frame, self._armed))
+                    self._armed = None
+            elif status == 0xFA:  # Start: from the beginning, on the next tick
+                self.position = 0.0
+                self._armed = 0.0
+            elif status == 0xFB:  # Continue: from the song position, on the next tick
+                self._armed = self.position
+            elif status == 0xFC:
+                self._armed = None
+                if self.follow:
+                    engine.send(cmd.Transport("pause"))
+                    self.events.append(("stop", frame, 0.0))
+            elif status == 0xF2 and len(data) >= 3:
+                self.position = ((ord(data[2]) << 7) | ord(data[1])) / 4.0
+                if self.follow:
+                    self.events.append(("position", frame, self.position))

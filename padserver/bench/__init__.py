@@ -48,6 +48,7 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= song_bench.run_export_while_playing(smoke)
         elif part == "sync":
             ok &= sync_bench.run_clock_out(smoke)
+            ok &= sync_bench.run_follow(smoke)
         elif part == "library":
             ok &= library_bench.run_bpm_accuracy(smoke)
             ok &= library_bench.run_search(smoke)

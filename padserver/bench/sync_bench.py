@@ -42,3 +42,50 @@ def run_clock_out(smoke: bool) -> bool:
                 f"{xruns_since(server, d, seen)}"
             )
     return True
+
+
+def run_follow(smoke: bool) -> bool:
+    import json
+
+    from padserver.harness.jack import ClockSender
+
+    print("== sync: following an external MIDI clock (JACK MIDI), 16 pads playing ==")
+    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(40))
+    config = 'sync:\n  source: midi\n  clock_in: "daw clock:out"\n'
+    changes = 1 if smoke else 5
+    with contextlib.ExitStack() as stack:
+        server, d = stack.enter_context(sixteen_playing(256, folder, kit, config))
+        daw = ClockSender(server, 120.0)
+        stack.callback(daw.close)
+        seen = xruns(server, d)
+
+        def tempo() -> float:
+            return json.loads(d.osc.request("/status", reply="/status")[0])["tempo"]
+
+        time.sleep(2.0)
+        steady = []
+        for _ in range(50):
+            steady.append(tempo())
+            time.sleep(0.02)
+        print(
+            f"steady 120 BPM clock: tempo {np.mean(steady):.3f} BPM, largest deviation {np.max(np.abs(np.array(steady) - 120)):.3f} BPM"
+        )
+        settle = []
+        for i in range(changes):
+            target = 128.0 if i % 2 == 0 else 120.0
+            daw.set_bpm(target)
+            t0 = time.monotonic()
+            while abs(tempo() - target) > 0.1:
+                if time.monotonic() - t0 > 10:
+                    print(f"the tempo never reached {target}")
+                    return False
+                time.sleep(0.005)
+            settle.append(time.monotonic() - t0)
+            time.sleep(1.0)
+        print(
+            f"tempo change 120 ↔ 128 BPM: within ±0.1 BPM after median {1000 * np.median(settle):.0f} ms "
+            f"(max {1000 * max(settle):.0f} ms, {changes} changes; {np.median(settle) * 128 / 60:.2f} beats), "
+            f"{xruns_since(server, d, seen)}"
+        )
+    return True

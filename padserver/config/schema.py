@@ -228,7 +228,7 @@ SCHEMA = Section(
                 "refit_min_change": Number(0, 50),
             }
         ),
-        "sync": Section({"clock_out": StrList()}),
+        "sync": Section({"source": Choice(("internal", "midi")), "clock_in": Str(), "clock_out": StrList()}),
         "song": Section(
             {
                 "metronome_gain": Number(0, 2),

@@ -41,7 +41,7 @@ FEEDBACK = [
     ("/prompt", "s", "the prompt field's words"),
     ("/timesig", "i", ""),
     ("/quantize", "s", ""),
-    ("/sync/source", "s", "internal"),
+    ("/sync/source", "s", "internal or midi"),
     ("/transport/state", "s", "playing, paused, stopped, recording (also during its count-in)"),
     ("/transport/metronome", "i", "the metronome is on"),
     ("/transport/position", "i i", "bar, beat while the song plays; at most 30 Hz, only when it moves"),
@@ -85,6 +85,7 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
             "position": "/transport/position",
             "metronome": "/transport/metronome",
             "export": "/song/export/progress",
+            "sync_source": "/sync/source",
         }
         if key not in address:
             return None
@@ -110,6 +111,7 @@ class OscFeedback:
         self.clients: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._opted_out: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._last_levels: list[float] = []
+        self.sync_source = lambda: "internal"  # where the tempo comes from (the daemon tells)
 
     # -- who hears it -------------------------------------------------------------------------
     def heard_from(self, addr) -> None:
@@ -146,7 +148,7 @@ class OscFeedback:
             ("/quantize", [p.quantize]),
             ("/master/gain", [float(p.master_gain)]),
             ("/prompt", [p.prompt]),
-            ("/sync/source", ["internal"]),
+            ("/sync/source", [self.sync_source()]),
             ("/transport/state", [p.transport]),
         ]
         for pad in p.pads:

@@ -95,6 +95,12 @@ class Clock:
         self._piece = (float(at_frame), beat, self._fpb(tempo))
         self.tempo = float(tempo)
 
+    def follow(self, frame: float, beat: float, tempo: float) -> None:
+        """Run on an external timeline: ``beat`` at ``frame``, ``tempo`` from there (phase and tempo at once)."""
+        check_tempo(tempo)
+        self._piece = (float(frame), float(beat), self._fpb(tempo))
+        self.tempo = float(tempo)
+
     def set_beats_per_bar(self, beats_per_bar: int, at_frame: float) -> None:
         """Change the time signature on the next bar line (at once if on one)."""
         check_beats_per_bar(beats_per_bar)

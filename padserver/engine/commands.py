@@ -149,6 +149,24 @@ class SetSong:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowStart:
+    """An external clock started (or continued) its song: song beat ``position`` is at ``frame``, a bar
+    grid with it."""
+
+    frame: int
+    position: float
+
+
+@dataclass(frozen=True, slots=True)
+class FollowClock:
+    """An external clock's timeline: clock beat ``beat`` at ``frame`` (fractional), ``tempo`` from there."""
+
+    frame: float
+    beat: float
+    tempo: float
+
+
+@dataclass(frozen=True, slots=True)
 class Transport:
     """play (from the position; on the next bar if pads are playing), pause, stop (to ``beat``), locate."""
 

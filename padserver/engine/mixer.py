@@ -124,6 +124,8 @@ class Engine:
             cmd.Transport: self._on_transport,
             cmd.SetMetronome: self._on_set_metronome,
             cmd.Record: self._on_record,
+            cmd.FollowStart: self._on_follow_start,
+            cmd.FollowClock: self._on_follow_clock,
             cmd.FinishRecord: self._on_finish_record,
         }
 
@@ -549,6 +551,23 @@ class Engine:
             song.stop(clock, f0, c.beat)
         elif c.action == "locate":
             song.locate(clock, f0, c.beat)
+
+    def _on_follow_start(self, c: cmd.FollowStart, f0: int) -> None:
+        clock, song = self.clock, self.song
+        offset = c.position % clock.beats_per_bar  # the song's bars become the grid's
+        clock.reset_grid(c.frame - offset * clock.frames_per_beat)
+        self.grid_start = c.frame
+        self.events.push(ev.GRID, -1, f0)
+        song.stop(clock, f0, c.position)
+        song.play(clock, f0, offset)
+        for voice in self.voices:
+            voice.retime(f0, clock.frames_per_beat)
+
+    def _on_follow_clock(self, c: cmd.FollowClock, f0: int) -> None:
+        self.clock.follow(c.frame, c.beat, c.tempo)
+        beat = self.clock.frames_per_beat
+        for voice in self.voices:
+            voice.retime(f0, beat)
 
     def _on_set_tempo(self, c: cmd.SetTempo, f0: int) -> None:
         self.clock.set_tempo(c.bpm, f0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -209,11 +210,15 @@ class MidiDevice(_Client):
         self.pending: collections.deque = collections.deque()
         self.sent: list[tuple[int, bytes]] = []
         self.received: list[tuple[int, bytes]] = []
+        self._last_cycle = -1
         self.client.set_process_callback(self._process)
         self.client.activate()
 
     def _process(self, frames: int) -> None:
         t = self.client.last_frame_time
+        if t == self._last_cycle:
+            return  # a late client called twice for one cycle: it was handled
+        self._last_cycle = t
         self.out.clear_buffer()
         while self.pending:
             try:
@@ -249,3 +254,65 @@ class MidiDevice(_Client):
             time.sleep(0.005)
         seen = "\n".join(m.hex(" ") for _, m in self.received[-20:])
         raise AssertionError(f"the device never received the expected message; last ones:\n{seen}")
+
+
+class ClockSender(_Client):
+    """A DAW sending MIDI clock on ``<name>:out``: ticks on their exact frames at ``bpm``, Start/Stop when asked."""
+
+    def __init__(self, server: JackServer, bpm: float, name: str = "daw clock") -> None:
+        import collections
+
+        import jack
+
+        self.client = jack.Client(name, no_start_server=True, servername=server.name)
+        self.out = self.client.midi_outports.register("out")
+        self.rate = self.client.samplerate
+        self.line: tuple[int, int, float] | None = None  # (frame of tick k0, k0, frames per tick), replaced whole
+        self.per_tick = self.rate * 60.0 / (bpm * 24)
+        self.pending: collections.deque = collections.deque()  # (frame, message), in order
+        self.client.set_process_callback(self._process)
+        self.client.activate()
+
+    def tick_frame(self, k: int) -> int:
+        assert self.line is not None
+        origin, k0, per_tick = self.line
+        return origin + math.ceil((k - k0) * per_tick - 1e-9)
+
+    def _next_tick(self, frame: int) -> int:
+        assert self.line is not None
+        origin, k0, per_tick = self.line
+        return k0 + math.ceil((frame - origin) / per_tick - 1e-9)
+
+    def _process(self, frames: int) -> None:
+        t = self.client.last_frame_time
+        self.out.clear_buffer()
+        if self.line is None:
+            self.line = (t, 0, self.per_tick)
+        events = []
+        while self.pending and self.pending[0][0] < t + frames:
+            at, message = self.pending.popleft()
+            events.append((max(0, at - t), 0, message))
+        k = self._next_tick(t)
+        while self.tick_frame(k) < t + frames:
+            events.append((self.tick_frame(k) - t, 1, b"\xf8"))
+            k += 1
+        for offset, _, message in sorted(events):
+            self.out.write_midi_event(offset, message)
+
+    def set_bpm(self, bpm: float) -> int:
+        """Change the tempo from the next tick on; that tick's frame."""
+        while self.line is None:
+            time.sleep(0.001)
+        k = self._next_tick(self.client.frame_time + 2 * self.client.blocksize)
+        self.per_tick = self.rate * 60.0 / (bpm * 24)
+        frame = self.tick_frame(k)
+        self.line = (frame, k, self.per_tick)
+        return frame
+
+    def start(self, message: bytes = b"\xfa", ahead: float = 0.2) -> int:
+        """Send Start (or another message) with a tick about ``ahead`` seconds from now; that tick's frame."""
+        while self.line is None:
+            time.sleep(0.001)
+        k = self._next_tick(self.client.frame_time + int(ahead * self.rate))
+        self.pending.append((self.tick_frame(k), message))
+        return self.tick_frame(k)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture, MidiDevice
+from padserver.harness.jack import Capture, ClockSender, MidiDevice
 from padserver.harness.signals import write_click
 
 CONFIG = 'audio:\n  jack:\n    connect: []\nsync:\n  clock_out: ["drum machine:in"]\nloops:\n  normalize: false\n'
@@ -64,6 +64,54 @@ def test_clock_out_ticks_on_their_frames_and_carries_the_transport(jack_server, 
         assert 8 <= sixteenths <= 14  # paused about 1.3 s in: 2.6 beats, the 10th sixteenth
     finally:
         for c in (follower, cap):
+            if c is not None:
+                c.close()
+        d.terminate()
+
+
+FOLLOW = (
+    'audio:\n  jack:\n    connect: []\nsync:\n  source: midi\n  clock_in: "daw clock:out"\nloops:\n  normalize: false\n'
+)
+
+
+def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_path):
+    import json
+
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=FOLLOW, data_dir=str(tmp_path))
+    daw = cap = None
+    try:
+        d.wait_ready()
+        status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
+        assert status()["sync_source"] == "midi"
+        assert "follows the midi clock" in d.osc.error("/tempo", 100.0)
+        daw = ClockSender(jack_server, 123.0)
+        time.sleep(2 * 4 * 60 / 123)  # two bars of clock
+        assert status()["tempo"] == pytest.approx(123.0, abs=0.1), d.log()
+        cap = Capture(jack_server, name="followcap")
+        cap.connect("padserver:master_L", "padserver:master_R")
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
+        started = daw.start()  # Start, with the song's first tick: the external bar 1
+        deadline = time.monotonic() + 5
+        while status()["transport"] != "playing":
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        time.sleep(0.3)
+        _, onset = cap.onset_of(lambda: d.osc.send("/pad/1/play"), 120000)  # on the next bar line
+        assert onset is not None
+        bar = 4 * 24 * daw.per_tick
+        bars = (onset - started) / bar
+        # the click's first sample is sin(0) = 0: it sounds one frame after the bar line
+        assert abs((onset - 1 - started) - round(bars) * bar) <= 4, (onset, started, bars)  # within 0.1 ms
+        daw.start(b"\xfc")  # Stop
+        deadline = time.monotonic() + 5
+        while status()["transport"] != "paused":
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        assert d.osc.request("/sync/source", "internal", reply="/sync/source") == ["internal"]
+        assert "Link is not in this build" in d.osc.error("/sync/source", "link")
+    finally:
+        for c in (daw, cap):
             if c is not None:
                 c.close()
         d.terminate()

@@ -244,3 +244,14 @@ def _record(ctx, n, bars=4, *options):
 def _resample(ctx, n, bars=4):
     taken = ctx.actions.recording.resample(n, bars)
     return [(f"/pad/{int(n)}/recording", [taken])]
+
+
+@route(
+    "/sync/source",
+    "[s:source]",
+    "Where tempo and bars come from: `internal`, or `midi` (follow the MIDI clock on padserver:clock_in: its "
+    "tempo, its Start/Stop/Continue and song position drive the song; JACK audio). Replies `/sync/source s`.",
+)
+def _sync_source(ctx, source=None):
+    actions = ctx.actions
+    return [("/sync/source", [actions.sync_source if source is None else actions.set_sync_source(source)])]

@@ -1,0 +1,123 @@
+"""Following an external MIDI clock (control side): its tempo, and its beat for the bar grid.
+
+The audio thread puts each tick's frame into a ring (`padserver.audio.jack_clock.ClockIn`)
+and starts the song on the tick after Start or Continue. Here, a few dozen times
+a second, a straight line is fitted through the last four beats of ticks: its
+slope is the tempo, and (once the external song started) the line also says
+where each beat lies, so the engine's clock is laid on it. A steady clock
+converges in a beat and then nothing changes; a jittery one is smoothed by the
+fit; a tempo change shows as the newest ticks all leaving the line on one side. Small differences are left alone, so a steady clock does not make the
+engine re-time its loops over and over.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+
+import numpy as np
+
+from padserver.engine import commands as cmd
+
+log = logging.getLogger("padserver.sync")
+
+FIT_TICKS = 96  # four beats
+MIN_TICKS = 12  # half a beat before the first estimate
+TEMPO_STEP = 0.005  # BPM: smaller changes are left alone
+PHASE_STEP = 2.0  # frames (0.04 ms at 48 kHz): a smaller phase error is left alone (or twice the clock's jitter)
+NEW_TICKS = 6  # when the newest ticks all leave the line on one side …
+CHANGE_FRAMES = 8.0  # … by more than this (or four times the clock's jitter), the tempo changed: start anew
+GAP_TICKS = 4.0  # a tick this many ticks late means the clock stopped and started again: start the fit anew
+
+
+class MidiClockFollower:
+    def __init__(self, actions, clock_in, sample_rate: int) -> None:
+        self.actions = actions
+        self.clock_in = clock_in
+        self.rate = sample_rate
+        self.read = 0  # ticks taken from the ring
+        self.recent: collections.deque = collections.deque(maxlen=FIT_TICKS)  # (tick index, frame)
+        self.anchor: tuple[int, float] | None = None  # (tick index, clock beat) once the song started
+        self.tempo: float | None = None
+
+    def poll(self) -> None:
+        ci = self.clock_in
+        written = ci.written
+        if self.actions.sync_source != "midi":  # not following: keep up with the ring, nothing else
+            self.read, self.anchor, self.tempo = written, None, None
+            self.recent.clear()
+            ci.events.clear()
+            return
+        if written - self.read > ci.RING:  # fell behind (the control side stalled): take the newest
+            self.read = written - ci.RING
+        for i in range(self.read, written):
+            frame = float(ci.frames[i % ci.RING])
+            if self.recent:
+                last_i, last_f = self.recent[-1]
+                step = self._step()
+                if step and frame - last_f > GAP_TICKS * step:
+                    self.recent.clear()
+            self.recent.append((i, frame))
+        self.read = written
+        while ci.events:
+            what, frame, value = ci.events.popleft()
+            self._event(what, frame, value)
+        if len(self.recent) >= MIN_TICKS:
+            self._fit()
+
+    def _step(self) -> float | None:
+        if len(self.recent) < 2:
+            return None
+        (i0, f0), (i1, f1) = self.recent[0], self.recent[-1]
+        return (f1 - f0) / (i1 - i0) if i1 > i0 else None
+
+    def _event(self, what: str, frame: float, value: float) -> None:
+        song = self.actions.song
+        if what == "start":
+            index = next((i for i, f in reversed(self.recent) if f == frame), None)
+            if index is None:
+                index = self.clock_in.written - 1
+            self.anchor = (index, value % self.actions.project.beats_per_bar)
+            song.set_state("playing")
+            log.info("MIDI clock: the song starts at beat %.2f", value)
+        elif what == "stop":
+            self.anchor = None
+            song.set_state("paused")
+            log.info("MIDI clock: stop")
+        elif what == "position" and not self.actions.engine.song.playing:
+            self.actions.engine.send(cmd.Transport("locate", value))
+
+    def _fit(self) -> None:
+        idx = np.array([i for i, _ in self.recent], dtype=np.float64)
+        frames = np.array([f for _, f in self.recent], dtype=np.float64)
+        slope, intercept = np.polyfit(idx - idx[-1], frames, 1)  # frames per tick; the newest tick's frame
+        jitter = 0.0
+        if len(idx) > 2 * NEW_TICKS:  # do the newest ticks lie on the line of those before them?
+            before = np.polyfit(idx[:-NEW_TICKS] - idx[-1], frames[:-NEW_TICKS], 1)
+            jitter = float(np.std(frames[:-NEW_TICKS] - np.polyval(before, idx[:-NEW_TICKS] - idx[-1])))
+            new = frames[-NEW_TICKS:] - np.polyval(before, idx[-NEW_TICKS:] - idx[-1])
+            if (np.all(new > 0) or np.all(new < 0)) and np.min(np.abs(new)) > max(CHANGE_FRAMES, 4 * jitter):
+                while len(self.recent) > NEW_TICKS:  # they left it, all on one side: a new tempo
+                    self.recent.popleft()
+                idx, frames = idx[-NEW_TICKS:], frames[-NEW_TICKS:]
+                slope, intercept = np.polyfit(idx - idx[-1], frames, 1)
+        if slope <= 0:
+            return
+        tempo = 60.0 * self.rate / (24.0 * slope)
+        tempo = min(300.0, max(20.0, tempo))
+        last = idx[-1]
+        clock = self.actions.engine.clock
+        if self.anchor is not None:
+            beat = self.anchor[1] + (last - self.anchor[0]) / 24.0
+            phase_error = abs(clock.frame_at(beat) - intercept)
+        else:
+            beat = clock.beat_at(intercept)  # no song from outside yet: the tempo only
+            phase_error = 0.0
+        if (
+            self.tempo is not None
+            and abs(tempo - self.tempo) < TEMPO_STEP
+            and phase_error < max(PHASE_STEP, 2 * jitter)
+        ):
+            return
+        self.tempo = tempo
+        self.actions.follow_tempo(tempo, intercept, beat)

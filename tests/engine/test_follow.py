@@ -1,0 +1,75 @@
+"""Following an external MIDI clock: the tempo from a jittery clock, and the grid on its beats."""
+
+import numpy as np
+import pytest
+
+from padserver.actions import Actions
+from padserver.actions.sync import MidiClockFollower
+from padserver.audio.jack_clock import ClockIn
+from padserver.engine import commands as cmd
+from padserver.engine.mixer import Engine
+from padserver.state.project import Project
+
+RATE = 48000
+
+
+def follower():
+    actions = Actions(Project(), Engine(RATE, 1024), library=None, allowed=[])
+    actions.sync_source = "midi"
+    clock_in = ClockIn(port=None, follow=True)
+    return actions, clock_in, MidiClockFollower(actions, clock_in, RATE)
+
+
+def feed(clock_in, frames):
+    for f in frames:
+        clock_in.frames[clock_in.written % clock_in.RING] = f
+        clock_in.written += 1
+
+
+@pytest.mark.parametrize("jitter_ms", [0.0, 0.5, 1.0])
+def test_a_jittery_clock_gives_a_steady_tempo(jitter_ms):
+    actions, clock_in, f = follower()
+    rng = np.random.default_rng(7)
+    per_tick = RATE * 60 / (123.0 * 24)
+    ticks = np.arange(24 * 4 * 4) * per_tick + rng.uniform(-1, 1, 24 * 4 * 4) * jitter_ms * RATE / 1000
+    seen = []
+    for k in range(0, len(ticks), 4):  # the control side looks every 4 ticks (about 20 ms)
+        feed(clock_in, np.round(ticks[k : k + 4]))
+        f.poll()
+        if k >= 2 * 96:  # after two bars
+            seen.append(actions.project.tempo)
+    assert max(abs(t - 123.0) for t in seen) <= 0.1, seen
+    follows = [c for c in actions.engine.commands if isinstance(c, cmd.FollowClock)]
+    assert len(follows) <= (3 if jitter_ms == 0 else 60)  # a steady clock does not keep re-timing the loops
+
+
+def test_after_start_the_clock_beats_lie_on_the_ticks():
+    actions, clock_in, f = follower()
+    per_tick = RATE * 60 / (100.0 * 24)
+    ticks = np.ceil(np.arange(200) * per_tick)
+    feed(clock_in, ticks[:48])
+    clock_in.events.append(("start", float(ticks[47]), 0.0))  # the song starts on tick 47
+    actions.song = type("S", (), {"set_state": lambda self, s: None})()
+    f.poll()
+    for k in range(48, 200, 4):
+        feed(clock_in, ticks[k : k + 4])
+        f.poll()
+    last = [c for c in actions.engine.commands if isinstance(c, cmd.FollowClock)][-1]
+    actions.engine.clock.follow(last.frame, last.beat, last.tempo)
+    for k in (48 + 24, 48 + 96, 196):
+        beat = (k - 47) / 24
+        assert actions.engine.clock.frame_at(beat) == pytest.approx(ticks[k], abs=2.5)  # within 2 frames (+ rounding)
+
+
+def test_a_tempo_change_is_followed_within_a_beat():
+    actions, clock_in, f = follower()
+    slow, fast = RATE * 60 / (120.0 * 24), RATE * 60 / (128.0 * 24)
+    ticks = list(np.arange(192) * slow) + list(191 * slow + np.arange(1, 97) * fast)
+    settled = None
+    for k in range(0, len(ticks), 2):
+        feed(clock_in, np.round(ticks[k : k + 2]))
+        f.poll()
+        if k >= 192 and settled is None and abs(actions.project.tempo - 128.0) <= 0.1:
+            settled = k - 192
+    assert settled is not None and settled <= 12, settled  # ticks after the change: half a beat
+    assert actions.project.tempo == pytest.approx(128.0, abs=0.01)
