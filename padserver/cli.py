@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--osc-host", help="address to listen on for OSC (0.0.0.0 for tablets on the LAN)")
     run.add_argument("--osc-port", type=int, help="UDP port for OSC (default 9000)")
     run.add_argument("--record", metavar="FILE", help="also write the master to FILE (.wav or .flac)")
+    run.add_argument("--link", action="store_true", help="join an Ableton Link session (sync.source: link)")
     run.add_argument("--data-dir", help="where loops, projects and caches live")
     run.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     run.add_argument(
@@ -119,6 +120,8 @@ def _overrides(args) -> dict:
         value = getattr(args, attr, None)
         if value is not None:
             out[key] = value
+    if getattr(args, "link", False):
+        out["sync.source"] = "link"
     return out
 
 

@@ -133,6 +133,11 @@ class Daemon:
 
             self.follower = MidiClockFollower(self.actions, clock_in, info.sample_rate)
             self.actions.clock_in = clock_in
+        if info.name == "jack":  # Link beats are laid on the JACK clock
+            from padserver.actions.link import LinkFollower
+
+            quantum = cfg.sync.link_quantum or cfg.engine.beats_per_bar
+            self.actions.make_link = lambda: LinkFollower(self.actions, backend, info.sample_rate, quantum)
         if cfg.sync.source != "internal":
             try:
                 self.actions.set_sync_source(cfg.sync.source)
@@ -352,6 +357,8 @@ class Daemon:
                 midi.poll()
             if self.follower is not None:
                 self.follower.poll()
+            if actions.link is not None:
+                actions.link.poll()
             rounds += 1
             if rounds % (METER_EVERY if midi is None or not midi.active else 10) == 0:
                 pads, master, gain = engine.meters.take()
@@ -429,6 +436,9 @@ class Daemon:
             "timesig": project.beats_per_bar,
             "quantize": project.quantize,
             "sync_source": self.actions.sync_source,
+            "link": None
+            if self.actions.link is None
+            else {"peers": self.actions.link.peers, "quantum": self.actions.link.quantum},
             "transport": project.transport,
             "song": {"position": list(self.actions.song.position()), **project.song.to_dict()},
             "position": {"bar": bar, "beat": beat, "frame": engine.frame},

@@ -12,7 +12,7 @@ tests=false
 if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     # JACK (with its dummy driver), PortAudio, liblo's oscsend/oscdump
     want=(jackd2 libportaudio2 liblo-tools)
-    $tests && want+=(systemd util-linux openssl)
+    $tests && want+=(systemd util-linux openssl iproute2)  # iproute2: the Link test's own network namespace
     python3 -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
     missing=()
     for p in "${want[@]}"; do

@@ -43,6 +43,8 @@ class Actions:
         self.refitter: Any = None  # re-stretches loops after tempo changes (padserver.actions.refit)
         self.sync_source = "internal"  # where the tempo comes from: internal, or midi (an external clock)
         self.clock_in: Any = None  # the backend's MIDI clock input (JACK), if it has one
+        self.link: Any = None  # the Link session (padserver.actions.link), made when first chosen
+        self.make_link: Any = None  # () -> LinkFollower, or None where the audio clock is unknown
         self.song: Any = None  # the song's tracks, clips and transport (padserver.actions.song)
         self.recording: Any = None  # recording input into pads (padserver.actions.record)
         self.performance: Any = None  # recording the pads' performance into the song (padserver.actions.performance)
@@ -354,8 +356,8 @@ class Actions:
     # -- clock -----------------------------------------------------------------------------
     def set_tempo(self, bpm: object) -> float:
         tempo = checks.number(bpm, "tempo", MIN_TEMPO, MAX_TEMPO)
-        if self.sync_source != "internal":
-            raise ActionError(f"the tempo follows the {self.sync_source} clock (sync.source); change it there")
+        if self.sync_source == "midi":
+            raise ActionError("the tempo follows the midi clock (sync.source); change it there")
         self._undoable_global("tempo", self.project.tempo, tempo, self.set_tempo, continuous=True)
         self.project.tempo = tempo
         self.engine.send(cmd.SetTempo(tempo))
@@ -367,15 +369,23 @@ class Actions:
     def set_sync_source(self, name: object) -> str:
         """Where the tempo and the bar grid come from: internal, or midi (the clock on padserver:clock_in)."""
         source = str(name)
-        if source == "link":
-            raise ActionError("Ableton Link is not in this build yet; the sources are internal and midi")
-        if source not in ("internal", "midi"):
-            raise ActionError(f"the sync source is internal or midi (got {source!r})")
+        if source not in ("internal", "midi", "link"):
+            raise ActionError(f"the sync source is internal, link or midi (got {source!r})")
         if source == "midi" and self.clock_in is None:
             raise ActionError("following MIDI clock needs JACK audio (padserver:clock_in)")
+        if source == "link" and self.link is None:
+            if self.make_link is None:
+                raise ActionError("Ableton Link needs JACK audio here (its clock is what Link's beats are laid on)")
+            try:
+                self.link = self.make_link()
+            except ImportError:
+                raise ActionError("Ableton Link is not installed (pip install LinkPython-extern)") from None
         self.sync_source = source
+        self.engine.send(cmd.SetFreeGrid(source == "internal"))  # another clock's bars are not ours to move
         if self.clock_in is not None:
             self.clock_in.follow = source == "midi"
+        if self.link is not None:
+            self.link.enable(source == "link")
         self._changed(0, "sync_source", source)
         return source
 

@@ -65,6 +65,11 @@ class Backend:
         """Control thread: give these song tracks (rows) outputs of their own; False where there are none."""
         return False
 
+    def clock_map(self) -> tuple[int, int, int] | None:
+        """Control thread: (an engine frame, when it is in microseconds on the audio clock, frames until the
+        master is heard), where known."""
+        return None
+
     def output_latencies(self) -> dict[str, int]:
         """Control thread: frames from a rendered block to where each output is heard (the DAW's offset)."""
         return {"master": self.info.output_latency}

@@ -331,16 +331,25 @@ class JackBackend(Backend):
             self._routing_due = True
 
     def _measure_latency(self) -> None:
-        from padserver.audio.jack_latency import PLAYBACK, latency_range
+        from padserver.audio.jack_native import PLAYBACK, latency_range
 
         try:  # JACK's rule: what a cycle at frame F writes is heard at F + the port's playback latency
             self.info.output_latency = latency_range(self._master[0], PLAYBACK)[1]
         except Exception:
             self.info.output_latency = 0
 
+    def clock_map(self) -> tuple[int, int, int] | None:
+        from padserver.audio.jack_native import PLAYBACK, frames_to_time, latency_range
+
+        client, base = self._client, self._base
+        if self._lost or client is None or base is None:
+            return None
+        frame = client.frame_time
+        return frame + base, frames_to_time(client, frame), latency_range(self._master[0], PLAYBACK)[1]
+
     def output_latencies(self) -> dict[str, int]:
         """Each output pair's playback latency as JACK reports it (what is connected downstream decides it)."""
-        from padserver.audio.jack_latency import PLAYBACK, latency_range
+        from padserver.audio.jack_native import PLAYBACK, latency_range
 
         if self._lost or self._client is None:
             return {}
@@ -356,7 +365,7 @@ class JackBackend(Backend):
 
     def input_latency(self) -> int:
         """Frames from a sound the player heard to it reaching our inputs: playback plus capture latency."""
-        from padserver.audio.jack_latency import CAPTURE, PLAYBACK, latency_range
+        from padserver.audio.jack_native import CAPTURE, PLAYBACK, latency_range
 
         try:
             capture = max((latency_range(p, CAPTURE)[1] for p in self._inputs), default=0)

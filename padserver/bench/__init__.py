@@ -49,6 +49,7 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
         elif part == "sync":
             ok &= sync_bench.run_clock_out(smoke)
             ok &= sync_bench.run_follow(smoke)
+            ok &= sync_bench.run_link(smoke)
         elif part == "library":
             ok &= library_bench.run_bpm_accuracy(smoke)
             ok &= library_bench.run_search(smoke)

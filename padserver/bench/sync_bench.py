@@ -89,3 +89,25 @@ def run_follow(smoke: bool) -> bool:
             f"{xruns_since(server, d, seen)}"
         )
     return True
+
+
+def run_link(smoke: bool) -> bool:
+    from padserver.harness.link_check import in_namespace, namespace_problem
+
+    bars = 4 if smoke else 28  # 60 s at 110 BPM
+    print(f"== sync: Ableton Link with a peer in a network namespace of its own, {bars} bars at 110 BPM ==")
+    problem = namespace_problem()
+    if problem:
+        print(f"skipped: {problem}")
+        return True
+    out = in_namespace(tempfile.mkdtemp(prefix="padserver-bench-"), bars, timeout=300)
+    offsets = np.abs(np.array(out["offsets_ms"]))
+    if not len(offsets):
+        print("no bar was heard")
+        return False
+    print(
+        f"tempo from the peer in {1000 * out['follow_s']:.0f} ms, to the peer in {1000 * out['push_s']:.0f} ms; "
+        f"phase error against the peer's timeline over {len(offsets)} bars: median {np.median(offsets):.3f} ms, "
+        f"max {offsets.max():.3f} ms (xruns {out['xruns']})"
+    )
+    return True

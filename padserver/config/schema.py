@@ -228,7 +228,14 @@ SCHEMA = Section(
                 "refit_min_change": Number(0, 50),
             }
         ),
-        "sync": Section({"source": Choice(("internal", "midi")), "clock_in": Str(), "clock_out": StrList()}),
+        "sync": Section(
+            {
+                "source": Choice(("internal", "link", "midi")),
+                "link_quantum": Number(0, 32),
+                "clock_in": Str(),
+                "clock_out": StrList(),
+            }
+        ),
         "song": Section(
             {
                 "metronome_gain": Number(0, 2),

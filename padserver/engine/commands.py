@@ -149,6 +149,13 @@ class SetSong:
 
 
 @dataclass(frozen=True, slots=True)
+class SetFreeGrid:
+    """Whether the grid restarts at a launch when nothing plays (internal sync); not when another clock leads."""
+
+    free: bool
+
+
+@dataclass(frozen=True, slots=True)
 class FollowStart:
     """An external clock started (or continued) its song: song beat ``position`` is at ``frame``, a bar
     grid with it."""

@@ -90,6 +90,7 @@ class Engine:
         self._peak_hi = np.zeros(pads, dtype=np.float32)
         self._peak_lo = np.zeros(pads, dtype=np.float32)
         self._gain_now = np.zeros((pads, 2), dtype=np.float32)
+        self._end_beats = np.zeros(pads, dtype=np.float64)  # where playing cycles end, while the clock moves
         self._gain_to = np.zeros((pads, 2), dtype=np.float32)
         self._gain_delta = np.zeros((pads, 2), dtype=np.float32)
         self._gains_moving = False
@@ -125,6 +126,7 @@ class Engine:
             cmd.SetMetronome: self._on_set_metronome,
             cmd.Record: self._on_record,
             cmd.FollowStart: self._on_follow_start,
+            cmd.SetFreeGrid: self._on_set_free_grid,
             cmd.FollowClock: self._on_follow_clock,
             cmd.FinishRecord: self._on_finish_record,
         }
@@ -552,6 +554,9 @@ class Engine:
         elif c.action == "locate":
             song.locate(clock, f0, c.beat)
 
+    def _on_set_free_grid(self, c: cmd.SetFreeGrid, f0: int) -> None:
+        self.free_grid = c.free
+
     def _on_follow_start(self, c: cmd.FollowStart, f0: int) -> None:
         clock, song = self.clock, self.song
         offset = c.position % clock.beats_per_bar  # the song's bars become the grid's
@@ -564,10 +569,19 @@ class Engine:
             voice.retime(f0, clock.frames_per_beat)
 
     def _on_follow_clock(self, c: cmd.FollowClock, f0: int) -> None:
-        self.clock.follow(c.frame, c.beat, c.tempo)
-        beat = self.clock.frames_per_beat
-        for voice in self.voices:
-            voice.retime(f0, beat)
+        clock = self.clock
+        ends = self._end_beats
+        for i, voice in enumerate(self.voices):
+            if voice.playing:
+                ends[i] = clock.beat_at(voice.cycle_end_exact())
+        old = clock.frames_per_beat
+        clock.follow(c.frame, c.beat, c.tempo)
+        beat = clock.frames_per_beat
+        for i, voice in enumerate(self.voices):
+            if beat != old:
+                voice.retime(f0, beat)
+            if voice.playing:  # and the phase a hair off: the cycle still ends on its beat
+                voice.rephase(f0, clock.frame_at(ends[i]))
 
     def _on_set_tempo(self, c: cmd.SetTempo, f0: int) -> None:
         self.clock.set_tempo(c.bpm, f0)

@@ -31,6 +31,7 @@ from padserver.engine.commands import GATE, LOOP, ONESHOT
 
 _INF = 1 << 62
 _EPS = 1e-6
+MAX_NUDGE = 0.01  # the most a voice's speed is nudged to follow another clock's phase (17 cents)
 TAILS = 2
 
 
@@ -103,6 +104,7 @@ class PadVoice:
 
     __slots__ = (
         "index",
+        "nudged",
         "fades",
         "events",
         "buffer",
@@ -178,6 +180,7 @@ class PadVoice:
         self.next_beat_frames = 0.0
         self.out_beat = 0.0
         self.speed = 1.0
+        self.nudged = False  # this cycle's speed was nudged onto another clock's phase
         # The read position at frame t is read0 + (t - anchor) × speed; `exact` when that is whole frames.
         self.anchor = 0.0
         self.exact = True
@@ -390,6 +393,30 @@ class PadVoice:
         self.origin = end - self._cycle_frames()
         self.exact = self.speed == 1.0 and self.anchor == math.floor(self.anchor)
 
+    def cycle_end_exact(self) -> float:
+        """The exact frame the current cycle ends on."""
+        return self.origin + self._cycle_frames()
+
+    def rephase(self, t: int, end: float) -> None:
+        """The clock's phase moved a hair at frame ``t`` (following Link or MIDI clock): play the rest of
+        this cycle a hair faster or slower, so it ends at ``end``, its beat's new frame; the next cycle
+        plays at the tempo's speed again."""
+        if not self.playing or end <= t:
+            return
+        pos = self.read0 + (t - self.anchor) * self.speed
+        left = self.read0 + (self.region[1] - self.region[0]) * self.period - pos
+        if left <= 0.0:
+            return
+        speed = left / (end - t)
+        if abs(speed / self.speed - 1.0) > MAX_NUDGE:
+            return  # not a hair: a jump the next launch or tempo change will settle
+        self.speed = speed
+        self.nudged = True
+        self.anchor = t - (pos - self.read0) / speed
+        self.cycle_end = max(t, math.ceil(end - _EPS))
+        self.origin = end - self._cycle_frames()
+        self.exact = False
+
     def _set_speed(self) -> None:
         bf = self.beat_frames
         self.speed = bf / self.out_beat if bf > 0.0 and self.out_beat > 0.0 else 1.0
@@ -419,6 +446,9 @@ class PadVoice:
         self.events.push(event, self.index, t)
 
     def _begin_cycle(self, origin: float) -> None:
+        if self.nudged:  # the last cycle was nudged onto another clock's phase: this one plays at tempo
+            self.nudged = False
+            self._set_speed()
         start = self.region[0] * self.period
         self.origin = origin
         self.cycle_start = math.ceil(origin - _EPS)

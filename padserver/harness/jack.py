@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from padserver.audio.jack_latency import CAPTURE, PLAYBACK, on_latency, set_latency_range
+from padserver.audio.jack_native import CAPTURE, PLAYBACK, on_latency, set_latency_range
 
 
 class JackServer:

@@ -73,3 +73,21 @@ def test_a_tempo_change_is_followed_within_a_beat():
             settled = k - 192
     assert settled is not None and settled <= 12, settled  # ticks after the change: half a beat
     assert actions.project.tempo == pytest.approx(128.0, abs=0.01)
+
+
+def test_a_playing_loop_follows_a_phase_move_of_the_clock_and_keeps_it():
+    from tests.engine.helpers import make_engine, q
+
+    bar = 96000
+    engine = make_engine(fade_ms=0.0, block=128)
+    buffer = np.zeros((2, bar), dtype=np.float32)
+    buffer[:, 0] = 1.0  # a click on the loop's first frame
+    engine.send(cmd.SetBuffer(0, buffer, bar, q("1")))
+    engine.send(cmd.Launch(0, q("1")))
+    out = []
+    for frame in range(0, 5 * bar, 128):
+        if frame == bar + 12800:  # the outside clock's beats come 10 frames later than ours
+            engine.send(cmd.FollowClock(float(frame + 10), engine.clock.beat_at(frame), 120.0))
+        out.append(engine.process(128)[0].copy())
+    clicks = np.flatnonzero(np.concatenate(out) > 0.5)
+    assert list(clicks) == [0, bar, 2 * bar + 10, 3 * bar + 10, 4 * bar + 10]

@@ -1,4 +1,4 @@
-"""JACK port latencies, which JACK-Client does not wrap: libjack's latency calls through ctypes.
+"""JACK calls JACK-Client does not wrap, through ctypes: port latencies, and frames in microseconds.
 
 JACK's rule: a sample written at frame F to a port whose playback latency is
 Lp is heard at F + Lp; a sample read at F from a port whose capture latency is
@@ -37,6 +37,10 @@ def _libjack() -> ctypes.CDLL:
         lib.jack_set_latency_callback.restype = ctypes.c_int
         lib.jack_recompute_total_latencies.argtypes = [ctypes.c_void_p]
         lib.jack_recompute_total_latencies.restype = ctypes.c_int
+        lib.jack_frames_to_time.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+        lib.jack_frames_to_time.restype = ctypes.c_uint64
+        lib.jack_get_time.argtypes = []
+        lib.jack_get_time.restype = ctypes.c_uint64
         _lib = lib
     return _lib
 
@@ -82,3 +86,13 @@ def on_latency(client, callback) -> object:
 def recompute(client) -> None:
     """Ask the server to recompute the graph's latencies (after a client changed its own)."""
     _libjack().jack_recompute_total_latencies(_pointer(client))
+
+
+def frames_to_time(client, frame: int) -> int:
+    """JACK's estimate of when ``frame`` is (microseconds on JACK's clock: CLOCK_MONOTONIC_RAW on Linux, as Link's)."""
+    return int(_libjack().jack_frames_to_time(_pointer(client), int(frame) & 0xFFFFFFFF))
+
+
+def get_time() -> int:
+    """JACK's clock now, in microseconds."""
+    return int(_libjack().jack_get_time())

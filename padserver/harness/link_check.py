@@ -1,0 +1,115 @@
+"""The Link check, run inside a network namespace of its own (`in_namespace` makes it): padserver on dummy JACK
+joins a Link session with a peer made here with the same binding; prints what it measured as JSON.
+
+Used by the Link test and `padserver bench link`.
+"""
+
+import json
+import sys
+import time
+
+CONFIG = "audio:\n  jack:\n    connect: []\nloops:\n  normalize: false\n"
+PLAYBACK_LATENCY = 480  # the "speakers" declare 10 ms: padserver must play that much ahead of the Link timeline
+BPM = 110.0
+
+
+def until(check, timeout):
+    t0 = time.monotonic()
+    while not check():
+        if time.monotonic() - t0 > timeout:
+            return None
+        time.sleep(0.005)
+    return time.monotonic() - t0
+
+
+NAMESPACE = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$@"'
+
+
+def namespace_problem() -> str | None:
+    """Why a network namespace with multicast on loopback cannot be made here, or None."""
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "needs unshare and ip (util-linux, iproute2) to make a network namespace"
+    probe = subprocess.run(["unshare", "-n", "sh", "-c", NAMESPACE, "sh", "true"], capture_output=True, text=True)
+    return None if probe.returncode == 0 else f"cannot make a network namespace here: {probe.stderr.strip()}"
+
+
+def in_namespace(folder: str, bars: int, timeout: float) -> dict:
+    """Run the check in a fresh network namespace (Link's discovery never leaves it); what it measured."""
+    import subprocess
+
+    command = [sys.executable, "-m", "padserver.harness.link_check", folder, str(bars)]
+    result = subprocess.run(
+        ["unshare", "-n", "sh", "-c", NAMESPACE, "sh", *command], capture_output=True, text=True, timeout=timeout
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"the Link check failed:\n{result.stdout}{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(folder: str, bars: int = 8) -> None:
+    import link
+
+    from padserver.audio.jack_native import frames_to_time
+    from padserver.harness.daemon import DaemonProcess
+    from padserver.harness.jack import Capture, JackServer
+    from padserver.harness.signals import write_click
+
+    server = JackServer(period=256).start()
+    d = DaemonProcess(["--audio", "jack", "--link"], env=server.env, config=CONFIG, data_dir=folder)
+    ears = None
+    out: dict = {}
+    try:
+        d.wait_ready()
+        ears = Capture(server, name="ears", latency=PLAYBACK_LATENCY)
+        ears.connect("padserver:master_L", "padserver:master_R")
+        status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
+        out["source"] = status()["sync_source"]
+        peer = link.Link(120.0)
+        peer.enabled = True
+        out["joined_s"] = until(lambda: (status()["link"] or {}).get("peers", 0) >= 1, 10)
+
+        def peer_tempo(bpm=None):
+            state = peer.captureAppSessionState()
+            if bpm is not None:
+                state.setTempo(bpm, peer.clock().micros())
+                peer.commitAppSessionState(state)
+            return state.tempo()
+
+        peer_tempo(100.0)
+        out["follow_s"] = until(lambda: abs(status()["tempo"] - 100.0) < 0.01, 5)
+        d.osc.send("/tempo", BPM)
+        out["push_s"] = until(lambda: abs(peer_tempo() - BPM) < 0.01, 5)
+        time.sleep(1.0)  # the loop is re-stretched to the new tempo
+        click = write_click(f"{folder}/click.wav")
+        d.osc.request("/pad/1/load", click, reply="/pad/1/loaded", timeout=30)
+        time.sleep(1.0)
+        bar = 4 * 60.0 / BPM * server.rate
+        _, first = ears.onset_of(lambda: d.osc.send("/pad/1/play"), int(2 * bar))
+        out["heard"] = first is not None
+        offsets: list[float] = []
+        for k in range(bars if first is not None else 0):
+            assert first is not None
+            # each bar read as soon as it is captured: JACK's frame → time estimate holds for recent frames
+            ears.wait_until(int(first + k * bar + 4800))
+            onset = ears.onset(int(first + k * bar) - 2400, int(first + k * bar) + 2400)
+            if onset is None:
+                continue
+            heard_at = frames_to_time(ears.client, onset - 1) + 1e6 * PLAYBACK_LATENCY / server.rate  # sin(0) = 0
+            phase = peer.captureAppSessionState().phaseAtTime(int(heard_at), 4.0)
+            beats = phase if phase < 2.0 else phase - 4.0  # how far past (or short of) the peer's bar line
+            offsets.append(1000.0 * beats * 60.0 / BPM)
+        out["offsets_ms"] = offsets
+        out["xruns"] = status()["xruns"]
+    finally:
+        if ears is not None:
+            ears.close()
+        d.terminate()
+        server.stop()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 8)

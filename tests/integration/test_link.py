@@ -1,0 +1,21 @@
+"""Ableton Link between padserver and a peer, in a network namespace the test makes (discovery stays inside)."""
+
+import numpy as np
+import pytest
+
+from padserver.harness.link_check import in_namespace, namespace_problem
+
+
+def test_link_tempo_both_ways_and_launches_on_the_peers_bar(tmp_path):
+    problem = namespace_problem()
+    if problem:
+        pytest.skip(problem)
+    out = in_namespace(str(tmp_path), bars=8, timeout=180)
+    print("Link:", out)
+    assert out["source"] == "link" and out["joined_s"] is not None, out
+    assert out["follow_s"] is not None and out["follow_s"] <= 0.6, out  # a peer's tempo, within a beat at 100 BPM
+    assert out["push_s"] is not None and out["push_s"] <= 0.6, out  # and padserver's tempo reaches the peer
+    offsets = np.abs(out["offsets_ms"])
+    assert out["heard"] and len(offsets) >= 6, out
+    # launched on "next bar", each bar line is heard on the peer's bar line (after the output latency)
+    assert np.median(offsets) <= 1.0 and offsets.max() <= 3.0, out
