@@ -137,7 +137,8 @@ class Daemon:
             from padserver.actions.link import LinkFollower
 
             quantum = cfg.sync.link_quantum or cfg.engine.beats_per_bar
-            self.actions.make_link = lambda: LinkFollower(self.actions, backend, info.sample_rate, quantum)
+            start_stop = cfg.sync.link_start_stop
+            self.actions.make_link = lambda: LinkFollower(self.actions, backend, info.sample_rate, quantum, start_stop)
         if cfg.sync.source != "internal":
             try:
                 self.actions.set_sync_source(cfg.sync.source)

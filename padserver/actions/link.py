@@ -12,6 +12,7 @@ moves), so the song and the loops keep their places.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 log = logging.getLogger("padserver.link")
@@ -21,7 +22,7 @@ PHASE_STEP_S = 0.0002  # a smaller phase error is left alone (0.2 ms)
 
 
 class LinkFollower:
-    def __init__(self, actions, backend, sample_rate: int, quantum: float) -> None:
+    def __init__(self, actions, backend, sample_rate: int, quantum: float, start_stop: bool = False) -> None:
         import link  # LinkPython-extern
 
         self.actions = actions
@@ -29,6 +30,9 @@ class LinkFollower:
         self.rate = sample_rate
         self.quantum = float(quantum)
         self.link = link.Link(actions.project.tempo)
+        self.start_stop = start_stop  # the song transport starts and stops with the session's
+        self.link.startStopSyncEnabled = start_stop
+        self.playing = False  # the session's start/stop state as last seen
         self.tempo = actions.project.tempo  # the tempo both sides last agreed on
         self.peers = 0
 
@@ -43,6 +47,25 @@ class LinkFollower:
         state.setTempo(tempo, self.link.clock().micros())
         self.link.commitAppSessionState(state)
 
+    def _start_stop(self, state) -> None:
+        """A peer started or stopped: the song follows (on the next bar line); the song here started or
+        stopped: the peers hear of it."""
+        a = self.actions
+        session = bool(state.isPlaying())
+        rolling = a.project.transport in ("playing", "recording")
+        if session != self.playing:
+            self.playing = session
+            if session and not rolling:
+                log.info("Link: a peer started the transport")
+                a.song.play()
+            elif not session and rolling:
+                log.info("Link: a peer stopped the transport")
+                asyncio.get_running_loop().create_task(a.song.halt(to_start=False))
+        elif rolling != session:
+            self.playing = rolling
+            state.setIsPlaying(rolling, self.link.clock().micros())
+            self.link.commitAppSessionState(state)
+
     def poll(self) -> None:
         if self.actions.sync_source != "link":
             return
@@ -52,6 +75,8 @@ class LinkFollower:
             self.peers = peers
         a = self.actions
         state = self.link.captureAppSessionState()
+        if self.start_stop:
+            self._start_stop(state)
         tempo = state.tempo()
         if abs(a.project.tempo - self.tempo) > TEMPO_STEP and abs(tempo - self.tempo) <= TEMPO_STEP:
             self.tempo = a.project.tempo  # set here: the peers follow

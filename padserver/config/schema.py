@@ -232,6 +232,7 @@ SCHEMA = Section(
             {
                 "source": Choice(("internal", "link", "midi")),
                 "link_quantum": Number(0, 32),
+                "link_start_stop": Bool(),
                 "clock_in": Str(),
                 "clock_out": StrList(),
             }

@@ -8,7 +8,7 @@ import json
 import sys
 import time
 
-CONFIG = "audio:\n  jack:\n    connect: []\nloops:\n  normalize: false\n"
+CONFIG = "audio:\n  jack:\n    connect: []\nloops:\n  normalize: false\nsync:\n  link_start_stop: true\n"
 PLAYBACK_LATENCY = 480  # the "speakers" declare 10 ms: padserver must play that much ahead of the Link timeline
 BPM = 110.0
 
@@ -68,6 +68,7 @@ def main(folder: str, bars: int = 8) -> None:
         status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
         out["source"] = status()["sync_source"]
         peer = link.Link(120.0)
+        peer.startStopSyncEnabled = True
         peer.enabled = True
         out["joined_s"] = until(lambda: (status()["link"] or {}).get("peers", 0) >= 1, 10)
 
@@ -102,6 +103,13 @@ def main(folder: str, bars: int = 8) -> None:
             beats = phase if phase < 2.0 else phase - 4.0  # how far past (or short of) the peer's bar line
             offsets.append(1000.0 * beats * 60.0 / BPM)
         out["offsets_ms"] = offsets
+        # start/stop shared with the session
+        state = peer.captureAppSessionState()
+        state.setIsPlaying(True, peer.clock().micros())
+        peer.commitAppSessionState(state)
+        out["started_s"] = until(lambda: status()["transport"] == "playing", 5)
+        d.osc.send("/transport/stop")
+        out["stopped_s"] = until(lambda: not peer.captureAppSessionState().isPlaying(), 5)
         out["xruns"] = status()["xruns"]
     finally:
         if ears is not None:

@@ -15,6 +15,7 @@ def test_link_tempo_both_ways_and_launches_on_the_peers_bar(tmp_path):
     assert out["source"] == "link" and out["joined_s"] is not None, out
     assert out["follow_s"] is not None and out["follow_s"] <= 0.6, out  # a peer's tempo, within a beat at 100 BPM
     assert out["push_s"] is not None and out["push_s"] <= 0.6, out  # and padserver's tempo reaches the peer
+    assert out["started_s"] is not None and out["stopped_s"] is not None, out  # start/stop shared both ways
     offsets = np.abs(out["offsets_ms"])
     assert out["heard"] and len(offsets) >= 6, out
     # launched on "next bar", each bar line is heard on the peer's bar line (after the output latency)
