@@ -81,6 +81,20 @@ class PortAudioBackend(Backend):
                 self.inputs = min(int(audio.inputs), int(sd.query_devices(self._input)["max_input_channels"]))
         self._input_views: list = [None] * self.inputs
         self._in_latency = 0
+        outputs = int(info["max_output_channels"])
+        self._master_ch = int(audio.master_channels) - 1
+        self._cue_ch = int(audio.cue_channels) - 1 if audio.cue_channels else -1
+        self._pad_ch = int(audio.pad_channels) - 1 if audio.pad_channels else -1
+        for what, first in (("master", self._master_ch), ("cue", self._cue_ch), ("pad", self._pad_ch)):
+            if first >= 0 and first + 2 > outputs:
+                raise BackendError(
+                    f"audio.{what}_channels {first + 1}: {info['name']!r} has {outputs} outputs, not {first + 1}/{first + 2}"
+                )
+        self._pads_out = min(16, (outputs - self._pad_ch) // 2) if self._pad_ch >= 0 else 0
+        used = [self._master_ch + 2, self._cue_ch + 2, self._pad_ch + 2 * self._pads_out]
+        self._channels = max(2, *used)
+        self._spare = self._channels > 2 + (2 if self._cue_ch >= 0 else 0) + 2 * self._pads_out
+        self.info.outputs = self._output_names()
 
     def start(self) -> None:
         sd = self._sd
@@ -89,14 +103,18 @@ class PortAudioBackend(Backend):
             if self.inputs:  # one duplex stream: input and output on the same clock
                 self._stream = sd.Stream(
                     device=(self._input, self._device),
-                    channels=(self.inputs, 2),
+                    channels=(self.inputs, self._channels),
                     latency=self._latency,
                     callback=self._duplex,
                     **common,
                 )
             else:
                 self._stream = sd.OutputStream(
-                    device=self._device, channels=2, latency=self._latency, callback=self._callback, **common
+                    device=self._device,
+                    channels=self._channels,
+                    latency=self._latency,
+                    callback=self._callback,
+                    **common,
                 )
             self._stream.start()
         except Exception as exc:
@@ -107,6 +125,20 @@ class PortAudioBackend(Backend):
             self._in_latency = int(round(latency[0] * rate))
             latency = latency[1]
         self.info.output_latency = int(round(latency * rate))
+
+    def _output_names(self) -> list[str]:
+        names = [f"master on outputs {self._master_ch + 1}/{self._master_ch + 2}"]
+        if self._cue_ch >= 0:
+            names.append(f"cue on outputs {self._cue_ch + 1}/{self._cue_ch + 2}")
+        for i in range(self._pads_out):
+            first = self._pad_ch + 2 * i + 1
+            names.append(f"pad{i + 1:02d} on outputs {first}/{first + 1}")
+        return names
+
+    def output_latencies(self) -> dict[str, int]:
+        """Every output pair leaves through the same stream: the stream's output latency."""
+        names = ["master"] + (["cue"] if self._cue_ch >= 0 else []) + [f"pad{i + 1:02d}" for i in range(self._pads_out)]
+        return {name: self.info.output_latency for name in names}
 
     def input_latency(self) -> int:
         """What PortAudio reports for the way in and the way out."""
@@ -127,8 +159,21 @@ class PortAudioBackend(Backend):
         if status.output_underflow:
             self.engine.meters.xruns += 1
         mix = self._render(frames)
-        outdata[:, 0] = mix[0]  # numpy copies into the stream's buffer (no allocation)
-        outdata[:, 1] = mix[1]
+        if self._spare:
+            outdata.fill(0.0)  # channels no output uses
+        m = self._master_ch
+        outdata[:, m] = mix[0]  # numpy copies into the stream's buffer (no allocation)
+        outdata[:, m + 1] = mix[1]
+        if self._cue_ch >= 0:
+            cue = self.engine.cue()
+            outdata[:, self._cue_ch] = cue[0]
+            outdata[:, self._cue_ch + 1] = cue[1]
+        if self._pads_out:
+            stems = self.engine.stems()
+            p = self._pad_ch
+            for i in range(self._pads_out):
+                outdata[:, p + 2 * i] = stems[i, 0]
+                outdata[:, p + 2 * i + 1] = stems[i, 1]
 
     def stop(self) -> None:
         if self._stream is not None:

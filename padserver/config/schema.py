@@ -183,6 +183,9 @@ SCHEMA = Section(
                 "device": Str(),
                 "inputs": Number(0, 32, integer=True),
                 "input_device": Str(),
+                "master_channels": Number(1, 63, integer=True),
+                "cue_channels": Number(0, 63, integer=True),
+                "pad_channels": Number(0, 63, integer=True),
                 "record": Str(),
                 "jack": Section(
                     {

@@ -16,8 +16,11 @@ from padserver.audio.jack_native import CAPTURE, PLAYBACK, on_latency, set_laten
 
 
 class JackServer:
-    def __init__(self, rate: int = 48000, period: int = 128, name: str | None = None, log: str | None = None) -> None:
+    def __init__(
+        self, rate: int = 48000, period: int = 128, name: str | None = None, log: str | None = None, outputs: int = 2
+    ) -> None:
         self.log = log  # where jackd's own messages go (xruns, zombified clients); None: nowhere
+        self.outputs = outputs  # the dummy "sound card"'s playback channels
         self.rate = rate
         self.period = period
         self.name = name or f"pstest-{os.getpid()}-{uuid.uuid4().hex[:6]}"
@@ -27,7 +30,8 @@ class JackServer:
         if shutil.which("jackd") is None:
             raise RuntimeError("jackd is not installed (apt-get install jackd2)")
         self.proc = subprocess.Popen(
-            ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)],
+            ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
+            + ["-P", str(self.outputs)],
             stdout=open(self.log, "ab") if self.log else subprocess.DEVNULL,  # noqa: SIM115 - jackd owns it
             stderr=subprocess.STDOUT,
         )

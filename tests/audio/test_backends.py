@@ -175,3 +175,43 @@ def test_preview_plays_a_library_loop_on_the_cue_outputs_only(jack_server, tmp_p
             if c is not None:
                 c.close()
         d.terminate()
+
+
+def test_portaudio_puts_master_and_pads_on_the_chosen_output_pairs(tmp_path):
+    from padserver.harness.jack import JackServer
+
+    server = JackServer(outputs=8).start()  # an 8-output interface
+    config = LEVELS_AS_THEY_ARE + "audio:\n  master_channels: 3\n  pad_channels: 5\n  inputs: 0\nmidi:\n  api: none\n"
+    d = DaemonProcess(["--audio", "portaudio"], env=server.env, config=config, data_dir=str(tmp_path))
+    caps = []
+    try:
+        d.wait_ready()
+        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        assert status["audio"]["outputs"][:3] == [
+            "master on outputs 3/4",
+            "pad01 on outputs 5/6",
+            "pad02 on outputs 7/8",
+        ]
+        for name, (left, right) in (("c12", (0, 1)), ("c34", (2, 3)), ("c56", (4, 5)), ("c78", (6, 7))):
+            cap = Capture(server, name=name)
+            cap.connect(f"PortAudio:out_{left}", f"PortAudio:out_{right}")
+            caps.append(cap)
+        click = write_click(str(tmp_path / "click.wav"))
+        d.osc.request("/pad/2/load", click, reply="/pad/2/loaded")
+        _, start = caps[1].onset_of(lambda: d.osc.send("/pad/2/play"), 48000)
+        assert start is not None, d.log()
+        for cap in caps:
+            cap.wait_until(start + 4800)
+        heard = [np.abs(cap.frames(start - 2048, start + 4800)).max() for cap in caps]
+        assert heard[0] == 0.0 and heard[1] > 0.1 and heard[2] == 0.0 and heard[3] > 0.1, heard  # master, pad 2
+        bad = "audio:\n  master_channels: 9\nmidi:\n  api: none\n"
+        d.terminate()
+        d = DaemonProcess(["--audio", "portaudio"], env=server.env, config=bad, data_dir=str(tmp_path / "b"))
+        with pytest.raises(RuntimeError, match="exited with 1"):  # it says why and stops
+            d.wait_ready(10)
+        assert "audio.master_channels 9: 'system' has 8 outputs, not 9/10" in d.log()
+    finally:
+        for cap in caps:
+            cap.close()
+        d.terminate()
+        server.stop()
