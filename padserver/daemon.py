@@ -35,6 +35,7 @@ class Daemon:
         # the latest meter sample: peak per pad, master left/right, lowest limiter gain
         self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
         self.midi = None
+        self.rt_clock = None  # MIDI clock out through rtmidi (audio not on JACK)
         self._provider_status: dict[str, str] | None = None
         self._position: tuple[int, int] = (1, 1)
 
@@ -208,6 +209,8 @@ class Daemon:
         if midi_task is not None:
             midi_task.cancel()
             self.midi.close()  # lights off and exit messages, sent while the ports still run
+        if self.rt_clock is not None:
+            self.rt_clock.stop()
         engine.send(cmd.SetMasterGain(0.0))
         await asyncio.sleep(max(0.03, 3 * info.block_size / info.sample_rate))
         if self.midi is not None:
@@ -280,6 +283,12 @@ class Daemon:
             except Exception as exc:
                 log.warning("MIDI (%s) is not available: %s; controllers are not used", api, exc)
                 return None
+        if cfg.sync.clock_out and api != "jack-audio":  # (on JACK audio, padserver:clock_out does it)
+            from padserver.control.midi_clock import RtClockOut
+
+            self.rt_clock = RtClockOut(transport.backend, cfg.sync.clock_out, self.actions)
+            self.actions.listeners.append(self.rt_clock.on_change)
+            self.rt_clock.start()
         from padserver.control.learn import Learn
 
         learn = Learn(os.path.join(os.path.dirname(self._user_config()), "learned.yaml"))

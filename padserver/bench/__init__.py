@@ -48,6 +48,7 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= song_bench.run_export_while_playing(smoke)
         elif part == "sync":
             ok &= sync_bench.run_clock_out(smoke)
+            ok &= sync_bench.run_rtmidi_clock_out(smoke)
             ok &= sync_bench.run_follow(smoke)
             ok &= sync_bench.run_link(smoke)
         elif part == "library":

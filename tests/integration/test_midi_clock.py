@@ -117,3 +117,29 @@ def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_p
             if c is not None:
                 c.close()
         d.terminate()
+
+
+def test_clock_out_through_rtmidi_when_audio_is_not_on_jack(jack_server, tmp_path):
+    follower = MidiDevice(jack_server, "drum machine", "out", "in")
+    config = 'midi:\n  api: jack\nsync:\n  clock_out: ["drum machine:in"]\n'
+    d = DaemonProcess(["--audio", "null"], env=jack_server.env, config=config, data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        deadline = time.monotonic() + 10
+        while len(ticks_of(follower.received)) < 250:
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        ticks = ticks_of(follower.received)[50:]  # (after the daemon's start-up)
+        tempo = 60 * 48000 * (len(ticks) - 1) / (24 * (ticks[-1] - ticks[0]))
+        assert tempo == pytest.approx(120.0, rel=0.005)  # ticks on absolute times: no drift
+        # each tick as close as a sleeping thread allows (and rtmidi's JACK API, which delivers a period later)
+        assert np.diff(ticks).std() / 48.0 < 8.0, np.diff(ticks) / 48.0
+        since = len(follower.received)
+        d.osc.send("/transport/play")
+        time.sleep(0.3)
+        d.osc.send("/transport/stop")
+        time.sleep(0.3)
+        assert [m for _, m in follower.received[since:] if m != TICK] == [START, STOP]
+    finally:
+        d.terminate()
+        follower.close()

@@ -1,0 +1,108 @@
+"""MIDI clock out through rtmidi, for when audio is not on JACK (where ticks are written on their own frames).
+
+A thread of its own sends 24 ticks per beat on absolute times from the tempo, so
+lateness never accumulates; it sleeps between ticks (spinning would hold the
+interpreter the audio callback needs), so a tick is as late as the sleep
+overshoots (`padserver bench sync` reports it). Start, Song Position + Continue
+and Stop follow the song's transport, sent with the next tick.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections import deque
+
+log = logging.getLogger("padserver.midi")
+
+RESCAN_S = 2.0  # how often new ports matching the patterns are looked for
+
+
+class RtClockOut:
+    def __init__(self, backend, patterns: list[str], actions) -> None:
+        self.backend = backend  # mido's rtmidi backend (padserver.control.midi.RtMidiTransport's)
+        self.patterns = [re.compile(p) for p in patterns]
+        self.actions = actions
+        self.ports: dict[str, object] = {}
+        self.pending: deque = deque()  # transport messages for the next tick
+        self.ticks = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="midi-clock", daemon=True)
+
+    def start(self) -> None:
+        self._rescan()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for port in self.ports.values():
+            try:
+                port.close()  # type: ignore[attr-defined]
+            except Exception:
+                pass
+
+    def on_change(self, pad: int, key: str, value) -> None:
+        """Control side: the song started or stopped."""
+        if pad or key != "transport":
+            return
+        if value in ("playing", "recording"):
+            bar, beat = self.actions.song.position()
+            position = (bar - 1) * self.actions.project.beats_per_bar + (beat - 1)
+            if position < 1e-6:
+                self.pending.append([0xFA])
+            else:
+                sixteenths = max(0, min(0x3FFF, int(round(position * 4))))
+                self.pending.append([0xF2, sixteenths & 0x7F, sixteenths >> 7])
+                self.pending.append([0xFB])
+        else:
+            self.pending.append([0xFC])
+
+    def _rescan(self) -> None:
+        try:
+            names = self.backend.get_output_names()
+        except Exception:
+            return
+        for name in names:
+            if name not in self.ports and any(p.search(name) for p in self.patterns):
+                try:
+                    self.ports[name] = self.backend.open_output(name)
+                    log.info("MIDI clock out to %s (rtmidi)", name)
+                except Exception as exc:
+                    log.warning("cannot send MIDI clock to %s: %s", name, exc)
+
+    def _send(self, data: list[int]) -> None:
+        import mido
+
+        message = mido.Message.from_bytes(data)
+        for port in list(self.ports.values()):
+            try:
+                port.send(message)  # type: ignore[attr-defined]
+            except Exception:
+                pass
+
+    def _run(self) -> None:
+        import mido
+
+        tick = mido.Message("clock")
+        due = time.perf_counter()
+        rescan = due + RESCAN_S
+        while not self._stop.is_set():
+            due += 60.0 / (self.actions.project.tempo * 24.0)
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            elif wait < -0.5:  # the machine stalled: start again rather than burst
+                due = time.perf_counter()
+            while self.pending:
+                self._send(self.pending.popleft())
+            for port in list(self.ports.values()):
+                try:
+                    port.send(tick)  # type: ignore[attr-defined]
+                except Exception:
+                    pass
+            self.ticks += 1
+            if due > rescan:  # between ticks, so the scan's time is not a late tick
+                rescan = due + RESCAN_S
+                self._rescan()
