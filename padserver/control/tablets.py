@@ -49,7 +49,11 @@ def surface() -> list[Widget]:
         out.append(Widget("button", f"pad{n}_generate", f"/pad/{n}/generate", x + 4, y + 30, 36, 28))
     right = 660
     out += [
-        Widget("label", "transport", "/transport/state", 10, 10, 400, 40, text="stopped"),
+        Widget("label", "transport", "/transport/state", 10, 10, 300, 40, text="stopped"),
+        Widget("button", "song_play", "/transport/play", 320, 10, 80, 40),
+        Widget("button", "song_stop", "/transport/stop", 405, 10, 80, 40),
+        Widget("toggle", "song_record", "/transport/record", 490, 10, 80, 40),
+        Widget("toggle", "metronome", "/transport/metronome", 575, 10, 80, 40),
         Widget("fader", "tempo", "/tempo", right, top, 340, 40, 20.0, 300.0),
         Widget("label", "tempo_value", "/tempo", right, top + 44, 160, 30, text="120"),
         Widget("button", "tap", "/tempo/tap", right + 180, top + 44, 160, 60),
