@@ -36,7 +36,9 @@ class MidiClockFollower:
         self.clock_in = clock_in
         self.rate = sample_rate
         self.read = 0  # ticks taken from the ring
-        self.recent: collections.deque = collections.deque(maxlen=FIT_TICKS)  # (tick index, frame)
+        self.recent: collections.deque = collections.deque(maxlen=FIT_TICKS)  # (tick number, frame)
+        self.tick = 0  # ticks counted, lost ones included
+        self.frames_seen: dict[float, int] = {}  # recent tick frames → their numbers (to place a start)
         self.anchor: tuple[int, float] | None = None  # (tick index, clock beat) once the song started
         self.tempo: float | None = None
 
@@ -54,10 +56,18 @@ class MidiClockFollower:
             frame = float(ci.frames[i % ci.RING])
             if self.recent:
                 last_i, last_f = self.recent[-1]
-                step = self._step()
-                if step and frame - last_f > GAP_TICKS * step:
+                step = self._step() or frame - last_f
+                lost = round((frame - last_f) / step) if step > 0 else 1
+                if lost > GAP_TICKS:
                     self.recent.clear()
-            self.recent.append((i, frame))
+                # a cycle JACK dropped takes its ticks with it: count them, so every beat stays on its tick
+                self.tick += max(1, lost)
+            else:
+                self.tick += 1
+            self.recent.append((self.tick, frame))
+            self.frames_seen[frame] = self.tick
+        while len(self.frames_seen) > FIT_TICKS:
+            self.frames_seen.pop(next(iter(self.frames_seen)))
         self.read = written
         while ci.events:
             what, frame, value = ci.events.popleft()
@@ -74,9 +84,7 @@ class MidiClockFollower:
     def _event(self, what: str, frame: float, value: float) -> None:
         song = self.actions.song
         if what == "start":
-            index = next((i for i, f in reversed(self.recent) if f == frame), None)
-            if index is None:
-                index = self.clock_in.written - 1
+            index = self.frames_seen.get(frame, self.tick)
             self.anchor = (index, value % self.actions.project.beats_per_bar)
             song.set_state("playing")
             log.info("MIDI clock: the song starts at beat %.2f", value)

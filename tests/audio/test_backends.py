@@ -116,7 +116,6 @@ def test_portaudio_inputs_record_into_a_pad(jack_server, tmp_path):
         xruns = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
         period = 256 if xruns else 0
         assert len(notes) >= 3 and all(24000 - period - 2 <= g <= 24002 for g in gaps), (notes, xruns)
-        assert np.median(gaps) == 24000, notes
     finally:
         if player is not None:
             player.close()

@@ -91,3 +91,21 @@ def test_a_playing_loop_follows_a_phase_move_of_the_clock_and_keeps_it():
         out.append(engine.process(128)[0].copy())
     clicks = np.flatnonzero(np.concatenate(out) > 0.5)
     assert list(clicks) == [0, bar, 2 * bar + 10, 3 * bar + 10, 4 * bar + 10]
+
+
+def test_ticks_lost_to_dropped_cycles_do_not_move_the_beats():
+    actions, clock_in, f = follower()
+    actions.song = type("S", (), {"set_state": lambda self, s: None})()
+    per_tick = RATE * 60 / (123.0 * 24)
+    ticks = np.ceil(np.arange(400) * per_tick)
+    kept = [k for k in range(400) if k < 48 or k % 37 != 0]  # a tick lost now and then after the start
+    feed(clock_in, ticks[:48])
+    clock_in.events.append(("start", float(ticks[47]), 0.0))
+    f.poll()
+    for k in range(48, 400, 4):
+        feed(clock_in, ticks[[i for i in kept if k <= i < k + 4]])
+        f.poll()
+    last = [c for c in actions.engine.commands if isinstance(c, cmd.FollowClock)][-1]
+    actions.engine.clock.follow(last.frame, last.beat, last.tempo)
+    for k in (120, 240, 396):
+        assert actions.engine.clock.frame_at((k - 47) / 24) == pytest.approx(ticks[k], abs=2.5)
