@@ -11,6 +11,7 @@ it covers). Each closed clip is one undoable edit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 
@@ -56,8 +57,6 @@ class PerformanceRecorder:
         """A pad started, swapped or stopped on the audio thread (at ``event.frame``)."""
         if not self.on or event.kind not in (ev.STARTED, ev.SWAPPED, ev.STOPPED):
             return
-        import asyncio
-
         asyncio.get_running_loop().create_task(self._event(event))
 
     async def _event(self, event) -> None:

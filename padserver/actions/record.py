@@ -36,19 +36,14 @@ class Recording:
             a.engine.send(cmd.FinishRecord())  # the second press: the take ends on the next bar line
             return 0
         n = checks.whole(bars, "bars", 0, 64)  # 0: until asked again, rounded to whole bars
+        opts = checks.key_values(options, {"inputs": str, "count": str}, "record")
         channels = (0, 1)
-        count_in = None
-        for option in options:
-            key, sep, value = str(option).partition("=")
-            if key == "count" and sep:
-                count_in = checks.whole(value, "count-in bars", 0, 4)
-                continue
-            if key != "inputs" or not sep:
-                raise ActionError(f"record takes inputs=1,2 and count=bars (got {option!r})")
-            picked = [checks.whole(v, "input", 1, self.inputs) - 1 for v in value.split(",") if v.strip()]
+        if "inputs" in opts:
+            picked = [checks.whole(v, "input", 1, self.inputs) - 1 for v in opts["inputs"].split(",") if v.strip()]
             if not 1 <= len(picked) <= 2:
                 raise ActionError("inputs are one or two input numbers, e.g. inputs=1 or inputs=1,2")
             channels = (picked[0], picked[-1])
+        count_in = checks.whole(opts["count"], "count-in bars", 0, 4) if "count" in opts else None
         if count_in is None:  # with nothing to play along with, the player gets a count-in
             silent = not a.engine.song.active and not any(p.sounding for p in a.project.pads)
             count_in = a.song.count_in_bars if silent else 0

@@ -105,7 +105,6 @@ class JackBackend(Backend):
         self._client = client
         self._lost = False
         self._base: int | None = None  # engine frame minus JACK frame time
-        self.repeats = 0  # callbacks for a cycle already rendered (a late client called twice)
         from padserver.audio.jack_midi import JackMidi
 
         self.midi = JackMidi()  # controllers' MIDI, read and written in the callback
@@ -138,9 +137,9 @@ class JackBackend(Backend):
         if self._cfg.pad_outputs:
             for left, right in pad_port_names(16):
                 self._stem_ports.append((client.outports.register(left), client.outports.register(right)))
-        self._click_ports = None
+        self._click_ports: tuple | None = None
         if self._click_wanted:
-            self._click_ports = (client.outports.register("click_L"), client.outports.register("click_R"))
+            self._register_click(client)
         self._track_ports = ()
         if self._track_rows:
             self._register_tracks(client, self._track_rows)
@@ -224,9 +223,11 @@ class JackBackend(Backend):
     def click_output(self) -> bool:
         self._click_wanted = True
         if not self._lost and self._click_ports is None:
-            client = self._client
-            self._click_ports = (client.outports.register("click_L"), client.outports.register("click_R"))
+            self._register_click(self._client)
         return True
+
+    def _register_click(self, client) -> None:
+        self._click_ports = (client.outports.register("click_L"), client.outports.register("click_R"))
 
     def _follow_jack_time(self) -> bool:
         """Keep the engine's frames on JACK's timeline; False when this cycle was rendered already.
@@ -249,7 +250,6 @@ class JackBackend(Backend):
             engine.frame += gap
             return True
         if -4 * self.engine.max_block <= gap < 0:
-            self.repeats += 1
             return False
         self._base = engine.frame - now  # a new server or a clock that went back: start the mapping again
         return True
@@ -271,40 +271,25 @@ class JackBackend(Backend):
     def _connect(self) -> list[str]:
         """Make the configured connections that are missing (it runs again whenever ports appear); the new ones."""
         client = self._client
-        pairs = list(zip(self._master, self._targets(client), strict=False))
+        own = client.name + ":"
+        pairs = [(p.name, t) for p, t in zip(self._master, self._targets(client), strict=False)]
         for ours, theirs in self._routes:
-            mine = sorted((p for p in client.outports if ours.fullmatch(p.shortname)), key=lambda p: _natural(p.name))
+            mine = [p.name for p in client.outports if ours.fullmatch(p.shortname)]
             found = [p.name for p in client.get_ports(is_audio=True, is_input=True) if theirs.search(p.name)]
-            pairs += zip(mine, sorted(found, key=_natural), strict=False)
+            pairs += zip(sorted(mine, key=_natural), sorted(found, key=_natural), strict=False)
+        midi_in = [p.name for p in client.get_ports(is_midi=True, is_input=True) if not p.name.startswith(own)]
+        pairs += [(self.clock_out.port.name, t) for t in midi_in if any(p.search(t) for p in self._clock_targets)]
+        midi_out = [p.name for p in client.get_ports(is_midi=True, is_output=True) if not p.name.startswith(own)]
+        pairs += [(s, self.clock_in.port.name) for s in midi_out if any(p.search(s) for p in self._clock_source)]
         made, now = [], []
-        for port, target in pairs:
+        for source, target in pairs:
             try:
-                if target not in {p.name for p in client.get_all_connections(port)}:
-                    client.connect(port, target)
-                    made.append(f"{port.name} → {target}")
-                now.append(f"{port.name} → {target}")
+                if target not in {p.name for p in client.get_all_connections(source)}:
+                    client.connect(source, target)
+                    made.append(f"{source} → {target}")
+                now.append(f"{source} → {target}")
             except Exception as exc:
-                log.warning("cannot connect %s to %s: %s", port.name, target, exc)
-        for target in client.get_ports(is_midi=True, is_input=True):
-            if any(p.search(target.name) for p in self._clock_targets) and not target.name.startswith(
-                client.name + ":"
-            ):
-                try:
-                    if target.name not in {p.name for p in client.get_all_connections(self.clock_out.port)}:
-                        client.connect(self.clock_out.port, target)
-                        made.append(f"{self.clock_out.port.name} → {target.name}")
-                    now.append(f"{self.clock_out.port.name} → {target.name}")
-                except Exception as exc:
-                    log.warning("cannot send MIDI clock to %s: %s", target.name, exc)
-        for source in client.get_ports(is_midi=True, is_output=True):
-            if any(p.search(source.name) for p in self._clock_source) and not source.name.startswith(client.name + ":"):
-                try:
-                    if source.name not in {p.name for p in client.get_all_connections(self.clock_in.port)}:
-                        client.connect(source, self.clock_in.port)
-                        made.append(f"{source.name} → {self.clock_in.port.name}")
-                    now.append(f"{source.name} → {self.clock_in.port.name}")
-                except Exception as exc:
-                    log.warning("cannot follow the MIDI clock of %s: %s", source.name, exc)
+                log.warning("cannot connect %s to %s: %s", source, target, exc)
         self.info.connections = now
         return made
 
@@ -330,22 +315,26 @@ class JackBackend(Backend):
         if registered:
             self._routing_due = True
 
-    def _measure_latency(self) -> None:
+    def _master_latency(self) -> int:
+        """JACK's rule: what a cycle at frame F writes to the master is heard at F + this."""
         from padserver.audio.jack_native import PLAYBACK, latency_range
 
-        try:  # JACK's rule: what a cycle at frame F writes is heard at F + the port's playback latency
-            self.info.output_latency = latency_range(self._master[0], PLAYBACK)[1]
+        return latency_range(self._master[0], PLAYBACK)[1]
+
+    def _measure_latency(self) -> None:
+        try:
+            self.info.output_latency = self._master_latency()
         except Exception:
             self.info.output_latency = 0
 
     def clock_map(self) -> tuple[int, int, int] | None:
-        from padserver.audio.jack_native import PLAYBACK, frames_to_time, latency_range
+        from padserver.audio.jack_native import frames_to_time
 
         client, base = self._client, self._base
         if self._lost or client is None or base is None:
             return None
         frame = client.frame_time
-        return frame + base, frames_to_time(client, frame), latency_range(self._master[0], PLAYBACK)[1]
+        return frame + base, frames_to_time(client, frame), self._master_latency()
 
     def output_latencies(self) -> dict[str, int]:
         """Each output pair's playback latency as JACK reports it (what is connected downstream decides it)."""
@@ -365,11 +354,11 @@ class JackBackend(Backend):
 
     def input_latency(self) -> int:
         """Frames from a sound the player heard to it reaching our inputs: playback plus capture latency."""
-        from padserver.audio.jack_native import CAPTURE, PLAYBACK, latency_range
+        from padserver.audio.jack_native import CAPTURE, latency_range
 
         try:
             capture = max((latency_range(p, CAPTURE)[1] for p in self._inputs), default=0)
-            return capture + latency_range(self._master[0], PLAYBACK)[1]
+            return capture + self._master_latency()
         except Exception as exc:
             log.warning("JACK port latencies unknown (%s); a recording is not compensated", exc)
             return 0

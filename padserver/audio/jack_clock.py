@@ -9,23 +9,29 @@ tick as the first of the song; a stop or pause is Stop at its frame.
 
 from __future__ import annotations
 
+import collections
 import math
 
-TICKS_PER_BEAT = 24
-TICK, START, CONTINUE, STOP = b"\xf8", b"\xfa", b"\xfb", b"\xfc"
+import numpy as np
+
+from padserver.clock_messages import STOP, TICK, TICKS_PER_BEAT, start_messages
+from padserver.engine import commands as cmd
 
 
-def song_position(beat: float) -> bytes:
-    """Song Position Pointer: sixteenth notes from the start, 14 bits."""
-    sixteenths = max(0, min(0x3FFF, int(round(beat * 4))))
-    return bytes((0xF2, sixteenths & 0x7F, sixteenths >> 7))
+def tick_offsets(clock, f0: int, frames: int):
+    """The offsets in [0, frames) of the MIDI clock ticks falling in frames [f0, f0 + frames)."""
+    tick = math.ceil(clock.beat_at(f0) * TICKS_PER_BEAT - 1e-9)
+    last = clock.beat_at(f0 + frames) * TICKS_PER_BEAT
+    while tick < last:
+        offset = clock.first_frame_at(tick / TICKS_PER_BEAT) - f0
+        if 0 <= offset < frames:
+            yield offset
+        tick += 1
 
 
 class ClockOut:
     def __init__(self, port) -> None:
         self.port = port  # jack.OwnMidiPort
-        self.ticks = 0  # written, for the status and the tests
-        self.failed = 0  # writes a full MIDI buffer refused
 
     def process(self, frames: int, engine) -> None:
         """Audio thread, after ``engine.process(frames)``: this block's transport messages and ticks."""
@@ -37,27 +43,16 @@ class ClockOut:
         if f0 <= song.stopped_at < end:
             self._write(song.stopped_at - f0, STOP)
         if f0 <= song.started_at < end:
-            at = song.started_at - f0
-            if song.started_from == 0.0:
-                self._write(at, START)
-            else:
-                self._write(at, song_position(song.started_from))
-                self._write(at, CONTINUE)
-        clock = engine.clock
-        tick = math.ceil(clock.beat_at(f0) * TICKS_PER_BEAT - 1e-9)
-        last = clock.beat_at(end) * TICKS_PER_BEAT
-        while tick < last:
-            offset = clock.first_frame_at(tick / TICKS_PER_BEAT) - f0
-            if 0 <= offset < frames:
-                self._write(offset, TICK)
-                self.ticks += 1
-            tick += 1
+            for message in start_messages(song.started_from):
+                self._write(song.started_at - f0, message)
+        for offset in tick_offsets(engine.clock, f0, frames):
+            self._write(offset, TICK)
 
     def _write(self, offset: int, message: bytes) -> None:
         try:
             self.port.write_midi_event(offset, message)
-        except Exception:  # the period's MIDI buffer is full
-            self.failed += 1
+        except Exception:  # the period's MIDI buffer is full: the follower misses this one
+            pass
 
 
 class ClockIn:
@@ -73,10 +68,6 @@ class ClockIn:
     RING = 4096
 
     def __init__(self, port, follow: bool = False) -> None:
-        import collections
-
-        import numpy as np
-
         self.port = port  # jack.OwnMidiPort
         self.follow = follow  # act on the transport (sync.source is midi)
         self.frames = np.zeros(self.RING, dtype=np.float64)  # tick frames, a ring
@@ -87,8 +78,6 @@ class ClockIn:
 
     def process(self, frames: int, engine) -> None:
         """Audio thread, before ``engine.process(frames)``."""
-        from padserver.engine import commands as cmd
-
         f0 = engine.frame
         ring = self.frames
         for offset, data in self.port.incoming_midi_events():

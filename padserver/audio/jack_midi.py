@@ -12,14 +12,15 @@ the callback never sees a half-built one.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from padserver.audio.jack_clock import tick_offsets
+from padserver.clock_messages import TICK
+
 NOTE_ON, NOTE_OFF, CONTROL = 0x90, 0x80, 0xB0
-CLOCK = b"\xf8"
 MAX_IN_FLIGHT = 20000  # messages waiting for the control side before new ones are dropped
 RESEND_CYCLES = 4  # after an xrun, what was written in this many recent cycles is sent again
 # status bytes worth handing to the control side: note off/on and control change, any channel
@@ -206,18 +207,10 @@ class JackMidi:
 
     def _clock(self, frames: int, engine, links) -> None:
         """MIDI clock (24 per beat) at each tick's own frame, for controllers that blink in time."""
-        clock = engine.clock
-        f0 = engine.frame
-        first = math.ceil(clock.beat_at(f0) * 24.0 - 1e-9)
-        last = clock.beat_at(f0 + frames) * 24.0
-        tick = first
-        while tick < last:
-            offset = clock.first_frame_at(tick / 24.0) - f0
-            if 0 <= offset < frames:
-                for link in links:
-                    if link.clock:
-                        try:
-                            link.out_port.write_midi_event(offset, CLOCK)
-                        except Exception:
-                            pass
-            tick += 1
+        for offset in tick_offsets(engine.clock, engine.frame, frames):
+            for link in links:
+                if link.clock:
+                    try:
+                        link.out_port.write_midi_event(offset, TICK)
+                    except Exception:
+                        pass

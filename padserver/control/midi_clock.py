@@ -15,6 +15,8 @@ import threading
 import time
 from collections import deque
 
+from padserver.clock_messages import STOP, start_messages
+
 log = logging.getLogger("padserver.midi")
 
 RESCAN_S = 2.0  # how often new ports matching the patterns are looked for
@@ -27,7 +29,6 @@ class RtClockOut:
         self.actions = actions
         self.ports: dict[str, object] = {}
         self.pending: deque = deque()  # transport messages for the next tick
-        self.ticks = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="midi-clock", daemon=True)
 
@@ -48,16 +49,10 @@ class RtClockOut:
         if pad or key != "transport":
             return
         if value in ("playing", "recording"):
-            bar, beat = self.actions.song.position()
-            position = (bar - 1) * self.actions.project.beats_per_bar + (beat - 1)
-            if position < 1e-6:
-                self.pending.append([0xFA])
-            else:
-                sixteenths = max(0, min(0x3FFF, int(round(position * 4))))
-                self.pending.append([0xF2, sixteenths & 0x7F, sixteenths >> 7])
-                self.pending.append([0xFB])
+            e = self.actions.engine
+            self.pending.extend(start_messages(e.song.song_beat(e.clock, e.frame)))
         else:
-            self.pending.append([0xFC])
+            self.pending.append(STOP)
 
     def _rescan(self) -> None:
         try:
@@ -72,10 +67,10 @@ class RtClockOut:
                 except Exception as exc:
                     log.warning("cannot send MIDI clock to %s: %s", name, exc)
 
-    def _send(self, data: list[int]) -> None:
+    def _send(self, data: bytes) -> None:
         import mido
 
-        message = mido.Message.from_bytes(data)
+        message = mido.Message.from_bytes(list(data))
         for port in list(self.ports.values()):
             try:
                 port.send(message)  # type: ignore[attr-defined]
@@ -102,7 +97,6 @@ class RtClockOut:
                     port.send(tick)  # type: ignore[attr-defined]
                 except Exception:
                     pass
-            self.ticks += 1
             if due > rescan:  # between ticks, so the scan's time is not a late tick
                 rescan = due + RESCAN_S
                 self._rescan()

@@ -227,8 +227,9 @@ async def _export(ctx, name, *options):
     "[i:bars] [*:options]",
     "Record audio input into the pad from the next bar line for `bars` bars (default 4; `0`: until the pad is asked "
     "to record again, then to the next bar line); `inputs=1,2` picks the "
-    "input ports (JACK in_1 …). Input latency is compensated; the take lands in the library (source recorded) and "
-    "on the pad. Replies `/pad/{n}/recording i:bars`.",
+    "input ports (JACK in_1 …, or the PortAudio device's); `count=N` counts in N bars first (default: "
+    "`/transport/countin` bars when nothing plays, else none). Input latency is compensated; the take lands in the "
+    "library (source recorded) and on the pad. Replies `/pad/{n}/recording i:bars`.",
 )
 def _record(ctx, n, bars=4, *options):
     taken = ctx.actions.recording.record(n, bars, options)
