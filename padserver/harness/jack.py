@@ -6,6 +6,7 @@ import math
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from typing import Any
@@ -13,6 +14,10 @@ from typing import Any
 import numpy as np
 
 from padserver.audio.jack_native import CAPTURE, PLAYBACK, on_latency, set_latency_range
+from padserver.harness.jack_registry import free_dead_server_slots
+
+# jackd's greeting, which says nothing about why it stopped
+_BANNER = ("jackdmp", "Copyright", "This is free software", "under certain conditions", "no message buffer overruns")
 
 
 class JackServer:
@@ -29,12 +34,33 @@ class JackServer:
     def start(self) -> JackServer:
         if shutil.which("jackd") is None:
             raise RuntimeError("jackd is not installed (apt-get install jackd2)")
-        self.proc = subprocess.Popen(
-            ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
-            + ["-P", str(self.outputs)],
-            stdout=open(self.log, "ab") if self.log else subprocess.DEVNULL,  # noqa: SIM115 - jackd owns it
-            stderr=subprocess.STDOUT,
-        )
+        free_dead_server_slots()
+        # jackd's messages go to the log, or to a file of our own that says why when it does not come up
+        own = self.log is None
+        if self.log is None:
+            fd, path = tempfile.mkstemp(prefix="jackd-", suffix=".log")
+            os.close(fd)
+        else:
+            path = self.log
+        with open(path, "ab") as out:
+            self.proc = subprocess.Popen(
+                ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
+                + ["-P", str(self.outputs)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            self._wait_up()
+        except RuntimeError as e:
+            with open(path, errors="replace") as f:
+                said = [line.strip() for line in f if line.strip() and not line.startswith(_BANNER)]
+            raise RuntimeError(f"{e}; jackd said: {' | '.join(said[-6:]) or 'nothing'}") from None
+        finally:
+            if own:
+                os.unlink(path)
+        return self
+
+    def _wait_up(self) -> None:
         import jack
 
         jack.set_error_function(lambda m: None)
@@ -44,8 +70,11 @@ class JackServer:
             try:
                 probe = jack.Client("probe", no_start_server=True, servername=self.name)
                 probe.close()
-                return self
+                return
             except jack.JackOpenError:
+                if self.proc is not None and self.proc.poll() is not None:
+                    self.proc = None
+                    raise RuntimeError("jackd did not come up") from None
                 time.sleep(0.05)
         self.stop()
         raise RuntimeError("jackd did not come up")

@@ -1,0 +1,61 @@
+"""The test JACK server starts on a machine where killed servers used up JACK's registry."""
+
+import signal
+import subprocess
+import time
+import uuid
+
+import jack
+
+from padserver.harness.jack import JackServer
+from padserver.harness.jack_registry import _SERVERS, free_dead_server_slots
+
+
+def _jackd(name: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["jackd", "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _up(name: str, proc: subprocess.Popen) -> bool:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            jack.Client("probe", no_start_server=True, servername=name).close()
+            return True
+        except jack.JackOpenError:
+            time.sleep(0.05)
+    return False
+
+
+def test_servers_killed_without_closing_do_not_stop_the_next_one():
+    # kill -9 servers of names of their own until JACK has no slot left, as crashed runs do
+    for _ in range(_SERVERS):
+        name = f"leak-{uuid.uuid4().hex[:8]}"
+        proc = _jackd(name)
+        if not _up(name, proc):  # every slot already held by a dead server
+            proc.communicate(timeout=10)
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    name = f"leak-{uuid.uuid4().hex[:8]}"
+    plain = _jackd(name)
+    try:
+        said, _ = plain.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        plain.kill()
+        plain.wait()
+        raise AssertionError("a slot was left free") from None
+    assert "Too many servers already active" in said  # what plain jackd says now
+
+    server = JackServer().start()
+    try:
+        client = jack.Client("check", no_start_server=True, servername=server.name)
+        assert client.samplerate == 48000
+        client.close()
+    finally:
+        server.stop()
+        free_dead_server_slots()  # leave the machine's registry as we found it
