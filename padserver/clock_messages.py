@@ -15,3 +15,9 @@ def song_position(beat: float) -> bytes:
 def start_messages(beat: float) -> tuple[bytes, ...]:
     """What says "the song plays from song beat ``beat``": Start from the beginning, else the position and Continue."""
     return (START,) if beat < 1e-6 else (song_position(beat), CONTINUE)
+
+
+def jump_messages(beat: float) -> tuple[bytes, ...]:
+    """What says "the playing song jumped to song beat ``beat``" (a locate, a loop's wrap): followers relocate
+    as they would from a stop, and go on with the next tick."""
+    return (STOP, song_position(beat), CONTINUE)

@@ -134,7 +134,7 @@ class Daemon:
 
             self.follower = MidiClockFollower(self.actions, clock_in, info.sample_rate)
             self.actions.clock_in = clock_in
-        if info.name == "jack":  # Link beats are laid on the JACK clock
+        if info.name in ("jack", "portaudio"):  # Link's beats are laid on the audio clock (null audio has none)
             from padserver.actions.link import LinkFollower
 
             quantum = cfg.sync.link_quantum or cfg.engine.beats_per_bar

@@ -375,7 +375,9 @@ class Actions:
             raise ActionError("following MIDI clock needs JACK audio (padserver:clock_in)")
         if source == "link" and self.link is None:
             if self.make_link is None:
-                raise ActionError("Ableton Link needs JACK audio here (its clock is what Link's beats are laid on)")
+                raise ActionError(
+                    "Ableton Link needs audio on JACK or PortAudio (its beats are laid on when the audio is heard)"
+                )
             try:
                 self.link = self.make_link()
             except ImportError:

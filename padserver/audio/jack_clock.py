@@ -4,7 +4,9 @@ Written in the audio callback after the engine rendered the block, so the
 ticks follow the tempo the block was rendered at. The song's start is Start
 (from its beginning) or Song Position Pointer + Continue (from elsewhere), at
 the frame the song starts, before that frame's tick, so a follower counts the
-tick as the first of the song; a stop or pause is Stop at its frame.
+tick as the first of the song; a stop or pause is Stop at its frame; a jump of
+the playing song (a locate, the loop region's wrap) is Stop, Song Position and
+Continue at the jump's frame, so a follower relocates and goes on with the tick.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import math
 
 import numpy as np
 
-from padserver.clock_messages import STOP, TICK, TICKS_PER_BEAT, start_messages
+from padserver.clock_messages import STOP, TICK, TICKS_PER_BEAT, jump_messages, start_messages
 from padserver.engine import commands as cmd
+
+_TICK, _STOP = (TICK,), (STOP,)
 
 
 def tick_offsets(clock, f0: int, frames: int):
@@ -34,25 +38,40 @@ class ClockOut:
         self.port = port  # jack.OwnMidiPort
 
     def process(self, frames: int, engine) -> None:
-        """Audio thread, after ``engine.process(frames)``: this block's transport messages and ticks."""
+        """Audio thread, after ``engine.process(frames)``: this block's transport messages and ticks, in the
+        order of their frames (JACK refuses an event before one already written)."""
         port = self.port
         port.clear_buffer()
         f0 = engine.frame - frames
         end = f0 + frames
         song = engine.song
-        if f0 <= song.stopped_at < end:
-            self._write(song.stopped_at - f0, STOP)
-        if f0 <= song.started_at < end:
-            for message in start_messages(song.started_from):
-                self._write(song.started_at - f0, message)
+        stop = song.stopped_at - f0 if f0 <= song.stopped_at < end else frames
+        jump = song.jumped_at - f0 if f0 <= song.jumped_at < end else frames
+        start = song.started_at - f0 if f0 <= song.started_at < end else frames
         for offset in tick_offsets(engine.clock, f0, frames):
-            self._write(offset, TICK)
+            if stop <= offset:
+                self._write(stop, _STOP)
+                stop = frames
+            if jump <= offset:
+                self._write(jump, jump_messages(song.jumped_to))
+                jump = frames
+            if start <= offset:
+                self._write(start, start_messages(song.started_from))
+                start = frames
+            self._write(offset, _TICK)
+        if stop < frames:
+            self._write(stop, _STOP)
+        if jump < frames:
+            self._write(jump, jump_messages(song.jumped_to))
+        if start < frames:
+            self._write(start, start_messages(song.started_from))
 
-    def _write(self, offset: int, message: bytes) -> None:
-        try:
-            self.port.write_midi_event(offset, message)
-        except Exception:  # the period's MIDI buffer is full: the follower misses this one
-            pass
+    def _write(self, offset: int, messages: tuple[bytes, ...]) -> None:
+        for message in messages:
+            try:
+                self.port.write_midi_event(offset, message)
+            except Exception:  # the period's MIDI buffer is full: the follower misses this one
+                pass
 
 
 class ClockIn:

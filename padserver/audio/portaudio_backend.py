@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from padserver.audio.backend import Backend, BackendError, BackendInfo
+from padserver.audio.stream_clock import StreamClock, host_seconds
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class PortAudioBackend(Backend):
         rate = int(audio.sample_rate or info["default_samplerate"])
         self.info = BackendInfo("portaudio", reason, rate, int(audio.block_size), device=info["name"])
         self._stream: Any = None
+        self.stream_clock = StreamClock(rate)  # when each block is heard, for Ableton Link
+        self._out_s = 0.0  # the stream's output latency in seconds, where a host API gives no DAC times
         self._input: int | None = None
         self.inputs = 0  # input channels recorded from
         if int(audio.inputs):
@@ -125,6 +128,7 @@ class PortAudioBackend(Backend):
             self._in_latency = int(round(latency[0] * rate))
             latency = latency[1]
         self.info.output_latency = int(round(latency * rate))
+        self._out_s = float(latency)
 
     def _output_names(self) -> list[str]:
         names = [f"master on outputs {self._master_ch + 1}/{self._master_ch + 2}"]
@@ -139,6 +143,11 @@ class PortAudioBackend(Backend):
         """Every output pair leaves through the same stream: the stream's output latency."""
         names = ["master"] + (["cue"] if self._cue_ch >= 0 else []) + [f"pad{i + 1:02d}" for i in range(self._pads_out)]
         return {name: self.info.output_latency for name in names}
+
+    def clock_map(self) -> tuple[int, int, int] | None:
+        """A recent frame and when it is heard (the stamps already count the way to the DAC)."""
+        heard = self.stream_clock.heard()
+        return None if heard is None else (heard[0], heard[1], 0)
 
     def input_latency(self) -> int:
         """What PortAudio reports for the way in and the way out."""
@@ -158,6 +167,9 @@ class PortAudioBackend(Backend):
         # Audio thread: no logging, no allocation, no locks.
         if status.output_underflow:
             self.engine.meters.xruns += 1
+            self.stream_clock.reset()
+        dac = time.outputBufferDacTime - time.currentTime
+        self.stream_clock.stamp(self.engine.frame, host_seconds() + (dac if dac > 0.0 else self._out_s))
         mix = self._render(frames)
         if self._spare:
             outdata.fill(0.0)  # channels no output uses

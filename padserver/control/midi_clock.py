@@ -4,7 +4,8 @@ A thread of its own sends 24 ticks per beat on absolute times from the tempo, so
 lateness never accumulates; it sleeps between ticks (spinning would hold the
 interpreter the audio callback needs), so a tick is as late as the sleep
 overshoots (`padserver bench sync` reports it). Start, Song Position + Continue
-and Stop follow the song's transport, sent with the next tick.
+and Stop follow the song's transport, sent with the next tick; a jump of the playing song (a locate, the loop
+region's wrap) is Stop, Song Position and Continue.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import threading
 import time
 from collections import deque
 
-from padserver.clock_messages import STOP, start_messages
+from padserver.clock_messages import STOP, jump_messages, start_messages
 
 log = logging.getLogger("padserver.midi")
 
@@ -29,6 +30,7 @@ class RtClockOut:
         self.actions = actions
         self.ports: dict[str, object] = {}
         self.pending: deque = deque()  # transport messages for the next tick
+        self._jumped = -1  # the song's last jump already sent
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="midi-clock", daemon=True)
 
@@ -90,6 +92,11 @@ class RtClockOut:
                 time.sleep(wait)
             elif wait < -0.5:  # the machine stalled: start again rather than burst
                 due = time.perf_counter()
+            song = self.actions.engine.song
+            if song.jumped_at != self._jumped:
+                self._jumped = song.jumped_at
+                if song.playing:
+                    self.pending.extend(jump_messages(song.jumped_to))
             while self.pending:
                 self._send(self.pending.popleft())
             for port in list(self.ports.values()):

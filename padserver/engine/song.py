@@ -45,6 +45,8 @@ class SongPlayer:
         self.started_at = -1
         self.started_from = 0.0  # the song beat it started from
         self.stopped_at = -1
+        self.jumped_at = -1  # where a playing song last jumped (a locate, the loop region's wrap)
+        self.jumped_to = 0.0  # the song beat it jumped to
         self._rows = np.zeros((MAX_TRACKS, 2, max_block), dtype=np.float32)
         # tracks with their own outputs (JACK track01_L/R …) play there, not into the master
         self.own: tuple[int, ...] = ()  # their row indexes
@@ -90,6 +92,7 @@ class SongPlayer:
     def locate(self, clock, f0: int, beat: float) -> None:
         if self.playing:
             self.origin = clock.beat_at(f0) - beat
+            self.jumped_at, self.jumped_to = f0, beat
         else:
             self.position = beat
 
@@ -141,6 +144,7 @@ class SongPlayer:
                 self._xfade_origin = self.origin
                 self.origin += self.loop[1] - self.loop[0]
                 self._xfade_left = self.fade
+                self.jumped_at, self.jumped_to = wrap_frame, self.loop[0]
             t = stop
         return added
 

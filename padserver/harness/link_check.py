@@ -36,11 +36,12 @@ def namespace_problem() -> str | None:
     return None if probe.returncode == 0 else f"cannot make a network namespace here: {probe.stderr.strip()}"
 
 
-def in_namespace(folder: str, bars: int, timeout: float) -> dict:
-    """Run the check in a fresh network namespace (Link's discovery never leaves it); what it measured."""
+def in_namespace(folder: str, bars: int, timeout: float, audio: str = "jack") -> dict:
+    """Run the check in a fresh network namespace (Link's discovery never leaves it); what it measured.
+    ``audio``: padserver's backend, jack or portaudio (through PortAudio's JACK host API)."""
     import subprocess
 
-    command = [sys.executable, "-m", "padserver.harness.link_check", folder, str(bars)]
+    command = [sys.executable, "-m", "padserver.harness.link_check", folder, str(bars), audio]
     result = subprocess.run(
         ["unshare", "-n", "sh", "-c", NAMESPACE, "sh", *command], capture_output=True, text=True, timeout=timeout
     )
@@ -49,7 +50,7 @@ def in_namespace(folder: str, bars: int, timeout: float) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def main(folder: str, bars: int = 8) -> None:
+def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
     import link
 
     from padserver.audio.jack_native import frames_to_time
@@ -58,14 +59,23 @@ def main(folder: str, bars: int = 8) -> None:
     from padserver.harness.signals import write_click
 
     server = JackServer(period=256).start()
-    d = DaemonProcess(["--audio", "jack", "--link"], env=server.env, config=CONFIG, data_dir=folder)
+    # PortAudio's JACK client beside rtmidi's starves both on a 2-core machine: no MIDI there
+    config = CONFIG + ("midi:\n  api: none\n" if audio == "portaudio" else "")
+    d = DaemonProcess(["--audio", audio, "--link"], env=server.env, config=config, data_dir=folder)
     ears = None
-    out: dict = {}
+    out: dict = {"audio": audio}
     try:
         d.wait_ready()
-        ears = Capture(server, name="ears", latency=PLAYBACK_LATENCY)
-        ears.connect("padserver:master_L", "padserver:master_R")
         status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
+        if audio == "jack":  # the "speakers" declare their latency; padserver learns it through JACK
+            ears = Capture(server, name="ears", latency=PLAYBACK_LATENCY)
+            ears.connect("padserver:master_L", "padserver:master_R")
+            latency = PLAYBACK_LATENCY
+        else:  # PortAudio's stream says when its output is heard; that is what padserver plays ahead by
+            ears = Capture(server, name="ears")
+            ears.connect("PortAudio:out_0", "PortAudio:out_1")
+            latency = status()["latency"]["master"]
+        out["latency"] = latency
         out["source"] = status()["sync_source"]
         peer = link.Link(120.0)
         peer.startStopSyncEnabled = True
@@ -98,7 +108,7 @@ def main(folder: str, bars: int = 8) -> None:
             onset = ears.onset(int(first + k * bar) - 2400, int(first + k * bar) + 2400)
             if onset is None:
                 continue
-            heard_at = frames_to_time(ears.client, onset - 1) + 1e6 * PLAYBACK_LATENCY / server.rate  # sin(0) = 0
+            heard_at = frames_to_time(ears.client, onset - 1) + 1e6 * latency / server.rate  # sin(0) = 0
             phase = peer.captureAppSessionState().phaseAtTime(int(heard_at), 4.0)
             beats = phase if phase < 2.0 else phase - 4.0  # how far past (or short of) the peer's bar line
             offsets.append(1000.0 * beats * 60.0 / BPM)
@@ -120,4 +130,4 @@ def main(folder: str, bars: int = 8) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 8)
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 8, sys.argv[3] if len(sys.argv) > 3 else "jack")

@@ -20,3 +20,16 @@ def test_link_tempo_both_ways_and_launches_on_the_peers_bar(tmp_path):
     assert out["heard"] and len(offsets) >= 6, out
     # launched on "next bar", each bar line is heard on the peer's bar line (after the output latency)
     assert np.median(offsets) <= 1.0 and offsets.max() <= 3.0, out
+
+
+def test_link_on_portaudio_lays_the_bars_on_when_the_stream_is_heard(tmp_path):
+    problem = namespace_problem()
+    if problem:
+        pytest.skip(problem)
+    out = in_namespace(str(tmp_path), bars=6, timeout=180, audio="portaudio")
+    print("Link on PortAudio:", out)
+    assert out["source"] == "link" and out["follow_s"] is not None and out["follow_s"] <= 0.6, out
+    offsets = np.abs(out["offsets_ms"])
+    assert out["heard"] and len(offsets) >= 4, out
+    # PortAudio keeps no clock JACK could lend: the bars are placed from the callbacks' own stamps
+    assert np.median(offsets) <= 1.0 and offsets.max() <= 3.0, out

@@ -32,10 +32,12 @@ def test_export_equals_what_playback_sends_to_jack(jack_server, tmp_path):
         osc.send("/song/track/2/pan", -0.5)
         osc.request("/ping", reply="/pong")
         time.sleep(0.3)
+        xruns = -json.loads(osc.request("/status", reply="/status")[0])["xruns"]
         _, first = cap.onset_of(lambda: osc.send("/transport/play"), 12000)
         assert first is not None
         cap.wait_until(first + 3 * BAR + 1000)
         live = cap.frames(first, first + 3 * BAR)
+        xruns += json.loads(osc.request("/status", reply="/status")[0])["xruns"]
         osc.send("/transport/stop")
         path = osc.request("/song/export", "live", "format=wav", reply="/song/exported", timeout=60)[0]
         assert path == os.path.join(str(tmp_path), "exports", "live.wav")
@@ -67,10 +69,10 @@ def test_export_equals_what_playback_sends_to_jack(jack_server, tmp_path):
                 b += 1
             else:
                 raise AssertionError(f"block {b} (frame {b * period}) differs from the export")
-        assert len(events) <= 2, events
-        assert (
-            b > blocks - 4
-        )  # and the comparison got through the three bars        assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".part")]
+        # each one is a cycle JACK reported late (an xrun), bar a couple the reports can miss
+        assert len(events) <= max(2, xruns), (events, xruns)
+        assert b > blocks - 4  # and the comparison got through the three bars
+        assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".part")]
     finally:
         if cap is not None:
             cap.close()
