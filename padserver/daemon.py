@@ -23,6 +23,12 @@ MIDI_POLL_S = 0.004  # the same while MIDI controllers are connected
 METER_EVERY = 2  # pump rounds between meter samples (25 Hz; at most 30 Hz)
 
 
+def _link(actions, backend, rate: int, quantum: float, start_stop: bool):
+    from padserver.actions.link import LinkFollower  # (imports Link's library only when asked for)
+
+    return LinkFollower(actions, backend, rate, quantum, start_stop)
+
+
 class StartupError(RuntimeError):
     """The daemon cannot start; the message says why and what to do."""
 
@@ -36,6 +42,7 @@ class Daemon:
         self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
         self.midi = None
         self.rt_clock = None  # MIDI clock out through rtmidi (audio not on JACK)
+        self.rt_clock_in = None  # and in
         self._provider_status: dict[str, str] | None = None
         self._position: tuple[int, int] = (1, 1)
 
@@ -134,17 +141,10 @@ class Daemon:
 
             self.follower = MidiClockFollower(self.actions, clock_in, info.sample_rate)
             self.actions.clock_in = clock_in
-        if info.name in ("jack", "portaudio"):  # Link's beats are laid on the audio clock (null audio has none)
-            from padserver.actions.link import LinkFollower
-
-            quantum = cfg.sync.link_quantum or cfg.engine.beats_per_bar
-            start_stop = cfg.sync.link_start_stop
-            self.actions.make_link = lambda: LinkFollower(self.actions, backend, info.sample_rate, quantum, start_stop)
-        if cfg.sync.source != "internal":
-            try:
-                self.actions.set_sync_source(cfg.sync.source)
-            except Exception as exc:  # an ActionError saying why
-                log.error("sync.source %s: %s; padserver keeps its own time", cfg.sync.source, exc)
+        # Ableton Link, made when asked for: its beats are laid on when the audio is heard (every driver knows)
+        quantum = cfg.sync.link_quantum or cfg.engine.beats_per_bar
+        start_stop = cfg.sync.link_start_stop
+        self.actions.make_link = lambda: _link(self.actions, backend, info.sample_rate, quantum, start_stop)
         # what an export needs to render exactly as the live engine does
         self.actions.export_context = (
             os.path.join(data, "exports"),
@@ -190,6 +190,11 @@ class Daemon:
             osc.close()
             raise StartupError(f"audio: {exc}") from None
         self.midi = self._start_midi(cfg, backend)
+        if cfg.sync.source != "internal":  # (after MIDI: without JACK audio the clock comes in through rtmidi)
+            try:
+                self.actions.set_sync_source(cfg.sync.source)
+            except Exception as exc:  # an ActionError saying why
+                log.error("sync.source %s: %s; padserver keeps its own time", cfg.sync.source, exc)
         self.actions.generation.notify = lambda who, address, args: self.osc.reply(who, [(address, args)])
         if self.midi is not None:
             self.actions.generation.flash_failed = self.midi.flash_failed
@@ -211,6 +216,8 @@ class Daemon:
             self.midi.close()  # lights off and exit messages, sent while the ports still run
         if self.rt_clock is not None:
             self.rt_clock.stop()
+        if self.rt_clock_in is not None:
+            self.rt_clock_in.close()
         engine.send(cmd.SetMasterGain(0.0))
         await asyncio.sleep(max(0.03, 3 * info.block_size / info.sample_rate))
         if self.midi is not None:
@@ -283,10 +290,19 @@ class Daemon:
             except Exception as exc:
                 log.warning("MIDI (%s) is not available: %s; controllers are not used", api, exc)
                 return None
+        if cfg.sync.clock_in and api != "jack-audio":  # (on JACK audio, padserver:clock_in does it)
+            from padserver.actions.sync import MidiClockFollower
+            from padserver.control.midi_clock_in import RtClockIn
+
+            clock_in = RtClockIn(transport.backend.api, cfg.sync.clock_in, backend, backend.info.sample_rate)
+            clock_in.start()
+            self.follower = MidiClockFollower(self.actions, clock_in, backend.info.sample_rate)
+            self.actions.clock_in = clock_in
+            self.rt_clock_in = clock_in
         if cfg.sync.clock_out and api != "jack-audio":  # (on JACK audio, padserver:clock_out does it)
             from padserver.control.midi_clock import RtClockOut
 
-            self.rt_clock = RtClockOut(transport.backend, cfg.sync.clock_out, self.actions)
+            self.rt_clock = RtClockOut(transport, cfg.sync.clock_out, self.actions)
             self.actions.listeners.append(self.rt_clock.on_change)
             self.rt_clock.start()
         from padserver.control.learn import Learn

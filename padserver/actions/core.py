@@ -367,17 +367,18 @@ class Actions:
         return tempo
 
     def set_sync_source(self, name: object) -> str:
-        """Where the tempo and the bar grid come from: internal, or midi (the clock on padserver:clock_in)."""
+        """Where the tempo and the bar grid come from: internal, link (Ableton Link) or midi (an external clock)."""
         source = str(name)
         if source not in ("internal", "midi", "link"):
             raise ActionError(f"the sync source is internal, link or midi (got {source!r})")
         if source == "midi" and self.clock_in is None:
-            raise ActionError("following MIDI clock needs JACK audio (padserver:clock_in)")
+            raise ActionError(
+                "following MIDI clock needs padserver:clock_in (JACK audio), or sync.clock_in naming an input "
+                "rtmidi can open (MIDI on)"
+            )
         if source == "link" and self.link is None:
             if self.make_link is None:
-                raise ActionError(
-                    "Ableton Link needs audio on JACK or PortAudio (its beats are laid on when the audio is heard)"
-                )
+                raise ActionError("Ableton Link is not available here")
             try:
                 self.link = self.make_link()
             except ImportError:

@@ -1,7 +1,9 @@
 """Following an external MIDI clock (control side): its tempo, and its beat for the bar grid.
 
 The audio thread puts each tick's frame into a ring (`padserver.audio.jack_clock.ClockIn`)
-and starts the song on the tick after Start or Continue. Here, a few dozen times
+and starts the song on the tick after Start or Continue; without JACK audio, rtmidi's
+ticks are placed on frames by `padserver.control.midi_clock_in.RtClockIn` and the
+start and stop are sent from here. Here, a few dozen times
 a second, a straight line is fitted through the last four beats of ticks: its
 slope is the tempo, and (once the external song started) the line also says
 where each beat lies, so the engine's clock is laid on it. A steady clock
@@ -27,6 +29,7 @@ TEMPO_STEP = 0.005  # BPM: smaller changes are left alone
 PHASE_STEP = 2.0  # frames (0.04 ms at 48 kHz): a smaller phase error is left alone (or twice the clock's jitter)
 NEW_TICKS = 6  # when the newest ticks all leave the line on one side …
 CHANGE_FRAMES = 8.0  # … by more than this (or four times the clock's jitter), the tempo changed: start anew
+COARSE_TICKS = 48  # two beats: how many ticks a clock stamped to a few ms needs for a tempo within 0.1 BPM
 GAP_TICKS = 4.0  # a tick this many ticks late means the clock stopped and started again: start the fit anew
 
 
@@ -41,9 +44,11 @@ class MidiClockFollower:
         self.frames_seen: dict[float, int] = {}  # recent tick frames → their numbers (to place a start)
         self.anchor: tuple[int, float] | None = None  # (tick index, clock beat) once the song started
         self.tempo: float | None = None
+        self.coarse = False  # the fit started anew on a clock whose ticks wander (rtmidi): more ticks first
 
     def poll(self) -> None:
         ci = self.clock_in
+        ci.prepare()
         written = ci.written
         if self.actions.sync_source != "midi":  # not following: keep up with the ring, nothing else
             self.read, self.anchor, self.tempo = written, None, None
@@ -58,6 +63,8 @@ class MidiClockFollower:
                 last_i, last_f = self.recent[-1]
                 step = self._step() or frame - last_f
                 lost = round((frame - last_f) / step) if step > 0 else 1
+                if not ci.drops_ticks and lost <= GAP_TICKS:
+                    lost = 1
                 if lost > GAP_TICKS:
                     self.recent.clear()
                 # a cycle JACK dropped takes its ticks with it: count them, so every beat stays on its tick
@@ -84,11 +91,15 @@ class MidiClockFollower:
     def _event(self, what: str, frame: float, value: float) -> None:
         song = self.actions.song
         if what == "start":
+            if not self.clock_in.commands_here:  # (the JACK callback sent it on the tick's own frame)
+                self.actions.engine.send(cmd.FollowStart(int(round(frame)), value))
             index = self.frames_seen.get(frame, self.tick)
             self.anchor = (index, value % self.actions.project.beats_per_bar)
             song.set_state("playing")
             log.info("MIDI clock: the song starts at beat %.2f", value)
         elif what == "stop":
+            if not self.clock_in.commands_here:
+                self.actions.engine.send(cmd.Transport("pause"))
             self.anchor = None
             song.set_state("paused")
             log.info("MIDI clock: stop")
@@ -107,8 +118,12 @@ class MidiClockFollower:
             if (np.all(new > 0) or np.all(new < 0)) and np.min(np.abs(new)) > max(CHANGE_FRAMES, 4 * jitter):
                 while len(self.recent) > NEW_TICKS:  # they left it, all on one side: a new tempo
                     self.recent.popleft()
+                self.coarse = jitter > CHANGE_FRAMES
                 idx, frames = idx[-NEW_TICKS:], frames[-NEW_TICKS:]
                 slope, intercept = np.polyfit(idx - idx[-1], frames, 1)
+        if self.coarse and len(idx) < COARSE_TICKS:
+            return  # a coarse clock (rtmidi's stamps): a few ticks would say a wrong tempo; wait for more
+        self.coarse = False
         if slope <= 0:
             return
         tempo = 60.0 * self.rate / (24.0 * slope)

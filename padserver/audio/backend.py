@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from padserver.audio.recorder import Recorder
+from padserver.audio.stream_clock import StreamClock
 from padserver.engine.mixer import Engine
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Backend:
         self.recorder: Recorder | None = None
         self.callback_errors = 0
         self.last_error: BaseException | None = None  # for the control side to report
+        self.stream_clock: StreamClock | None = None  # when each block is heard (drivers without a clock)
         self.info: BackendInfo
 
     @property
@@ -67,8 +69,10 @@ class Backend:
 
     def clock_map(self) -> tuple[int, int, int] | None:
         """Control thread: (an engine frame, when it is in microseconds on the audio clock, frames until the
-        master is heard), where known."""
-        return None
+        master is heard), where known. Drivers without a clock of their own stamp their blocks (`stream_clock`);
+        the stamps already count the way to the DAC."""
+        heard = self.stream_clock.heard() if self.stream_clock is not None else None
+        return None if heard is None else (heard[0], heard[1], 0)
 
     def output_latencies(self) -> dict[str, int]:
         """Control thread: frames from a rendered block to where each output is heard (the DAW's offset)."""

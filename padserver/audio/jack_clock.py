@@ -85,6 +85,8 @@ class ClockIn:
     """
 
     RING = 4096
+    commands_here = True  # Start/Stop reach the engine from the callback, on their own frames
+    drops_ticks = True  # a cycle JACK drops takes its ticks with it
 
     def __init__(self, port, follow: bool = False) -> None:
         self.port = port  # jack.OwnMidiPort
@@ -94,6 +96,9 @@ class ClockIn:
         self.events: collections.deque = collections.deque(maxlen=256)  # (what, frame, value) for the control side
         self._armed: float | None = None  # the song position (beats) to start from on the next tick
         self.position = 0.0  # from Song Position Pointer, in beats
+
+    def prepare(self) -> None:
+        """Control side, before the follower reads: the callback wrote engine frames already."""
 
     def process(self, frames: int, engine) -> None:
         """Audio thread, before ``engine.process(frames)``."""

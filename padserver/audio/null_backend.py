@@ -6,6 +6,7 @@ import threading
 import time
 
 from padserver.audio.backend import Backend, BackendInfo
+from padserver.audio.stream_clock import StreamClock, host_seconds
 
 
 class NullBackend(Backend):
@@ -19,24 +20,30 @@ class NullBackend(Backend):
         )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.stream_clock = self._stamps = StreamClock(self.info.sample_rate)  # the pacing clock (MIDI clock in, Link)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="padserver-null-audio", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        # each block is due at a time of the host clock's; that time is when the block "is heard"
         block = self.info.block_size
         period = block / self.info.sample_rate
-        deadline = time.monotonic()
+        due = host_seconds()
         while not self._stop.is_set():
+            self._stamps.stamp(self.engine.frame, due)
             self._render(block)
-            deadline += period
-            wait = deadline - time.monotonic()
+            due += period
+            wait = due - host_seconds()
             if wait > 0:
                 time.sleep(wait)
-            elif wait < -period:  # fell behind by more than a block: count it, catch up
+            elif wait < -period:  # fell behind by more than a block: count it, and skip the blocks missed,
+                # as a sound card's clock would go on (the frames stay on the clock: MIDI clock in, Link)
                 self.engine.meters.xruns += 1
-                deadline = time.monotonic()
+                missed = int(-wait / period)
+                self.engine.frame += missed * block
+                due += missed * period
 
     def stop(self) -> None:
         self._stop.set()

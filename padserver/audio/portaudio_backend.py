@@ -74,7 +74,7 @@ class PortAudioBackend(Backend):
         rate = int(audio.sample_rate or info["default_samplerate"])
         self.info = BackendInfo("portaudio", reason, rate, int(audio.block_size), device=info["name"])
         self._stream: Any = None
-        self.stream_clock = StreamClock(rate)  # when each block is heard, for Ableton Link
+        self.stream_clock = self._stamps = StreamClock(rate)  # when each block is heard (Link, MIDI clock in)
         self._out_s = 0.0  # the stream's output latency in seconds, where a host API gives no DAC times
         self._input: int | None = None
         self.inputs = 0  # input channels recorded from
@@ -144,11 +144,6 @@ class PortAudioBackend(Backend):
         names = ["master"] + (["cue"] if self._cue_ch >= 0 else []) + [f"pad{i + 1:02d}" for i in range(self._pads_out)]
         return {name: self.info.output_latency for name in names}
 
-    def clock_map(self) -> tuple[int, int, int] | None:
-        """A recent frame and when it is heard (the stamps already count the way to the DAC)."""
-        heard = self.stream_clock.heard()
-        return None if heard is None else (heard[0], heard[1], 0)
-
     def input_latency(self) -> int:
         """What PortAudio reports for the way in and the way out."""
         return self._in_latency + self.info.output_latency
@@ -167,9 +162,9 @@ class PortAudioBackend(Backend):
         # Audio thread: no logging, no allocation, no locks.
         if status.output_underflow:
             self.engine.meters.xruns += 1
-            self.stream_clock.reset()
+            self._stamps.reset()
         dac = time.outputBufferDacTime - time.currentTime
-        self.stream_clock.stamp(self.engine.frame, host_seconds() + (dac if dac > 0.0 else self._out_s))
+        self._stamps.stamp(self.engine.frame, host_seconds() + (dac if dac > 0.0 else self._out_s))
         mix = self._render(frames)
         if self._spare:
             outdata.fill(0.0)  # channels no output uses

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import tempfile
 import time
 from types import SimpleNamespace
 
@@ -14,6 +13,7 @@ import numpy as np
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
 from padserver.harness.fakes import FakeHttp, FakeLyria
+from padserver.harness.scratch import scratch_dir
 
 KEYS = {"google_api_key": "bench-google-key", "elevenlabs_api_key": "bench-elevenlabs-key"}
 
@@ -95,7 +95,7 @@ def run_realtime(smoke: bool) -> bool:
 
 def run_jobs_while_playing(smoke: bool) -> bool:
     http = FakeHttp()
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(42))
     config = (
         "providers:\n"

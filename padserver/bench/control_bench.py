@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import time
 
 import numpy as np
@@ -14,13 +13,14 @@ from padserver.bench.daemon_bench import _load_kit, _proc_cpu
 from padserver.control.osc import build
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, JackServer, MidiDevice
+from padserver.harness.scratch import scratch_dir
 
 CONFIG = "audio:\n  jack:\n    connect: []\n"
 LPX = bytes.fromhex("F0 00 20 29 02 0C")
 
 
 def _rig(period: int):
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     server = JackServer(period=period, log=os.path.join(folder, "jackd.log")).start()
     device = MidiDevice(server, "Launchpad X", "LPX MIDI Out", "LPX MIDI In")
     d = DaemonProcess(["--audio", "jack"], env=server.env, config=CONFIG, data_dir=folder)

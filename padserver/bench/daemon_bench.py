@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 
 import numpy as np
 
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, JackServer
+from padserver.harness.scratch import scratch_dir
 from padserver.harness.signals import write_click, write_tone
 
 BENCH_CONFIG = """
@@ -47,7 +47,7 @@ def _load_kit(d: DaemonProcess, folder: str, bars: int = 2, seconds_per_bar: flo
 
 def jack_run(period: int, seconds: float, triggers: int) -> dict:
     server = JackServer(period=period).start()
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     d = DaemonProcess(["--audio", "jack"], env=server.env, config=BENCH_CONFIG, data_dir=folder)
     cap = None
     try:
@@ -133,7 +133,7 @@ def run_startup(smoke: bool) -> bool:
     import psutil
 
     print("== startup and memory ==")
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     times = []
     for _ in range(1 if smoke else 5):
         d = DaemonProcess(["--audio", "null"], data_dir=folder)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import time
 
 import numpy as np
 
 from padserver.harness.daemon import DaemonProcess
+from padserver.harness.scratch import scratch_dir
 from padserver.providers.base import Capabilities, Provider, Request, Result, Take
 from padserver.providers.jobs import JobManager
 from padserver.providers.offline import synth
@@ -54,7 +54,7 @@ def run(smoke: bool) -> bool:
     print(
         f"== generate: job overhead with a provider that answers at once: median {np.median(overhead):.2f} ms, p95 {np.percentile(overhead, 95):.2f} ms (target median ≤ 50 ms) =="
     )
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     d = DaemonProcess(["--audio", "null", "--demo"], data_dir=folder)
     try:
         ready = d.wait_ready(60)

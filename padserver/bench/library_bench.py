@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 
 import numpy as np
@@ -12,6 +11,7 @@ import numpy as np
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import JackServer
+from padserver.harness.scratch import scratch_dir
 from padserver.library.testloops import drum_loop
 
 CONFIG = "audio:\n  jack:\n    connect: []\nprojects:\n  restore: false\n"
@@ -37,7 +37,7 @@ def make_files(folder: str, count: int, rng: np.random.Generator) -> list[str]:
 @contextlib.contextmanager
 def sixteen_playing(period: int, folder: str, kit: list[str], config: str = "", env: dict | None = None):
     """A dummy JACK server and the daemon on it with the ``kit`` playing on all 16 pads: (server, daemon)."""
-    data = tempfile.mkdtemp(prefix="padserver-bench-data-")
+    data = scratch_dir("padserver-bench-data-")
     server = JackServer(period=period, log=os.path.join(data, "jackd.log")).start()
     config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n" + config
     d = DaemonProcess(["--audio", "jack"], env={**server.env, **(env or {})}, config=config, data_dir=data)
@@ -57,7 +57,7 @@ def sixteen_playing(period: int, folder: str, kit: list[str], config: str = "", 
 def run_import(smoke: bool) -> bool:
     count = 20 if smoke else 200
     rng = np.random.default_rng(4)
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     files = make_files(os.path.join(folder, "in"), count, rng)
     kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(40))  # what plays meanwhile
     seconds = sum(__import__("soundfile").info(f).duration for f in files)
@@ -111,7 +111,7 @@ def run_search(smoke: bool) -> bool:
 
     entries = 1000 if smoke else 10000
     rng = np.random.default_rng(5)
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     conn = db.connect(os.path.join(folder, "library.sqlite"))
     words = ["dusty", "boom", "bap", "house", "techno", "warm", "analog", "vinyl", "deep", "acid", "break", "chord"]
     conn.execute("BEGIN")
@@ -148,7 +148,7 @@ def run_search(smoke: bool) -> bool:
 
 def run_project_load(smoke: bool) -> bool:
     bars = 2 if smoke else 8
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     rng = np.random.default_rng(6)
     d = DaemonProcess(["--audio", "null"], config="projects:\n  restore: false\n", data_dir=folder)
     try:

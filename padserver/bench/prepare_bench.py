@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 
 import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.harness.scratch import scratch_dir
 from padserver.library.testloops import click_song
 
 RATE = 48000
@@ -39,7 +39,7 @@ def run_prepare(smoke: bool) -> bool:
     from padserver.audio.prepare import prepare
 
     _one_core()
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     path = _mp3(folder, 30.0, 96.0)
     runs = 2 if smoke else 10
     prepare(decode(path, RATE), RATE, 96.0, 118.0, 4)  # warm-up: a worker imports its libraries once
@@ -121,7 +121,7 @@ def run_compare(smoke: bool) -> bool:
 
 def run_jobs_while_playing(smoke: bool) -> bool:
     """4 generations at once (each stretched to the project's tempo) while 16 pads play through dummy JACK."""
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(41))
     rounds = 1 if smoke else 5
     print(f"== prepare: 4 jobs at once ({rounds} round(s), 4 bars at 97 BPM fitted to 120) while 16 pads play ==")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 
 import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.harness.scratch import scratch_dir
 
 RATE = 48000
 
@@ -42,7 +42,7 @@ def _job(folder: str, fmt: str, bits: int, bars: int = 90) -> dict:
 def run_export_speed(smoke: bool) -> bool:
     from padserver.audio.export import export_song
 
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     bars = 8 if smoke else 90
     seconds = bars * 2.0
     print(f"== song: export a {seconds:.0f} s, 8-track song (one core, limiter on) ==")
@@ -59,7 +59,7 @@ def run_export_speed(smoke: bool) -> bool:
 
 
 def run_export_while_playing(smoke: bool) -> bool:
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(43))
     bars = 8 if smoke else 90
     print(f"== song: export a {bars * 2} s, 8-track song while 16 pads play ==")

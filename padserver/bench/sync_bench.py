@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 
 import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.harness.scratch import scratch_dir
 
 RATE = 48000
 
@@ -20,7 +20,7 @@ def run_clock_out(smoke: bool) -> bool:
 
     seconds = 3.0 if smoke else 60.0
     print(f"== sync: MIDI clock out at 120 BPM through JACK MIDI, {seconds:g} s, 16 pads playing ==")
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(40))
     config = 'sync:\n  clock_out: ["follower:in"]\n'
     for period in (128, 256):
@@ -55,7 +55,7 @@ def run_follow(smoke: bool) -> bool:
     from padserver.harness.jack import ClockSender
 
     print("== sync: following an external MIDI clock (JACK MIDI), 16 pads playing ==")
-    folder = tempfile.mkdtemp(prefix="padserver-bench-")
+    folder = scratch_dir("padserver-bench-")
     kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(40))
     config = 'sync:\n  source: midi\n  clock_in: "daw clock:out"\n'
     changes = 1 if smoke else 5
@@ -105,16 +105,18 @@ def run_link(smoke: bool) -> bool:
     if problem:
         print(f"skipped: {problem}")
         return True
-    out = in_namespace(tempfile.mkdtemp(prefix="padserver-bench-"), bars, timeout=300)
-    offsets = np.abs(np.array(out["offsets_ms"]))
-    if not len(offsets):
-        print("no bar was heard")
-        return False
-    print(
-        f"tempo from the peer in {1000 * out['follow_s']:.0f} ms, to the peer in {1000 * out['push_s']:.0f} ms; "
-        f"phase error against the peer's timeline over {len(offsets)} bars: median {np.median(offsets):.3f} ms, "
-        f"max {offsets.max():.3f} ms (xruns {out['xruns']})"
-    )
+    for audio in ("jack", "portaudio"):
+        out = in_namespace(scratch_dir("padserver-bench-"), bars, timeout=300, audio=audio)
+        offsets = np.abs(np.array(out["offsets_ms"]))
+        if not len(offsets):
+            print(f"{audio}: no bar was heard")
+            return False
+        print(
+            f"{audio}: tempo from the peer in {1000 * out['follow_s']:.0f} ms, to the peer in "
+            f"{1000 * out['push_s']:.0f} ms; phase error against the peer's timeline over {len(offsets)} bars: "
+            f"median {np.median(offsets):.3f} ms, max {offsets.max():.3f} ms (output latency {out['latency']} "
+            f"frames, xruns {out['xruns']})"
+        )
     return True
 
 
@@ -125,7 +127,7 @@ def run_rtmidi_clock_out(smoke: bool) -> bool:
     seconds = 3.0 if smoke else 60.0
     print(f"== sync: MIDI clock out through rtmidi (audio on the null backend), 120 BPM, {seconds:g} s ==")
     server = JackServer(period=128).start()
-    data = tempfile.mkdtemp(prefix="padserver-bench-data-")
+    data = scratch_dir("padserver-bench-data-")
     follower = MidiDevice(server, "follower", "out", "in")
     config = 'midi:\n  api: jack\nsync:\n  clock_out: ["follower:in"]\n'
     d = DaemonProcess(["--audio", "null"], env=server.env, config=config, data_dir=data)

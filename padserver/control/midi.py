@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import sys
+import threading
 from collections import deque
 
 from padserver.control.controller import Controller
@@ -47,25 +48,42 @@ class RtMidiTransport:
         self.loop = loop
         self.incoming: deque = deque()
         self.links: list = []
+        self._probes: tuple | None = None  # rtmidi clients that list the ports
+        self._probe_lock = threading.Lock()
 
     def list_ports(self) -> tuple[list[str], list[str]]:
+        """The inputs and outputs there are, through two clients kept for it (a new client each scan costs
+        about 0.1 s on rtmidi's JACK API, with the interpreter held)."""
+        import rtmidi
+
+        with self._probe_lock:  # (the manager's scan and the clock's run on threads of their own)
+            return self._list_ports(rtmidi)
+
+    def _list_ports(self, rtmidi) -> tuple[list[str], list[str]]:
         try:
-            return self.backend.get_input_names(), self.backend.get_output_names()
+            if self._probes is None:
+                api = getattr(rtmidi, f"API_{self.API_NAMES[self.api]}", rtmidi.API_UNSPECIFIED)
+                self._probes = (rtmidi.MidiIn(api, "padserver-scan"), rtmidi.MidiOut(api, "padserver-scan"))
+            return self._probes[0].get_ports(), self._probes[1].get_ports()
         except Exception as exc:
             log.debug("MIDI port list failed: %s", exc)
+            self._probes = None
             return [], []
 
     def open(self, name, source, target, pads, shift_keys, clock, velocity_gain):
-        incoming = self.incoming
-
-        def received(message) -> None:  # rtmidi's thread
-            incoming.append((link, bytes(message.bytes()), False))
-
         link = _RtLink(name, clock)
-        link.input = self.backend.open_input(source, callback=received)
+        link.input = _RtInput(self.API_NAMES[self.api], source)
         link.output = self.backend.open_output(target) if target else None
         self.links.append(link)
         return link
+
+    def pump(self) -> None:
+        """Event loop: move what rtmidi queued for each input into ``incoming``. (No Python runs in the
+        MIDI driver's thread: with rtmidi's JACK API that thread is JACK's, and Python there would wait
+        on the interpreter while a port scan holds it waiting on JACK.)"""
+        for link in self.links:
+            if link.input is not None:
+                link.input.drain(link, self.incoming)
 
     def send(self, link, message: bytes) -> None:
         import mido
@@ -91,6 +109,31 @@ class RtMidiTransport:
 
     def drained(self) -> bool:
         return True  # rtmidi sends at once
+
+
+class _RtInput:
+    """An rtmidi input read by polling: rtmidi queues the messages in C."""
+
+    def __init__(self, api: str, source: str) -> None:
+        import rtmidi
+
+        self.port = rtmidi.MidiIn(getattr(rtmidi, f"API_{api}", rtmidi.API_UNSPECIFIED), "padserver")
+        names = self.port.get_ports()
+        if source not in names:
+            raise OSError(f"no MIDI input {source!r}")
+        self.port.ignore_types(sysex=False, timing=False, active_sense=True)
+        self.port.open_port(names.index(source), "in")
+
+    def drain(self, link, into: deque) -> None:
+        get = self.port.get_message
+        for _ in range(MAX_PER_ROUND):
+            got = get()
+            if got is None:
+                return
+            into.append((link, bytes(got[0]), False))
+
+    def close(self) -> None:
+        self.port.close_port()
 
 
 class _RtLink:
@@ -214,6 +257,9 @@ class MidiManager:
 
     def poll(self) -> None:
         """Event loop: hand what the devices sent to their controllers."""
+        pump = getattr(self.transport, "pump", None)
+        if pump is not None:
+            pump()
         incoming = self.transport.incoming
         by_link = {id(link): controller for controller, link in self.controllers.values()}
         for _ in range(min(len(incoming), MAX_PER_ROUND)):

@@ -24,8 +24,9 @@ RESCAN_S = 2.0  # how often new ports matching the patterns are looked for
 
 
 class RtClockOut:
-    def __init__(self, backend, patterns: list[str], actions) -> None:
-        self.backend = backend  # mido's rtmidi backend (padserver.control.midi.RtMidiTransport's)
+    def __init__(self, transport, patterns: list[str], actions) -> None:
+        self.transport = transport  # padserver.control.midi.RtMidiTransport (its port list, mido's backend)
+        self.backend = transport.backend
         self.patterns = [re.compile(p) for p in patterns]
         self.actions = actions
         self.ports: dict[str, object] = {}
@@ -57,11 +58,7 @@ class RtClockOut:
             self.pending.append(STOP)
 
     def _rescan(self) -> None:
-        try:
-            names = self.backend.get_output_names()
-        except Exception:
-            return
-        for name in names:
+        for name in self.transport.list_ports()[1]:
             if name not in self.ports and any(p.search(name) for p in self.patterns):
                 try:
                     self.ports[name] = self.backend.open_output(name)

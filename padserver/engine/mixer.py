@@ -565,8 +565,11 @@ class Engine:
         self.events.push(ev.GRID, -1, f0)
         song.stop(clock, f0, c.position)
         song.play(clock, f0, offset)
+        bar = clock.beat_at(c.frame) - offset  # the external song's bar the start falls in
         for voice in self.voices:
             voice.retime(f0, clock.frames_per_beat)
+            if voice.playing and not voice.stop_pending:  # playing loops start again on that bar, with the song
+                voice.schedule_launch(bar, clock.first_frame_at(bar), f0)
 
     def _on_follow_clock(self, c: cmd.FollowClock, f0: int) -> None:
         clock = self.clock

@@ -7,12 +7,12 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
 from pythonosc.osc_message import OscMessage
 
 from padserver.control.osc import build
+from padserver.harness.scratch import scratch_dir
 
 
 def free_udp_port() -> int:
@@ -87,7 +87,7 @@ class DaemonProcess:
         prefix: list[str] | None = None,  # e.g. a command that runs it in a mount namespace of its own
     ):
         self.port = free_udp_port()
-        self.data_dir = data_dir or tempfile.mkdtemp(prefix="padserver-test-")
+        self.data_dir = data_dir or scratch_dir("padserver-test-")
         os.makedirs(self.data_dir, exist_ok=True)
         self.log_path = os.path.join(self.data_dir, "daemon.log")
         cmd = [

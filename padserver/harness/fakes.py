@@ -18,7 +18,6 @@ import json
 import os
 import re
 import subprocess
-import tempfile
 import threading
 import time
 import zlib
@@ -28,6 +27,7 @@ from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 
+from padserver.harness.scratch import scratch_dir
 from padserver.library.testloops import click_song
 
 DOWNBEAT_S = 0.15  # where the fakes' music has its first downbeat
@@ -269,7 +269,7 @@ class FakeLyria:
     def __init__(self, folder: str | None = None, realtime: bool = False, warmup_s: float = 1.0) -> None:
         import ssl
 
-        self.folder = folder or tempfile.mkdtemp(prefix="padserver-fake-lyria-")
+        self.folder = folder or scratch_dir("padserver-fake-lyria-")
         self.cert, key = self_signed(self.folder)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(self.cert, key)

@@ -109,3 +109,24 @@ def test_ticks_lost_to_dropped_cycles_do_not_move_the_beats():
     actions.engine.clock.follow(last.frame, last.beat, last.tempo)
     for k in (120, 240, 396):
         assert actions.engine.clock.frame_at((k - 47) / 24) == pytest.approx(ticks[k], abs=2.5)
+
+
+def test_loops_playing_when_the_outside_song_starts_start_again_on_its_first_bar():
+    from tests.engine.helpers import make_engine, q
+
+    bar = 96000
+    engine = make_engine(fade_ms=0.0, block=128)
+    buffer = np.zeros((2, bar), dtype=np.float32)
+    buffer[:, 0] = 1.0  # a click on the loop's first frame
+    engine.send(cmd.SetBuffer(0, buffer, bar, q("1")))
+    engine.send(cmd.Launch(0, q("1")))
+    start = bar + 30000 + 37  # the outside song starts mid-way through our bar, between two blocks
+    out = []
+    for frame in range(0, 4 * bar, 128):
+        if frame == (start // 128 + 1) * 128:  # told at the next block, as the callback tells it
+            engine.send(cmd.FollowStart(start, 0.0))
+        out.append(engine.process(128)[0].copy())
+    clicks = np.flatnonzero(np.concatenate(out) > 0.5)
+    # before: on our bars; from the start on, on the outside song's (its first frame was played before the
+    # callback could say so: the loop joins that bar late, and every later bar begins with its click)
+    assert list(clicks) == [0, bar, start + bar, start + 2 * bar], clicks

@@ -180,3 +180,51 @@ def test_clock_out_through_rtmidi_when_audio_is_not_on_jack(jack_server, tmp_pat
     finally:
         d.terminate()
         follower.close()
+
+
+def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(jack_server, tmp_path):
+    import json
+
+    # the clock comes in through rtmidi (its JACK API here; the ALSA sequencer or CoreMIDI on a stage machine).
+    # (Audio on null: PortAudio's JACK client and rtmidi's in one process wait on each other on this machine.)
+    config = 'midi:\n  api: jack\nsync:\n  source: midi\n  clock_in: "daw clock"\n'
+    daw = ClockSender(jack_server, 123.0)
+    d = DaemonProcess(["--audio", "null"], env=jack_server.env, config=config, data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
+        assert status()["sync_source"] == "midi", d.log()
+        deadline = time.monotonic() + 5
+        while "MIDI clock in from daw clock:out" not in d.log():
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        # rtmidi's JACK API stamps each message with its JACK cycle's time (2.7 ms steps here), coarser than the
+        # JACK path's frames: the fit needs about three bars to be within ±0.1 BPM, and stays there
+        time.sleep(3 * 4 * 60 / 123)
+        seen = []
+        for _ in range(10):
+            seen.append(status()["tempo"])
+            time.sleep(0.2)
+        assert max(abs(t - 123.0) for t in seen) <= 0.1, seen
+        daw.start()  # Start
+        deadline = time.monotonic() + 5
+        while status()["transport"] != "playing":
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        daw.start(b"\xfc")  # Stop
+        deadline = time.monotonic() + 5
+        while status()["transport"] != "paused":
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        daw.start(bytes((0xF2, 32, 0)))  # Song Position: bar 3 (the 32nd sixteenth)
+        time.sleep(0.3)
+        assert status()["song"]["position"][0] == 3, d.log()
+        daw.start(b"\xfb")  # Continue, from there
+        deadline = time.monotonic() + 5
+        while status()["transport"] != "playing":
+            assert time.monotonic() < deadline, d.log()
+            time.sleep(0.05)
+        assert status()["xruns"] <= 4, d.log()  # (the null driver's: scanning for ports does not stall it)
+    finally:
+        daw.close()
+        d.terminate()

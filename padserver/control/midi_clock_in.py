@@ -1,0 +1,174 @@
+"""Following an external MIDI clock through rtmidi, for when audio is not on JACK.
+
+On JACK, `padserver:clock_in` reads each tick at its own frame in the audio
+callback. Here the ticks come through python-rtmidi, read by a thread of its
+own a few hundred times a second: no Python runs in the MIDI driver's thread
+(rtmidi queues the messages in C), so nothing in the process can stall it.
+Each message carries the driver's own timestamp (the ALSA sequencer's,
+CoreMIDI's, JACK's cycle time); the timestamps are laid on the host clock by
+the lowest difference seen between a message's stamp and the moment it was
+read, so the polling's own lateness does not reach the ticks.
+
+The control side turns the host times into engine frames with the audio
+driver's own map of when each frame is heard (PortAudio's DAC times, or the
+null driver's pacing clock): a tick is placed on the frame that is heard as it
+arrives, as a drum machine fed the same clock plays its beat then. Everything
+after that is the JACK path's: the same ring of tick frames for
+`padserver.actions.sync.MidiClockFollower` to fit, the same start, stop and
+position events. Start and stop reach the engine from the follower (the JACK
+path sends them from the callback), at the frame of the tick they came with, a
+few milliseconds past: the song starts from where it would have been.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import re
+import threading
+import time
+
+import numpy as np
+
+from padserver.audio.stream_clock import host_seconds
+
+log = logging.getLogger("padserver.midi")
+
+RESCAN_S = 2.0  # how often a missing source is looked for
+POLL_S = 0.002
+
+
+class _Source:
+    """One rtmidi input and its clock: the driver's stamps laid on the host clock."""
+
+    def __init__(self, port) -> None:
+        self.port = port
+        self.stamp = 0.0  # the driver's time of the last message (the sum of rtmidi's deltas)
+        self.offset: float | None = None  # host time − driver time: the lowest seen, the least delayed read
+
+    def host_time(self, delta: float, read_at: float) -> float:
+        self.stamp += delta
+        seen = read_at - self.stamp
+        if self.offset is None or seen < self.offset:
+            self.offset = seen
+        return self.stamp + self.offset
+
+
+class RtClockIn:
+    RING = 4096
+    commands_here = False  # the follower sends FollowStart / pause (the JACK ClockIn does it in the callback)
+    drops_ticks = False  # rtmidi queues every message: a late tick is late, not a sign of ticks lost
+
+    def __init__(self, api: str, pattern: str, audio, sample_rate: int) -> None:
+        self.api = api  # rtmidi's API name: LINUX_ALSA, UNIX_JACK, MACOSX_CORE, WINDOWS_MM
+        try:
+            self.pattern = re.compile(pattern)
+        except re.error:
+            self.pattern = re.compile(re.escape(pattern))  # a name, not a pattern
+        self.audio = audio  # the audio driver: clock_map() says when a frame is heard
+        self.rate = sample_rate
+        self.follow = False
+        self.frames = np.zeros(self.RING, dtype=np.float64)  # tick frames (converted), what the follower reads
+        self.written = 0  # ticks converted
+        self.events: collections.deque = collections.deque(maxlen=256)  # (what, frame, value), converted
+        self.position = 0.0
+        self.sources: dict[str, _Source] = {}
+        self._times = np.zeros(self.RING, dtype=np.float64)  # host seconds of each tick (reader thread)
+        self._arrived = 0
+        self._raw: collections.deque = collections.deque(maxlen=256)  # (what, tick number, value)
+        self._armed: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="midi-clock-in", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(1.0)
+        for source in self.sources.values():
+            try:
+                source.port.close_port()
+            except Exception:
+                pass
+        self.sources.clear()
+
+    # -- the reader thread --------------------------------------------------------------------------
+    def _run(self) -> None:
+        rescan = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if not self.sources and now >= rescan:  # (only while none is open: opening a client stalls)
+                rescan = now + RESCAN_S
+                self._rescan()
+            for source in list(self.sources.values()):
+                while True:
+                    got = source.port.get_message()
+                    if got is None:
+                        break
+                    data, delta = got
+                    self._receive(data, source.host_time(delta, host_seconds()))
+            time.sleep(POLL_S)
+
+    def _rescan(self) -> None:
+        import rtmidi
+
+        try:
+            probe = rtmidi.MidiIn(getattr(rtmidi, f"API_{self.api}", rtmidi.API_UNSPECIFIED), "padserver-clock-in")
+            names = probe.get_ports()
+        except Exception:
+            return
+        for index, name in enumerate(names):
+            if name in self.sources or not self.pattern.search(name) or "padserver" in name.lower():
+                continue
+            try:
+                probe.ignore_types(sysex=True, timing=False, active_sense=True)
+                probe.open_port(index, "clock_in")
+            except Exception as exc:
+                log.warning("cannot follow MIDI clock from %s: %s", name, exc)
+                continue
+            self.sources[name] = _Source(probe)
+            log.info("MIDI clock in from %s (rtmidi)", name)
+            return  # one source at a time
+        del probe
+
+    def _receive(self, data: list[int], at: float) -> None:
+        status = data[0] if data else 0
+        if status == 0xF8:
+            n = self._arrived
+            self._times[n % self.RING] = at
+            self._arrived = n + 1
+            if self._armed is not None and self.follow:
+                self._raw.append(("start", n, self._armed))
+                self._armed = None
+        elif status == 0xFA:  # Start: from the beginning, on the next tick
+            self.position = 0.0
+            self._armed = 0.0
+        elif status == 0xFB:  # Continue: from the song position, on the next tick
+            self._armed = self.position
+        elif status == 0xFC:
+            self._armed = None
+            if self.follow:
+                self._raw.append(("stop", self._arrived - 1, 0.0))
+        elif status == 0xF2 and len(data) >= 3:
+            self.position = ((data[2] << 7) | data[1]) / 4.0
+            if self.follow:
+                self._raw.append(("position", self._arrived - 1, self.position))
+
+    # -- control side -------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Before the follower reads: the new ticks and events on engine frames."""
+        where = self.audio.clock_map()
+        if where is None:
+            return
+        frame, micros, latency = where
+        heard = micros * 1e-6 + latency / self.rate  # frame `frame` is heard then (host seconds)
+        arrived = self._arrived
+        for i in range(self.written, arrived):
+            self.frames[i % self.RING] = frame + (self._times[i % self.RING] - heard) * self.rate
+        self.written = arrived
+        while self._raw and self._raw[0][1] < arrived:
+            what, n, value = self._raw.popleft()
+            at = self.frames[n % self.RING] if n >= 0 else float(frame)
+            self.events.append((what, float(at), value))
