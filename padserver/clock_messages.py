@@ -21,3 +21,33 @@ def jump_messages(beat: float) -> tuple[bytes, ...]:
     """What says "the playing song jumped to song beat ``beat``" (a locate, a loop's wrap): followers relocate
     as they would from a stop, and go on with the next tick."""
     return (STOP, song_position(beat), CONTINUE)
+
+
+class TransportReader:
+    """Start, Continue, Stop and Song Position as a clock follower reads them (the same on every path).
+
+    Start and Continue arm the next tick: the song starts there, from ``armed`` (song beats)."""
+
+    def __init__(self) -> None:
+        self.armed: float | None = None
+        self.position = 0.0  # from Song Position Pointer, in beats
+
+    def read(self, status: int, data1: int = 0, data2: int = 0) -> str | None:
+        """One message that is not a tick; "stop" or "position" when the follower must act on it."""
+        if status == 0xFA:  # Start: from the beginning, on the next tick
+            self.position = 0.0
+            self.armed = 0.0
+        elif status == 0xFB:  # Continue: from the song position, on the next tick
+            self.armed = self.position
+        elif status == 0xFC:
+            self.armed = None
+            return "stop"
+        elif status == 0xF2:
+            self.position = ((data2 << 7) | data1) / 4.0
+            return "position"
+        return None
+
+    def take_start(self) -> float | None:
+        """At a tick: the position the song starts from on it, if Start or Continue came before it."""
+        armed, self.armed = self.armed, None
+        return armed

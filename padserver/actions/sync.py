@@ -24,6 +24,7 @@ from padserver.engine import commands as cmd
 log = logging.getLogger("padserver.sync")
 
 FIT_TICKS = 96  # four beats
+STAMPED_FIT_TICKS = 192  # eight beats
 MIN_TICKS = 12  # half a beat before the first estimate
 TEMPO_STEP = 0.005  # BPM: smaller changes are left alone
 PHASE_STEP = 2.0  # frames (0.04 ms at 48 kHz): a smaller phase error is left alone (or twice the clock's jitter)
@@ -39,7 +40,9 @@ class MidiClockFollower:
         self.clock_in = clock_in
         self.rate = sample_rate
         self.read = 0  # ticks taken from the ring
-        self.recent: collections.deque = collections.deque(maxlen=FIT_TICKS)  # (tick number, frame)
+        # (tick number, frame); ticks stamped by a MIDI driver (rtmidi) wander by a few ms: a longer line
+        fit = FIT_TICKS if clock_in.drops_ticks else STAMPED_FIT_TICKS
+        self.recent: collections.deque = collections.deque(maxlen=fit)
         self.tick = 0  # ticks counted, lost ones included
         self.frames_seen: dict[float, int] = {}  # recent tick frames → their numbers (to place a start)
         self.anchor: tuple[int, float] | None = None  # (tick index, clock beat) once the song started

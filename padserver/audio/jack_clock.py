@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from padserver.clock_messages import STOP, TICK, TICKS_PER_BEAT, jump_messages, start_messages
+from padserver.clock_messages import STOP, TICK, TICKS_PER_BEAT, TransportReader, jump_messages, start_messages
 from padserver.engine import commands as cmd
 
 _TICK, _STOP = (TICK,), (STOP,)
@@ -94,8 +94,7 @@ class ClockIn:
         self.frames = np.zeros(self.RING, dtype=np.float64)  # tick frames, a ring
         self.written = 0  # ticks received in all
         self.events: collections.deque = collections.deque(maxlen=256)  # (what, frame, value) for the control side
-        self._armed: float | None = None  # the song position (beats) to start from on the next tick
-        self.position = 0.0  # from Song Position Pointer, in beats
+        self.transport = TransportReader()
 
     def prepare(self) -> None:
         """Control side, before the follower reads: the callback wrote engine frames already."""
@@ -110,21 +109,15 @@ class ClockIn:
             if status == 0xF8:
                 ring[self.written % self.RING] = frame
                 self.written += 1
-                if self._armed is not None and self.follow:
-                    engine.send(cmd.FollowStart(frame, self._armed))
-                    self.events.append(("start", frame, self._armed))
-                    self._armed = None
-            elif status == 0xFA:  # Start: from the beginning, on the next tick
-                self.position = 0.0
-                self._armed = 0.0
-            elif status == 0xFB:  # Continue: from the song position, on the next tick
-                self._armed = self.position
-            elif status == 0xFC:
-                self._armed = None
-                if self.follow:
+                start = self.transport.take_start() if self.follow else None
+                if start is not None:
+                    engine.send(cmd.FollowStart(frame, start))
+                    self.events.append(("start", frame, start))
+                continue
+            what = self.transport.read(
+                status, ord(data[1]) if len(data) > 1 else 0, ord(data[2]) if len(data) > 2 else 0
+            )
+            if what is not None and self.follow:
+                if what == "stop":
                     engine.send(cmd.Transport("pause"))
-                    self.events.append(("stop", frame, 0.0))
-            elif status == 0xF2 and len(data) >= 3:
-                self.position = ((ord(data[2]) << 7) | ord(data[1])) / 4.0
-                if self.follow:
-                    self.events.append(("position", frame, self.position))
+                self.events.append((what, frame, self.transport.position if what == "position" else 0.0))

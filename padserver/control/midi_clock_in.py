@@ -31,6 +31,7 @@ import time
 import numpy as np
 
 from padserver.audio.stream_clock import host_seconds
+from padserver.clock_messages import TransportReader
 
 log = logging.getLogger("padserver.midi")
 
@@ -71,12 +72,11 @@ class RtClockIn:
         self.frames = np.zeros(self.RING, dtype=np.float64)  # tick frames (converted), what the follower reads
         self.written = 0  # ticks converted
         self.events: collections.deque = collections.deque(maxlen=256)  # (what, frame, value), converted
-        self.position = 0.0
+        self.transport = TransportReader()
         self.sources: dict[str, _Source] = {}
         self._times = np.zeros(self.RING, dtype=np.float64)  # host seconds of each tick (reader thread)
         self._arrived = 0
         self._raw: collections.deque = collections.deque(maxlen=256)  # (what, tick number, value)
-        self._armed: float | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="midi-clock-in", daemon=True)
 
@@ -139,22 +139,13 @@ class RtClockIn:
             n = self._arrived
             self._times[n % self.RING] = at
             self._arrived = n + 1
-            if self._armed is not None and self.follow:
-                self._raw.append(("start", n, self._armed))
-                self._armed = None
-        elif status == 0xFA:  # Start: from the beginning, on the next tick
-            self.position = 0.0
-            self._armed = 0.0
-        elif status == 0xFB:  # Continue: from the song position, on the next tick
-            self._armed = self.position
-        elif status == 0xFC:
-            self._armed = None
-            if self.follow:
-                self._raw.append(("stop", self._arrived - 1, 0.0))
-        elif status == 0xF2 and len(data) >= 3:
-            self.position = ((data[2] << 7) | data[1]) / 4.0
-            if self.follow:
-                self._raw.append(("position", self._arrived - 1, self.position))
+            start = self.transport.take_start() if self.follow else None
+            if start is not None:
+                self._raw.append(("start", n, start))
+            return
+        what = self.transport.read(status, *data[1:3])
+        if what is not None and self.follow:
+            self._raw.append((what, self._arrived - 1, self.transport.position if what == "position" else 0.0))
 
     # -- control side -------------------------------------------------------------------------------
     def prepare(self) -> None:

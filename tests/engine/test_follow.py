@@ -75,15 +75,21 @@ def test_a_tempo_change_is_followed_within_a_beat():
     assert actions.project.tempo == pytest.approx(128.0, abs=0.01)
 
 
-def test_a_playing_loop_follows_a_phase_move_of_the_clock_and_keeps_it():
+def _click_loop_playing(bar: int) -> Engine:
+    """An engine at 120 BPM with a one-bar loop, a click on its first frame, launched on pad 1."""
     from tests.engine.helpers import make_engine, q
 
-    bar = 96000
     engine = make_engine(fade_ms=0.0, block=128)
     buffer = np.zeros((2, bar), dtype=np.float32)
-    buffer[:, 0] = 1.0  # a click on the loop's first frame
+    buffer[:, 0] = 1.0
     engine.send(cmd.SetBuffer(0, buffer, bar, q("1")))
     engine.send(cmd.Launch(0, q("1")))
+    return engine
+
+
+def test_a_playing_loop_follows_a_phase_move_of_the_clock_and_keeps_it():
+    bar = 96000
+    engine = _click_loop_playing(bar)
     out = []
     for frame in range(0, 5 * bar, 128):
         if frame == bar + 12800:  # the outside clock's beats come 10 frames later than ours
@@ -112,14 +118,8 @@ def test_ticks_lost_to_dropped_cycles_do_not_move_the_beats():
 
 
 def test_loops_playing_when_the_outside_song_starts_start_again_on_its_first_bar():
-    from tests.engine.helpers import make_engine, q
-
     bar = 96000
-    engine = make_engine(fade_ms=0.0, block=128)
-    buffer = np.zeros((2, bar), dtype=np.float32)
-    buffer[:, 0] = 1.0  # a click on the loop's first frame
-    engine.send(cmd.SetBuffer(0, buffer, bar, q("1")))
-    engine.send(cmd.Launch(0, q("1")))
+    engine = _click_loop_playing(bar)
     start = bar + 30000 + 37  # the outside song starts mid-way through our bar, between two blocks
     out = []
     for frame in range(0, 4 * bar, 128):

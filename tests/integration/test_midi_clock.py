@@ -1,5 +1,6 @@
 """MIDI clock out through JACK MIDI: a follower measures the tempo and jitter, and hears the song's transport."""
 
+import json
 import time
 
 import numpy as np
@@ -22,14 +23,21 @@ def test_clock_out_ticks_on_their_frames_and_carries_the_transport(jack_server, 
     follower = cap = None
     try:
         d.wait_ready()
+        xruns = lambda: json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]  # noqa: E731
         follower = MidiDevice(jack_server, "drum machine", "out", "in")  # appears after padserver: connected then
+        before = xruns()
         deadline = time.monotonic() + 8
         while len(ticks_of(follower.received)) < 150:  # 48 a second at 120 BPM
             assert time.monotonic() < deadline, d.log()
             time.sleep(0.05)
-        steps = np.diff(ticks_of(follower.received))
+        ticks = ticks_of(follower.received)
+        late = xruns() - before
         # 120 BPM: a tick every 1000 frames exactly, no jitter (a cycle JACK drops on a busy machine loses its tick)
-        assert np.all(steps % 1000 == 0) and np.mean(steps == 1000) >= 0.95, np.unique(steps)
+        steps = np.diff(ticks)
+        assert np.mean(steps == 1000) >= 0.95, np.unique(steps)
+        # … and a cycle padserver finished late reaches the follower a period later: only those may be off
+        off = (ticks - ticks[0]) % 1000
+        assert np.all((off == 0) | (off == jack_server.period)) and np.count_nonzero(off) <= late, (off, late)
         d.osc.send("/tempo", 123.0)
         time.sleep(0.5)
         since = len(follower.received)
