@@ -234,5 +234,5 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(jack_server,
             time.sleep(0.05)
         assert status()["xruns"] <= 4, d.log()  # (the null driver's: scanning for ports does not stall it)
     finally:
-        daw.close()
         d.terminate()
+        daw.close()
