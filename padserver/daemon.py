@@ -294,7 +294,7 @@ class Daemon:
             from padserver.actions.sync import MidiClockFollower
             from padserver.control.midi_clock_in import RtClockIn
 
-            clock_in = RtClockIn(transport.backend.api, cfg.sync.clock_in, backend, backend.info.sample_rate)
+            clock_in = RtClockIn(transport, cfg.sync.clock_in, backend, backend.info.sample_rate)
             clock_in.start()
             self.follower = MidiClockFollower(self.actions, clock_in, backend.info.sample_rate)
             self.actions.clock_in = clock_in

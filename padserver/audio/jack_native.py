@@ -39,8 +39,6 @@ def _libjack() -> ctypes.CDLL:
         lib.jack_recompute_total_latencies.restype = ctypes.c_int
         lib.jack_frames_to_time.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
         lib.jack_frames_to_time.restype = ctypes.c_uint64
-        lib.jack_get_time.argtypes = []
-        lib.jack_get_time.restype = ctypes.c_uint64
         _lib = lib
     return _lib
 
@@ -91,8 +89,3 @@ def recompute(client) -> None:
 def frames_to_time(client, frame: int) -> int:
     """JACK's estimate of when ``frame`` is (microseconds on JACK's clock: CLOCK_MONOTONIC_RAW on Linux, as Link's)."""
     return int(_libjack().jack_frames_to_time(_pointer(client), int(frame) & 0xFFFFFFFF))
-
-
-def get_time() -> int:
-    """JACK's clock now, in microseconds."""
-    return int(_libjack().jack_get_time())

@@ -4,10 +4,11 @@ Each audio callback stamps the frame it starts with and the moment that frame
 will leave the speakers: the host clock read in the callback plus how far the
 output buffer's first sample is from the DAC (PortAudio's
 ``outputBufferDacTime − currentTime``, or the stream's latency where a host
-API leaves its times at 0; the null driver's pacing clock has no way further). One stamp is as jittery as the callback's wake-up;
-the control side lays a line through the last second of stamps (its slope is
-the sound card's rate on the host clock, its place the median stamp), which is
-steady to a few microseconds.
+API leaves its times at 0); the null driver stamps the time each block is due.
+One stamp is as jittery as the callback's wake-up; the control side lays a
+line through the last second of stamps (its slope is the sound card's rate on
+the host clock, its place the median stamp), which is steady to a few
+microseconds.
 
 The host clock is the one Ableton Link keeps time on: CLOCK_MONOTONIC_RAW on
 Linux, the monotonic clock (mach_absolute_time) on macOS, the performance

@@ -62,7 +62,7 @@ class RtMidiTransport:
     def _list_ports(self, rtmidi) -> tuple[list[str], list[str]]:
         try:
             if self._probes is None:
-                api = getattr(rtmidi, f"API_{self.API_NAMES[self.api]}", rtmidi.API_UNSPECIFIED)
+                api = rtmidi_api(self.API_NAMES[self.api])
                 self._probes = (rtmidi.MidiIn(api, "padserver-scan"), rtmidi.MidiOut(api, "padserver-scan"))
             return self._probes[0].get_ports(), self._probes[1].get_ports()
         except Exception as exc:
@@ -72,7 +72,7 @@ class RtMidiTransport:
 
     def open(self, name, source, target, pads, shift_keys, clock, velocity_gain):
         link = _RtLink(name, clock)
-        link.input = _RtInput(self.API_NAMES[self.api], source)
+        link.input = RtInput(self.API_NAMES[self.api], source)
         link.output = self.backend.open_output(target) if target else None
         self.links.append(link)
         return link
@@ -111,18 +111,25 @@ class RtMidiTransport:
         return True  # rtmidi sends at once
 
 
-class _RtInput:
-    """An rtmidi input read by polling: rtmidi queues the messages in C."""
+def rtmidi_api(name: str) -> int:
+    """python-rtmidi's number for an API name (LINUX_ALSA, UNIX_JACK, MACOSX_CORE …); unknown: its choice."""
+    import rtmidi
 
-    def __init__(self, api: str, source: str) -> None:
+    return getattr(rtmidi, f"API_{name}", rtmidi.API_UNSPECIFIED)
+
+
+class RtInput:
+    """An rtmidi input opened by its name and read by polling: rtmidi queues the messages in C."""
+
+    def __init__(self, api: str, source: str, client: str = "padserver", port: str = "in", sysex: bool = True) -> None:
         import rtmidi
 
-        self.port = rtmidi.MidiIn(getattr(rtmidi, f"API_{api}", rtmidi.API_UNSPECIFIED), "padserver")
+        self.port = rtmidi.MidiIn(rtmidi_api(api), client)
         names = self.port.get_ports()
         if source not in names:
             raise OSError(f"no MIDI input {source!r}")
-        self.port.ignore_types(sysex=False, timing=False, active_sense=True)
-        self.port.open_port(names.index(source), "in")
+        self.port.ignore_types(sysex=not sysex, timing=False, active_sense=True)
+        self.port.open_port(names.index(source), port)
 
     def drain(self, link, into: deque) -> None:
         get = self.port.get_message

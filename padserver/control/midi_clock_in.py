@@ -32,6 +32,7 @@ import numpy as np
 
 from padserver.audio.stream_clock import host_seconds
 from padserver.clock_messages import TransportReader
+from padserver.control.midi import RtInput
 
 log = logging.getLogger("padserver.midi")
 
@@ -42,8 +43,8 @@ POLL_S = 0.002
 class _Source:
     """One rtmidi input and its clock: the driver's stamps laid on the host clock."""
 
-    def __init__(self, port) -> None:
-        self.port = port
+    def __init__(self, port: RtInput) -> None:
+        self.input = port
         self.stamp = 0.0  # the driver's time of the last message (the sum of rtmidi's deltas)
         self.offset: float | None = None  # host time − driver time: the lowest seen, the least delayed read
 
@@ -60,8 +61,8 @@ class RtClockIn:
     commands_here = False  # the follower sends FollowStart / pause (the JACK ClockIn does it in the callback)
     drops_ticks = False  # rtmidi queues every message: a late tick is late, not a sign of ticks lost
 
-    def __init__(self, api: str, pattern: str, audio, sample_rate: int) -> None:
-        self.api = api  # rtmidi's API name: LINUX_ALSA, UNIX_JACK, MACOSX_CORE, WINDOWS_MM
+    def __init__(self, transport, pattern: str, audio, sample_rate: int) -> None:
+        self.midi = transport  # padserver.control.midi.RtMidiTransport: its port list and API
         try:
             self.pattern = re.compile(pattern)
         except re.error:
@@ -89,7 +90,7 @@ class RtClockIn:
             self._thread.join(1.0)
         for source in self.sources.values():
             try:
-                source.port.close_port()
+                source.input.close()
             except Exception:
                 pass
         self.sources.clear()
@@ -104,7 +105,7 @@ class RtClockIn:
                 self._rescan()
             for source in list(self.sources.values()):
                 while True:
-                    got = source.port.get_message()
+                    got = source.input.port.get_message()
                     if got is None:
                         break
                     data, delta = got
@@ -112,26 +113,18 @@ class RtClockIn:
             time.sleep(POLL_S)
 
     def _rescan(self) -> None:
-        import rtmidi
-
-        try:
-            probe = rtmidi.MidiIn(getattr(rtmidi, f"API_{self.api}", rtmidi.API_UNSPECIFIED), "padserver-clock-in")
-            names = probe.get_ports()
-        except Exception:
-            return
-        for index, name in enumerate(names):
+        t = self.midi
+        for name in t.list_ports()[0]:
             if name in self.sources or not self.pattern.search(name) or "padserver" in name.lower():
                 continue
             try:
-                probe.ignore_types(sysex=True, timing=False, active_sense=True)
-                probe.open_port(index, "clock_in")
+                port = RtInput(t.API_NAMES[t.api], name, "padserver-clock-in", "clock_in", sysex=False)
             except Exception as exc:
                 log.warning("cannot follow MIDI clock from %s: %s", name, exc)
                 continue
-            self.sources[name] = _Source(probe)
+            self.sources[name] = _Source(port)
             log.info("MIDI clock in from %s (rtmidi)", name)
             return  # one source at a time
-        del probe
 
     def _receive(self, data: list[int], at: float) -> None:
         status = data[0] if data else 0
