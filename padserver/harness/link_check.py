@@ -8,18 +8,11 @@ import json
 import sys
 import time
 
+from padserver.harness.wait import until
+
 CONFIG = "audio:\n  jack:\n    connect: []\nloops:\n  normalize: false\nsync:\n  link_start_stop: true\n"
 PLAYBACK_LATENCY = 480  # the "speakers" declare 10 ms: padserver must play that much ahead of the Link timeline
 BPM = 110.0
-
-
-def until(check, timeout):
-    t0 = time.monotonic()
-    while not check():
-        if time.monotonic() - t0 > timeout:
-            return None
-        time.sleep(0.005)
-    return time.monotonic() - t0
 
 
 NAMESPACE = 'ip link set lo up && ip link set lo multicast on && ip route add 224.0.0.0/4 dev lo && exec "$@"'
@@ -80,7 +73,7 @@ def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
         peer = link.Link(120.0)
         peer.startStopSyncEnabled = True
         peer.enabled = True
-        out["joined_s"] = until(lambda: (status()["link"] or {}).get("peers", 0) >= 1, 10)
+        out["joined_s"] = until(lambda: (status()["link"] or {}).get("peers", 0) >= 1, 10, poll=0.005)
 
         def peer_tempo(bpm=None):
             state = peer.captureAppSessionState()
@@ -90,9 +83,9 @@ def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
             return state.tempo()
 
         peer_tempo(100.0)
-        out["follow_s"] = until(lambda: abs(status()["tempo"] - 100.0) < 0.01, 5)
+        out["follow_s"] = until(lambda: abs(status()["tempo"] - 100.0) < 0.01, 5, poll=0.005)
         d.osc.send("/tempo", BPM)
-        out["push_s"] = until(lambda: abs(peer_tempo() - BPM) < 0.01, 5)
+        out["push_s"] = until(lambda: abs(peer_tempo() - BPM) < 0.01, 5, poll=0.005)
         time.sleep(1.0)  # the loop is re-stretched to the new tempo
         click = write_click(f"{folder}/click.wav")
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded", timeout=30)
@@ -117,9 +110,9 @@ def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
         state = peer.captureAppSessionState()
         state.setIsPlaying(True, peer.clock().micros())
         peer.commitAppSessionState(state)
-        out["started_s"] = until(lambda: status()["transport"] == "playing", 5)
+        out["started_s"] = until(lambda: status()["transport"] == "playing", 5, poll=0.005)
         d.osc.send("/transport/stop")
-        out["stopped_s"] = until(lambda: not peer.captureAppSessionState().isPlaying(), 5)
+        out["stopped_s"] = until(lambda: not peer.captureAppSessionState().isPlaying(), 5, poll=0.005)
         out["xruns"] = status()["xruns"]
     finally:
         if ears is not None:

@@ -4,23 +4,16 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture
+from padserver.harness.wait import until
 
 CONFIG = 'audio:\n  jack:\n    connect: []\n    routes: ["master_[LR] -> Bitwig Studio:in_[LR]", "nothing here"]\n'
 
 
 def connected(daw: Capture) -> list[tuple[str, list[str]]]:
     return [(p.shortname, [c.name for c in daw.client.get_all_connections(p)]) for p in daw.inputs]
-
-
-def wait_for(check, *args, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not check(*args):
-        assert time.monotonic() < deadline, "it never happened"
-        time.sleep(0.05)
 
 
 def test_a_daw_that_appears_and_comes_back_gets_its_inputs_connected(jack_server, tmp_path):
@@ -32,13 +25,16 @@ def test_a_daw_that_appears_and_comes_back_gets_its_inputs_connected(jack_server
         expected = [("in_L", ["padserver:master_L"]), ("in_R", ["padserver:master_R"])]
         for _ in range(2):  # the DAW starts after padserver, quits, and starts again
             daw = Capture(jack_server, name="Bitwig Studio", latency=512)  # a DAW monitoring through its card
-            wait_for(lambda daw: connected(daw) == expected, daw)
-            wait_for(lambda: json.loads(d.osc.request("/status", reply="/status")[0])["latency"]["master"] == 512)
+            assert until(lambda daw=daw: connected(daw) == expected, 5) is not None, connected(daw)
+            assert (
+                until(lambda: json.loads(d.osc.request("/status", reply="/status")[0])["latency"]["master"] == 512, 5)
+                is not None
+            )
             daw.close()
             daw = None
         assert "connected padserver:master_L → Bitwig Studio:in_L, padserver:master_R → Bitwig Studio:in_R" in d.log()
         daw = Capture(jack_server, name="Bitwig Studio", latency=512)
-        wait_for(lambda daw: connected(daw) == expected, daw)
+        assert until(lambda: connected(daw) == expected, 5) is not None, connected(daw)
         status = json.loads(d.osc.request("/status", reply="/status")[0])
         assert status["latency"]["outputs"]["master"] == {"frames": 512, "ms": 10.67}
         shown = subprocess.run(

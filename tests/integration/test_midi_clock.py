@@ -9,6 +9,7 @@ import pytest
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, ClockSender, MidiDevice
 from padserver.harness.signals import write_click
+from padserver.harness.wait import until
 
 CONFIG = 'audio:\n  jack:\n    connect: []\nsync:\n  clock_out: ["drum machine:in"]\nloops:\n  normalize: false\n'
 TICK, START, CONTINUE, STOP = b"\xf8", b"\xfa", b"\xfb", b"\xfc"
@@ -26,10 +27,7 @@ def test_clock_out_ticks_on_their_frames_and_carries_the_transport(jack_server, 
         xruns = lambda: json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]  # noqa: E731
         follower = MidiDevice(jack_server, "drum machine", "out", "in")  # appears after padserver: connected then
         before = xruns()
-        deadline = time.monotonic() + 8
-        while len(ticks_of(follower.received)) < 150:  # 48 a second at 120 BPM
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: len(ticks_of(follower.received)) >= 150, 8) is not None, d.log()  # 48 a second at 120 BPM
         ticks = ticks_of(follower.received)
         late = xruns() - before
         # 120 BPM: a tick every 1000 frames exactly, no jitter (a cycle JACK drops on a busy machine loses its tick)
@@ -85,10 +83,7 @@ def test_a_jump_of_the_playing_song_relocates_the_follower(jack_server, tmp_path
     try:
         d.wait_ready()
         follower = MidiDevice(jack_server, "drum machine", "out", "in")
-        deadline = time.monotonic() + 8
-        while len(ticks_of(follower.received)) < 10:  # connected
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: len(ticks_of(follower.received)) >= 10, 8) is not None, d.log()  # connected
         d.osc.send("/transport/loop", 1, 2, 3)  # bar 2 (song beats 4..8), 2 s at 120 BPM
         d.osc.send("/transport/locate", 2)
         time.sleep(0.2)
@@ -139,10 +134,7 @@ def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_p
         click = write_click(str(tmp_path / "click.wav"))
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
         started = daw.start()  # Start, with the song's first tick: the external bar 1
-        deadline = time.monotonic() + 5
-        while status()["transport"] != "playing":
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: status()["transport"] == "playing", 5) is not None, d.log()
         time.sleep(0.3)
         _, onset = cap.onset_of(lambda: d.osc.send("/pad/1/play"), 120000)  # on the next bar line
         assert onset is not None
@@ -151,10 +143,7 @@ def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_p
         # the click's first sample is sin(0) = 0: it sounds one frame after the bar line
         assert abs((onset - 1 - started) - round(bars) * bar) <= 4, (onset, started, bars)  # within 0.1 ms
         daw.start(b"\xfc")  # Stop
-        deadline = time.monotonic() + 5
-        while status()["transport"] != "paused":
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: status()["transport"] == "paused", 5) is not None, d.log()
         assert d.osc.request("/sync/source", "internal", reply="/sync/source") == ["internal"]
         assert "internal, link or midi" in d.osc.error("/sync/source", "jack")  # (link: test_link.py, in a namespace)
     finally:
@@ -170,10 +159,7 @@ def test_clock_out_through_rtmidi_when_audio_is_not_on_jack(jack_server, tmp_pat
     d = DaemonProcess(["--audio", "null"], env=jack_server.env, config=config, data_dir=str(tmp_path))
     try:
         d.wait_ready()
-        deadline = time.monotonic() + 10
-        while len(ticks_of(follower.received)) < 250:
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: len(ticks_of(follower.received)) >= 250, 10) is not None, d.log()
         ticks = ticks_of(follower.received)[50:]  # (after the daemon's start-up)
         tempo = 60 * 48000 * (len(ticks) - 1) / (24 * (ticks[-1] - ticks[0]))
         assert tempo == pytest.approx(120.0, rel=0.005)  # ticks on absolute times: no drift
@@ -202,10 +188,7 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(jack_server,
         d.wait_ready()
         status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
         assert status()["sync_source"] == "midi", d.log()
-        deadline = time.monotonic() + 5
-        while "MIDI clock in from daw clock:out" not in d.log():
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: "MIDI clock in from daw clock:out" in d.log(), 5) is not None, d.log()
         # rtmidi's JACK API stamps each message with its JACK cycle's time (2.7 ms steps here), coarser than the
         # JACK path's frames: the fit needs about three bars to be within ±0.1 BPM, and stays there
         time.sleep(3 * 4 * 60 / 123)
@@ -215,23 +198,14 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(jack_server,
             time.sleep(0.2)
         assert max(abs(t - 123.0) for t in seen) <= 0.1, seen
         daw.start()  # Start
-        deadline = time.monotonic() + 5
-        while status()["transport"] != "playing":
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: status()["transport"] == "playing", 5) is not None, d.log()
         daw.start(b"\xfc")  # Stop
-        deadline = time.monotonic() + 5
-        while status()["transport"] != "paused":
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: status()["transport"] == "paused", 5) is not None, d.log()
         daw.start(bytes((0xF2, 32, 0)))  # Song Position: bar 3 (the 32nd sixteenth)
         time.sleep(0.3)
         assert status()["song"]["position"][0] == 3, d.log()
         daw.start(b"\xfb")  # Continue, from there
-        deadline = time.monotonic() + 5
-        while status()["transport"] != "playing":
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.05)
+        assert until(lambda: status()["transport"] == "playing", 5) is not None, d.log()
         assert status()["xruns"] <= 4, d.log()  # (the null driver's: scanning for ports does not stall it)
     finally:
         d.terminate()
