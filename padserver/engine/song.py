@@ -126,9 +126,10 @@ class SongPlayer:
             stop = end
             wrap_frame = None
             if self.loop is not None:
-                wrap_frame = clock.first_frame_at(self.origin + self.loop[1])
-                if t <= wrap_frame < end:
-                    stop = max(t, wrap_frame)
+                # (a wrap in frames the driver skipped — a cycle it dropped — happens on the first frame after)
+                wrap_frame = max(t, clock.first_frame_at(self.origin + self.loop[1]))
+                if wrap_frame < end:
+                    stop = wrap_frame
             if stop > t:
                 added |= self._mix_span(mix[:, t - f0 : stop - f0], t, clock, self.origin, t - f0)
             if self._xfade_left > 0:  # the audio that went on past the loop's end, fading out
@@ -142,9 +143,11 @@ class SongPlayer:
                 self._xfade_left -= k
             if wrap_frame is not None and stop == wrap_frame and stop < end and self.loop is not None:
                 self._xfade_origin = self.origin
-                self.origin += self.loop[1] - self.loop[0]
+                length = self.loop[1] - self.loop[0]
+                beat = clock.beat_at(wrap_frame) - self.origin  # the loop's end, or past it after a skip
+                self.origin += length * max(1, math.floor((beat - self.loop[0]) / length + _EPS))
                 self._xfade_left = self.fade
-                self.jumped_at, self.jumped_to = wrap_frame, self.loop[0]
+                self.jumped_at, self.jumped_to = wrap_frame, clock.beat_at(wrap_frame) - self.origin
             t = stop
         return added
 

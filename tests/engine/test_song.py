@@ -75,6 +75,27 @@ def test_the_loop_region_cycles_on_the_bar_and_stop_returns():
     assert engine.song.song_beat(engine.clock, engine.frame) < 3 * BEATS
 
 
+def test_a_loop_end_in_frames_the_driver_skipped_still_wraps():
+    # a cycle the audio driver dropped is skipped in the music (the JACK backend moves the frame on): when the
+    # loop region's end falls in it, the song wraps on the first frame after, where the loop would be by then
+    engine = make_engine(fade_ms=2.0)
+    one_bar = 0.5 * ramp(BAR)
+    song(engine, [clip(0, one_bar, 1, 4)], [[1.0, 1.0]], loop=(1 * BEATS, 3 * BEATS))  # bars 2..3
+    engine.send(cmd.Transport("play"))
+    while engine.frame < 3 * BAR - 128:
+        engine.process(128)
+    engine.frame += 256  # frames 3 BAR − 128 … 3 BAR + 128 never played
+    after = engine.process(128)[0].copy()
+    assert engine.song.jumped_at == 3 * BAR + 128
+    assert abs(engine.song.jumped_to - (1 * BEATS + 128 * BEATS / BAR)) < 1e-9
+    assert abs(after[-1] - one_bar[0, 128 + 127]) < 1e-6  # bar 2 again, 128 frames in (past the crossfade)
+    while engine.frame < 5 * BAR + 256:  # and it goes on looping on the bar grid: bar 2 from 4 BAR and 5 BAR
+        block = engine.process(128)[0]
+        if engine.frame - 128 in (4 * BAR + 128, 5 * BAR + 128):
+            assert abs(block[0] - one_bar[0, 128]) < 1e-6, engine.frame
+    assert engine.song.song_beat(engine.clock, engine.frame) < 3 * BEATS
+
+
 def test_play_while_pads_play_joins_their_grid_on_the_next_bar():
     engine = make_engine(fade_ms=0.0)
     engine.send(cmd.SetBuffer(0, np.full((2, BAR), 0.1, np.float32), BAR, q("1")))
