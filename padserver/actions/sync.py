@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 
 import numpy as np
 
@@ -29,6 +30,7 @@ MIN_TICKS = 12  # half a beat before the first estimate
 TEMPO_STEP = 0.005  # BPM: smaller changes are left alone
 PHASE_STEP = 2.0  # frames (0.04 ms at 48 kHz): a smaller phase error is left alone (or twice the clock's jitter)
 NEW_TICKS = 6  # when the newest ticks all leave the line on one side …
+STAMPED_NEW_TICKS = 12  # (half a beat for a driver's stamps: a stall makes a few of them late together)
 CHANGE_FRAMES = 8.0  # … by more than this (or four times the clock's jitter), the tempo changed: start anew
 COARSE_TICKS = 48  # two beats: how many ticks a clock stamped to a few ms needs for a tempo within 0.1 BPM
 GAP_TICKS = 4.0  # a tick this many ticks late means the clock stopped and started again: start the fit anew
@@ -41,9 +43,12 @@ class MidiClockFollower:
         self.rate = sample_rate
         self.read = 0  # ticks taken from the ring
         # (tick number, frame); ticks stamped by a MIDI driver (rtmidi) wander by a few ms: a longer line
-        fit = FIT_TICKS if clock_in.drops_ticks else STAMPED_FIT_TICKS
+        fit = STAMPED_FIT_TICKS if clock_in.stamped else FIT_TICKS
         self.recent: collections.deque = collections.deque(maxlen=fit)
         self.tick = 0  # ticks counted, lost ones included
+        self._jumped = False  # the newest tick was counted after a gap (ticks lost, or itself late)
+        self._round = 0.25 if clock_in.stamped else 0.5  # how a gap in ticks is rounded to a count
+        self._new_ticks = STAMPED_NEW_TICKS if clock_in.stamped else NEW_TICKS
         self.frames_seen: dict[float, int] = {}  # recent tick frames → their numbers (to place a start)
         self.anchor: tuple[int, float] | None = None  # (tick index, clock beat) once the song started
         self.tempo: float | None = None
@@ -60,22 +65,9 @@ class MidiClockFollower:
             return
         if written - self.read > ci.RING:  # fell behind (the control side stalled): take the newest
             self.read = written - ci.RING
+        step = self._step()
         for i in range(self.read, written):
-            frame = float(ci.frames[i % ci.RING])
-            if self.recent:
-                last_i, last_f = self.recent[-1]
-                step = self._step() or frame - last_f
-                lost = round((frame - last_f) / step) if step > 0 else 1
-                if not ci.drops_ticks and lost <= GAP_TICKS:
-                    lost = 1
-                if lost > GAP_TICKS:
-                    self.recent.clear()
-                # a cycle JACK dropped takes its ticks with it: count them, so every beat stays on its tick
-                self.tick += max(1, lost)
-            else:
-                self.tick += 1
-            self.recent.append((self.tick, frame))
-            self.frames_seen[frame] = self.tick
+            self._count(float(ci.frames[i % ci.RING]), step)
         while len(self.frames_seen) > FIT_TICKS:
             self.frames_seen.pop(next(iter(self.frames_seen)))
         self.read = written
@@ -85,11 +77,40 @@ class MidiClockFollower:
         if len(self.recent) >= MIN_TICKS:
             self._fit()
 
+    def _count(self, frame: float, step: float | None) -> None:
+        """Number a new tick. A cycle JACK dropped takes its ticks with it (on JACK MIDI, and through rtmidi's
+        JACK API): the ticks missing are counted, so every beat stays on its tick."""
+        jumped = self._jumped
+        self._jumped = False
+        if not self.recent:
+            self.tick += 1
+        else:
+            last_i, last_f = self.recent[-1]
+            if step is None or step <= 0:
+                step = frame - last_f
+            # (a driver's stamp can come half a tick late: such a clock counts a loss only from 1.75 ticks)
+            count = math.floor((frame - last_f) / step + self._round) if step > 0 else 1
+            if len(self.recent) < MIN_TICKS:  # too few ticks to tell a loss from a late one: one at a time
+                count = min(count, 1) if count <= GAP_TICKS else count
+            if count > GAP_TICKS:  # the clock stopped and started again: a new line
+                self.recent.clear()
+            elif count < 1 and jumped:  # the tick before was late (a driver's stamp), not after a loss: renumber it
+                self.recent[-1] = (last_i - 1, last_f)
+                self.frames_seen[last_f] = last_i - 1
+                self.tick -= 1
+            self._jumped = 2 <= count <= GAP_TICKS
+            self.tick += max(1, count)
+        self.recent.append((self.tick, frame))
+        self.frames_seen[frame] = self.tick
+
     def _step(self) -> float | None:
+        """Frames per tick: the median of the recent ticks' spacings (a late tick, or the one after it, does
+        not move it)."""
         if len(self.recent) < 2:
             return None
-        (i0, f0), (i1, f1) = self.recent[0], self.recent[-1]
-        return (f1 - f0) / (i1 - i0) if i1 > i0 else None
+        ticks = np.array(self.recent, dtype=np.float64)
+        apart = np.diff(ticks, axis=0)
+        return float(np.median(apart[:, 1] / apart[:, 0]))
 
     def _event(self, what: str, frame: float, value: float) -> None:
         song = self.actions.song
@@ -114,15 +135,16 @@ class MidiClockFollower:
         frames = np.array([f for _, f in self.recent], dtype=np.float64)
         slope, intercept = np.polyfit(idx - idx[-1], frames, 1)  # frames per tick; the newest tick's frame
         jitter = 0.0
-        if len(idx) > 2 * NEW_TICKS:  # do the newest ticks lie on the line of those before them?
-            before = np.polyfit(idx[:-NEW_TICKS] - idx[-1], frames[:-NEW_TICKS], 1)
-            jitter = float(np.std(frames[:-NEW_TICKS] - np.polyval(before, idx[:-NEW_TICKS] - idx[-1])))
-            new = frames[-NEW_TICKS:] - np.polyval(before, idx[-NEW_TICKS:] - idx[-1])
+        new_ticks = self._new_ticks
+        if len(idx) > 2 * new_ticks:  # do the newest ticks lie on the line of those before them?
+            before = np.polyfit(idx[:-new_ticks] - idx[-1], frames[:-new_ticks], 1)
+            jitter = float(np.std(frames[:-new_ticks] - np.polyval(before, idx[:-new_ticks] - idx[-1])))
+            new = frames[-new_ticks:] - np.polyval(before, idx[-new_ticks:] - idx[-1])
             if (np.all(new > 0) or np.all(new < 0)) and np.min(np.abs(new)) > max(CHANGE_FRAMES, 4 * jitter):
-                while len(self.recent) > NEW_TICKS:  # they left it, all on one side: a new tempo
+                while len(self.recent) > new_ticks:  # they left it, all on one side: a new tempo
                     self.recent.popleft()
                 self.coarse = jitter > CHANGE_FRAMES
-                idx, frames = idx[-NEW_TICKS:], frames[-NEW_TICKS:]
+                idx, frames = idx[-new_ticks:], frames[-new_ticks:]
                 slope, intercept = np.polyfit(idx - idx[-1], frames, 1)
         if self.coarse and len(idx) < COARSE_TICKS:
             return  # a coarse clock (rtmidi's stamps): a few ticks would say a wrong tempo; wait for more

@@ -86,7 +86,7 @@ class ClockIn:
 
     RING = 4096
     commands_here = True  # Start/Stop reach the engine from the callback, on their own frames
-    drops_ticks = True  # a cycle JACK drops takes its ticks with it
+    stamped = False  # each tick on its own frame (not a MIDI driver's timestamp)
 
     def __init__(self, port, follow: bool = False) -> None:
         self.port = port  # jack.OwnMidiPort

@@ -59,7 +59,7 @@ class _Source:
 class RtClockIn:
     RING = 4096
     commands_here = False  # the follower sends FollowStart / pause (the JACK ClockIn does it in the callback)
-    drops_ticks = False  # rtmidi queues every message: a late tick is late, not a sign of ticks lost
+    stamped = True  # the ticks carry the MIDI driver's timestamps, which wander by a few ms
 
     def __init__(self, transport, pattern: str, audio, sample_rate: int) -> None:
         self.midi = transport  # padserver.control.midi.RtMidiTransport: its port list and API

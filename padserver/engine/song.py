@@ -47,6 +47,7 @@ class SongPlayer:
         self.stopped_at = -1
         self.jumped_at = -1  # where a playing song last jumped (a locate, the loop region's wrap)
         self.jumped_to = 0.0  # the song beat it jumped to
+        self._until = 0  # the frame playback had reached (the end of the last block, or where it started)
         self._rows = np.zeros((MAX_TRACKS, 2, max_block), dtype=np.float32)
         # tracks with their own outputs (JACK track01_L/R …) play there, not into the master
         self.own: tuple[int, ...] = ()  # their row indexes
@@ -78,6 +79,7 @@ class SongPlayer:
             self.origin = clock.beat_at(f0) - self.position
             self.playing = True
             self.started_at, self.started_from = f0, self.position
+            self._until = f0
         else:
             self.start_beat = beat
             self.origin = beat - self.position  # known now, so events before the start place right
@@ -93,6 +95,7 @@ class SongPlayer:
         if self.playing:
             self.origin = clock.beat_at(f0) - beat
             self.jumped_at, self.jumped_to = f0, beat
+            self._until = f0
         else:
             self.position = beat
 
@@ -111,6 +114,7 @@ class SongPlayer:
                 self.origin = self.start_beat - self.position
                 self.playing = True
                 self.started_at, self.started_from = max(first, f0), self.position
+                self._until = self.started_at
                 self.start_beat = None
                 if first > f0:  # the start falls inside this block
                     return self._render_from(mix, f0, n, clock, first - f0)
@@ -126,9 +130,10 @@ class SongPlayer:
             stop = end
             wrap_frame = None
             if self.loop is not None:
-                # (a wrap in frames the driver skipped — a cycle it dropped — happens on the first frame after)
-                wrap_frame = max(t, clock.first_frame_at(self.origin + self.loop[1]))
-                if wrap_frame < end:
+                wrap_frame = clock.first_frame_at(self.origin + self.loop[1])
+                if self._until <= wrap_frame < t:  # in frames the driver skipped (a cycle it dropped): wrap on
+                    wrap_frame = t  # the first frame after (a locate past the region's end plays on, as in a DAW)
+                if t <= wrap_frame < end:
                     stop = wrap_frame
             if stop > t:
                 added |= self._mix_span(mix[:, t - f0 : stop - f0], t, clock, self.origin, t - f0)
@@ -149,6 +154,7 @@ class SongPlayer:
                 self._xfade_left = self.fade
                 self.jumped_at, self.jumped_to = wrap_frame, clock.beat_at(wrap_frame) - self.origin
             t = stop
+        self._until = end
         return added
 
     def _mix_span(self, dst: np.ndarray, t0: int, clock, origin: float, offset: int) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from padserver.audio.jack_native import CAPTURE, PLAYBACK, on_latency, set_latency_range
+from padserver.audio.jack_native import CAPTURE, PLAYBACK, frames_to_time, on_latency, set_latency_range
 from padserver.harness.jack_registry import free_dead_server_slots
 
 # jackd's greeting, which says nothing about why it stopped
@@ -22,8 +22,15 @@ _BANNER = ("jackdmp", "Copyright", "This is free software", "under certain condi
 
 class JackServer:
     def __init__(
-        self, rate: int = 48000, period: int = 128, name: str | None = None, log: str | None = None, outputs: int = 2
+        self,
+        rate: int = 48000,
+        period: int = 128,
+        name: str | None = None,
+        log: str | None = None,
+        outputs: int = 2,
+        realtime: bool = False,
     ) -> None:
+        self.realtime = realtime  # the server's (and its clients') process threads at real-time priority
         self.log = log  # where jackd's own messages go (xruns, zombified clients); None: nowhere
         self.outputs = outputs  # the dummy "sound card"'s playback channels
         self.rate = rate
@@ -44,7 +51,18 @@ class JackServer:
             path = self.log
         with open(path, "ab") as out:
             self.proc = subprocess.Popen(
-                ["jackd", "--no-realtime", "-n", self.name, "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
+                [
+                    "jackd",
+                    "--realtime" if self.realtime else "--no-realtime",
+                    "-n",
+                    self.name,
+                    "-d",
+                    "dummy",
+                    "-r",
+                    str(self.rate),
+                    "-p",
+                    str(self.period),
+                ]
                 + ["-P", str(self.outputs)],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -229,7 +247,8 @@ class MidiDevice(_Client):
     """A stand-in for a hardware controller: a JACK client with MIDI ports named like the device's.
 
     ``send`` plays a message at the start of the next cycle and returns nothing;
-    ``sent`` and ``received`` hold (JACK frame, bytes) of what went out and came in.
+    ``sent`` and ``received`` hold (JACK frame, bytes) of what went out and came in, ``received_us`` when each
+    came in on the host clock (the dummy driver's frames fall behind it when a cycle runs late).
     """
 
     def __init__(self, server: JackServer, client_name: str, out_port: str, in_port: str | None = None) -> None:
@@ -243,6 +262,7 @@ class MidiDevice(_Client):
         self.pending: collections.deque = collections.deque()
         self.sent: list[tuple[int, bytes]] = []
         self.received: list[tuple[int, bytes]] = []
+        self.received_us: list[int] = []  # when each arrived on the host clock (JACK's estimate), in µs
         self._last_cycle = -1
         self.client.set_process_callback(self._process)
         self.client.activate()
@@ -262,6 +282,7 @@ class MidiDevice(_Client):
         if self.inp is not None:
             for offset, data in self.inp.incoming_midi_events():
                 self.received.append((t + offset, bytes(data)))
+                self.received_us.append(frames_to_time(self.client, t + offset))
 
     def send(self, message: bytes) -> None:
         self.pending.append(bytes(message))
@@ -290,9 +311,15 @@ class MidiDevice(_Client):
 
 
 class ClockSender(_Client):
-    """A DAW sending MIDI clock on ``<name>:out``: ticks on their exact frames at ``bpm``, Start/Stop when asked."""
+    """A DAW sending MIDI clock on ``<name>:out`` at ``bpm``, Start/Stop/… with a tick when asked.
 
-    def __init__(self, server: JackServer, bpm: float, name: str = "daw clock") -> None:
+    By default the ticks lie on exact JACK frames: a DAW on the same sound card. With ``host_clock`` they keep
+    time on the host clock instead, each on the frame JACK says is heard then: a DAW on a card of its own. (The
+    dummy driver's frames fall behind the host clock whenever a cycle runs late, as on a loaded machine: a
+    follower that keeps time on the host clock, rtmidi's, needs a clock that does too.)
+    """
+
+    def __init__(self, server: JackServer, bpm: float, name: str = "daw clock", host_clock: bool = False) -> None:
         import collections
 
         import jack
@@ -300,52 +327,75 @@ class ClockSender(_Client):
         self.client = jack.Client(name, no_start_server=True, servername=server.name)
         self.out = self.client.midi_outports.register("out")
         self.rate = self.client.samplerate
-        self.line: tuple[int, int, float] | None = None  # (frame of tick k0, k0, frames per tick), replaced whole
-        self.per_tick = self.rate * 60.0 / (bpm * 24)
-        self.pending: collections.deque = collections.deque()  # (frame, message), in order
+        self.host_clock = host_clock
+        # (where tick k0 lies, k0, how far apart ticks are): in frames, or in µs on the host clock; replaced whole
+        self.line: tuple[float, int, float] | None = None
+        self.bpm = bpm
+        self.sent = 0  # the next tick to write (on the host clock)
+        self.pending: collections.deque = collections.deque()  # (tick number, message): written before that tick
         self.client.set_process_callback(self._process)
         self.client.activate()
 
-    def tick_frame(self, k: int) -> int:
-        assert self.line is not None
-        origin, k0, per_tick = self.line
-        return origin + math.ceil((k - k0) * per_tick - 1e-9)
+    @property
+    def per_tick(self) -> float:
+        """Frames between ticks at the tempo asked for."""
+        return self.rate * 60.0 / (self.bpm * 24)
 
-    def _next_tick(self, frame: int) -> int:
+    def _spacing(self) -> float:
+        return 60e6 / (self.bpm * 24) if self.host_clock else self.per_tick
+
+    def tick_frame(self, k: int) -> int:
+        """Where tick ``k`` lies: a frame, or µs on the host clock."""
         assert self.line is not None
-        origin, k0, per_tick = self.line
-        return k0 + math.ceil((frame - origin) / per_tick - 1e-9)
+        origin, k0, spacing = self.line
+        return int(origin + math.ceil((k - k0) * spacing - 1e-9))
+
+    def _next_tick(self, at: float) -> int:
+        assert self.line is not None
+        origin, k0, spacing = self.line
+        return k0 + math.ceil((at - origin) / spacing - 1e-9)
 
     def _process(self, frames: int) -> None:
         t = self.client.last_frame_time
         self.out.clear_buffer()
-        if self.line is None:
-            self.line = (t, 0, self.per_tick)
-        events = []
-        while self.pending and self.pending[0][0] < t + frames:
-            at, message = self.pending.popleft()
-            events.append((max(0, at - t), 0, message))
-        k = self._next_tick(t)
-        while self.tick_frame(k) < t + frames:
-            events.append((self.tick_frame(k) - t, 1, b"\xf8"))
-            k += 1
-        for offset, _, message in sorted(events):
-            self.out.write_midi_event(offset, message)
+        ticks = []
+        if self.host_clock:
+            u0, u1 = frames_to_time(self.client, t), frames_to_time(self.client, t + frames)
+            if self.line is None:
+                self.line = (u0, 0, self._spacing())
+            while self.tick_frame(self.sent) < u1:  # (a tick due in time JACK lost goes out at once)
+                offset = (self.tick_frame(self.sent) - u0) * frames // max(1, u1 - u0)
+                ticks.append((min(frames - 1, max(0, offset)), self.sent))
+                self.sent += 1
+        else:
+            if self.line is None:
+                self.line = (t, 0, self._spacing())
+            k = self._next_tick(t)
+            while self.tick_frame(k) < t + frames:
+                ticks.append((self.tick_frame(k) - t, k))
+                k += 1
+        for offset, k in ticks:
+            while self.pending and self.pending[0][0] <= k:
+                self.out.write_midi_event(offset, self.pending.popleft()[1])
+            self.out.write_midi_event(offset, b"\xf8")
+
+    def _now(self, ahead: float) -> float:
+        while self.line is None:
+            time.sleep(0.001)
+        if self.host_clock:
+            return frames_to_time(self.client, self.client.frame_time) + ahead * 1e6
+        return self.client.frame_time + ahead * self.rate
 
     def set_bpm(self, bpm: float) -> int:
-        """Change the tempo from the next tick on; that tick's frame."""
-        while self.line is None:
-            time.sleep(0.001)
-        k = self._next_tick(self.client.frame_time + 2 * self.client.blocksize)
-        self.per_tick = self.rate * 60.0 / (bpm * 24)
-        frame = self.tick_frame(k)
-        self.line = (frame, k, self.per_tick)
-        return frame
+        """Change the tempo from a tick a few periods ahead on; where that tick lies (see `tick_frame`)."""
+        k = self._next_tick(self._now(2 * self.client.blocksize / self.rate))
+        at = self.tick_frame(k)
+        self.bpm = bpm
+        self.line = (at, k, self._spacing())
+        return at
 
     def start(self, message: bytes = b"\xfa", ahead: float = 0.2) -> int:
-        """Send Start (or another message) with a tick about ``ahead`` seconds from now; that tick's frame."""
-        while self.line is None:
-            time.sleep(0.001)
-        k = self._next_tick(self.client.frame_time + int(ahead * self.rate))
-        self.pending.append((self.tick_frame(k), message))
+        """Send Start (or another message) with a tick about ``ahead`` seconds from now; where that tick lies."""
+        k = self._next_tick(self._now(ahead))
+        self.pending.append((k, message))
         return self.tick_frame(k)

@@ -13,10 +13,11 @@ from padserver.state.project import Project
 RATE = 48000
 
 
-def follower():
+def follower(stamped=False):
     actions = Actions(Project(), Engine(RATE, 1024), library=None, allowed=[])
     actions.sync_source = "midi"
     clock_in = ClockIn(port=None, follow=True)
+    clock_in.stamped = stamped  # (as the rtmidi clock in's: its ticks carry a MIDI driver's timestamps)
     return actions, clock_in, MidiClockFollower(actions, clock_in, RATE)
 
 
@@ -115,6 +116,51 @@ def test_ticks_lost_to_dropped_cycles_do_not_move_the_beats():
     actions.engine.clock.follow(last.frame, last.beat, last.tempo)
     for k in (120, 240, 396):
         assert actions.engine.clock.frame_at((k - 47) / 24) == pytest.approx(ticks[k], abs=2.5)
+
+
+def test_a_driver_stamped_clock_that_loses_ticks_and_stamps_some_late_keeps_its_tempo_and_beats():
+    # through rtmidi (its JACK API loses the ticks of a dropped cycle; every stamp wanders by a millisecond or
+    # two, and one now and then comes more than half a tick late): the ticks lost are counted, a late one is not
+    # taken for a loss
+    actions, clock_in, f = follower(stamped=True)
+    actions.song = type("S", (), {"set_state": lambda self, s: None})()
+    rng = np.random.default_rng(3)
+    per_tick = RATE * 60 / (123.0 * 24)
+    ticks = np.arange(600) * per_tick
+    stamps = ticks + rng.uniform(-1, 1, 600) * 0.0015 * RATE
+    late = [k for k in range(60, 600, 53)]
+    stamps[late] = ticks[late] + 0.6 * per_tick
+    kept = [k for k in range(600) if k < 48 or k % 37 != 0]
+    feed(clock_in, stamps[:48])
+    clock_in.events.append(("start", float(stamps[47]), 0.0))
+    f.poll()
+    seen = []
+    for k in range(48, 600, 4):
+        feed(clock_in, stamps[[i for i in kept if k <= i < k + 4]])
+        f.poll()
+        if k >= 48 + 2 * 96:
+            seen.append(actions.project.tempo)
+    assert max(abs(t - 123.0) for t in seen) <= 0.1, seen
+    last = [c for c in actions.engine.commands if isinstance(c, cmd.FollowClock)][-1]
+    actions.engine.clock.follow(last.frame, last.beat, last.tempo)
+    assert actions.engine.clock.frame_at((596 - 47) / 24) == pytest.approx(ticks[596], abs=0.0005 * RATE)
+
+
+@pytest.mark.parametrize("first", ["late", "together"])
+def test_a_clock_whose_first_ticks_come_unevenly_is_not_read_at_twice_its_tempo(first):
+    # the first ticks through a driver: the first late (its gap to the next is less than half a tick), or two stamped
+    # together (queued while the port opened); no spacing read from them may become the clock's step
+    actions, clock_in, f = follower(stamped=True)
+    per_tick = RATE * 60 / (123.0 * 24)
+    stamps = np.arange(400) * per_tick
+    if first == "late":
+        stamps[0] += 0.55 * per_tick
+    else:
+        stamps[0] = stamps[1]
+    for k in range(0, 400, 2):
+        feed(clock_in, stamps[k : k + 2])
+        f.poll()
+    assert actions.project.tempo == pytest.approx(123.0, abs=0.1)
 
 
 def test_loops_playing_when_the_outside_song_starts_start_again_on_its_first_bar():

@@ -94,6 +94,10 @@ def test_a_loop_end_in_frames_the_driver_skipped_still_wraps():
         if engine.frame - 128 in (4 * BAR + 128, 5 * BAR + 128):
             assert abs(block[0] - one_bar[0, 128]) < 1e-6, engine.frame
     assert engine.song.song_beat(engine.clock, engine.frame) < 3 * BEATS
+    engine.send(cmd.Transport("locate", 4 * BEATS))  # a locate past the region's end plays on from there
+    for _ in range(BAR // 128):
+        engine.process(128)
+    assert engine.song.song_beat(engine.clock, engine.frame) > 5 * BEATS - 0.01
 
 
 def test_play_while_pads_play_joins_their_grid_on_the_next_bar():
