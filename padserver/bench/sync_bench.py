@@ -115,7 +115,8 @@ def run_link(smoke: bool) -> bool:
             f"{audio}: tempo from the peer in {1000 * out['follow_s']:.0f} ms, to the peer in "
             f"{1000 * out['push_s']:.0f} ms; phase error against the peer's timeline over {len(offsets)} bars: "
             f"median {np.median(offsets):.3f} ms, max {offsets.max():.3f} ms (output latency {out['latency']} "
-            f"frames, xruns {out['xruns']})"
+            f"frames, xruns {out['xruns']}; {len(out['after_loss_ms'])} bars left out, heard after the dummy driver "
+            "lost time)"
         )
     return True
 

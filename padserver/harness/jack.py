@@ -187,6 +187,8 @@ class Capture(_Client):
         self.size = int(seconds * self.client.samplerate)
         self.ring = np.zeros((2, self.size), dtype=np.float32)
         self.last_frame = 0  # one past the last captured frame
+        # (cycle's first frame, its time on the host clock in µs as JACK says): where the frames lost time
+        self.cycles: list[tuple[int, int]] = []
         self.client.set_process_callback(self._process)
         self._latency = _declare_latency(self.client, self.inputs, PLAYBACK, latency) if latency else None
         self.client.activate()
@@ -201,10 +203,23 @@ class Capture(_Client):
             if k < frames:
                 self.ring[c, : frames - k] = data[k:]
         self.last_frame = t + frames
+        self.cycles.append((t, frames_to_time(self.client, t)))
 
     def connect(self, left: str, right: str) -> None:
         self.client.connect(left, self.inputs[0].name)
         self.client.connect(right, self.inputs[1].name)
+
+    def time_lost(self, start: int, end: int) -> float:
+        """Milliseconds JACK's frames fell behind the host clock between frames ``start`` and ``end``.
+
+        The dummy driver starts its clock again after a cycle that ran late, losing that time, as no sound
+        card does: a sound placed on the host clock before such a loss is heard late by it.
+        """
+        cycles = np.array(self.cycles[-(4 * self.size // max(1, self.client.blocksize)) :], dtype=np.float64)
+        frames, micros = cycles[:, 0], cycles[:, 1]
+        a, b = np.searchsorted(frames, [start, end], side="right") - 1
+        a, b = max(0, a), max(0, b)
+        return float((micros[b] - micros[a]) - (frames[b] - frames[a]) * 1e6 / self.client.samplerate) / 1000.0
 
     def now(self) -> int:
         """JACK's estimate of the current frame (it may run a little ahead of delivered frames)."""

@@ -18,7 +18,8 @@ def test_link_tempo_both_ways_and_launches_on_the_peers_bar(tmp_path):
     assert out["started_s"] is not None and out["stopped_s"] is not None, out  # start/stop shared both ways
     offsets = np.abs(out["offsets_ms"])
     assert out["heard"] and len(offsets) >= 6, out
-    # launched on "next bar", each bar line is heard on the peer's bar line (after the output latency)
+    # launched on "next bar", each bar line is heard on the peer's bar line (after the output latency); bars
+    # heard soon after the dummy driver lost time (a cycle ran late) are left out: a sound card keeps its time
     assert np.median(offsets) <= 1.0 and offsets.max() <= 3.0, out
 
 
@@ -31,5 +32,6 @@ def test_link_on_portaudio_lays_the_bars_on_when_the_stream_is_heard(tmp_path):
     assert out["source"] == "link" and out["follow_s"] is not None and out["follow_s"] <= 0.6, out
     offsets = np.abs(out["offsets_ms"])
     assert out["heard"] and len(offsets) >= 4, out
-    # PortAudio keeps no clock JACK could lend: the bars are placed from the callbacks' own stamps
+    # PortAudio keeps no clock JACK could lend: the bars are placed from the callbacks' own stamps (bars
+    # after the dummy driver lost time left out, as above)
     assert np.median(offsets) <= 1.0 and offsets.max() <= 3.0, out
