@@ -13,7 +13,7 @@ from padserver.harness.wait import until
 CONFIG = "audio:\n  jack:\n    connect: []\nloops:\n  normalize: false\nsync:\n  link_start_stop: true\n"
 PLAYBACK_LATENCY = 480  # the "speakers" declare 10 ms: padserver must play that much ahead of the Link timeline
 BPM = 110.0
-LOSS_WINDOW_S = 1.5  # how long after the dummy driver lost time a bar may still be placed on the old clock
+LOSS_WINDOW_S = 1.0  # how long after the dummy driver lost time a bar may still be placed on the old clock
 LOSS_MS = 0.3  # … and how much lost time counts
 
 
@@ -53,7 +53,7 @@ def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
     from padserver.harness.jack import Capture, JackServer
     from padserver.harness.signals import write_click
 
-    server = JackServer(period=256, realtime=True).start()  # (a loaded machine drops fewer cycles)
+    server = JackServer(period=256).start()
     # PortAudio's JACK client beside rtmidi's starves both on a 2-core machine: no MIDI there
     config = CONFIG + ("midi:\n  api: none\n" if audio == "portaudio" else "")
     d = DaemonProcess(["--audio", audio, "--link"], env=server.env, config=config, data_dir=folder)
