@@ -42,5 +42,8 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"tempo change 120 ↔ 128 BPM: within ±0.1 BPM after median \d+ ms", out), out
     for audio in ("jack", "portaudio"):
         assert re.search(
-            audio + r": tempo .* phase error against the peer's timeline over \d+ bars: median [\d.]+ ms|skipped: ", out
+            audio
+            + r": tempo .* phase error( against the peer's timeline over \d+ bars: median [\d.]+ ms|: no bar to measure)"
+            r"|skipped: ",
+            out,
         ), out
