@@ -49,11 +49,15 @@ def test_clock_out_ticks_on_their_frames_and_carries_the_transport(jack_server, 
         assert np.all((off == 0) | (off == jack_server.period)) and np.count_nonzero(off) <= late, (off, late)
         d.osc.send("/tempo", 123.0)
         time.sleep(0.5)
-        since = len(follower.received)
+        since, before = len(follower.received), xruns()
         time.sleep(1.0)
         steps = np.diff(ticks_of(follower.received, since))
+        late = xruns() - before
         steps = steps[steps < 1500]  # (leaving out a tick lost to a dropped cycle)
-        assert set(np.unique(steps)) <= {975, 976}  # 48000 · 60 / (123 · 24) = 975.6 frames
+        # 48000 · 60 / (123 · 24) = 975.6 frames; a tick of a cycle padserver finished late, a period later
+        on_time = np.isin(steps, (975, 976))
+        assert np.all(on_time | np.isin(np.abs(steps - 975.5), (jack_server.period - 0.5, jack_server.period + 0.5)))
+        assert np.count_nonzero(~on_time) <= 2 * late, (steps, late)
         assert 60 * 48000 / (24 * steps.mean()) == pytest.approx(123.0, rel=0.001)
 
         cap = Capture(jack_server, name="songcap")
