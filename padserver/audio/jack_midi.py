@@ -68,6 +68,9 @@ class JackMidi:
         self._last_write = 0  # the cycle of the last message written (for `drained`)
 
     # -- control side ------------------------------------------------------------------------------
+    def pump(self) -> None:
+        """Event loop: nothing to move (the callback fills ``incoming`` itself)."""
+
     def list_ports(self) -> tuple[list[str], list[str]]:
         """Other clients' MIDI ports: (ports we can read from, ports we can write to)."""
         with self.lock:

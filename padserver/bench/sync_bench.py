@@ -111,19 +111,20 @@ def run_link(smoke: bool) -> bool:
         if not out["heard"]:
             print(f"{audio}: no bar was heard")
             return False
+        tempo = (
+            f"{audio}: tempo from the peer in {1000 * out['follow_s']:.0f} ms, to the peer in "
+            f"{1000 * out['push_s']:.0f} ms; phase error"
+        )
+        left_out = len(out["after_loss_ms"])
         if not len(offsets):  # (a loaded machine: the dummy driver lost time before every bar)
             print(
-                f"{audio}: tempo from the peer in {1000 * out['follow_s']:.0f} ms, to the peer in "
-                f"{1000 * out['push_s']:.0f} ms; phase error: no bar to measure, all {len(out['after_loss_ms'])} "
-                f"heard after the dummy driver lost time (xruns {out['xruns']})"
+                f"{tempo}: no bar to measure, all {left_out} heard after the dummy driver lost time (xruns {out['xruns']})"
             )
             continue
         print(
-            f"{audio}: tempo from the peer in {1000 * out['follow_s']:.0f} ms, to the peer in "
-            f"{1000 * out['push_s']:.0f} ms; phase error against the peer's timeline over {len(offsets)} bars: "
-            f"median {np.median(offsets):.3f} ms, max {offsets.max():.3f} ms (output latency {out['latency']} "
-            f"frames, xruns {out['xruns']}; {len(out['after_loss_ms'])} bars left out, heard after the dummy driver "
-            "lost time)"
+            f"{tempo} against the peer's timeline over {len(offsets)} bars: median {np.median(offsets):.3f} ms, "
+            f"max {offsets.max():.3f} ms (output latency {out['latency']} frames, xruns {out['xruns']}; "
+            f"{left_out} bars left out, heard after the dummy driver lost time)"
         )
     return True
 

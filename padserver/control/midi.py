@@ -264,9 +264,7 @@ class MidiManager:
 
     def poll(self) -> None:
         """Event loop: hand what the devices sent to their controllers."""
-        pump = getattr(self.transport, "pump", None)
-        if pump is not None:
-            pump()
+        self.transport.pump()
         incoming = self.transport.incoming
         by_link = {id(link): controller for controller, link in self.controllers.values()}
         for _ in range(min(len(incoming), MAX_PER_ROUND)):

@@ -195,8 +195,6 @@ def test_clock_out_through_rtmidi_when_audio_is_not_on_jack(rt_jack_server, tmp_
 
 
 def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(rt_jack_server, tmp_path):
-    import json
-
     # the clock comes in through rtmidi (its JACK API here; the ALSA sequencer or CoreMIDI on a stage machine).
     # (Audio on null: PortAudio's JACK client and rtmidi's in one process wait on each other on this machine.)
     config = 'midi:\n  api: jack\nsync:\n  source: midi\n  clock_in: "daw clock"\n'
