@@ -46,6 +46,7 @@ class MidiClockFollower:
         fit = STAMPED_FIT_TICKS if clock_in.stamped else FIT_TICKS
         self.recent: collections.deque = collections.deque(maxlen=fit)
         self.tick = 0  # ticks counted, lost ones included
+        self.line_ticks = 0  # ticks since the clock (re)started: too few to tell a lost tick from a late one
         self._jumped = False  # the newest tick was counted after a gap (ticks lost, or itself late)
         self._round = 0.25 if clock_in.stamped else 0.5  # how a gap in ticks is rounded to a count
         self._new_ticks = STAMPED_NEW_TICKS if clock_in.stamped else NEW_TICKS
@@ -84,16 +85,18 @@ class MidiClockFollower:
         self._jumped = False
         if not self.recent:
             self.tick += 1
+            self.line_ticks = 0
         else:
             last_i, last_f = self.recent[-1]
             if step is None or step <= 0:
                 step = frame - last_f
             # (a driver's stamp can come half a tick late: such a clock counts a loss only from 1.75 ticks)
             count = math.floor((frame - last_f) / step + self._round) if step > 0 else 1
-            if len(self.recent) < MIN_TICKS:  # too few ticks to tell a loss from a late one: one at a time
+            if self.line_ticks < MIN_TICKS:  # too few ticks to tell a loss from a late one: one at a time
                 count = min(count, 1) if count <= GAP_TICKS else count
             if count > GAP_TICKS:  # the clock stopped and started again: a new line
                 self.recent.clear()
+                self.line_ticks = 0
             elif count < 1 and jumped:  # the tick before was late (a driver's stamp), not after a loss: renumber it
                 self.recent[-1] = (last_i - 1, last_f)
                 self.frames_seen[last_f] = last_i - 1
@@ -102,6 +105,7 @@ class MidiClockFollower:
             self.tick += max(1, count)
         self.recent.append((self.tick, frame))
         self.frames_seen[frame] = self.tick
+        self.line_ticks += 1
 
     def _step(self) -> float | None:
         """Frames per tick: the median of the recent ticks' spacings (a late tick, or the one after it, does
@@ -138,7 +142,7 @@ class MidiClockFollower:
         new_ticks = self._new_ticks
         if len(idx) > 2 * new_ticks:  # do the newest ticks lie on the line of those before them?
             before = np.polyfit(idx[:-new_ticks] - idx[-1], frames[:-new_ticks], 1)
-            jitter = float(np.std(frames[:-new_ticks] - np.polyval(before, idx[:-new_ticks] - idx[-1])))
+            jitter = _jitter(idx[:-new_ticks], frames[:-new_ticks])
             new = frames[-new_ticks:] - np.polyval(before, idx[-new_ticks:] - idx[-1])
             if (np.all(new > 0) or np.all(new < 0)) and np.min(np.abs(new)) > max(CHANGE_FRAMES, 4 * jitter):
                 while len(self.recent) > new_ticks:  # they left it, all on one side: a new tempo
@@ -169,3 +173,17 @@ class MidiClockFollower:
             return
         self.tempo = tempo
         self.actions.follow_tempo(tempo, intercept, beat)
+
+
+def _jitter(idx: np.ndarray, frames: np.ndarray) -> float:
+    """A clock's jitter (the std of its ticks about their line, in frames), from how each tick's spacing differs
+    from the one before. Unlike the spread about a fitted line, it does not grow with the few ticks of a new
+    tempo that a poll leaves among the old ones (a bend in the line), nor with a lost tick."""
+    spacing = np.diff(frames)
+    apart = np.diff(idx)
+    steady = (apart[1:] == 1) & (apart[:-1] == 1)  # three ticks in a row, none lost between
+    second = np.diff(spacing)[steady]
+    if len(second) < 4:
+        return 0.0
+    # for independent jitter of std σ, a second difference has std σ·√6; its median |·| is 0.6745 std
+    return float(np.median(np.abs(second))) / (0.6745 * math.sqrt(6.0))

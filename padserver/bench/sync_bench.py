@@ -81,9 +81,9 @@ def run_follow(smoke: bool) -> bool:
             target = 128.0 if i % 2 == 0 else 120.0
             daw.set_bpm(target)
             t0 = time.monotonic()
-            while abs(tempo() - target) > 0.1:
+            while abs((now := tempo()) - target) > 0.1:
                 if time.monotonic() - t0 > 10:
-                    print(f"the tempo never reached {target}")
+                    print(f"the tempo never reached {target} (it stayed at {now:.3f} BPM)")
                     return False
                 time.sleep(0.005)
             settle.append(time.monotonic() - t0)

@@ -176,3 +176,22 @@ def test_loops_playing_when_the_outside_song_starts_start_again_on_its_first_bar
     # before: on our bars; from the start on, on the outside song's (its first frame was played before the
     # callback could say so: the loop joins that bar late, and every later bar begins with its click)
     assert list(clicks) == [0, bar, start + bar, start + 2 * bar], clicks
+
+
+@pytest.mark.parametrize("poll, lost", [(3, (-26, 13, 15)), (4, (-11, 2, 15, 19, 20)), (5, (-13, -6, 11, 18))])
+def test_a_tempo_change_read_a_few_ticks_at_a_time_with_ticks_lost_around_it(poll, lost):
+    # the control side reads whatever ticks came since it last looked; cycles JACK drops lose theirs
+    actions, clock_in, f = follower()
+    slow, fast = RATE * 60 / (120.0 * 24), RATE * 60 / (128.0 * 24)
+    change = 200
+    ticks = np.round(np.r_[np.arange(change) * slow, (change - 1) * slow + np.arange(1, 200) * fast])
+    kept = np.setdiff1d(np.arange(len(ticks)), [change + k for k in lost])
+    settled = None
+    for j in range(0, len(kept), poll):
+        feed(clock_in, ticks[kept[j : j + poll]])
+        f.poll()
+        if kept[j] >= change and settled is None and abs(actions.project.tempo - 128.0) <= 0.1:
+            settled = kept[j] - change
+    assert settled is not None and settled <= 12, settled  # within half a beat, as without losses
+    assert f.tick == len(ticks)  # every tick counted, the lost ones too: the beats stay on their ticks
+    assert actions.project.tempo == pytest.approx(128.0, abs=0.01)
