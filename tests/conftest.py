@@ -1,8 +1,41 @@
+import faulthandler
+import os
 import shutil
+import warnings
 
 import pytest
 
 from padserver.harness.jack import JackServer
+
+# A test that hangs fails after pytest-timeout's limit (pyproject.toml) with every thread's stack, and the run
+# goes on. One stuck where that signal cannot reach (inside a C call that does not return) ends the run this
+# much later, again with every thread's stack, instead of holding CI until its own limit.
+STUCK_S = 120
+_stderr = pytest.StashKey[object]()
+_failed = pytest.StashKey[bool]()
+
+
+def pytest_configure(config):
+    # (the terminal's stderr, taken while pytest is not capturing it: a test's output goes elsewhere)
+    config.stash[_stderr] = os.fdopen(os.dup(2), "w")
+
+
+@pytest.fixture(autouse=True)
+def _a_stuck_run_ends(request):
+    marker = request.node.get_closest_marker("timeout")
+    limit = float(marker.args[0] if marker and marker.args else request.config.getini("timeout") or 0)
+    if limit > 0:
+        faulthandler.dump_traceback_later(limit + STUCK_S, exit=True, file=request.config.stash[_stderr])
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed:
+        item.stash[_failed] = True
+    return report
 
 
 def _have_jack() -> bool:
@@ -16,10 +49,23 @@ def _have_jack() -> bool:
 
 
 @pytest.fixture(scope="session")
-def jack_server():
-    """One JACK server on the dummy driver for the session (a unique name per run)."""
+def _session_jack_server():
     if not _have_jack():
         pytest.fail("jackd and the JACK client library are required (apt-get install jackd2)")
     server = JackServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def jack_server(_session_jack_server, request):
+    """One JACK server on the dummy driver for the session (a unique name per run). After a test that failed,
+    it is checked, and a server that no longer runs cycles or takes clients is replaced, so one wedged server
+    fails one test, not every test after it."""
+    yield _session_jack_server
+    if request.node.stash.get(_failed, False) and not _session_jack_server.responsive():
+        old = _session_jack_server.name
+        _session_jack_server.restart()
+        warnings.warn(
+            f"JACK server {old} stopped answering; the tests go on with {_session_jack_server.name}", stacklevel=1
+        )

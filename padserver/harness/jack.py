@@ -7,8 +7,10 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+import warnings
 from typing import Any
 
 import numpy as np
@@ -35,7 +37,7 @@ class JackServer:
         self.outputs = outputs  # the dummy "sound card"'s playback channels
         self.rate = rate
         self.period = period
-        self.name = name or f"pstest-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.name = name or _unique_name()
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> JackServer:
@@ -107,9 +109,54 @@ class JackServer:
                 self.proc.wait()
         self.proc = None
 
+    def responsive(self, timeout: float = 5.0) -> bool:
+        """Whether a new client joins and has its process callback run within ``timeout``. A wedged server
+        (every call into it waits, no cycle runs) says no; the probe waiting on it is left behind."""
+        if self.proc is None or self.proc.poll() is not None:
+            return False
+        ran = threading.Event()
+
+        def probe() -> None:
+            import jack
+
+            try:
+                client = jack.Client("probe", no_start_server=True, servername=self.name)
+                client.set_process_callback(lambda frames: ran.set())
+                client.activate()
+                ran.wait(timeout)
+                client.deactivate()
+                client.close()
+            except jack.JackError:
+                pass
+
+        return _within(probe, timeout) and ran.is_set()
+
+    def restart(self) -> JackServer:
+        """A new server in this one's place, under a new name: this one is killed (a wedged server does not
+        close), so nothing of it is reused."""
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None
+        self.name = _unique_name()
+        return self.start()
+
     @property
     def env(self) -> dict:
         return {"JACK_DEFAULT_SERVER": self.name}
+
+
+def _unique_name() -> str:
+    return f"pstest-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def _within(action, seconds: float) -> bool:
+    """Run ``action`` on a thread of its own; whether it ended within ``seconds`` (if not, it is left to
+    finish or hang on its own: a call into a wedged JACK server returns when the server goes)."""
+    thread = threading.Thread(target=action, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return not thread.is_alive()
 
 
 def _declare_latency(client, ports: list, mode: int, frames: int):
@@ -124,16 +171,21 @@ def _declare_latency(client, ports: list, mode: int, frames: int):
 
 
 class _Client:
-    """A test-side JACK client; closing it never raises (the server may be gone already)."""
+    """A test-side JACK client; closing it never raises (the server may be gone already) nor hangs (it may
+    be wedged)."""
 
     client: Any
 
-    def close(self) -> None:
-        try:
-            self.client.deactivate()
-            self.client.close()
-        except Exception:
-            pass
+    def close(self, timeout: float = 5.0) -> None:
+        def leave() -> None:
+            try:
+                self.client.deactivate()
+                self.client.close()
+            except Exception:
+                pass
+
+        if not _within(leave, timeout):
+            warnings.warn(f"the test's {type(self).__name__} did not leave JACK within {timeout} s", stacklevel=2)
 
 
 class Player(_Client):
@@ -395,7 +447,10 @@ class ClockSender(_Client):
             self.out.write_midi_event(offset, b"\xf8")
 
     def _now(self, ahead: float) -> float:
+        deadline = time.monotonic() + 5.0
         while self.line is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("the clock's JACK client is not running")
             time.sleep(0.001)
         if self.host_clock:
             return frames_to_time(self.client, self.client.frame_time) + ahead * 1e6

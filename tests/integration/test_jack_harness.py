@@ -1,4 +1,5 @@
-"""The test JACK server starts on a machine where killed servers used up JACK's registry."""
+"""The test JACK server starts on a machine where killed servers used up JACK's registry, and a wedged one
+is told and replaced instead of holding every test after it."""
 
 import signal
 import subprocess
@@ -6,8 +7,9 @@ import time
 import uuid
 
 import jack
+import pytest
 
-from padserver.harness.jack import JackServer
+from padserver.harness.jack import Capture, JackServer
 from padserver.harness.jack_registry import _SERVERS, free_dead_server_slots
 
 
@@ -59,3 +61,22 @@ def test_servers_killed_without_closing_do_not_stop_the_next_one():
     finally:
         server.stop()
         free_dead_server_slots()  # leave the machine's registry as we found it
+
+
+def test_a_wedged_server_is_told_its_clients_leave_and_it_is_replaced():
+    server = JackServer().start()
+    try:
+        assert server.responsive(timeout=2.0)
+        cap = Capture(server, seconds=1.0)
+        server.proc.send_signal(signal.SIGSTOP)  # no cycle runs, no request is answered
+        t0 = time.monotonic()
+        assert not server.responsive(timeout=1.0)
+        with pytest.warns(UserWarning, match="did not leave JACK"):
+            cap.close(timeout=1.0)
+        assert time.monotonic() - t0 < 4.0  # neither waited on the server for good
+        old, wedged = server.name, server.proc
+        server.restart()
+        assert server.name != old and wedged.poll() is not None
+        assert server.responsive(timeout=5.0)
+    finally:
+        server.stop()
