@@ -7,7 +7,8 @@ it, and JACK reclaims such a slot only for a server *of the same name*. The
 tests give every server a name of its own, so after eight such deaths no
 server starts on the machine again ("Too many servers already active"). Before
 starting one, the harness frees the slots whose process is gone, under JACK's
-own registry lock (a System V semaphore), as JACK does for a same-name slot.
+own registry lock (a System V semaphore), as JACK does for a same-name slot,
+and removes the shared memory and semaphores such a server left in /dev/shm.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import ctypes
 import ctypes.util
 import mmap
 import os
+import re
 import struct
 
-REGISTRY = "/dev/shm/jack-shm-registry"
+SHM = "/dev/shm"
+REGISTRY = f"{SHM}/jack-shm-registry"
 _SEMAPHORE_KEY = 0x282929  # JACK_SEMAPHORE_KEY
 _SEM_UNDO = 0x1000
 _MAGIC = 0x4A41434B  # "JACK"
@@ -64,8 +67,8 @@ class _RegistryLock:
 
 
 def free_dead_server_slots(path: str = REGISTRY) -> list[str]:
-    """Free the slots of servers whose process is gone; returns their names. A registry this code
-    does not recognise (another JACK build) is left alone."""
+    """Free the slots of servers whose process is gone, and remove the files they left; returns their names.
+    A registry this code does not recognise (another JACK build) is left alone."""
     try:
         fd = os.open(path, os.O_RDWR)
     except OSError:
@@ -83,8 +86,29 @@ def free_dead_server_slots(path: str = REGISTRY) -> list[str]:
                 at = _FIRST_SLOT + i * _SLOT
                 pid = struct.unpack_from("<i", header, at)[0]
                 if pid != 0 and not _alive(pid):
-                    freed.append(bytes(header[at + 4 : at + _SLOT]).split(b"\0")[0].decode(errors="replace"))
+                    raw = bytes(header[at + 4 : at + _SLOT]).split(b"\0")[0].decode(errors="replace")
+                    named = re.fullmatch(r"jack-\d+:(.*):", raw)  # (JACK keeps "jack-<uid>:<name>:")
+                    freed.append(named.group(1) if named else raw)
                     header[at : at + _SLOT] = bytes(_SLOT)
     finally:
         os.close(fd)
+    for name in freed:
+        remove_server_files(name)
     return freed
+
+
+def remove_server_files(name: str, folder: str = SHM) -> list[str]:
+    """The shared memory (``jack_<server>_<n>_<n>``) and client semaphores (``jack_sem.<uid>_<server>_<client>``)
+    of server ``name``, which JACK removes when the server closes and a killed one leaves; the ones removed."""
+    shm = re.compile(rf"jack_{re.escape(name)}_\d+_\d+")
+    sem = f"jack_sem.{os.getuid()}_{name}_"
+    removed = []
+    for entry in os.listdir(folder):
+        # (a server named like this one plus "_…" would match its semaphores too: the tests' names have no "_")
+        if shm.fullmatch(entry) or (entry.startswith(sem) and "_" not in name):
+            try:
+                os.unlink(os.path.join(folder, entry))
+                removed.append(entry)
+            except OSError:
+                pass
+    return removed

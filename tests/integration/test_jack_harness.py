@@ -1,6 +1,7 @@
 """The test JACK server starts on a machine where killed servers used up JACK's registry, and a wedged one
 is told and replaced instead of holding every test after it."""
 
+import os
 import signal
 import subprocess
 import time
@@ -35,6 +36,7 @@ def _up(name: str, proc: subprocess.Popen) -> bool:
 
 def test_servers_killed_without_closing_do_not_stop_the_next_one():
     # kill -9 servers of names of their own until JACK has no slot left, as crashed runs do
+    killed = []
     for _ in range(_SERVERS):
         name = f"leak-{uuid.uuid4().hex[:8]}"
         proc = _jackd(name)
@@ -43,6 +45,8 @@ def test_servers_killed_without_closing_do_not_stop_the_next_one():
             break
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        killed.append(name)
+    assert killed and any(name in f for f in os.listdir("/dev/shm") for name in killed)  # what they left
     name = f"leak-{uuid.uuid4().hex[:8]}"
     plain = _jackd(name)
     try:
@@ -58,6 +62,8 @@ def test_servers_killed_without_closing_do_not_stop_the_next_one():
         client = jack.Client("check", no_start_server=True, servername=server.name)
         assert client.samplerate == 48000
         client.close()
+        left = [f for f in os.listdir("/dev/shm") for name in killed if name in f]
+        assert not left, left  # and their shared memory and semaphores are gone
     finally:
         server.stop()
         free_dead_server_slots()  # leave the machine's registry as we found it
@@ -77,6 +83,7 @@ def test_a_wedged_server_is_told_its_clients_leave_and_it_is_replaced():
         old, wedged = server.name, server.proc
         server.restart()
         assert server.name != old and wedged.poll() is not None
+        assert not [f for f in os.listdir("/dev/shm") if old in f]  # nothing of the killed one is left
         assert server.responsive(timeout=5.0)
     finally:
         server.stop()
