@@ -330,7 +330,9 @@ class MidiDevice(_Client):
         self.sent: list[tuple[int, bytes]] = []
         self.received: list[tuple[int, bytes]] = []
         self.received_us: list[int] = []  # when each arrived on the host clock (JACK's estimate), in µs
+        self.missed: list[tuple[int, int]] = []  # frames of cycles this client was not run for (what came is lost)
         self._last_cycle = -1
+        self._next_cycle: int | None = None
         self.client.set_process_callback(self._process)
         self.client.activate()
 
@@ -338,7 +340,9 @@ class MidiDevice(_Client):
         t = self.client.last_frame_time
         if t == self._last_cycle:
             return  # a late client called twice for one cycle: it was handled
-        self._last_cycle = t
+        if self._next_cycle is not None and t > self._next_cycle:
+            self.missed.append((self._next_cycle, t))
+        self._last_cycle, self._next_cycle = t, t + frames
         self.out.clear_buffer()
         while self.pending:
             try:

@@ -148,8 +148,19 @@ def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_p
         cap.connect("padserver:master_L", "padserver:master_R")
         click = write_click(str(tmp_path / "click.wav"))
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
-        started = daw.start()  # Start, with the song's first tick: the external bar 1
-        assert until(lambda: status()["transport"] == "playing", 5) is not None, d.log()
+
+        def transport(message: bytes, state: str) -> int:
+            """Send Start or Stop with a tick; where that tick lies, once padserver's transport is ``state``.
+            A cycle JACK dropped on this busy machine takes its MIDI with it, as on any JACK MIDI port: a
+            message sent while padserver counted a dropped cycle is sent again."""
+            late = status()["xruns"]
+            at = daw.start(message)
+            if until(lambda: status()["transport"] == state, 3) is None and status()["xruns"] > late:
+                at = daw.start(message)
+            assert until(lambda: status()["transport"] == state, 5) is not None, d.log()
+            return at
+
+        started = transport(START, "playing")  # Start, with the song's first tick: the external bar 1
         time.sleep(0.3)
         _, onset = cap.onset_of(lambda: d.osc.send("/pad/1/play"), 120000)  # on the next bar line
         assert onset is not None
@@ -157,8 +168,7 @@ def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_p
         bars = (onset - started) / bar
         # the click's first sample is sin(0) = 0: it sounds one frame after the bar line
         assert abs((onset - 1 - started) - round(bars) * bar) <= 4, (onset, started, bars)  # within 0.1 ms
-        daw.start(b"\xfc")  # Stop
-        assert until(lambda: status()["transport"] == "paused", 5) is not None, d.log()
+        transport(STOP, "paused")
         assert d.osc.request("/sync/source", "internal", reply="/sync/source") == ["internal"]
         assert "internal, link or midi" in d.osc.error("/sync/source", "jack")  # (link: test_link.py, in a namespace)
     finally:

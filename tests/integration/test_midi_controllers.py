@@ -222,16 +222,18 @@ def test_launchpad_x_runs_the_song_transport_and_shows_the_beat(jack_server, dae
         capture.wait_until(pressed + 9600)
         assert capture.onset(pressed - 2048, pressed + 9600) is not None  # the song sounds
         # the beat light: red on the bar's first beat, off on the second, green on the third, off on the fourth
-        time.sleep(3.0)
+        # (two bars of it: the test's device, a client at normal priority on a busy machine, can miss a cycle,
+        # and the message in it, as a USB device never does)
+        time.sleep(5.0)
         beat_light = [
             (frame, led_specs(m)[39][1])
             for frame, m in pad.received[since:]
             if m.startswith(LPX + b"\x03") and 39 in led_specs(m)
         ]
         colours = [c for _, c in beat_light]
-        first = colours.index(5)
-        assert colours[first : first + 5] == [5, 0, 21, 0, 5], beat_light
-        frames = [f for f, _ in beat_light[first : first + 5]]
+        bars = [i for i in range(len(colours)) if colours[i : i + 5] == [5, 0, 21, 0, 5]]
+        assert bars, (beat_light, pad.missed)
+        frames = [f for f, _ in beat_light[bars[0] : bars[0] + 5]]
         steps = list(np.diff(frames))
         assert all(abs(step - BAR // 4) < BAR // 16 for step in steps), steps  # a beat apart (lights at 30 Hz)
         since = len(pad.received)
