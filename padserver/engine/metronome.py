@@ -2,7 +2,8 @@
 
 Clicks are preallocated waveforms added at their beat's first frame, the bar's
 first beat accented; one that spans a block boundary carries on in the next
-block. They go into the master, or into a buffer of their own that the
+block, and one due in frames the driver skipped (a cycle it dropped) sounds on
+from where it would be by then, so a dropout does not cost a beat of count-in. They go into the master, or into a buffer of their own that the
 backend sends to ``click_L``/``click_R`` (so a DAW can record the song without
 them). A count-in clicks on clock beats ``[count_from, count_to)`` whether or
 not the metronome is on: it is what tells a player when the take begins.
@@ -47,23 +48,24 @@ class Metronome:
         """Something to click (or to clear from the click ports) in this block."""
         return (self.on and song_playing) or self.count_to > self.count_from or self._playing is not None or self._dirty
 
-    def render(self, mix: np.ndarray, f0: int, n: int, clock, song) -> bool:
-        """Add the clicks of frames [f0, f0 + n) to ``mix`` (or to ``out``); True when the master got any."""
+    def render(self, mix: np.ndarray, f0: int, n: int, clock, song, skipped: int = 0) -> bool:
+        """Add the clicks of frames [f0, f0 + n) to ``mix`` (or to ``out``); True when the master got any.
+        ``skipped``: frames just before ``f0`` that the driver dropped (a click in them sounds on after)."""
         target = mix
         if not self.to_master:
             target = self.out[:, :n]
             if self._dirty:
                 target.fill(0.0)
                 self._dirty = False
-        before = self._playing is not None
+        added = self._playing is not None
         if self._playing is not None:
-            self._pos = self._add(target, 0, self._playing, self._pos)
-        added = before
+            self._pos = self._add(target, 0, self._playing, self._pos + skipped)
         bpb = clock.beats_per_bar
+        since = f0 - min(skipped, len(self.beat))  # (a click due longer ago is over)
         if self.on and song.playing:
-            added |= self._clicks(target, f0, n, clock, song.origin, -math.inf, math.inf, bpb)
+            added |= self._clicks(target, f0, n, since, clock, song.origin, -math.inf, math.inf, bpb)
         elif self.count_to > self.count_from:
-            added |= self._clicks(target, f0, n, clock, self.count_from, self.count_from, self.count_to, bpb)
+            added |= self._clicks(target, f0, n, since, clock, self.count_from, self.count_from, self.count_to, bpb)
             if clock.first_frame_at(self.count_to) <= f0 + n:
                 self.count_to = self.count_from  # the count-in is over
         if not self.to_master:
@@ -71,18 +73,21 @@ class Metronome:
             return False
         return added
 
-    def _clicks(self, target, f0: int, n: int, clock, origin: float, lo: float, hi: float, bpb: int) -> bool:
-        """Clicks on beats origin + k within [lo, hi), the accent where k is a bar's first beat."""
+    def _clicks(
+        self, target, f0: int, n: int, since: int, clock, origin: float, lo: float, hi: float, bpb: int
+    ) -> bool:
+        """Clicks on beats origin + k within [lo, hi) due in frames [since, f0 + n), the accent where k is a
+        bar's first beat; one due before ``f0`` (in skipped frames) sounds from where it would be at ``f0``."""
         added = False
-        beat = math.ceil(clock.beat_at(f0) - origin - 1e-9)
+        beat = math.ceil(clock.beat_at(since) - origin - 1e-9)
         while True:
             at = clock.first_frame_at(origin + beat)
             if at >= f0 + n or origin + beat >= hi:
                 break
-            if at >= f0 and origin + beat >= lo:
+            if at >= since and origin + beat >= lo:
                 click = self.accent if beat % bpb == 0 else self.beat
                 self._playing = click
-                self._pos = self._add(target, at - f0, click, 0)
+                self._pos = self._add(target, max(0, at - f0), click, max(0, f0 - at))
                 added = True
             beat += 1
         return added

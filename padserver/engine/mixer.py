@@ -71,6 +71,7 @@ class Engine:
         self.inputs: list | None = None  # the driver's input channels for this block (views), if it has any
         self.recorded: np.ndarray | None = None  # the last complete take, until the control side takes it
         self.frame = 0  # the first frame of the next block
+        self._block_end = 0  # where the last block ended: the driver moves ``frame`` past a cycle it dropped
         self.free_grid = True  # the grid restarts at a launch when nothing plays (internal sync)
         self.together = round(launch_together_ms * self.sample_rate / 1000.0)
         self.grid_start = -(1 << 62)
@@ -167,6 +168,7 @@ class Engine:
 
     def _process(self, n: int) -> np.ndarray:
         f0 = self.frame
+        skipped = f0 - self._block_end if f0 > self._block_end else 0  # frames of a cycle the driver dropped
         commands = self.commands
         while commands:
             command = commands.popleft()
@@ -201,7 +203,7 @@ class Engine:
         mix = self._mix
         meters = self.meters
         meters.blocks += 1
-        self.frame = f0 + n
+        self.frame = self._block_end = f0 + n
         if self.cue_to_master and self._cue_dirty:
             sounding = True
         pads_sounding = sounding or self._gains_moving
@@ -217,7 +219,7 @@ class Engine:
             mix.fill(0.0)
             self.limiter.rest(n)
             if clicks:  # the click ports' own block
-                metronome.render(mix, f0, n, clock, song)
+                metronome.render(mix, f0, n, clock, song, skipped)
             return mix
         rows = self._rows
         if pads_sounding:
@@ -228,7 +230,7 @@ class Engine:
         if song.active:
             song.render(mix, f0, n, clock)
         if clicks or metronome.busy(song.playing):  # the song may have started in this block
-            metronome.render(mix, f0, n, clock, song)
+            metronome.render(mix, f0, n, clock, song, skipped)
         if self.cue_to_master and self._cue_dirty:
             mix += cue
         self._apply_master_gain(mix, n)

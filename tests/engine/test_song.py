@@ -207,3 +207,25 @@ def test_the_click_can_have_outputs_of_its_own():
     assert not master.any()  # nothing on the master
     assert onsets_of(click[0]) == [b * (BAR // 4) for b in range(4)]
     assert np.array_equal(click[0], click[1])
+
+
+def test_a_click_due_in_frames_the_driver_skipped_sounds_on_after_them():
+    # a cycle the driver dropped is skipped in the music: a count-in click due in it is not lost for good, it
+    # sounds from where it would be by then (a dropout costs 2.7 ms of it, not a beat of the count-in)
+    clean, dropped = make_engine(fade_ms=0.0), make_engine(fade_ms=0.0)
+    beat = BAR // 4
+    out = {}
+    for name, engine in (("clean", clean), ("dropped", dropped)):
+        engine.send(cmd.Transport("play", count_in=1))
+        blocks = np.zeros((2, BAR), dtype=np.float32)
+        while engine.frame < BAR - 128:
+            f0 = engine.frame
+            if engine is dropped and f0 == beat - 64:  # the second click's onset falls in the frames skipped
+                engine.frame += 128
+                continue
+            blocks[:, f0 : f0 + 128] = engine.process(128)
+        out[name] = blocks
+    a, b = out["clean"][0], out["dropped"][0]
+    after = beat + 64  # the first frame played after the skip
+    assert np.array_equal(b[after : after + 1000], a[after : after + 1000]) and np.abs(b[after : after + 100]).max() > 0
+    assert np.array_equal(b[2 * beat - 10 : BAR - 128], a[2 * beat - 10 : BAR - 128])  # the beats after: as ever

@@ -58,8 +58,10 @@ def test_export_equals_what_playback_sends_to_jack(jack_server, tmp_path):
         while b < blocks and b + skip < blocks:
             if np.array_equal(lv[:, b], ex[:, b + skip]):
                 b += 1
-            elif b + skip + 1 < blocks and np.array_equal(lv[:, b], ex[:, b + skip + 1]):
-                skip += 1  # the daemon skipped a block of music to stay on JACK's time
+            elif ahead := next(
+                (k for k in range(1, 5) if b + skip + k < blocks and np.array_equal(lv[:, b], ex[:, b + skip + k])), 0
+            ):
+                skip += ahead  # the daemon skipped the music of the cycles JACK dropped, to stay on JACK's time
                 events.append(("skipped", b))
             elif not lv[:, b].any():
                 events.append(("dropped", b))  # a cycle JACK dropped
@@ -68,7 +70,17 @@ def test_export_equals_what_playback_sends_to_jack(jack_server, tmp_path):
                 events.append(("repeated", b))  # the daemon missed a cycle: its port held the block before
                 b += 1
             else:
-                raise AssertionError(f"block {b} (frame {b * period}) differs from the export")
+                near = [
+                    k
+                    for k in range(-8, 9)
+                    if 0 <= b + skip + k < blocks and np.array_equal(lv[:, b], ex[:, b + skip + k])
+                ]
+                diff = np.abs(lv[:, b] - ex[:, min(b + skip, blocks - 1)])
+                raise AssertionError(
+                    f"block {b} (frame {b * period}) differs from the export (equal {near} blocks on; from the aligned "
+                    f"one by up to {diff.max():.3g} in {np.count_nonzero(diff.max(axis=0))} frames; "
+                    f"{np.count_nonzero(~lv[:, b].any(axis=0))} silent frames; {events})"
+                )
         # each one is a cycle JACK reported late (an xrun), bar a couple the reports can miss
         assert len(events) <= max(2, xruns), (events, xruns)
         assert b > blocks - 4  # and the comparison got through the three bars
