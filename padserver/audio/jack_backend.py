@@ -14,6 +14,7 @@ import os
 import re
 
 from padserver.audio.backend import Backend, BackendError, BackendInfo
+from padserver.audio.jack_gate import ProcessGate
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ class JackBackend(Backend):
         self.clock_in = ClockIn(client.midi_inports.register("clock_in"), follow=self._follow_clock)
         self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(int(self._cfg.inputs))]
         self._input_views: list = [None] * len(self._inputs)
+        self._gate = ProcessGate()  # (one per client: a client opened again after the server came back has its own)
         client.set_process_callback(self._process)
         client.set_port_registration_callback(self._ports_appeared)
         client.set_xrun_callback(self._xrun)
@@ -156,6 +158,9 @@ class JackBackend(Backend):
 
     # -- audio thread -----------------------------------------------------------------
     def _process(self, frames: int) -> None:
+        if self._gate.closing:
+            self._gate.park()  # the client is being closed: JACK ends this thread (see jack_gate)
+            return
         left, right = self._master
         if frames > self.engine.max_block:  # a JACK period beyond what the engine was built for
             left.get_array().fill(0.0)
@@ -376,10 +381,7 @@ class JackBackend(Backend):
             with self.midi.lock:
                 self.midi.reset()
                 self.midi.client = None
-                try:
-                    self._client.close()
-                except Exception:
-                    pass
+                self._gate.close(self._client, wait=0.1)  # (no server: no cycle comes)
                 self._client = None
             return "the JACK server went away; padserver keeps running and reconnects when it is back"
         try:
@@ -408,9 +410,5 @@ class JackBackend(Backend):
         client = self._client
         if client is None:
             return
-        try:
-            client.deactivate()
-            client.close()
-        except Exception:
-            pass
+        self._gate.close(client)
         self._client = None

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from padserver.audio.jack_gate import ProcessGate
 from padserver.audio.jack_native import CAPTURE, PLAYBACK, frames_to_time, on_latency, set_latency_range
 from padserver.harness.jack_registry import free_dead_server_slots
 
@@ -119,13 +120,20 @@ class JackServer:
         def probe() -> None:
             import jack
 
+            gate = ProcessGate()
+
+            def cycle(frames: int) -> None:
+                if gate.closing:
+                    gate.park()
+                    return
+                ran.set()
+
             try:
                 client = jack.Client("probe", no_start_server=True, servername=self.name)
-                client.set_process_callback(lambda frames: ran.set())
+                client.set_process_callback(cycle)
                 client.activate()
                 ran.wait(timeout)
-                client.deactivate()
-                client.close()
+                gate.close(client)
             except jack.JackError:
                 pass
 
@@ -176,8 +184,26 @@ class _Client:
 
     client: Any
 
+    gate: ProcessGate | None = None
+
+    def _set_process(self, process) -> None:
+        """Have ``process(frames)`` run every cycle, behind a gate that lets the client close safely (JACK cancels
+        the process thread: see `padserver.audio.jack_gate`)."""
+        gate = self.gate = ProcessGate()
+
+        def cycle(frames: int) -> None:
+            if gate.closing:
+                gate.park()
+                return
+            process(frames)
+
+        self.client.set_process_callback(cycle)
+
     def close(self, timeout: float = 5.0) -> None:
         def leave() -> None:
+            if self.gate is not None:
+                self.gate.close(self.client)
+                return
             try:
                 self.client.deactivate()
                 self.client.close()
@@ -200,7 +226,7 @@ class Player(_Client):
         self.out = self.client.outports.register("out")
         self.sound = np.asarray(sound, dtype=np.float32)
         self.at: list[int] = []  # frames the sound starts on
-        self.client.set_process_callback(self._process)
+        self._set_process(self._process)
         self._latency = _declare_latency(self.client, [self.out], CAPTURE, latency) if latency else None
         self.client.activate()
 
@@ -241,7 +267,7 @@ class Capture(_Client):
         self.last_frame = 0  # one past the last captured frame
         # (cycle's first frame, its time on the host clock in µs as JACK says): where the frames lost time
         self.cycles: list[tuple[int, int]] = []
-        self.client.set_process_callback(self._process)
+        self._set_process(self._process)
         self._latency = _declare_latency(self.client, self.inputs, PLAYBACK, latency) if latency else None
         self.client.activate()
 
@@ -333,7 +359,7 @@ class MidiDevice(_Client):
         self.missed: list[tuple[int, int]] = []  # frames of cycles this client was not run for (what came is lost)
         self._last_cycle = -1
         self._next_cycle: int | None = None
-        self.client.set_process_callback(self._process)
+        self._set_process(self._process)
         self.client.activate()
 
     def _process(self, frames: int) -> None:
@@ -404,7 +430,7 @@ class ClockSender(_Client):
         self.bpm = bpm
         self.sent = 0  # the next tick to write (on the host clock)
         self.pending: collections.deque = collections.deque()  # (tick number, message): written before that tick
-        self.client.set_process_callback(self._process)
+        self._set_process(self._process)
         self.client.activate()
 
     @property

@@ -4,6 +4,7 @@ is told and replaced instead of holding every test after it."""
 import os
 import signal
 import subprocess
+import sys
 import time
 import uuid
 
@@ -87,3 +88,34 @@ def test_a_wedged_server_is_told_its_clients_leave_and_it_is_replaced():
         assert server.responsive(timeout=5.0)
     finally:
         server.stop()
+
+
+# A client whose Python process callback runs longer than a period (so its thread is in the callback, holding
+# the interpreter lock or waiting for it, whenever JACK looks), closed through its gate. Without the gate JACK 2
+# cancels that thread where it stands (pthread_cancel) and the process waits for the lock for good.
+BUSY_CLIENT = """
+import sys, time, jack
+from padserver.audio.jack_gate import ProcessGate
+client = jack.Client("busy", no_start_server=True, servername=sys.argv[1])
+gate = ProcessGate()
+def process(frames):
+    if gate.closing:
+        gate.park()
+        return
+    t = time.perf_counter()
+    while time.perf_counter() - t < 0.004:
+        pass
+client.set_process_callback(process)
+client.activate()
+time.sleep(0.3)
+gate.close(client)
+print("closed", flush=True)
+"""
+
+
+def test_a_client_busy_in_its_python_callback_closes_through_its_gate(jack_server):
+    for _ in range(3):
+        run = subprocess.run(
+            [sys.executable, "-c", BUSY_CLIENT, jack_server.name], capture_output=True, text=True, timeout=60
+        )
+        assert run.returncode == 0 and "closed" in run.stdout, run.stderr
