@@ -299,6 +299,14 @@ class Capture(_Client):
         a, b = max(0, a), max(0, b)
         return float((micros[b] - micros[a]) - (frames[b] - frames[a]) * 1e6 / self.client.samplerate) / 1000.0
 
+    def time_of(self, frame: int) -> float:
+        """When ``frame`` reached this client on the host clock, in µs: from the time JACK gave its cycle as that
+        cycle ran (JACK's frame → time estimate for an older frame drifts with every cycle the driver ran late)."""
+        cycles = self.cycles[-(4 * self.size // max(1, self.client.blocksize)) :]
+        i = max(0, int(np.searchsorted([t for t, _ in cycles], frame, side="right")) - 1)
+        t, micros = cycles[i]
+        return micros + (frame - t) * 1e6 / self.client.samplerate
+
     def now(self) -> int:
         """JACK's estimate of the current frame (it may run a little ahead of delivered frames)."""
         return self.client.frame_time

@@ -48,7 +48,6 @@ def in_namespace(folder: str, bars: int, timeout: float, audio: str = "jack") ->
 def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
     import link
 
-    from padserver.audio.jack_native import frames_to_time
     from padserver.harness.daemon import DaemonProcess
     from padserver.harness.jack import Capture, JackServer
     from padserver.harness.signals import write_click
@@ -101,13 +100,13 @@ def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
         after_loss: list[tuple[float, float]] = []
         k = 0
         while first is not None and len(offsets) < bars and k < 3 * bars:
-            # each bar read as soon as it is captured: JACK's frame → time estimate holds for recent frames
+            # each bar's time is the one JACK gave its cycle as it ran (the first is read two bars later)
             ears.wait_until(int(first + k * bar + 4800))
             onset = ears.onset(int(first + k * bar) - 2400, int(first + k * bar) + 2400)
             k += 1
             if onset is None:
                 continue
-            heard_at = frames_to_time(ears.client, onset - 1) + 1e6 * latency / server.rate  # sin(0) = 0
+            heard_at = ears.time_of(onset - 1) + 1e6 * latency / server.rate  # sin(0) = 0
             phase = peer.captureAppSessionState().phaseAtTime(int(heard_at), 4.0)
             beats = phase if phase < 2.0 else phase - 4.0  # how far past (or short of) the peer's bar line
             lost = ears.time_lost(onset - int(LOSS_WINDOW_S * server.rate), onset)
