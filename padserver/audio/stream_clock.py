@@ -5,12 +5,10 @@ will leave the speakers: the host clock read in the callback plus how far the
 output buffer's first sample is from the DAC (PortAudio's
 ``outputBufferDacTime − currentTime``, or the stream's latency where a host
 API leaves its times at 0); the null driver stamps the time each block is due.
-One stamp is as late as the callback's wake-up (where the host API's DAC time
-does not make up for it, as on JACK); the control side lays a line through the
-last second of stamps: its slope is the sound card's rate on the host clock,
-its place the lower edge of the stamps (their 10th percentile: a callback is
-never early, and a busy spell makes many late together), steady to a few
-microseconds on a sound card.
+One stamp is as jittery as the callback's wake-up; the control side lays a
+line through the last second of stamps (its slope is the sound card's rate on
+the host clock, its place the median stamp), which is steady to a few
+microseconds.
 
 The host clock is the one Ableton Link keeps time on: CLOCK_MONOTONIC_RAW on
 Linux, the monotonic clock (mach_absolute_time) on macOS, the performance
@@ -34,8 +32,6 @@ else:
     host_seconds = time.perf_counter
 
 STAMPS = 256  # about a second of callbacks at 256 frames, more at smaller blocks
-TRUSTED = 32  # stamps before the line is laid (after a start or an underflow)
-EDGE = 10.0  # percentile of the stamps about the line that is taken as on time
 
 
 class StreamClock:
@@ -62,7 +58,7 @@ class StreamClock:
         before there are stamps enough to trust."""
         count = self.count
         n = min(count, STAMPS) - 2  # leave out the slots the audio thread may be writing
-        if n < TRUSTED:
+        if n < 16:
             return None
         newest = (count - 2) % STAMPS
         order = (np.arange(newest - n + 1, newest + 1)) % STAMPS
@@ -71,5 +67,5 @@ class StreamClock:
         t0 = heard[-1]
         x = frames - frames[-1]
         slope = np.polyfit(x, heard - t0, 1)[0] if n > 64 else 1.0 / self.rate
-        place = t0 + float(np.percentile(heard - t0 - slope * x, EDGE))
+        place = t0 + float(np.median(heard - t0 - slope * x))
         return int(frames[-1]), int(round(place * 1e6))
