@@ -22,6 +22,18 @@ class ProcessGate:
         self._parked = threading.Event()
         self._forever = threading.Event()  # never set: the parked thread waits here until JACK cancels it
 
+    def gated(self, process):
+        """``process(frames)`` behind this gate: the callback to give JACK (the daemon's own callback checks the
+        gate inline instead, to spare the audio thread a call)."""
+
+        def cycle(frames: int) -> None:
+            if self.closing:
+                self.park()
+                return
+            process(frames)
+
+        return cycle
+
     def park(self) -> None:
         """The process thread stays here, outside the interpreter lock, until JACK cancels it."""
         self._parked.set()

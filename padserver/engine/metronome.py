@@ -3,9 +3,9 @@
 Clicks are preallocated waveforms added at their beat's first frame, the bar's
 first beat accented; one that spans a block boundary carries on in the next
 block, and one due in frames the driver skipped (a cycle it dropped) sounds on
-from where it would be by then, so a dropout does not cost a beat of count-in. They go into the master, or into a buffer of their own that the
-backend sends to ``click_L``/``click_R`` (so a DAW can record the song without
-them). A count-in clicks on clock beats ``[count_from, count_to)`` whether or
+from where it would be by then, so a dropout does not cost a beat of count-in.
+They go into the master, or into a buffer of their own that the backend sends
+to ``click_L``/``click_R`` (so a DAW can record the song without them). A count-in clicks on clock beats ``[count_from, count_to)`` whether or
 not the metronome is on: it is what tells a player when the take begins.
 """
 

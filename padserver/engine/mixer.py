@@ -168,7 +168,7 @@ class Engine:
 
     def _process(self, n: int) -> np.ndarray:
         f0 = self.frame
-        skipped = f0 - self._block_end if f0 > self._block_end else 0  # frames of a cycle the driver dropped
+        skipped = max(0, f0 - self._block_end)  # frames of a cycle the driver dropped
         commands = self.commands
         while commands:
             command = commands.popleft()

@@ -121,16 +121,9 @@ class JackServer:
             import jack
 
             gate = ProcessGate()
-
-            def cycle(frames: int) -> None:
-                if gate.closing:
-                    gate.park()
-                    return
-                ran.set()
-
             try:
                 client = jack.Client("probe", no_start_server=True, servername=self.name)
-                client.set_process_callback(cycle)
+                client.set_process_callback(gate.gated(lambda frames: ran.set()))
                 client.activate()
                 ran.wait(timeout)
                 gate.close(client)
@@ -184,33 +177,16 @@ class _Client:
 
     client: Any
 
-    gate: ProcessGate | None = None
+    gate: ProcessGate
 
     def _set_process(self, process) -> None:
         """Have ``process(frames)`` run every cycle, behind a gate that lets the client close safely (JACK cancels
         the process thread: see `padserver.audio.jack_gate`)."""
-        gate = self.gate = ProcessGate()
-
-        def cycle(frames: int) -> None:
-            if gate.closing:
-                gate.park()
-                return
-            process(frames)
-
-        self.client.set_process_callback(cycle)
+        self.gate = ProcessGate()
+        self.client.set_process_callback(self.gate.gated(process))
 
     def close(self, timeout: float = 5.0) -> None:
-        def leave() -> None:
-            if self.gate is not None:
-                self.gate.close(self.client)
-                return
-            try:
-                self.client.deactivate()
-                self.client.close()
-            except Exception:
-                pass
-
-        if not _within(leave, timeout):
+        if not _within(lambda: self.gate.close(self.client), timeout):
             warnings.warn(f"the test's {type(self).__name__} did not leave JACK within {timeout} s", stacklevel=2)
 
 
@@ -293,8 +269,7 @@ class Capture(_Client):
         The dummy driver starts its clock again after a cycle that ran late, losing that time, as no sound
         card does: a sound placed on the host clock before such a loss is heard late by it.
         """
-        cycles = np.array(self.cycles[-(4 * self.size // max(1, self.client.blocksize)) :], dtype=np.float64)
-        frames, micros = cycles[:, 0], cycles[:, 1]
+        frames, micros = self._recent_cycles()
         a, b = np.searchsorted(frames, [start, end], side="right") - 1
         a, b = max(0, a), max(0, b)
         return float((micros[b] - micros[a]) - (frames[b] - frames[a]) * 1e6 / self.client.samplerate) / 1000.0
@@ -302,10 +277,14 @@ class Capture(_Client):
     def time_of(self, frame: int) -> float:
         """When ``frame`` reached this client on the host clock, in µs: from the time JACK gave its cycle as that
         cycle ran (JACK's frame → time estimate for an older frame drifts with every cycle the driver ran late)."""
-        cycles = self.cycles[-(4 * self.size // max(1, self.client.blocksize)) :]
-        i = max(0, int(np.searchsorted([t for t, _ in cycles], frame, side="right")) - 1)
-        t, micros = cycles[i]
-        return micros + (frame - t) * 1e6 / self.client.samplerate
+        frames, micros = self._recent_cycles()
+        i = max(0, int(np.searchsorted(frames, frame, side="right")) - 1)
+        return float(micros[i] + (frame - frames[i]) * 1e6 / self.client.samplerate)
+
+    def _recent_cycles(self) -> tuple[np.ndarray, np.ndarray]:
+        """The first frames of the cycles the ring still holds, and their times on the host clock in µs."""
+        cycles = np.array(self.cycles[-(4 * self.size // max(1, self.client.blocksize)) :], dtype=np.float64)
+        return cycles[:, 0], cycles[:, 1]
 
     def now(self) -> int:
         """JACK's estimate of the current frame (it may run a little ahead of delivered frames)."""
