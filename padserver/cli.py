@@ -7,6 +7,7 @@ import logging
 import sys
 
 from padserver import __version__
+from padserver.cli_options import DATA_DIR, port_option, shared
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -18,7 +19,10 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the daemon")
     run.add_argument("--config", help="YAML config file (default: ~/.config/padserver/config.yaml if present)")
-    run.add_argument("--audio", choices=["auto", "jack", "portaudio", "null"], help="audio backend (default: auto)")
+    run.add_argument(
+        "--audio", choices=["auto", "jack", "portaudio", "null", "stepped"], help="audio backend (default: auto)"
+    )
+    run.add_argument("--step-socket", metavar="PATH", help="--audio stepped: the Unix socket a test steps it through")
     run.add_argument("--osc-host", help="address to listen on for OSC (0.0.0.0 for tablets on the LAN)")
     run.add_argument("--osc-port", type=int, help="UDP port for OSC (default 9000)")
     run.add_argument("--record", metavar="FILE", help="also write the master to FILE (.wav or .flac)")
@@ -88,16 +92,17 @@ def _parser() -> argparse.ArgumentParser:
 
     add_library_parser(sub)
     add_generate_parser(sub)
-    proj = sub.add_parser("project", help="projects: list, show, remove; new/save/load on the running daemon")
-    proj.add_argument("--data-dir")
-    proj.add_argument("--port", type=int, default=9000, help="the running daemon's OSC port (new, save, load)")
+    common = shared(DATA_DIR, port_option())
+    proj = sub.add_parser(
+        "project", parents=[common], help="projects: list, show, remove; new/save/load on the running daemon"
+    )
     psub = proj.add_subparsers(dest="project_command", metavar="ACTION", required=True)
-    psub.add_parser("ls", help="the saved projects")
+    psub.add_parser("ls", parents=[common], help="the saved projects")
     for name, helptext in (("show", "a project's settings and pads"), ("rm", "delete a saved project")):
-        psub.add_parser(name, help=helptext).add_argument("name")
-    psub.add_parser("new", help="start a new project on the running daemon")
-    psub.add_parser("save", help="save the running daemon's project").add_argument("name", nargs="?")
-    psub.add_parser("load", help="open a project on the running daemon").add_argument("name")
+        psub.add_parser(name, parents=[common], help=helptext).add_argument("name")
+    psub.add_parser("new", parents=[common], help="start a new project on the running daemon")
+    psub.add_parser("save", parents=[common], help="save the running daemon's project").add_argument("name", nargs="?")
+    psub.add_parser("load", parents=[common], help="open a project on the running daemon").add_argument("name")
     for name in ("undo", "redo"):
         step = sub.add_parser(name, help=f"{name} the last change on the running daemon")
         step.add_argument("--port", type=int, default=9000)
@@ -116,6 +121,7 @@ def _overrides(args) -> dict:
         ("audio.record", "record"),
         ("paths.data_dir", "data_dir"),
         ("log.level", "log_level"),
+        ("audio.stepped.socket", "step_socket"),
     ):
         value = getattr(args, attr, None)
         if value is not None:

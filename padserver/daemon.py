@@ -57,6 +57,7 @@ class Daemon:
         from padserver.actions.song import SongActions
         from padserver.audio.backend import BackendError, open_backend
         from padserver.audio.recorder import Recorder
+        from padserver.audio.stepped_backend import SteppedBackend
         from padserver.audio.worker import WorkerPool
         from padserver.control.osc import OscServer
         from padserver.control.osc_feedback import OscFeedback
@@ -109,8 +110,8 @@ class Daemon:
             log.error("%s; padserver runs without its library (loading loops, projects) until that is fixed", exc)
             library = UnavailableLibrary(data, str(exc))
         allowed = paths.allowed_folders(data, cfg.paths.allowed_folders)
-        self.actions = Actions(project, engine, library, allowed)
-        self.actions.history = History(cfg.projects.undo_depth)
+        self.actions = Actions(project, engine, library, allowed, now=backend.now)
+        self.actions.history = History(cfg.projects.undo_depth, now=backend.now)
         loops = cfg.loops
         self.actions.loop_settings = {
             "lufs": loops.lufs if loops.normalize else None,
@@ -131,7 +132,7 @@ class Daemon:
         self.actions.song._send_metronome()
         self.actions.song.scene_stops_others = cfg.song.scene_stops_others
         self.actions.song.track_ports = backend.track_outputs
-        inputs = {"jack": int(cfg.audio.jack.inputs), "portaudio": getattr(backend, "inputs", 0)}.get(info.name, 0)
+        inputs = {"jack": int(cfg.audio.jack.inputs)}.get(info.name, getattr(backend, "inputs", 0))
         self.actions.recording = Recording(self.actions, backend.input_latency, inputs)
         self.actions.performance = PerformanceRecorder(self.actions)
         self.follower = None
@@ -186,6 +187,9 @@ class Daemon:
         self._provider_status = await self.actions.generation.warm()
         try:
             backend.start()
+            if isinstance(backend, SteppedBackend):
+                self._serve_steps(backend)
+                await backend.serve()
         except BackendError as exc:
             osc.close()
             raise StartupError(f"audio: {exc}") from None
@@ -282,7 +286,7 @@ class Daemon:
                 log.warning("MIDI (jack): %s; controllers connect when it runs", exc)
         folder = cfg.midi.mappings or os.path.join(os.path.dirname(self._user_config()), "mappings")
         mappings = load_all([shipped_dir(), folder], logging.getLogger("padserver.midi"))
-        if api == "jack-audio":
+        if api in ("jack-audio", "stepped"):
             transport = backend.midi
         else:
             try:
@@ -290,7 +294,7 @@ class Daemon:
             except Exception as exc:
                 log.warning("MIDI (%s) is not available: %s; controllers are not used", api, exc)
                 return None
-        if cfg.sync.clock_in and api != "jack-audio":  # (on JACK audio, padserver:clock_in does it)
+        if cfg.sync.clock_in and api not in ("jack-audio", "stepped"):  # (on JACK audio, padserver:clock_in does it)
             from padserver.actions.sync import MidiClockFollower
             from padserver.control.midi_clock_in import RtClockIn
 
@@ -299,7 +303,7 @@ class Daemon:
             self.follower = MidiClockFollower(self.actions, clock_in, backend.info.sample_rate)
             self.actions.clock_in = clock_in
             self.rt_clock_in = clock_in
-        if cfg.sync.clock_out and api != "jack-audio":  # (on JACK audio, padserver:clock_out does it)
+        if cfg.sync.clock_out and api not in ("jack-audio", "stepped"):  # (on JACK audio, padserver:clock_out does it)
             from padserver.control.midi_clock import RtClockOut
 
             self.rt_clock = RtClockOut(transport, cfg.sync.clock_out, self.actions)
@@ -314,11 +318,10 @@ class Daemon:
         manager.learn = learn
         self.actions.midi = manager
         self.actions.listeners.append(manager.on_change)
-        where = (
-            "padserver's JACK MIDI ports, notes matched in the audio callback"
-            if api == "jack-audio"
-            else f"rtmidi ({api})"
-        )
+        where = {
+            "jack-audio": "padserver's JACK MIDI ports, notes matched in the audio callback",
+            "stepped": "the stepped driver's virtual devices",
+        }.get(api, f"rtmidi ({api})")
         log.info(
             "MIDI: %s; %d mappings (%s); user mappings: %s",
             where,
@@ -366,9 +369,52 @@ class Daemon:
         )
         log.info("files may be loaded over OSC from: %s", ", ".join(allowed))
 
+    def _hand_over(self) -> None:
+        """Carry the engine's events to the actions and the devices' messages to their controllers."""
+        actions = self.actions
+        for event in self.engine.events.drain():
+            actions.on_engine_event(event)
+        if self.midi is not None:
+            self.midi.poll()
+        if self.follower is not None:
+            self.follower.poll()
+        if actions.link is not None:
+            actions.link.poll()
+
+    def _sample(self) -> None:
+        """Meters and the song's place, to the tablets and the lights."""
+        engine, actions = self.engine, self.actions
+        pads, master, gain = engine.meters.take()
+        self.levels = ([round(float(p), 4) for p in pads], [round(float(m), 4) for m in master], gain)
+        self.osc.feedback.on_levels(self.levels[0], self.levels[1])
+        if engine.song.playing:  # the song's place, as often as the meters and only when it moves
+            bar, beat = actions.song.position()
+            if (bar, int(beat)) != self._position:
+                self._position = (bar, int(beat))
+                actions.project.beat = int(beat)
+                actions._changed(0, "position", self._position)  # tablets, and beat lights
+        else:
+            self._position = (0, 0)  # so the first position after a start is sent
+
+    def _serve_steps(self, backend) -> None:
+        """The stepped driver: what was sent before a step is dispatched first, events after every block."""
+        osc = self.osc
+
+        async def settle() -> None:
+            while osc.pending():  # each round of the loop reads one datagram and dispatches it
+                await asyncio.sleep(0)
+            if self.midi is not None:
+                self.midi.poll()
+            for _ in range(3):  # and what a handler started runs up to its first wait
+                await asyncio.sleep(0)
+
+        backend.settle = settle
+        backend.after_block = self._hand_over
+        backend.after_step = self._sample
+
     async def _pump(self) -> None:
         """Carry engine events to the actions, free released buffers, report xruns."""
-        engine, actions = self.engine, self.actions
+        engine = self.engine
         held: collections.deque = collections.deque()
         xruns_seen = errors_seen = 0
         last_report = last_error_report = time.monotonic()
@@ -377,27 +423,10 @@ class Daemon:
         while True:
             # with controllers connected, lights follow within a few ms (note → LED)
             await asyncio.sleep(MIDI_POLL_S if midi is not None and midi.active else EVENT_POLL_S)
-            for event in engine.events.drain():
-                actions.on_engine_event(event)
-            if midi is not None:
-                midi.poll()
-            if self.follower is not None:
-                self.follower.poll()
-            if actions.link is not None:
-                actions.link.poll()
+            self._hand_over()
             rounds += 1
             if rounds % (METER_EVERY if midi is None or not midi.active else 10) == 0:
-                pads, master, gain = engine.meters.take()
-                self.levels = ([round(float(p), 4) for p in pads], [round(float(m), 4) for m in master], gain)
-                self.osc.feedback.on_levels(self.levels[0], self.levels[1])
-                if engine.song.playing:  # the song's place, as often as the meters and only when it moves
-                    bar, beat = actions.song.position()
-                    if (bar, int(beat)) != self._position:
-                        self._position = (bar, int(beat))
-                        actions.project.beat = int(beat)
-                        actions._changed(0, "position", self._position)  # tablets, and beat lights
-                else:
-                    self._position = (0, 0)  # so the first position after a start is sent
+                self._sample()
             now = time.monotonic()
             while engine.garbage:
                 held.append((now, engine.garbage.pop()))

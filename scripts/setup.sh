@@ -9,23 +9,31 @@ cd "$(dirname "$0")/.."
 tests=false
 [ "${1:-}" = "--test" ] && tests=true
 
-if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+debian=false
+command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && debian=true
+
+# Installs the Debian packages of those named that are not installed. A package removed but not purged
+# ("deinstall ok config-files") is not installed: dpkg -s would answer 0 for it, so the status is read.
+apt_install() {
+    local missing=() p
+    for p in "$@"; do
+        [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    local sudo=()
+    [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+    echo "installing ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    # jackd2 asks about realtime priority through debconf: answer with the default
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+if $debian; then
     # JACK (with its dummy driver), PortAudio, liblo's oscsend/oscdump
     want=(jackd2 libportaudio2 liblo-tools)
     $tests && want+=(systemd util-linux openssl iproute2)  # iproute2: the Link test's own network namespace
     python3 -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
-    missing=()
-    for p in "${want[@]}"; do
-        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then
-        sudo=()
-        [ "$(id -u)" -ne 0 ] && sudo=(sudo)
-        echo "installing ${missing[*]}"
-        "${sudo[@]}" apt-get update -qq
-        # jackd2 asks about realtime priority through debconf: answer with the default
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
+    apt_install "${want[@]}"
 elif [ "$(uname -s)" = "Darwin" ]; then
     if command -v brew >/dev/null 2>&1; then
         brew list jack >/dev/null 2>&1 || brew install jack portaudio liblo
@@ -38,6 +46,22 @@ fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
+
+# python-rtmidi has wheels for some Pythons only (none for 3.13 in 1.5.8): elsewhere pip builds it, which
+# needs a C++ compiler, pkg-config and the ALSA and JACK headers
+wheels=$(mktemp -d)
+if ! .venv/bin/python -m pip download -q --no-deps --only-binary=:all: -d "$wheels" "python-rtmidi>=1.5,<2" \
+    >/dev/null 2>&1; then
+    echo "python-rtmidi has no wheel for $(.venv/bin/python -V): installing what building it needs"
+    if $debian; then
+        apt_install g++ pkg-config libasound2-dev libjack-jackd2-dev
+    elif [ "$(uname -s)" = "Darwin" ]; then
+        xcode-select -p >/dev/null 2>&1 || echo "macOS: run xcode-select --install for the compiler" >&2
+    else
+        echo "install a C++ compiler, pkg-config and the ALSA and JACK headers to build python-rtmidi" >&2
+    fi
+fi
+rm -rf "$wheels"
 if $tests; then
     .venv/bin/python -m pip install -q -e ".[test]"
 else

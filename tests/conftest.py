@@ -69,3 +69,22 @@ def jack_server(_session_jack_server, request):
         warnings.warn(
             f"JACK server {old} stopped answering; the tests go on with {_session_jack_server.name}", stacklevel=1
         )
+
+
+@pytest.fixture
+def stepped(tmp_path):
+    """Start daemons on the stepped driver: ``stepped(args, config=…)``, each ready, all ended after the test."""
+    from padserver.harness.stepped import SteppedDaemon
+
+    made: list[SteppedDaemon] = []
+
+    def start(args: list[str] | None = None, config: str | None = None, **kwargs) -> SteppedDaemon:
+        folder = tmp_path / f"daemon{len(made) + 1}" if made else tmp_path
+        daemon = SteppedDaemon(args, config=config, data_dir=str(folder), **kwargs)
+        made.append(daemon)
+        daemon.wait_ready()
+        return daemon
+
+    yield start
+    for daemon in made:
+        daemon.terminate()

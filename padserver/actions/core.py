@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from padserver.actions import checks
@@ -28,14 +29,22 @@ TAP_KEEP = 8
 
 
 class Actions:
-    def __init__(self, project: Project, engine: Engine, library, allowed: list[str]) -> None:
+    def __init__(
+        self,
+        project: Project,
+        engine: Engine,
+        library,
+        allowed: list[str],
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.project = project
+        self.now = now  # seconds on the audio driver's clock, for timers a musician hears (tap tempo)
         self.engine = engine
         self.library = library
         self.allowed = allowed
         self._taps: list[float] = []
         self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
-        self.history = History()
+        self.history = History(now=now)
         self.midi: Any = None  # the MIDI manager, when MIDI is on
         self.projects: Any = None  # project actions (padserver.actions.projects)
         self.generation: Any = None  # generating loops (padserver.actions.generate)
@@ -410,7 +419,7 @@ class Actions:
 
     def tap_tempo(self, now: float | None = None) -> float | None:
         """A tap: the tempo becomes the average of the recent taps (reset after a 2 s pause)."""
-        now = time.monotonic() if now is None else now
+        now = self.now() if now is None else now
         if self._taps and now - self._taps[-1] > TAP_RESET_S:
             self._taps.clear()
         self._taps.append(now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,7 +14,7 @@ from padserver.engine.mixer import Engine
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "jack", "portaudio", "null")
+BACKENDS = ("auto", "jack", "portaudio", "null", "stepped")  # (stepped: for tests; never chosen by auto)
 
 
 class BackendError(RuntimeError):
@@ -58,6 +59,11 @@ class Backend:
 
     def stop(self) -> None:
         raise NotImplementedError
+
+    def now(self) -> float:
+        """Seconds on the clock that musical timers read (tap tempo, a fader sweep's undo step): the host's,
+        except on a driver that keeps time of its own (stepped)."""
+        return time.monotonic()
 
     def input_latency(self) -> int:
         """Frames from a sound the player heard to it reaching the inputs (compensated when recording)."""
@@ -106,6 +112,10 @@ def open_backend(kind: str, config) -> Backend:
         raise BackendError(f"audio backend must be one of {', '.join(BACKENDS)} (got {kind!r})")
     from padserver.audio import jack_backend, null_backend, portaudio_backend
 
+    if kind == "stepped":
+        from padserver.audio.stepped_backend import SteppedBackend
+
+        return SteppedBackend(config, reason="chosen on the command line: frames are rendered when a test asks")
     if kind == "jack":
         return jack_backend.JackBackend.open(config, reason="chosen in the config or on the command line")
     if kind == "portaudio":

@@ -28,9 +28,10 @@ def _lower_priority() -> None:
         pass
 
 
-def _end_with_the_daemon() -> None:
-    """A worker ends when the daemon does, even if the daemon was killed outright (no orphans left behind)."""
-    parent = os.getppid()
+def _end_with_the_daemon(parent: int) -> None:
+    """A worker ends when the daemon (pid ``parent``) does, even if the daemon was killed outright (no orphans
+    left behind). The pid comes from the daemon: a worker that starts after the daemon died already has
+    another parent, and taking that one for the daemon would keep it alive for good."""
     try:
         import ctypes
         import signal
@@ -49,8 +50,10 @@ def _end_with_the_daemon() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _worker_start() -> None:
-    _end_with_the_daemon()
+def worker_start(parent: int) -> None:
+    """A pool process's first step (``initializer``, with ``initargs=(os.getpid(),)`` of the process that
+    makes the pool): it dies with that process, and takes only the CPU the audio leaves."""
+    _end_with_the_daemon(parent)
     _lower_priority()
 
 
@@ -66,7 +69,8 @@ class WorkerPool:
             self._pool = concurrent.futures.ProcessPoolExecutor(
                 max_workers=self.workers,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_start,
+                initializer=worker_start,
+                initargs=(os.getpid(),),
             )
         return self._pool
 

@@ -176,7 +176,7 @@ SCHEMA = Section(
     {
         "audio": Section(
             {
-                "backend": Choice(("auto", "jack", "portaudio", "null")),
+                "backend": Choice(("auto", "jack", "portaudio", "null", "stepped")),
                 "sample_rate": Number(8000, 192000, integer=True),
                 "block_size": Number(16, 4096, integer=True),
                 "latency": Latency(),
@@ -197,6 +197,7 @@ SCHEMA = Section(
                         "routes": StrList(),
                     }
                 ),
+                "stepped": Section({"socket": Str()}),
             }
         ),
         "engine": Section(

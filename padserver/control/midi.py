@@ -153,6 +153,8 @@ class _RtLink:
 
 def choose_api(configured: str, audio_backend: str) -> str:
     """Which MIDI path to use; `auto` prefers the JACK backend's own ports when audio is on JACK."""
+    if audio_backend == "stepped":
+        return "stepped"  # the driver's own virtual devices, whatever the config says
     if configured != "auto":
         return configured
     if audio_backend == "jack":

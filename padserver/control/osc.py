@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import select
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,14 @@ class OscServer(asyncio.DatagramProtocol):
         self.transport, _ = await loop.create_datagram_endpoint(lambda: self, local_addr=(self.host, self.port))
         sock = self.transport.get_extra_info("sockname")
         self.port = sock[1]
+
+    def pending(self) -> bool:
+        """A datagram waits in the socket, not yet read (the stepped driver dispatches it before a step)."""
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None:
+            return False
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable)
 
     def close(self) -> None:
         if self.transport is not None:

@@ -6,18 +6,21 @@ import json
 import sys
 import time
 
+from padserver.cli_options import DATA_DIR, shared, value
 from padserver.library.db import CATEGORIES, SOURCES
 
 
 def add_parser(sub) -> None:
-    lib = sub.add_parser("library", help="the loop library: import, list, search, show, remove, rename, tag")
-    lib.add_argument("--data-dir", help="where loops, projects and caches live")
+    common = shared(DATA_DIR)
+    lib = sub.add_parser(
+        "library", parents=[common], help="the loop library: import, list, search, show, remove, rename, tag"
+    )
     lsub = lib.add_subparsers(dest="library_command", metavar="ACTION", required=True)
-    imp = lsub.add_parser("import", help="import files and folders (WAV, FLAC, AIFF, OGG, MP3)")
+    imp = lsub.add_parser("import", parents=[common], help="import files and folders (WAV, FLAC, AIFF, OGG, MP3)")
     imp.add_argument("paths", nargs="+")
     imp.add_argument("--json", action="store_true", help="one JSON object per imported loop")
     for name, helptext in (("ls", "list loops"), ("search", "search names, tags and prompts")):
-        p = lsub.add_parser(name, help=helptext)
+        p = lsub.add_parser(name, parents=[common], help=helptext)
         if name == "search":
             p.add_argument("text", nargs="*")
         p.add_argument("--category", choices=CATEGORIES)
@@ -28,20 +31,22 @@ def add_parser(sub) -> None:
         p.add_argument("--bars", type=int)
         p.add_argument("--limit", type=int, default=1000)
         p.add_argument("--json", action="store_true", help="one JSON object per loop")
-    show = lsub.add_parser("show", help="everything about one loop")
+    show = lsub.add_parser("show", parents=[common], help="everything about one loop")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true")
-    rm = lsub.add_parser("rm", help="remove a loop and its audio (refused while a project uses it)")
+    rm = lsub.add_parser("rm", parents=[common], help="remove a loop and its audio (refused while a project uses it)")
     rm.add_argument("id", type=int)
     rm.add_argument("--force", action="store_true", help="remove it even if a project uses it")
-    ren = lsub.add_parser("rename", help="rename a loop")
+    ren = lsub.add_parser("rename", parents=[common], help="rename a loop")
     ren.add_argument("id", type=int)
     ren.add_argument("name")
-    tag = lsub.add_parser("tag", help="add (or --remove) tags")
+    tag = lsub.add_parser("tag", parents=[common], help="add (or --remove) tags")
     tag.add_argument("id", type=int)
     tag.add_argument("tags", nargs="+")
     tag.add_argument("--remove", action="store_true")
-    setp = lsub.add_parser("set", help="declare a loop's category, tempo or key (your values win over estimates)")
+    setp = lsub.add_parser(
+        "set", parents=[common], help="declare a loop's category, tempo or key (your values win over estimates)"
+    )
     setp.add_argument("id", type=int)
     setp.add_argument("--category", choices=CATEGORIES)
     setp.add_argument("--bpm", type=float)
@@ -53,7 +58,8 @@ def _library(args):
     from padserver.config import load_config
     from padserver.library.store import Library
 
-    config = load_config(None, {"paths.data_dir": args.data_dir} if args.data_dir else {})
+    data_dir = value(args, "data_dir")
+    config = load_config(None, {"paths.data_dir": data_dir} if data_dir else {})
     data = paths.data_dir(config.paths.data_dir)
     library = Library(data, int(config.audio.sample_rate))
     from padserver.projects.store import ProjectStore

@@ -141,10 +141,14 @@ class Library:
         import concurrent.futures
         import multiprocessing
 
+        from padserver.audio.worker import worker_start
+
         files = audio_files(paths)
         workers = workers or max(1, (os.cpu_count() or 2) - 1)
         ctx = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=worker_start, initargs=(os.getpid(),)
+        ) as pool:
             futures = {pool.submit(import_file, f, self.data_dir, self.rate): f for f in files}
             for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 path = futures[future]

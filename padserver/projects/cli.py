@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import sys
 
+from padserver.cli_options import value
+
 
 def _store(args):
     from padserver import paths
     from padserver.config import load_config
     from padserver.projects.store import ProjectStore
 
-    config = load_config(None, {"paths.data_dir": args.data_dir} if args.data_dir else {})
+    data_dir = value(args, "data_dir")
+    config = load_config(None, {"paths.data_dir": data_dir} if data_dir else {})
     return ProjectStore(paths.data_dir(config.paths.data_dir))
 
 
 def _daemon(args, address: str, *values) -> int:
     from padserver.control.client import request
 
-    return request("127.0.0.1", args.port, address, list(values), 5.0)
+    return request("127.0.0.1", value(args, "port", 9000), address, list(values), 5.0)
 
 
 def run(args) -> int:

@@ -25,10 +25,11 @@ class Step:
 
 
 class History:
-    def __init__(self, depth: int = 200, coalesce_s: float = 1.0) -> None:
+    def __init__(self, depth: int = 200, coalesce_s: float = 1.0, now: Callable[[], float] = time.monotonic) -> None:
         # a fader sweep: changes to one control less than ``coalesce_s`` apart are one step
         self.depth = depth
         self.coalesce_s = coalesce_s
+        self.now = now  # the clock a sweep is timed on (the audio driver's)
         self.past: deque[Step] = deque(maxlen=depth)
         self.future: list[Step] = []
         self._replaying = False
@@ -36,7 +37,7 @@ class History:
     def record(self, label: str, undo: Callable, redo: Callable, key: str | None = None) -> None:
         if self._replaying:
             return
-        now = time.monotonic()
+        now = self.now()
         last = self.past[-1] if self.past else None
         if key is not None and last is not None and last.key == key and now - last.at < self.coalesce_s:
             last.redo, last.at = redo, now  # the sweep goes on: one step from where it started

@@ -86,3 +86,23 @@ def test_a_file_that_cannot_be_read_is_reported_and_the_rest_imported(tmp_path):
     result = lib(data, "import", str(src))
     assert result.returncode == 1
     assert "1 imported" in result.stdout and "1 failed" in result.stdout and "broken.wav" in result.stderr
+
+
+def test_data_dir_is_taken_before_or_after_the_action(tmp_path):
+    data, src = tmp_path / "data", make_folder(tmp_path / "loops")
+    after = subprocess.run(
+        [sys.executable, "-m", "padserver", "library", "import", str(src / "sub bass.ogg"), "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert after.returncode == 0, after.stderr
+    # the loop landed in that folder: listed from there by the option in the other place
+    assert [json.loads(line)["name"] for line in lib(data, "ls", "--json").stdout.splitlines()] == ["sub bass"]
+    projects = subprocess.run(
+        [sys.executable, "-m", "padserver", "project", "ls", "--data-dir", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert projects.returncode == 0 and "unrecognized" not in projects.stderr, projects.stderr

@@ -15,80 +15,37 @@ CONFIG = "audio:\n  jack:\n    connect: []\n"
 BAR = 96000
 
 
-def test_export_equals_what_playback_sends_to_jack(jack_server, tmp_path):
-    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
-    cap = None
-    try:
-        d.wait_ready()
-        cap = Capture(jack_server)
-        cap.connect("padserver:master_L", "padserver:master_R")
-        osc = d.osc
-        click = write_click(str(tmp_path / "click.wav"))  # one bar: a 10 ms burst, then silence
-        tone = write_tone(str(tmp_path / "tone.wav"), rate=48000, seconds=2.0, freq=330.0, level=0.4)
-        osc.request("/song/track/add", "clicks", reply="/song/track/added")
-        osc.request("/song/track/add", "tone", reply="/song/track/added")
-        osc.request("/song/clip/add", 1, click, 1, 3, reply="/song/clip/added")
-        osc.request("/song/clip/add", 2, tone, 2, 1, "offset=1", reply="/song/clip/added")
-        osc.send("/song/track/2/pan", -0.5)
-        osc.request("/ping", reply="/pong")
-        time.sleep(0.3)
-        xruns = -json.loads(osc.request("/status", reply="/status")[0])["xruns"]
-        _, first = cap.onset_of(lambda: osc.send("/transport/play"), 12000)
-        assert first is not None
-        cap.wait_until(first + 3 * BAR + 1000)
-        live = cap.frames(first, first + 3 * BAR)
-        xruns += json.loads(osc.request("/status", reply="/status")[0])["xruns"]
-        osc.send("/transport/stop")
-        path = osc.request("/song/export", "live", "format=wav", reply="/song/exported", timeout=60)[0]
-        assert path == os.path.join(str(tmp_path), "exports", "live.wav")
-        exported, rate = sf.read(path, dtype="float32", always_2d=True)
-        exported = exported.T
-        assert rate == 48000 and exported.shape[1] == 3 * BAR
-        # bar 2: the tone clip starts on its first frame (it was silent before: only the click's burst)
-        assert np.all(exported[:, 480:BAR] == 0.0) and np.any(exported[:, BAR] != 0.0)
-        # what was heard is what was exported, sample for sample. On this shared machine JACK can drop a cycle
-        # (the capture gets silence) or the daemon can miss one (its port repeats the block before) and skip that
-        # block of music to keep time; those are the only differences allowed, at most two, and every other block
-        # must match exactly
-        period = jack_server.period
-        blocks = exported.shape[1] // period
-        ex = exported[:, : blocks * period].reshape(2, blocks, period)
-        lv = live[:, : blocks * period].reshape(2, blocks, period)
-        skip, events, b = 0, [], 0
-        while b < blocks and b + skip < blocks:
-            if np.array_equal(lv[:, b], ex[:, b + skip]):
-                b += 1
-            elif ahead := next(
-                (k for k in range(1, 5) if b + skip + k < blocks and np.array_equal(lv[:, b], ex[:, b + skip + k])), 0
-            ):
-                skip += ahead  # the daemon skipped the music of the cycles JACK dropped, to stay on JACK's time
-                events.append(("skipped", b))
-            elif not lv[:, b].any():
-                events.append(("dropped", b))  # a cycle JACK dropped
-                b += 1
-            elif b + skip >= 1 and np.array_equal(lv[:, b], ex[:, b + skip - 1]):
-                events.append(("repeated", b))  # the daemon missed a cycle: its port held the block before
-                b += 1
-            else:
-                near = [
-                    k
-                    for k in range(-8, 9)
-                    if 0 <= b + skip + k < blocks and np.array_equal(lv[:, b], ex[:, b + skip + k])
-                ]
-                diff = np.abs(lv[:, b] - ex[:, min(b + skip, blocks - 1)])
-                raise AssertionError(
-                    f"block {b} (frame {b * period}) differs from the export (equal {near} blocks on; from the aligned "
-                    f"one by up to {diff.max():.3g} in {np.count_nonzero(diff.max(axis=0))} frames; "
-                    f"{np.count_nonzero(~lv[:, b].any(axis=0))} silent frames; {events})"
-                )
-        # each one is a cycle JACK reported late (an xrun), bar a couple the reports can miss
-        assert len(events) <= max(2, xruns), (events, xruns)
-        assert b > blocks - 4  # and the comparison got through the three bars
-        assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".part")]
-    finally:
-        if cap is not None:
-            cap.close()
-        d.terminate()
+def test_export_equals_what_playback_sends(stepped, tmp_path):
+    d = stepped()
+    osc = d.osc
+    click = write_click(str(tmp_path / "click.wav"))  # one bar: a 10 ms burst, then silence
+    tone = write_tone(str(tmp_path / "tone.wav"), rate=48000, seconds=2.0, freq=330.0, level=0.4)
+    osc.request("/song/track/add", "clicks", reply="/song/track/added")
+    osc.request("/song/track/add", "tone", reply="/song/track/added")
+    osc.request("/song/clip/add", 1, click, 1, 3, reply="/song/clip/added")
+    osc.request("/song/clip/add", 2, tone, 2, 1, "offset=1", reply="/song/clip/added")
+    osc.send("/song/track/2/pan", -0.5)
+    before = d.step(1000)
+    osc.send("/transport/play")
+    live = d.step(3 * BAR)
+    assert not before.any()
+    osc.send("/transport/stop")
+    d.step(512)
+    path = osc.request("/song/export", "live", "format=wav", reply="/song/exported", timeout=60)[0]
+    assert path == os.path.join(str(tmp_path), "exports", "live.wav")
+    exported, rate = sf.read(path, dtype="float32", always_2d=True)
+    exported = exported.T
+    assert rate == 48000 and exported.shape[1] == 3 * BAR
+    # bar 2: the tone clip starts on its first frame (it was silent before: only the click's burst)
+    assert np.all(exported[:, 480:BAR] == 0.0) and np.any(exported[:, BAR] != 0.0)
+    # what was played from the first frame after the play command is what was exported, sample for sample
+    if not np.array_equal(live, exported):
+        diff = np.abs(live - exported).max(axis=0)
+        raise AssertionError(
+            f"playback and export differ in {np.count_nonzero(diff)} frames, from frame {np.flatnonzero(diff)[0]}, "
+            f"by up to {diff.max():.3g}"
+        )
+    assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".part")]
 
 
 def test_an_export_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path):

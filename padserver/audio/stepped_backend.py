@@ -1,0 +1,209 @@
+"""The stepped driver: the engine renders only when a test tells it to, over a private channel.
+
+``padserver run --audio stepped --step-socket PATH`` runs the same engine and control code as live, but no
+clock paces the audio: a harness connected to the Unix socket ``PATH`` asks for N frames and gets them back.
+Before rendering, everything sent to the daemon before the request (OSC datagrams already in its socket,
+MIDI given through the channel) is dispatched, so a test knows the block each command lands in, whatever
+the machine is doing. Engine events are handed to the control side after every block, so feedback (OSC,
+lights) is sent before the reply. The driver's clock is its frame count: timers that matter musically read
+it through `now`.
+
+The channel speaks one JSON object per line each way. A reply may announce a binary payload
+(``"bytes": n``) that follows its line. Requests:
+
+- ``{"op": "step", "frames": N}``: render N frames (in blocks of ``audio.block_size``); the reply carries
+  the master as float32, channel after channel (2 × N). With ``"input": true`` the request line is followed
+  by 2 × N float32 frames played into the inputs (recording), channel after channel.
+- ``{"op": "ports", "ports": [names]}``: the MIDI devices plugged in now (each both an input and an
+  output); the controllers' mappings match them by name, as hot-plug does.
+- ``{"op": "midi", "port": name, "data": [bytes …]}``: a message from that device.
+- ``{"op": "sent"}``: what padserver sent to each device since last asked (lights), ``{port: [[bytes]]}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import tempfile
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+
+from padserver.audio.backend import Backend, BackendError, BackendInfo
+
+log = logging.getLogger(__name__)
+
+CHANNELS = 2
+MAX_STEP = 48000 * 600  # frames one request may ask for (ten minutes at 48 kHz)
+
+
+class SteppedMidi:
+    """Virtual MIDI devices for the stepped driver: what a test plays in, what padserver sends out."""
+
+    sends_clock = True  # no clock for devices: nothing runs on the wall clock here
+
+    def __init__(self) -> None:
+        self.ports: list[str] = []
+        self.incoming: deque = deque()  # (link, bytes, handled) for the manager
+        self.links: dict[str, _Link] = {}  # by the device's name
+        self.sent: dict[str, list[list[int]]] = {}
+
+    def list_ports(self) -> tuple[list[str], list[str]]:
+        return list(self.ports), list(self.ports)
+
+    def open(self, name, source, target, pads, shift_keys, clock, velocity_gain):
+        link = _Link(name, source, target)
+        self.links[source] = link
+        return link
+
+    def pump(self) -> None:
+        """Nothing to move: the channel fills ``incoming`` itself."""
+
+    def send(self, link, message: bytes) -> None:
+        if link.target is not None:
+            self.sent.setdefault(link.target, []).append(list(message))
+
+    def close(self, link) -> None:
+        self.links.pop(link.source, None)
+
+    def alive(self, link) -> bool:
+        return self.links.get(link.source) is link
+
+    def drained(self) -> bool:
+        return True
+
+    def play(self, port: str, data: list[int]) -> None:
+        link = self.links.get(port)
+        if link is None:
+            raise ValueError(f"no controller is connected on {port!r} (plugged in: {self.ports})")
+        self.incoming.append((link, bytes(data), False))
+
+    def take_sent(self) -> dict[str, list[list[int]]]:
+        sent, self.sent = self.sent, {}
+        return sent
+
+
+class _Link:
+    def __init__(self, name: str, source: str, target: str | None) -> None:
+        self.name = name
+        self.source = source
+        self.target = target
+
+
+class SteppedBackend(Backend):
+    name = "stepped"
+
+    def __init__(self, config, reason: str) -> None:
+        super().__init__()
+        audio = config.audio
+        self.socket_path = audio.stepped.socket or os.path.join(
+            tempfile.gettempdir(), f"padserver-step-{os.getpid()}.sock"
+        )
+        self.info = BackendInfo(
+            "stepped",
+            reason,
+            int(audio.sample_rate),
+            int(audio.block_size),
+            outputs=["master_L", "master_R"],
+            device=f"(stepped through {self.socket_path})",
+        )
+        self.inputs = CHANNELS
+        self.midi = SteppedMidi()
+        self.settle: Callable[[], Awaitable[None]] | None = None  # dispatch what was sent before a step
+        self.after_block: Callable[[], None] | None = None  # hand the engine's events to the control side
+        self.after_step: Callable[[], None] | None = None  # and what is sampled less often (meters)
+        self._server: asyncio.AbstractServer | None = None
+        self._silence = np.zeros((CHANNELS, self.info.block_size), dtype=np.float32)
+
+    def now(self) -> float:
+        """Seconds on the driver's clock: the frames rendered so far."""
+        return self.engine.frame / self.info.sample_rate
+
+    def start(self) -> None:
+        """Nothing runs until the channel asks (`serve`)."""
+
+    async def serve(self) -> None:
+        """Listen on the channel (on the event loop: the control and "audio" sides take turns)."""
+        if os.path.exists(self.socket_path):
+            os.remove(self.socket_path)
+        try:
+            self._server = await asyncio.start_unix_server(self._client, self.socket_path, limit=1 << 20)
+        except OSError as exc:
+            raise BackendError(f"cannot listen on {self.socket_path}: {exc.strerror}") from None
+        log.info("stepped audio: frames are rendered when asked on %s", self.socket_path)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        try:
+            os.remove(self.socket_path)
+        except OSError:
+            pass
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while line := await reader.readline():
+                try:
+                    request = json.loads(line)
+                    reply, payload = await self._answer(request, reader)
+                except (ValueError, TypeError, KeyError) as exc:
+                    reply, payload = {"error": f"{type(exc).__name__}: {exc}"}, b""
+                if payload:
+                    reply["bytes"] = len(payload)
+                writer.write(json.dumps(reply).encode() + b"\n" + payload)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def _answer(self, request: dict, reader: asyncio.StreamReader) -> tuple[dict, bytes]:
+        op = request["op"]
+        if op == "step":
+            frames = int(request["frames"])
+            if not 0 <= frames <= MAX_STEP:
+                raise ValueError(f"frames must be in 0..{MAX_STEP} (got {frames})")
+            played = None
+            if request.get("input"):
+                raw = await reader.readexactly(CHANNELS * frames * 4)
+                played = np.frombuffer(raw, dtype=np.float32).reshape(CHANNELS, frames)
+            if self.settle is not None:
+                await self.settle()
+            audio = self.render(frames, played)
+            if self.after_step is not None:
+                self.after_step()
+            return {"frame": self.engine.frame, "xruns": self.engine.meters.xruns}, audio.tobytes()
+        if op == "ports":
+            self.midi.ports = [str(p) for p in request["ports"]]
+            return {"ports": self.midi.ports}, b""
+        if op == "midi":
+            data = [int(b) for b in request["data"]]
+            if not data or not all(0 <= b <= 255 for b in data):
+                raise ValueError("data must be 1 or more bytes (0..255)")
+            self.midi.play(str(request["port"]), data)
+            return {"ok": True}, b""
+        if op == "sent":
+            return {"sent": self.midi.take_sent()}, b""
+        raise ValueError(f"unknown op {op!r} (step, ports, midi, sent)")
+
+    def render(self, frames: int, played: np.ndarray | None = None) -> np.ndarray:
+        """Run the engine over ``frames`` frames, block by block, as an audio driver would; the master."""
+        out = np.zeros((CHANNELS, frames), dtype=np.float32)
+        block = self.info.block_size
+        done = 0
+        while done < frames:
+            n = min(block, frames - done)
+            if played is not None:
+                self.engine.inputs = [played[c, done : done + n] for c in range(CHANNELS)]
+            else:
+                self.engine.inputs = [self._silence[c, :n] for c in range(CHANNELS)]
+            mix = self._render(n)
+            out[:, done : done + n] = mix[:CHANNELS, :n]
+            done += n
+            if self.after_block is not None:
+                self.after_block()
+        return out
