@@ -315,6 +315,8 @@ class Daemon:
         learn.apply_saved(mappings)
         learn.notify = lambda who, address, args: self.osc.reply(who, [(address, args)])
         manager = MidiManager(mappings, self.actions, transport)
+        if api == "stepped":
+            transport.plugged = manager.scan  # a test plugs devices in: connected before it goes on
         manager.learn = learn
         self.actions.midi = manager
         self.actions.listeners.append(manager.on_change)

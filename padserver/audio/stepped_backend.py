@@ -14,10 +14,12 @@ The channel speaks one JSON object per line each way. A reply may announce a bin
 - ``{"op": "step", "frames": N}``: render N frames (in blocks of ``audio.block_size``); the reply carries
   the master as float32, channel after channel (2 × N). With ``"input": true`` the request line is followed
   by 2 × N float32 frames played into the inputs (recording), channel after channel.
-- ``{"op": "ports", "ports": [names]}``: the MIDI devices plugged in now (each both an input and an
-  output); the controllers' mappings match them by name, as hot-plug does.
-- ``{"op": "midi", "port": name, "data": [bytes …]}``: a message from that device.
-- ``{"op": "sent"}``: what padserver sent to each device since last asked (lights), ``{port: [[bytes]]}``.
+- ``{"op": "ports", "sources": [names], "targets": [names]}``: the MIDI ports plugged in now, those
+  devices send from and those they listen on; the controllers' mappings match and pair them by name, as
+  hot-plug does, before the reply.
+- ``{"op": "midi", "port": source, "data": [bytes …]}``: a message from that device.
+- ``{"op": "sent"}``: what padserver sent to each device's port since last asked (lights),
+  ``{target: [[bytes]]}``.
 """
 
 from __future__ import annotations
@@ -46,13 +48,15 @@ class SteppedMidi:
     sends_clock = True  # no clock for devices: nothing runs on the wall clock here
 
     def __init__(self) -> None:
-        self.ports: list[str] = []
+        self.sources: list[str] = []
+        self.targets: list[str] = []
+        self.plugged: Callable[[tuple[list[str], list[str]]], None] | None = None  # the manager's scan
         self.incoming: deque = deque()  # (link, bytes, handled) for the manager
         self.links: dict[str, _Link] = {}  # by the device's name
         self.sent: dict[str, list[list[int]]] = {}
 
     def list_ports(self) -> tuple[list[str], list[str]]:
-        return list(self.ports), list(self.ports)
+        return list(self.sources), list(self.targets)
 
     def open(self, name, source, target, pads, shift_keys, clock, velocity_gain):
         link = _Link(name, source, target)
@@ -78,7 +82,7 @@ class SteppedMidi:
     def play(self, port: str, data: list[int]) -> None:
         link = self.links.get(port)
         if link is None:
-            raise ValueError(f"no controller is connected on {port!r} (plugged in: {self.ports})")
+            raise ValueError(f"no controller is connected on {port!r} (connected: {sorted(self.links)})")
         self.incoming.append((link, bytes(data), False))
 
     def take_sent(self) -> dict[str, list[list[int]]]:
@@ -178,8 +182,12 @@ class SteppedBackend(Backend):
                 self.after_step()
             return {"frame": self.engine.frame, "xruns": self.engine.meters.xruns}, audio.tobytes()
         if op == "ports":
-            self.midi.ports = [str(p) for p in request["ports"]]
-            return {"ports": self.midi.ports}, b""
+            midi = self.midi
+            midi.sources = [str(p) for p in request.get("sources", [])]
+            midi.targets = [str(p) for p in request.get("targets", [])]
+            if midi.plugged is not None:
+                midi.plugged(midi.list_ports())
+            return {"connected": sorted(midi.links)}, b""
         if op == "midi":
             data = [int(b) for b in request["data"]]
             if not data or not all(0 <= b <= 255 for b in data):

@@ -115,9 +115,11 @@ class SteppedDaemon:
             raise ValueError(f"frame {frame} is behind the daemon's ({self.frame})")
         return self.step(frame - self.frame)
 
-    def plug(self, *ports: str) -> None:
-        """The MIDI devices plugged in now (by name): the controllers' mappings match them as they would."""
-        self._ask({"op": "ports", "ports": list(ports)})
+    def plug(self, sources: list[str], targets: list[str] | None = None) -> list[str]:
+        """The MIDI ports plugged in now: those devices send from, those they listen on (full names, such as
+        ``Launchpad X:LPX MIDI Out``). The controllers' mappings match them as hot-plug would; returns the
+        sources a controller is connected on."""
+        return self._ask({"op": "ports", "sources": sources, "targets": targets or []})[0]["connected"]
 
     def midi(self, port: str, *data: int) -> None:
         """A message from the device ``port``, taken before the next step."""

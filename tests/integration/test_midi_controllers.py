@@ -10,28 +10,12 @@ import pytest
 
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, MidiDevice
+from padserver.harness.launchpad import LPX, led_specs, lit
 from padserver.harness.signals import write_click
 
 # the levels measured here are the pads' gain, pan and velocity, not the loops' loudness
 CONFIG = "audio:\n  jack:\n    connect: []\nloops:\n  normalize: false\n"
-LPX = bytes.fromhex("F0 00 20 29 02 0C")
 BAR = 96000
-
-
-def led_specs(message: bytes) -> dict[int, tuple[int, ...]]:
-    """LED index → (type, colour…) from a Launchpad batch SysEx."""
-    assert message.startswith(LPX + b"\x03") and message.endswith(b"\xf7")
-    body, specs, i = message[len(LPX) + 1 : -1], {}, 0
-    while i < len(body):
-        kind = body[i]
-        size = 4 if kind == 1 else 3
-        specs[body[i + 1]] = (kind, *body[i + 2 : i + size])
-        i += size
-    return specs
-
-
-def lit(index: int, spec: tuple[int, ...]):
-    return lambda m: m.startswith(LPX + b"\x03") and led_specs(m).get(index) == spec
 
 
 @pytest.fixture
