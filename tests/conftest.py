@@ -6,6 +6,8 @@ import warnings
 import pytest
 
 from padserver.harness.jack import JackServer
+from padserver.harness.jack_registry import remove_server_files
+from padserver.harness.leftovers import Leftovers, become_subreaper
 
 # A test that hangs fails after pytest-timeout's limit (pyproject.toml) with every thread's stack, and the run
 # goes on. One stuck where that signal cannot reach (inside a C call that does not return) ends the run this
@@ -15,9 +17,27 @@ _stderr = pytest.StashKey[object]()
 _failed = pytest.StashKey[bool]()
 
 
+_session_servers: list[JackServer] = []  # JACK servers that live for the whole run (not a test's leftovers)
+_session_names: list[str] = []  # the names they had (a replaced one takes a new name)
+
+
 def pytest_configure(config):
     # (the terminal's stderr, taken while pytest is not capturing it: a test's output goes elsewhere)
     config.stash[_stderr] = os.fdopen(os.dup(2), "w")
+    become_subreaper()  # what a test's processes leave orphaned comes to us, to be found and ended
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_behind():
+    """A test leaves no process running and nothing in the temporary folder: what it left is ended, removed,
+    and fails the test by name (set up before, and so torn down after, the test's other fixtures)."""
+    leftovers = Leftovers()
+    leftovers.before()
+    yield
+    kept = {s.proc.pid for s in _session_servers if s.proc is not None}
+    problems = leftovers.after(kept, set())
+    if problems:
+        pytest.fail("left behind:\n" + "\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(autouse=True)
@@ -53,8 +73,11 @@ def _session_jack_server():
     if not _have_jack():
         pytest.fail("jackd and the JACK client library are required (apt-get install jackd2)")
     server = JackServer().start()
+    _session_servers.append(server)
     yield server
     server.stop()
+    for name in set(_session_names + [server.name]):  # (a replaced server had a name of its own)
+        remove_server_files(name)  # the run leaves no JACK shared memory behind
 
 
 @pytest.fixture
@@ -65,6 +88,7 @@ def jack_server(_session_jack_server, request):
     yield _session_jack_server
     if request.node.stash.get(_failed, False) and not _session_jack_server.responsive():
         old = _session_jack_server.name
+        _session_names.append(old)
         _session_jack_server.restart()
         warnings.warn(
             f"JACK server {old} stopped answering; the tests go on with {_session_jack_server.name}", stacklevel=1

@@ -21,6 +21,9 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
         if what == "all"
         else [what]
     )
+    from padserver.bench.targets import TARGETS
+
+    TARGETS.smoke = smoke
     ok = True
     for part in parts:
         if part == "engine":
@@ -49,6 +52,7 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
         elif part == "sync":
             ok &= sync_bench.run_clock_out(smoke)
             ok &= sync_bench.run_rtmidi_clock_out(smoke)
+            ok &= sync_bench.run_rtmidi_follow(smoke)
             ok &= sync_bench.run_follow(smoke)
             ok &= sync_bench.run_link(smoke)
         elif part == "library":
@@ -56,4 +60,11 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= library_bench.run_search(smoke)
             ok &= library_bench.run_project_load(smoke)
             ok &= library_bench.run_import(smoke)
-    return 0 if ok else 1
+    failed = TARGETS.failed()
+    if failed:
+        print(f"{len(failed)} of {len(TARGETS.checked)} targets " + ("not sane" if smoke else "missed") + ":")
+        for t in failed:
+            print(f"  {t.name}: {t.value:.4g} {t.unit}")
+    elif TARGETS.checked:
+        print(f"all {len(TARGETS.checked)} targets " + ("sane" if smoke else "met"))
+    return 0 if ok and not failed else 1

@@ -12,6 +12,7 @@ import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.bench.targets import expect
 from padserver.harness.fakes import FakeHttp, FakeLyria
 from padserver.harness.scratch import scratch_dir
 
@@ -60,6 +61,7 @@ def run_overhead(smoke: bool) -> bool:
             print(
                 f"{name}: median {np.median(times):.1f} ms, p95 {np.percentile(times, 95):.1f} ms (target median ≤ 50 ms)"
             )
+            expect(f"{name} job overhead, median", float(np.median(times)), "ms", at_most=50, sane=10000)
     finally:
         http.close()
     return True

@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from padserver.bench.daemon_bench import _load_kit, _proc_cpu
+from padserver.bench.targets import expect
 from padserver.control.osc import build
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, JackServer, MidiDevice
@@ -93,11 +94,20 @@ def run_midi(smoke: bool) -> bool:
                 f"jitter p95−p5 {np.percentile(sound_a, 95) - np.percentile(sound_a, 5):.2f} periods, max {sound_a.max():.2f} "
                 "(target median ≤ 1.2, jitter ≤ 1)"
             )
+            expect("note → first sample, median", float(np.median(sound_a)), "periods", at_most=1.2, sane=50)
+            expect(
+                "note → first sample, jitter p95−p5",
+                float(np.percentile(sound_a, 95) - np.percentile(sound_a, 5)),
+                "periods",
+                at_most=1,
+                sane=50,
+            )
         if len(light_a):
             print(
                 f"note → LED message ({len(light_a)}/{presses}): median {np.median(light_a):.1f} ms, "
                 f"p95 {np.percentile(light_a, 95):.1f} ms, max {light_a.max():.1f} ms (target median ≤ 10 ms)"
             )
+            expect("note → LED message, median", float(np.median(light_a)), "ms", at_most=10, sane=1000)
         return len(sound_a) == presses and len(light_a) > 0
     finally:
         cap.close()

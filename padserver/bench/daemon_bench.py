@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 
+from padserver.bench.targets import expect
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, JackServer
 from padserver.harness.scratch import scratch_dir
@@ -142,6 +143,7 @@ def run_startup(smoke: bool) -> bool:
     print(
         f"process start → first /pong: median {np.median(times):.2f} s, max {max(times):.2f} s over {len(times)} starts (target ≤ 1 s)"
     )
+    expect("process start → first /pong, median", float(np.median(times)), "s", at_most=1.0, sane=30)
     d = DaemonProcess(["--audio", "null"], data_dir=folder)
     try:
         d.wait_ready(30)
@@ -162,6 +164,7 @@ def run_startup(smoke: bool) -> bool:
             f"16 pads × {bars} bars at 120 BPM: loaded audio {loaded / 2**20:.1f} MiB, daemon RSS {rss / 2**20:.1f} MiB "
             f"(audio + {over:.1f} MiB; target ≤ audio + 80 MB), worker processes {workers / 2**20:.1f} MiB"
         )
+        expect("daemon RSS beyond the loaded audio", over * 2**20 / 1e6, "MB", at_most=80, sane=2000)
     finally:
         d.terminate()
-    return bool(np.median(times) <= 1.0) or smoke
+    return True

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from padserver.bench.targets import expect
 from padserver.engine import commands as cmd
 from padserver.engine.mixer import Engine
 from padserver.engine.quantum import parse_quantum
@@ -52,9 +53,10 @@ def run(smoke: bool) -> bool:
             f"block {block:4d}: median {median:6.1f} µs ({median / period_us * 100:5.2f} % of {period_us:.0f} µs), "
             f"p99.9 {p999:6.1f} µs ({p999 / period_us * 100:5.2f} %), max {worst:7.1f} µs, {blocks} blocks"
         )
-        if block in TARGET_MEDIAN:
-            met = median / period_us * 100 <= TARGET_MEDIAN[block] and p999 / period_us * 100 <= TARGET_P999[block]
-            line += f"  [target median ≤ {TARGET_MEDIAN[block]} %, p99.9 ≤ {TARGET_P999[block]} %: {'met' if met else 'MISSED'}]"
-            ok &= met or smoke  # a busy CI machine may miss; the smoke run only proves it runs
         print(line)
+        if block in TARGET_MEDIAN:  # (sane: the mixer keeps up with the period at all)
+            expect(
+                f"mixer median at block {block}", median / period_us * 100, "%", at_most=TARGET_MEDIAN[block], sane=100
+            )
+            expect(f"mixer p99.9 at block {block}", p999 / period_us * 100, "%", at_most=TARGET_P999[block], sane=1000)
     return ok

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from padserver.bench.targets import expect
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.scratch import scratch_dir
 from padserver.providers.base import Capabilities, Provider, Request, Result, Take
@@ -50,10 +51,12 @@ def run(smoke: bool) -> bool:
     print(
         f"== generate: offline 4-bar loop at 48 kHz: median {np.median(gen):.0f} ms, max {max(gen):.0f} ms over {n} (target ≤ 200 ms) =="
     )
+    expect("offline 4-bar loop, median", float(np.median(gen)), "ms", at_most=200, sane=20000)
     overhead = asyncio.run(_overhead(20 if smoke else 200))
     print(
         f"== generate: job overhead with a provider that answers at once: median {np.median(overhead):.2f} ms, p95 {np.percentile(overhead, 95):.2f} ms (target median ≤ 50 ms) =="
     )
+    expect("job overhead, median", float(np.median(overhead)), "ms", at_most=50, sane=5000)
     folder = scratch_dir("padserver-bench-")
     d = DaemonProcess(["--audio", "null", "--demo"], data_dir=folder)
     try:
@@ -61,4 +64,5 @@ def run(smoke: bool) -> bool:
     finally:
         d.terminate()
     print(f"== generate: padserver run --demo: 16 pads ready {ready:.2f} s after start (target ≤ 3 s) ==")
+    expect("padserver run --demo: 16 pads ready", ready, "s", at_most=3, sane=60)
     return True

@@ -9,6 +9,7 @@ import time
 import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
+from padserver.bench.targets import expect
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import JackServer
 from padserver.harness.scratch import scratch_dir
@@ -79,6 +80,7 @@ def run_import(smoke: bool) -> bool:
                 f"period {period}: {done}/{count} files in {took:.1f} s = {done / took:.1f} files/s with analysis "
                 f"(target ≥ 10), " + xruns_since(server, d, before)
             )
+            expect(f"import at period {period}", done / took, "files/s", at_least=10, sane=0.1)
             ok &= done == count
     return ok
 
@@ -103,7 +105,8 @@ def run_bpm_accuracy(smoke: bool) -> bool:
         f"{hits / count * 100:.0f} % within ±1 BPM, {octave / count * 100:.0f} % half or double tempo (misses) "
         f"(target ≥ 90 %) =="
     )
-    return hits / count >= 0.9 or smoke
+    expect("tempo estimates within ±1 BPM", hits / count * 100, "%", at_least=90, sane=50)
+    return True
 
 
 def run_search(smoke: bool) -> bool:
@@ -143,7 +146,8 @@ def run_search(smoke: bool) -> bool:
         f"== library: search over {entries} entries: median {np.median(t):.2f} ms, p95 {np.percentile(t, 95):.2f} ms, max {t.max():.2f} ms (target median ≤ 5 ms) =="
     )
     conn.close()
-    return bool(np.median(t) <= 5.0) or smoke
+    expect("library search, median", float(np.median(t)), "ms", at_most=5, sane=500)
+    return True
 
 
 def run_project_load(smoke: bool) -> bool:
@@ -171,6 +175,7 @@ def run_project_load(smoke: bool) -> bool:
             f"== projects: open a project of 16 pads × {bars} bars (renditions ready): median {np.median(times):.0f} ms, "
             f"max {max(times):.0f} ms from request to all pads ready (target ≤ 300 ms) =="
         )
+        expect("open a project of 16 pads", max(times), "ms", at_most=300, sane=30000)
         return True
     finally:
         d.terminate()

@@ -10,6 +10,7 @@ import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.bench.targets import expect
 from padserver.harness.scratch import scratch_dir
 from padserver.library.testloops import click_song
 
@@ -55,6 +56,7 @@ def run_prepare(smoke: bool) -> bool:
         f"== prepare: 30 s 44.1 kHz MP3 (96 BPM) → 4-bar loop at 120–129 BPM on one core: median {np.median(times):.2f} s, "
         f"max {max(times):.2f} s, CPU {np.median(cpu):.2f} s over {runs} (target ≤ 1 s) =="
     )
+    expect("prepare a 30 s MP3 into a 4-bar loop, median", float(np.median(times)), "s", at_most=1, sane=60)
     return True
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.bench.targets import expect
 from padserver.harness.scratch import scratch_dir
 
 RATE = 48000
@@ -55,6 +56,8 @@ def run_export_speed(smoke: bool) -> bool:
         size = os.path.getsize(done["path"]) / 1e6
         target = " (target ≥ 300×)" if fmt == "wav" else ""
         print(f"{fmt} {bits or ''}: {took:.2f} s = {seconds / took:.0f}× real time{target}, {size:.1f} MB")
+        if fmt == "wav":
+            expect(f"export to wav {bits}", seconds / took, "× real time", at_least=300, sane=1)
     return True
 
 

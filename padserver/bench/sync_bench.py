@@ -10,7 +10,9 @@ import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
 from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.bench.targets import expect
 from padserver.harness.scratch import scratch_dir
+from padserver.harness.wait import until
 
 RATE = 48000
 
@@ -28,6 +30,10 @@ def run_clock_out(smoke: bool) -> bool:
             server, d = stack.enter_context(sixteen_playing(period, folder, kit, config))
             follower = MidiDevice(server, "follower", "out", "in")
             stack.callback(follower.close)
+            # (padserver connects its clock to the follower's port once it sees it: measured from then on)
+            if until(lambda f=follower: sum(m == b"\xf8" for _, m in list(f.received)) >= 2, 30) is None:
+                print(f"period {period}: no clock arrived in 30 s")
+                return False
             seen = xruns(server, d)
             time.sleep(seconds)
             ticks = np.array([f for f, m in list(follower.received) if m == b"\xf8"], dtype=np.float64)
@@ -46,6 +52,9 @@ def run_clock_out(smoke: bool) -> bool:
                 f"std {kept.std():.4f} ms (max deviation {np.abs(kept - nominal).max():.4f} ms), "
                 f"{int(lost[lost > 0].sum())} lost with dropped cycles, {xruns_since(server, d, seen)}"
             )
+            # each tick written on its own frame: only the frame's rounding is left
+            expect(f"JACK clock out tempo error at period {period}", abs(bpm - 120.0), "BPM", at_most=0.01, sane=5)
+            expect(f"JACK clock out tick jitter (std) at period {period}", kept.std(), "ms", at_most=0.05, sane=10)
     return True
 
 
@@ -73,9 +82,9 @@ def run_follow(smoke: bool) -> bool:
         for _ in range(50):
             steady.append(tempo())
             time.sleep(0.02)
-        print(
-            f"steady 120 BPM clock: tempo {np.mean(steady):.3f} BPM, largest deviation {np.max(np.abs(np.array(steady) - 120)):.3f} BPM"
-        )
+        deviation = float(np.max(np.abs(np.array(steady) - 120)))
+        print(f"steady 120 BPM clock: tempo {np.mean(steady):.3f} BPM, largest deviation {deviation:.3f} BPM")
+        expect("following a steady JACK MIDI clock: largest tempo deviation", deviation, "BPM", at_most=0.1, sane=5)
         settle = []
         for i in range(changes):
             target = 128.0 if i % 2 == 0 else 120.0
@@ -93,6 +102,10 @@ def run_follow(smoke: bool) -> bool:
             f"(max {1000 * max(settle):.0f} ms, {changes} changes; {np.median(settle) * 128 / 60:.2f} beats), "
             f"{xruns_since(server, d, seen)}"
         )
+        # within ±0.1 BPM of a new tempo after half a beat of it
+        expect(
+            "following a tempo change: beats to ±0.1 BPM", np.median(settle) * 128 / 60, "beats", at_most=0.5, sane=8
+        )
     return True
 
 
@@ -105,17 +118,22 @@ def run_link(smoke: bool) -> bool:
     if problem:
         print(f"skipped: {problem}")
         return True
-    for audio in ("jack", "portaudio"):
+    for audio, wanted in (("jack", 6), ("portaudio", 4)):
         out = in_namespace(scratch_dir("padserver-bench-"), bars, timeout=300, audio=audio)
         offsets = np.abs(np.array(out["offsets_ms"]))
-        if not out["heard"]:
-            print(f"{audio}: no bar was heard")
+        if not out["heard"] or out["follow_s"] is None or out["push_s"] is None:
+            print(f"{audio}: no bar was heard, or the tempo did not cross ({out})")
             return False
+        # a peer's tempo within a beat at 100 BPM, both ways
+        expect(f"Link on {audio}: a peer's tempo followed in", out["follow_s"], "s", at_most=0.6, sane=10)
+        expect(f"Link on {audio}: padserver's tempo reaches the peer in", out["push_s"], "s", at_most=0.6, sane=10)
         tempo = (
             f"{audio}: tempo from the peer in {1000 * out['follow_s']:.0f} ms, to the peer in "
             f"{1000 * out['push_s']:.0f} ms; phase error"
         )
         left_out = len(out["after_loss_ms"])
+        if not smoke:  # bars heard on a clock that kept its time (the dummy driver's lost time left out)
+            expect(f"Link on {audio}: bars measured", len(offsets), "bars", at_least=min(wanted, bars))
         if not len(offsets):  # (a loaded machine: the dummy driver lost time before every bar)
             print(
                 f"{tempo}: no bar to measure, all {left_out} heard after the dummy driver lost time (xruns {out['xruns']})"
@@ -126,6 +144,9 @@ def run_link(smoke: bool) -> bool:
             f"max {offsets.max():.3f} ms (output latency {out['latency']} frames, xruns {out['xruns']}; "
             f"{left_out} bars left out, heard after the dummy driver lost time)"
         )
+        # each bar line heard on the peer's bar line, after the output latency (a beat is 545 ms)
+        expect(f"Link on {audio}: median phase error", float(np.median(offsets)), "ms", at_most=1.0, sane=100)
+        expect(f"Link on {audio}: largest phase error", float(offsets.max()), "ms", at_most=3.0, sane=300)
     return True
 
 
@@ -161,4 +182,46 @@ def run_rtmidi_clock_out(smoke: bool) -> bool:
         f"off its line by std {off_ms.std():.3f} ms, max {np.abs(off_ms).max():.3f} ms (received by a JACK client "
         "with 128-frame periods, 2.7 ms)"
     )
+    # ticks on absolute times: no drift; each as close as a sleeping thread allows (and rtmidi's JACK API)
+    expect("rtmidi clock out tempo error", 100 * abs(tempo / 120.0 - 1), "%", at_most=0.5, sane=10)
+    expect("rtmidi clock out: ticks off their line (std)", float(off_ms.std()), "ms", at_most=8.0, sane=50)
+    return True
+
+
+def run_rtmidi_follow(smoke: bool) -> bool:
+    import json
+
+    from padserver.harness.daemon import DaemonProcess
+    from padserver.harness.jack import ClockSender, JackServer
+
+    print("== sync: following a 123 BPM MIDI clock through rtmidi (audio on the null backend) ==")
+    server = JackServer(realtime=True).start()  # (rtmidi's JACK API stamps each message by its cycle)
+    config = 'midi:\n  api: jack\nsync:\n  source: midi\n  clock_in: "daw clock"\n'
+    daw = ClockSender(server, 123.0, host_clock=True)  # (the null driver keeps time on the host clock)
+    d = DaemonProcess(["--audio", "null"], env=server.env, config=config, data_dir=scratch_dir("padserver-bench-"))
+    try:
+        d.wait_ready(30)
+
+        def status() -> dict:
+            return json.loads(d.osc.request("/status", reply="/status")[0])
+
+        if until(lambda: "MIDI clock in from daw clock:out" in d.log(), 10) is None:
+            print("the clock never came in")
+            return False
+        # the fit runs over eight beats: read once the daemon's start-up has left them, five bars on
+        time.sleep((2 if smoke else 5) * 4 * 60 / 123)
+        seen = []
+        for _ in range(10):
+            seen.append(status()["tempo"])
+            time.sleep(0.2)
+        xruns = status()["xruns"]
+    finally:
+        d.terminate()
+        daw.close()
+        server.stop()
+    deviation = max(abs(t - 123.0) for t in seen)
+    print(f"rtmidi clock in: tempo {np.mean(seen):.3f} BPM, largest deviation {deviation:.3f} BPM, {xruns} xruns")
+    expect("following a clock through rtmidi: largest tempo deviation", deviation, "BPM", at_most=0.1, sane=5)
+    # (the null driver's: port scans once stalled it about 3 times a second)
+    expect("following a clock through rtmidi: the null driver's xruns", xruns, "", at_most=10, sane=1000)
     return True

@@ -6,8 +6,11 @@ import atexit
 import shutil
 import tempfile
 
+MADE: list[str] = []  # every folder made here, in order (a test's harness removes those of the test)
+
 
 def scratch_dir(prefix: str = "padserver-bench-") -> str:
     path = tempfile.mkdtemp(prefix=prefix)
     atexit.register(shutil.rmtree, path, True)
+    MADE.append(path)
     return path
