@@ -1,4 +1,5 @@
 import faulthandler
+import getpass
 import os
 import shutil
 import warnings
@@ -27,6 +28,9 @@ def pytest_configure(config):
     become_subreaper()  # what a test's processes leave orphaned comes to us, to be found and ended
 
 
+PYTEST_TEMP = f"pytest-of-{getpass.getuser()}"  # pytest's own (it keeps the folders of failed tests only)
+
+
 @pytest.fixture(autouse=True)
 def _nothing_left_behind():
     """A test leaves no process running and nothing in the temporary folder: what it left is ended, removed,
@@ -35,7 +39,7 @@ def _nothing_left_behind():
     leftovers.before()
     yield
     kept = {s.proc.pid for s in _session_servers if s.proc is not None}
-    problems = leftovers.after(kept, set())
+    problems = leftovers.after(kept, {PYTEST_TEMP})
     if problems:
         pytest.fail("left behind:\n" + "\n".join(problems), pytrace=False)
 

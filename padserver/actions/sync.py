@@ -72,8 +72,12 @@ class MidiClockFollower:
         while len(self.frames_seen) > FIT_TICKS:
             self.frames_seen.pop(next(iter(self.frames_seen)))
         self.read = written
+        newest = self.recent[-1][1] if self.recent else -math.inf
         while ci.events:
-            what, frame, value = ci.events.popleft()
+            what, frame, value = ci.events[0]
+            if what == "start" and frame not in self.frames_seen and frame > newest:
+                break  # its tick was written after the ring was read: numbered on the next poll, then placed
+            ci.events.popleft()
             self._event(what, frame, value)
         if len(self.recent) >= MIN_TICKS:
             self._fit()

@@ -20,6 +20,10 @@ The channel speaks one JSON object per line each way. A reply may announce a bin
 - ``{"op": "midi", "port": source, "data": [bytes …]}``: a message from that device.
 - ``{"op": "sent"}``: what padserver sent to each device's port since last asked (lights),
   ``{target: [[bytes]]}``.
+- ``{"op": "clock", "events": [[frame, [bytes …]], …]}``: MIDI clock messages (ticks, Start, Stop, Song
+  Position …) arriving on the clock input at those engine frames, read in the block that holds each frame,
+  exactly as JACK's ``padserver:clock_in``; ``{"op": "clock_out"}``: what the clock output wrote since
+  last asked, ``[[frame, [bytes]], …]``, as JACK's ``padserver:clock_out``.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 
 from padserver.audio.backend import Backend, BackendError, BackendInfo
+from padserver.audio.jack_clock import ClockIn, ClockOut
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +102,31 @@ class _Link:
         self.target = target
 
 
+class ClockPort:
+    """A MIDI port of the stepped driver, in the shape of a JACK MIDI port: events at engine frames, read and
+    written block by block (``block`` is the first frame of the block being processed)."""
+
+    def __init__(self) -> None:
+        self.name = "padserver:clock"
+        self.block = 0
+        self.frames = 0
+        self.waiting: list[tuple[int, bytes]] = []  # to be read, in frame order
+        self.written: list[tuple[int, bytes]] = []
+
+    def incoming_midi_events(self):
+        end = self.block + self.frames
+        due = [(f, data) for f, data in self.waiting if f < end]
+        self.waiting = self.waiting[len(due) :]
+        for frame, data in due:
+            yield max(0, frame - self.block), memoryview(data).cast("c")  # items as one-byte bytes, as JACK's
+
+    def clear_buffer(self) -> None:
+        """Nothing to clear: what is written is kept until asked for."""
+
+    def write_midi_event(self, offset: int, data: bytes) -> None:
+        self.written.append((self.block + offset, bytes(data)))
+
+
 class SteppedBackend(Backend):
     name = "stepped"
 
@@ -116,6 +146,9 @@ class SteppedBackend(Backend):
         )
         self.inputs = CHANNELS
         self.midi = SteppedMidi()
+        self._clock_in_port, self._clock_out_port = ClockPort(), ClockPort()
+        self.clock_in = ClockIn(self._clock_in_port, follow=config.sync.source == "midi")
+        self.clock_out = ClockOut(self._clock_out_port)
         self.settle: Callable[[], Awaitable[None]] | None = None  # dispatch what was sent before a step
         self.after_block: Callable[[], None] | None = None  # hand the engine's events to the control side
         self.after_step: Callable[[], None] | None = None  # and what is sampled less often (meters)
@@ -196,7 +229,17 @@ class SteppedBackend(Backend):
             return {"ok": True}, b""
         if op == "sent":
             return {"sent": self.midi.take_sent()}, b""
-        raise ValueError(f"unknown op {op!r} (step, ports, midi, sent)")
+        if op == "clock":
+            events = [(int(f), bytes(int(b) for b in data)) for f, data in request["events"]]
+            if any(f < self.engine.frame for f, _ in events):
+                raise ValueError(f"clock events must be at frame {self.engine.frame} or later")
+            port = self._clock_in_port
+            port.waiting = sorted(port.waiting + events, key=lambda e: e[0])
+            return {"waiting": len(port.waiting)}, b""
+        if op == "clock_out":
+            written, self._clock_out_port.written = self._clock_out_port.written, []
+            return {"written": [[f, list(data)] for f, data in written]}, b""
+        raise ValueError(f"unknown op {op!r} (step, ports, midi, sent, clock, clock_out)")
 
     def render(self, frames: int, played: np.ndarray | None = None) -> np.ndarray:
         """Run the engine over ``frames`` frames, block by block, as an audio driver would; the master."""
@@ -209,8 +252,12 @@ class SteppedBackend(Backend):
                 self.engine.inputs = [played[c, done : done + n] for c in range(CHANNELS)]
             else:
                 self.engine.inputs = [self._silence[c, :n] for c in range(CHANNELS)]
+            for port in (self._clock_in_port, self._clock_out_port):
+                port.block, port.frames = self.engine.frame, n
+            self.clock_in.process(n, self.engine)
             mix = self._render(n)
             out[:, done : done + n] = mix[:CHANNELS, :n]
+            self.clock_out.process(n, self.engine)
             done += n
             if self.after_block is not None:
                 self.after_block()

@@ -54,6 +54,7 @@ def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> i
             ok &= sync_bench.run_rtmidi_clock_out(smoke)
             ok &= sync_bench.run_rtmidi_follow(smoke)
             ok &= sync_bench.run_follow(smoke)
+            ok &= sync_bench.run_follow_phase(smoke)
             ok &= sync_bench.run_link(smoke)
         elif part == "library":
             ok &= library_bench.run_bpm_accuracy(smoke)

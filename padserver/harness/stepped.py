@@ -129,6 +129,14 @@ class SteppedDaemon:
         """What padserver sent to each device since last asked."""
         return self._ask({"op": "sent"})[0]["sent"]
 
+    def clock(self, *events: tuple[int, bytes]) -> None:
+        """MIDI clock messages arriving on padserver's clock input, each at its engine frame."""
+        self._ask({"op": "clock", "events": [[int(f), list(data)] for f, data in events]})
+
+    def clock_out(self) -> list[tuple[int, bytes]]:
+        """What padserver's clock output wrote since last asked: (engine frame, message)."""
+        return [(f, bytes(data)) for f, data in self._ask({"op": "clock_out"})[0]["written"]]
+
     # -- OSC, answered within the current block --------------------------------------------------------
     def request(self, address: str, *args, reply: str, timeout: float = 30.0):
         """An OSC request and its reply (the daemon answers without a step)."""

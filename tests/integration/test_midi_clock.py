@@ -166,8 +166,9 @@ def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_p
         assert onset is not None
         bar = 4 * 24 * daw.per_tick
         bars = (onset - started) / bar
-        # the click's first sample is sin(0) = 0: it sounds one frame after the bar line
-        assert abs((onset - 1 - started) - round(bars) * bar) <= 4, (onset, started, bars)  # within 0.1 ms
+        # on a bar line of the DAW's song (that it lies there to the frame: test_midi_clock_stepped.py; how
+        # close on JACK: the sync benchmark's target)
+        assert round(bars) >= 1 and abs((onset - started) - round(bars) * bar) < daw.per_tick, (onset, started, bars)
         transport(STOP, "paused")
         assert d.osc.request("/sync/source", "internal", reply="/sync/source") == ["internal"]
         assert "internal, link or midi" in d.osc.error("/sync/source", "jack")  # (link: test_link.py, in a namespace)
