@@ -3,10 +3,12 @@
 # and a Python virtual environment in .venv with padserver installed.
 #   scripts/setup.sh          for running the daemon
 #   scripts/setup.sh --test   also what the tests need
+# PYTHON=python3.13 scripts/setup.sh   makes .venv with that Python (3.11 to 3.13; python3 when not set)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 tests=false
+python=${PYTHON:-python3}
 [ "${1:-}" = "--test" ] && tests=true
 
 debian=false
@@ -32,7 +34,7 @@ if $debian; then
     # JACK (with its dummy driver), PortAudio, liblo's oscsend/oscdump
     want=(jackd2 libportaudio2 liblo-tools)
     $tests && want+=(systemd util-linux openssl iproute2)  # iproute2: the Link test's own network namespace
-    python3 -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
+    "$python" -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
     apt_install "${want[@]}"
 elif [ "$(uname -s)" = "Darwin" ]; then
     if command -v brew >/dev/null 2>&1; then
@@ -44,15 +46,24 @@ else
     echo "not Debian/Ubuntu or macOS: install JACK, PortAudio and liblo with your package manager" >&2
 fi
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
+[ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 
 # python-rtmidi has wheels for some Pythons only (none for 3.13 in 1.5.8): elsewhere pip builds it, which
 # needs a C++ compiler, pkg-config and the ALSA and JACK headers
+# (the tests build it from source once, so their setup installs that too)
 wheels=$(mktemp -d)
-if ! .venv/bin/python -m pip download -q --no-deps --only-binary=:all: -d "$wheels" "python-rtmidi>=1.5,<2" \
+if $tests; then
+    echo "the tests build python-rtmidi from its source once: installing what building it needs"
+    build_rtmidi=true
+elif ! .venv/bin/python -m pip download -q --no-deps --only-binary=:all: -d "$wheels" "python-rtmidi>=1.5,<2" \
     >/dev/null 2>&1; then
     echo "python-rtmidi has no wheel for $(.venv/bin/python -V): installing what building it needs"
+    build_rtmidi=true
+else
+    build_rtmidi=false
+fi
+if $build_rtmidi; then
     if $debian; then
         apt_install g++ pkg-config libasound2-dev libjack-jackd2-dev
     elif [ "$(uname -s)" = "Darwin" ]; then

@@ -1,7 +1,7 @@
 import faulthandler
-import getpass
 import os
 import shutil
+import tempfile
 import warnings
 
 import pytest
@@ -16,6 +16,7 @@ from padserver.harness.leftovers import Leftovers, become_subreaper
 STUCK_S = 120
 _stderr = pytest.StashKey[object]()
 _failed = pytest.StashKey[bool]()
+_temp = pytest.StashKey[str]()
 
 
 _session_servers: list[JackServer] = []  # JACK servers that live for the whole run (not a test's leftovers)
@@ -26,9 +27,18 @@ def pytest_configure(config):
     # (the terminal's stderr, taken while pytest is not capturing it: a test's output goes elsewhere)
     config.stash[_stderr] = os.fdopen(os.dup(2), "w")
     become_subreaper()  # what a test's processes leave orphaned comes to us, to be found and ended
+    # The run's temporary files go in a folder of its own, for it and every process it starts: what a test
+    # leaves there is its own (other programs' files in /tmp are none of its business), and the folder goes
+    # at the end. pytest's own folders (those of failed tests) stay where pytest keeps them.
+    os.environ.setdefault("PYTEST_DEBUG_TEMPROOT", tempfile.gettempdir())
+    config.stash[_temp] = os.environ["TMPDIR"] = tempfile.mkdtemp(prefix="padserver-tests-")
+    tempfile.tempdir = None  # (read anew from TMPDIR)
 
 
-PYTEST_TEMP = f"pytest-of-{getpass.getuser()}"  # pytest's own (it keeps the folders of failed tests only)
+def pytest_unconfigure(config):
+    temp = config.stash.get(_temp, None)
+    if temp is not None:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -39,7 +49,7 @@ def _nothing_left_behind():
     leftovers.before()
     yield
     kept = {s.proc.pid for s in _session_servers if s.proc is not None}
-    problems = leftovers.after(kept, {PYTEST_TEMP})
+    problems = leftovers.after(kept, set())
     if problems:
         pytest.fail("left behind:\n" + "\n".join(problems), pytrace=False)
 
