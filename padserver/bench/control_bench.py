@@ -108,6 +108,17 @@ def run_midi(smoke: bool) -> bool:
                 f"p95 {np.percentile(light_a, 95):.1f} ms, max {light_a.max():.1f} ms (target median ≤ 10 ms)"
             )
             expect("note → LED message, median", float(np.median(light_a)), "ms", at_most=10, sane=1000)
+        back = []
+        for _ in range(2 if smoke else 5):  # unplugged and plugged in again: how soon it is lit again
+            device.close()
+            time.sleep(1.5)
+            t0 = time.monotonic()
+            device = MidiDevice(server, "Launchpad X", "LPX MIDI Out", "LPX MIDI In")
+            device.wait_for(lambda m: m == LPX + bytes.fromhex("0E 01 F7"), timeout=30)
+            back.append(time.monotonic() - t0)
+        print(f"a replugged Launchpad in programmer mode again after: {', '.join(f'{b:.2f}' for b in back)} s")
+        # the manager scans every second (SCAN_S), and lights what it connects at once
+        expect("a replugged controller lit again after (worst)", max(back), "s", at_most=2.0, sane=30)
         return len(sound_a) == presses and len(light_a) > 0
     finally:
         cap.close()

@@ -50,8 +50,9 @@ class OscPeer:
                 break
         return out
 
-    def request(self, address: str, *args, reply: str | None = None, timeout: float = 5.0):
-        """Send and wait for the reply ``reply`` (or an /error); returns its arguments."""
+    def request(self, address: str, *args, reply: str | None = None, timeout: float = 30.0):
+        """Send and wait for the reply ``reply`` (or an /error); returns its arguments. (The timeout only ends a
+        wait for a reply that will never come: a loaded machine may take seconds.)"""
         self.send(address, *args)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -62,7 +63,7 @@ class OscPeer:
                     return values
         raise TimeoutError(f"no {reply} for {address}")
 
-    def error(self, address: str, *args, timeout: float = 5.0) -> str:
+    def error(self, address: str, *args, timeout: float = 30.0) -> str:
         """Send a request that must fail; the message of the /error that answers it (for that address)."""
         self.send(address, *args)
         deadline = time.monotonic() + timeout

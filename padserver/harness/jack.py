@@ -382,7 +382,7 @@ class MidiDevice(_Client):
             time.sleep(0.001)
         return self.sent[count][0]
 
-    def wait_for(self, predicate, timeout: float = 5.0, since: int = 0) -> tuple[int, bytes]:
+    def wait_for(self, predicate, timeout: float = 30.0, since: int = 0) -> tuple[int, bytes]:
         """The first received (frame, message) at or after index ``since`` that ``predicate`` accepts."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

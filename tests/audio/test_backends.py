@@ -12,6 +12,7 @@ import soundfile as sf
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, Player
 from padserver.harness.signals import write_click, write_tone
+from padserver.harness.wait import wait_for
 
 # the levels measured here are the pads' gain, pan and velocity, not the loops' loudness
 LEVELS_AS_THEY_ARE = "loops:\n  normalize: false\n"
@@ -19,10 +20,8 @@ NO_CONNECT = "audio:\n  jack:\n    connect: []\n" + LEVELS_AS_THEY_ARE
 
 
 def wait_log(d, text, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while text not in d.log():
-        assert time.monotonic() < deadline and d.proc.poll() is None, d.log()
-        time.sleep(0.05)
+    wait_for(lambda: text in d.log() or d.proc.poll() is not None, timeout, f"{text!r} in the log")
+    assert text in d.log(), d.log()
 
 
 def test_auto_picks_jack_when_a_server_runs_and_says_why(jack_server, tmp_path):

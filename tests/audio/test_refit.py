@@ -7,18 +7,10 @@ import time
 import soundfile as sf
 
 from padserver.harness.daemon import DaemonProcess
+from padserver.harness.wait import wait_for
 from padserver.library.testloops import click_song
 
 CONFIG = "loops:\n  refit_after_s: 0.4\n  refit_min_change: 0.3\n"
-
-
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_burst_of_tempo_changes_costs_one_refit_and_tiny_changes_none(tmp_path):
@@ -32,7 +24,7 @@ def test_a_burst_of_tempo_changes_costs_one_refit_and_tiny_changes_none(tmp_path
         for bpm in (121.0, 123.5, 126.0, 128.0, 130.0):  # like a knob being turned
             d.osc.send("/tempo", bpm)
             time.sleep(0.05)
-        assert wait_for(lambda: "re-stretched to 130.00 BPM" in d.log())
+        wait_for(lambda: "re-stretched to 130.00 BPM" in d.log(), 20, "the refit to 130 BPM")
         time.sleep(1.0)
         assert d.log().count("re-stretched") == 1  # the burst cost one refit, for the last tempo
         prepared = glob.glob(os.path.join(str(tmp_path), "library", "prepared", "*", "*.npy"))
@@ -41,7 +33,7 @@ def test_a_burst_of_tempo_changes_costs_one_refit_and_tiny_changes_none(tmp_path
         time.sleep(1.2)
         assert d.log().count("re-stretched") == 1
         d.osc.send("/tempo", 120.0)  # back to where it was: from the cache, no new file
-        assert wait_for(lambda: "re-stretched to 120.00 BPM" in d.log())
+        wait_for(lambda: "re-stretched to 120.00 BPM" in d.log(), 20, "the refit to 120 BPM")
         assert len(glob.glob(os.path.join(str(tmp_path), "library", "prepared", "*", "*.npy"))) == 2
     finally:
         d.terminate()

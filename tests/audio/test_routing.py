@@ -25,16 +25,16 @@ def test_a_daw_that_appears_and_comes_back_gets_its_inputs_connected(jack_server
         expected = [("in_L", ["padserver:master_L"]), ("in_R", ["padserver:master_R"])]
         for _ in range(2):  # the DAW starts after padserver, quits, and starts again
             daw = Capture(jack_server, name="Bitwig Studio", latency=512)  # a DAW monitoring through its card
-            assert until(lambda daw=daw: connected(daw) == expected, 5) is not None, connected(daw)
+            assert until(lambda daw=daw: connected(daw) == expected, 20) is not None, connected(daw)
             assert (
-                until(lambda: json.loads(d.osc.request("/status", reply="/status")[0])["latency"]["master"] == 512, 5)
+                until(lambda: json.loads(d.osc.request("/status", reply="/status")[0])["latency"]["master"] == 512, 20)
                 is not None
             )
             daw.close()
             daw = None
         assert "connected padserver:master_L → Bitwig Studio:in_L, padserver:master_R → Bitwig Studio:in_R" in d.log()
         daw = Capture(jack_server, name="Bitwig Studio", latency=512)
-        assert until(lambda: connected(daw) == expected, 5) is not None, connected(daw)
+        assert until(lambda: connected(daw) == expected, 20) is not None, connected(daw)
         status = json.loads(d.osc.request("/status", reply="/status")[0])
         assert status["latency"]["outputs"]["master"] == {"frames": 512, "ms": 10.67}
         shown = subprocess.run(

@@ -60,6 +60,17 @@ def test_tap_tempo_is_timed_on_the_drivers_clock(stepped):
         d.step(19200)  # 0.4 s of frames between taps, however long the machine takes to render them
         replies += [values for address, values in d.osc.receive(0.5, until="/tempo") if address == "/tempo"]
     assert d.status()["tempo"] == pytest.approx(150.0, abs=1e-6)
+    assert len(replies) == 3  # the first tap only starts the series
+    d.step(96000 - 19200)  # a pause longer than 2 s of the driver's clock (2.0 s after the last tap: 0.4 + 1.6)
+    d.step(1)
+    d.osc.send("/tempo/tap")  # starts a new series: no tempo yet
+    d.step(256)
+    assert [a for a, _ in d.osc.receive(0.3)] == []
+    d.osc.send("/tempo/tap")
+    d.step(24000)
+    d.osc.send("/tempo/tap")  # half a second after: 120 BPM
+    d.step(256)
+    assert d.status()["tempo"] == pytest.approx(120.0, abs=1e-6)
 
 
 def test_the_launchpad_lights_follow_the_pads_frame_by_frame(stepped, tmp_path):

@@ -10,6 +10,7 @@ from padserver.harness.daemon import DaemonProcess, OscPeer
 from padserver.harness.fakes import FakeHttp
 from padserver.harness.jack import Capture
 from padserver.harness.signals import write_click
+from padserver.harness.wait import gather
 
 CONFIG = "audio:\n  jack:\n    connect: []\n"
 BAR = 96000
@@ -46,10 +47,9 @@ def test_generated_loop_replaces_a_playing_pad_on_its_loop_boundary(jack_server,
             "/pad/2/generate", "house drums", f"provider={provider}", "bars=1", reply="/job/started"
         )
         assert pad == 2
-        seen = []
-        deadline = time.monotonic() + 20
-        while not any(a == f"/job/{job}" and v[0] == "done" for a, v in seen) and time.monotonic() < deadline:
-            seen += tablet.receive(0.2)
+        seen = gather(
+            lambda: tablet.receive(0.2), lambda seen: any(a == f"/job/{job}" and v[0] == "done" for a, v in seen), 30
+        )
         assert ("/pad/2/generating", [1]) in seen and ("/pad/2/generating", [0]) in seen
         assert ("/pad/2/state", ["loaded"]) not in seen  # it played on throughout
         cap.wait_until(asked + 4 * BAR)

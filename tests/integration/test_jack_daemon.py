@@ -8,6 +8,7 @@ import pytest
 from padserver.harness.daemon import DaemonProcess, free_udp_port
 from padserver.harness.jack import Capture, JackServer
 from padserver.harness.signals import write_click
+from padserver.harness.wait import wait_for
 
 # the levels measured here are the pads' gain and pan, not the loops' loudness
 CONFIG = """
@@ -123,10 +124,7 @@ def test_daemon_survives_jack_going_away_and_reconnects(tmp_path):
         assert d.proc.poll() is None, "the daemon must survive the JACK server going away"
         assert d.osc.request("/ping", reply="/pong") == ["0.1.0"]
         server.start()
-        deadline = time.monotonic() + 10
-        while "server is back" not in d.log():
-            assert time.monotonic() < deadline, d.log()
-            time.sleep(0.1)
+        wait_for(lambda: "server is back" in d.log(), 20, "the daemon back on JACK")
         cap = Capture(server)
         cap.connect("padserver:master_L", "padserver:master_R")
         click = write_click(str(tmp_path / "click.wav"))

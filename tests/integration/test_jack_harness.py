@@ -80,7 +80,8 @@ def test_a_wedged_server_is_told_its_clients_leave_and_it_is_replaced():
         assert not server.responsive(timeout=1.0)
         with pytest.warns(UserWarning, match="did not leave JACK"):
             cap.close(timeout=1.0)
-        assert time.monotonic() - t0 < 4.0  # neither waited on the server for good
+        # neither waited on the server for good (each gave up after its 1 s; a loaded machine may add seconds)
+        assert time.monotonic() - t0 < 30.0
         old, wedged = server.name, server.proc
         server.restart()
         assert server.name != old and wedged.poll() is not None

@@ -157,7 +157,7 @@ def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_p
             at = daw.start(message)
             if until(lambda: status()["transport"] == state, 3) is None and status()["xruns"] > late:
                 at = daw.start(message)
-            assert until(lambda: status()["transport"] == state, 5) is not None, d.log()
+            assert until(lambda: status()["transport"] == state, 20) is not None, d.log()
             return at
 
         started = transport(START, "playing")  # Start, with the song's first tick: the external bar 1
@@ -215,7 +215,7 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(rt_jack_serv
         d.wait_ready()
         status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
         assert status()["sync_source"] == "midi", d.log()
-        assert until(lambda: "MIDI clock in from daw clock:out" in d.log(), 5) is not None, d.log()
+        assert until(lambda: "MIDI clock in from daw clock:out" in d.log(), 20) is not None, d.log()
         # rtmidi's JACK API stamps each message with its JACK cycle's time (2.7 ms steps here), coarser than the
         # JACK path's frames: the fit runs over eight beats. Read once the daemon's start-up (which on two cores
         # makes JACK's cycles late, and their stamps with them) has left those beats: five bars on
@@ -228,14 +228,14 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(rt_jack_serv
         # is a target of `padserver bench sync`)
         assert max(abs(t - 123.0) for t in seen) <= 1.0, seen
         daw.start()  # Start
-        assert until(lambda: status()["transport"] == "playing", 5) is not None, d.log()
+        assert until(lambda: status()["transport"] == "playing", 20) is not None, d.log()
         daw.start(b"\xfc")  # Stop
-        assert until(lambda: status()["transport"] == "paused", 5) is not None, d.log()
+        assert until(lambda: status()["transport"] == "paused", 20) is not None, d.log()
         daw.start(bytes((0xF2, 32, 0)))  # Song Position: bar 3 (the 32nd sixteenth)
         time.sleep(0.3)
         assert status()["song"]["position"][0] == 3, d.log()
         daw.start(b"\xfb")  # Continue, from there
-        assert until(lambda: status()["transport"] == "playing", 5) is not None, d.log()
+        assert until(lambda: status()["transport"] == "playing", 20) is not None, d.log()
     finally:
         d.terminate()
         daw.close()

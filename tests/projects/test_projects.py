@@ -2,12 +2,12 @@
 
 import json
 import os
-import time
 
 import pytest
 import soundfile as sf
 
 from padserver.harness.daemon import DaemonProcess
+from padserver.harness.wait import gather, wait_for
 from padserver.library.testloops import drum_loop
 
 CONFIG = "projects:\n  autosave_s: 0.5\n"
@@ -23,11 +23,8 @@ def status(d):
     return json.loads(d.osc.request("/status", reply="/status")[0])
 
 
-def wait_for(check, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+def imported(got: list) -> list:
+    return [v for a, v in got if a == "/library/imported"]
 
 
 @pytest.fixture
@@ -58,7 +55,7 @@ def test_save_autosave_restore_and_a_new_project(tmp_path, loops):
         path = data / "projects" / "gig.yaml"
         assert path.is_file() and "loop: " + str(ids[1]) in path.read_text()
         osc.send("/pad/1/pan", -0.25)  # autosaved a moment later
-        wait_for(lambda: "pan: -0.25" in path.read_text())
+        wait_for(lambda: "pan: -0.25" in path.read_text(), 10, "the project saved")
         assert (data / "projects" / "gig.yaml.prev").is_file()  # the previous version is kept
         listed = json.loads(osc.request("/project/list", reply="/project/list")[0])
         assert {"name": "gig", "current": True} in listed
@@ -126,7 +123,7 @@ def test_a_missing_audio_file_shows_the_error_state_and_the_rest_plays(tmp_path,
         assert pads[1]["state"] == "loaded"  # its rendition is rebuilt from the stored original
         assert "pad 1 has no usable audio" in d.osc.error("/pad/1/play")
         d.osc.send("/pad/2/play")
-        wait_for(lambda: status(d)["pads"][1]["state"] == "playing")
+        wait_for(lambda: status(d)["pads"][1]["state"] == "playing", 10, "pad 2 playing")
     finally:
         d.terminate()
 
@@ -136,10 +133,8 @@ def test_library_over_osc_import_a_folder_and_search(tmp_path, loops):
     d = start(data)
     try:
         d.osc.send("/library/import", str(data / "in"))
-        replies: list = []
-        deadline = time.monotonic() + 30
-        while len(replies) < 3 and time.monotonic() < deadline:
-            replies += [v for a, v in d.osc.receive(0.2) if a == "/library/imported"]
+        got = gather(lambda: d.osc.receive(0.2), lambda got: len(imported(got)) >= 3, 30)
+        replies = imported(got)
         assert sorted(v[1] for v in replies) == ["loop0", "loop1", "loop2"] and all(v[2] == 1 for v in replies)
         fast = json.loads(d.osc.request("/library/search", "bpm_min=130", reply="/library/result")[0])
         assert [loop["name"] for loop in fast] == ["loop2"]

@@ -4,7 +4,6 @@ import glob
 import json
 import math
 import os
-import time
 
 import numpy as np
 import pytest
@@ -12,6 +11,7 @@ import soundfile as sf
 
 from padserver.harness.daemon import DaemonProcess, OscPeer
 from padserver.harness.fakes import FakeHttp, FakeLyria, Fault, LyriaScript
+from padserver.harness.wait import gather, wait_for
 from tests.audio.test_prepare import downbeat_offsets_ms
 
 EL_KEY, G_KEY = "el-test-key-123", "g-test-key-456"
@@ -64,18 +64,17 @@ def generate(d, pad, *args):
     peer = OscPeer(d.port, feedback=True)
     try:
         job = peer.request(f"/pad/{pad}/generate", *args, reply="/job/started")[0]
-        state, message = "?", ""
-        deadline = time.monotonic() + 60
-        while state not in ("done", "failed", "cancelled") and time.monotonic() < deadline:
-            for address, values in peer.receive(0.2):
-                if address == f"/job/{job}":
-                    state, message = values[0], values[2]
-        # a done job lands its loop a moment later
-        while time.monotonic() < deadline:
-            p = status(d)["pads"][pad - 1]
-            if state != "done" or (p["loop_id"] is not None and not p["generating"]):
-                break
-            time.sleep(0.05)
+        ends = ("done", "failed", "cancelled")
+
+        def said(got):
+            return [values for address, values in got if address == f"/job/{job}"]
+
+        got = said(gather(lambda: peer.receive(0.2), lambda got: any(v[0] in ends for v in said(got)), 60))
+        state, message = (got[-1][0], got[-1][2]) if got else ("?", "")
+        if state == "done":  # a done job lands its loop a moment later
+            wait_for(
+                lambda: (p := status(d)["pads"][pad - 1])["loop_id"] is not None and not p["generating"], 30, "the loop"
+            )
         return state, message, status(d)["pads"][pad - 1]
     finally:
         peer.close()

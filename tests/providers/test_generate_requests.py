@@ -8,6 +8,7 @@ import time
 import pytest
 
 from padserver.harness.daemon import DaemonProcess
+from padserver.harness.wait import gather, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -23,13 +24,13 @@ def pad(d, n):
 
 
 def wait_loaded(d, n, loop_before=None):
-    deadline = time.monotonic() + 20
-    while True:
+    def landed():
         p = pad(d, n)
-        if p["state"] in ("loaded", "playing") and p["loop_id"] != loop_before and not p["generating"]:
-            return p
-        assert time.monotonic() < deadline, p
-        time.sleep(0.05)
+        return (
+            p if p["state"] in ("loaded", "playing") and p["loop_id"] != loop_before and not p["generating"] else None
+        )
+
+    return wait_for(landed, 30, f"a new loop on pad {n}")
 
 
 def test_the_cli_shows_progress_and_the_loop_lands(daemon):
@@ -97,10 +98,13 @@ def test_asking_again_for_the_same_loop_costs_nothing(daemon):
     osc.request("/pad/10/generate", "techno hats", "seed=5", "bars=1", reply="/job/started")
     first = wait_loaded(daemon, 10)
     job = osc.request("/pad/11/generate", "techno hats", "seed=5", "bars=1", reply="/job/started")[0]
-    said = []
-    deadline = time.monotonic() + 20
-    while not any(args[0] == "done" for _, args in said) and time.monotonic() < deadline:
-        said += [(a, v) for a, v in osc.receive(0.2) if a == f"/job/{job}"]
+    said = [
+        (a, v)
+        for a, v in gather(
+            lambda: osc.receive(0.2), lambda got: "done" in (v[0] for a, v in got if a == f"/job/{job}"), 30
+        )
+        if a == f"/job/{job}"
+    ]
     assert (f"/job/{job}", ["done", 1.0, "from the cache"]) in said
     osc.close()
     again = wait_loaded(daemon, 11)

@@ -2,7 +2,6 @@
 
 import json
 import os
-import time
 
 import numpy as np
 import soundfile as sf
@@ -10,6 +9,7 @@ import soundfile as sf
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture
 from padserver.harness.signals import write_click, write_tone
+from padserver.harness.wait import gather, wait_for
 
 CONFIG = "audio:\n  jack:\n    connect: []\n"
 BAR = 96000
@@ -123,10 +123,7 @@ def test_a_track_on_its_own_output_leaves_the_master(jack_server, tmp_path):
         osc.request("/song/clip/add", 1, click, 1, 2, reply="/song/clip/added")
         osc.request("/song/clip/add", 2, tone, 1, 2, reply="/song/clip/added")
         osc.send("/song/track/2/output", "own")
-        deadline = time.monotonic() + 10
-        while json.loads(osc.request("/song", reply="/song")[0])["tracks"][1]["output"] != "own":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for(lambda: json.loads(osc.request("/song", reply="/song")[0])["tracks"][1]["output"] == "own", 10, "own")
         master = Capture(jack_server, name="mastercap")
         master.connect("padserver:master_L", "padserver:master_R")
         own = Capture(jack_server, name="trackcap")
@@ -162,10 +159,8 @@ def test_a_long_export_reports_its_progress_to_the_tablets(tmp_path):
         tablet.receive(1.0, until="/registered")
         d.osc.send("/song/export", "long.flac")
         path = os.path.join(str(tmp_path), "exports", "long.flac")
-        progress: list = []
-        deadline = time.monotonic() + 60
-        while [1.0, path] not in progress and time.monotonic() < deadline:
-            progress += [args for address, args in tablet.receive(1.0) if address == "/song/export/progress"]
+        got = gather(lambda: tablet.receive(1.0), lambda got: ("/song/export/progress", [1.0, path]) in got, 60)
+        progress = [args for address, args in got if address == "/song/export/progress"]
         assert progress and progress[-1] == [1.0, path], progress
         fractions = [p[0] for p in progress]
         assert len(fractions) >= 3 and 0.0 < fractions[0] < 1.0 and fractions == sorted(fractions), fractions

@@ -9,6 +9,7 @@ import yaml
 
 from padserver.harness.daemon import DaemonProcess
 from padserver.harness.signals import write_click
+from padserver.harness.wait import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +25,7 @@ def song(d):
 
 
 def until(check, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "the change never showed"
-        time.sleep(0.05)
+    wait_for(check, timeout, "the change")
 
 
 def test_tracks_and_clips_are_edited_undone_and_saved(daemon):
