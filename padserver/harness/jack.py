@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from padserver.audio.jack_gate import ProcessGate
-from padserver.audio.jack_native import CAPTURE, PLAYBACK, frames_to_time, on_latency, set_latency_range
+from padserver.audio.jack_native import CAPTURE, frames_to_time, on_latency, set_latency_range
 from padserver.harness.jack_registry import free_dead_server_slots
 
 # jackd's greeting, which says nothing about why it stopped
@@ -223,8 +223,9 @@ class Player(_Client):
             self.client.connect(self.out.name, port)
 
 
-class Capture(_Client):
-    """Records two input ports into a ring indexed by JACK frame time.
+class Capture:
+    """Records two input ports into a ring indexed by JACK frame time, from a JACK client in a process of its
+    own (`padserver.harness.capture_process`: the test's Python cannot starve it of a cycle).
 
     Each cycle is stored at JACK's ``last_frame_time`` for that cycle, the frame
     every client of the cycle agrees on, so a MIDI device client and this
@@ -234,34 +235,95 @@ class Capture(_Client):
     def __init__(self, server: JackServer, seconds: float = 30.0, name: str = "capture", latency: int = 0) -> None:
         """``latency``: the playback latency the ports declare, as a sound card's output would (what
         reaches them at frame F is heard at F + latency)."""
+        import sys
+
+        from padserver.harness import capture_process as cp
+
+        self.rate = server.rate
+        self.size = int(seconds * self.rate)
+        fd, self._path = tempfile.mkstemp(prefix="capture-", suffix=".ring")
+        os.ftruncate(fd, cp.file_size(self.size))
+        os.close(fd)
+        self._header, self.ring, self._cycles = cp.layout(self._path, self.size, writable=False)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "padserver.harness.capture_process", server.name, self._path, str(self.size),
+             name, str(latency)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env={**os.environ, **server.env},
+        )  # fmt: skip
+        ready = self._answer(30.0) or ""
+        if not ready.startswith("ready "):
+            self._end()
+            raise RuntimeError(f"the capture client {name!r} did not join JACK server {server.name}")
+        self.name = ready[len("ready ") :]  # (JACK's name for it: another client may have had the one asked)
+        self.blocksize = int(self._header[cp.PERIOD])
         import jack
 
-        self.client = jack.Client(name, no_start_server=True, servername=server.name)
-        self.inputs = [self.client.inports.register("in_L"), self.client.inports.register("in_R")]
-        self.size = int(seconds * self.client.samplerate)
-        self.ring = np.zeros((2, self.size), dtype=np.float32)
-        self.last_frame = 0  # one past the last captured frame
-        # (cycle's first frame, its time on the host clock in µs as JACK says): where the frames lost time
-        self.cycles: list[tuple[int, int]] = []
-        self._set_process(self._process)
-        self._latency = _declare_latency(self.client, self.inputs, PLAYBACK, latency) if latency else None
-        self.client.activate()
+        # (a client that never runs a cycle, for JACK's frame clock: what it is asked cannot be late)
+        self._clock = jack.Client(f"{name} clock", no_start_server=True, servername=server.name)
 
-    def _process(self, frames: int) -> None:
-        t = self.client.last_frame_time
-        for c, port in enumerate(self.inputs):
-            data = port.get_array()
-            i = t % self.size
-            k = min(frames, self.size - i)
-            self.ring[c, i : i + k] = data[:k]
-            if k < frames:
-                self.ring[c, : frames - k] = data[k:]
-        self.last_frame = t + frames
-        self.cycles.append((t, frames_to_time(self.client, t)))
+    @property
+    def last_frame(self) -> int:
+        """One past the last captured frame."""
+        from padserver.harness.capture_process import LAST
+
+        return int(self._header[LAST])
+
+    def _answer(self, timeout: float) -> str | None:
+        got: list[str] = []
+        assert self._proc.stdout is not None
+        if not _within(lambda: got.append(self._proc.stdout.readline().strip()), timeout):  # type: ignore[union-attr]
+            return None
+        return got[0] if got else None
 
     def connect(self, left: str, right: str) -> None:
-        self.client.connect(left, self.inputs[0].name)
-        self.client.connect(right, self.inputs[1].name)
+        import json
+
+        assert self._proc.stdin is not None
+        for source, port in ((left, "in_L"), (right, "in_R")):
+            self._proc.stdin.write(json.dumps(["connect", source, f"{self.name}:{port}"]) + "\n")
+            self._proc.stdin.flush()
+            answer = self._answer(30.0)
+            if answer != "ok":
+                raise RuntimeError(f"cannot connect {source} to the capture: {answer}")
+
+    def connections(self) -> list[tuple[str, list[str]]]:
+        """Each input port's short name and the ports connected to it."""
+        return [
+            (port, [c.name for c in self._clock.get_all_connections(f"{self.name}:{port}")])
+            for port in ("in_L", "in_R")
+        ]
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Leave JACK; never raises nor hangs (a wedged server: the client process is killed after ``timeout``)."""
+        try:
+            assert self._proc.stdin is not None
+            self._proc.stdin.write('["close"]\n')
+            self._proc.stdin.close()
+        except (OSError, ValueError):
+            pass
+        try:
+            self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            warnings.warn(f"the test's Capture did not leave JACK within {timeout} s", stacklevel=2)
+        self._end()
+
+    def _end(self) -> None:
+        clock = getattr(self, "_clock", None)
+        if clock is not None:
+            _within(clock.close, 1.0)
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        for stream in (self._proc.stdin, self._proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except (OSError, ValueError):
+                pass
+        try:
+            os.unlink(self._path)
+        except OSError:
+            pass
 
     def time_lost(self, start: int, end: int) -> float:
         """Milliseconds JACK's frames fell behind the host clock between frames ``start`` and ``end``.
@@ -272,23 +334,29 @@ class Capture(_Client):
         frames, micros = self._recent_cycles()
         a, b = np.searchsorted(frames, [start, end], side="right") - 1
         a, b = max(0, a), max(0, b)
-        return float((micros[b] - micros[a]) - (frames[b] - frames[a]) * 1e6 / self.client.samplerate) / 1000.0
+        return float((micros[b] - micros[a]) - (frames[b] - frames[a]) * 1e6 / self.rate) / 1000.0
 
     def time_of(self, frame: int) -> float:
         """When ``frame`` reached this client on the host clock, in µs: from the time JACK gave its cycle as that
         cycle ran (JACK's frame → time estimate for an older frame drifts with every cycle the driver ran late)."""
         frames, micros = self._recent_cycles()
         i = max(0, int(np.searchsorted(frames, frame, side="right")) - 1)
-        return float(micros[i] + (frame - frames[i]) * 1e6 / self.client.samplerate)
+        return float(micros[i] + (frame - frames[i]) * 1e6 / self.rate)
 
     def _recent_cycles(self) -> tuple[np.ndarray, np.ndarray]:
         """The first frames of the cycles the ring still holds, and their times on the host clock in µs."""
-        cycles = np.array(self.cycles[-(4 * self.size // max(1, self.client.blocksize)) :], dtype=np.float64)
+        from padserver.harness.capture_process import CYCLES_DONE
+
+        done = int(self._header[CYCLES_DONE])
+        slots = len(self._cycles)
+        n = min(done, slots - 1, 4 * self.size // max(1, self.blocksize))
+        order = np.arange(done - n, done) % slots
+        cycles = np.array(self._cycles[order], dtype=np.float64)
         return cycles[:, 0], cycles[:, 1]
 
     def now(self) -> int:
         """JACK's estimate of the current frame (it may run a little ahead of delivered frames)."""
-        return self.client.frame_time
+        return self._clock.frame_time
 
     def wait_until(self, frame: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

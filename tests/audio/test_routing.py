@@ -13,7 +13,7 @@ CONFIG = 'audio:\n  jack:\n    connect: []\n    routes: ["master_[LR] -> Bitwig 
 
 
 def connected(daw: Capture) -> list[tuple[str, list[str]]]:
-    return [(p.shortname, [c.name for c in daw.client.get_all_connections(p)]) for p in daw.inputs]
+    return daw.connections()
 
 
 def test_a_daw_that_appears_and_comes_back_gets_its_inputs_connected(jack_server, tmp_path):

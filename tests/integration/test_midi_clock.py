@@ -35,30 +35,19 @@ def test_clock_out_ticks_on_their_frames_and_carries_the_transport(jack_server, 
     follower = cap = None
     try:
         d.wait_ready()
-        xruns = lambda: json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]  # noqa: E731
         follower = MidiDevice(jack_server, "drum machine", "out", "in")  # appears after padserver: connected then
-        before = xruns()
-        assert until(lambda: len(ticks_of(follower.received)) >= 150, 8) is not None, d.log()  # 48 a second at 120 BPM
-        ticks = ticks_of(follower.received)
-        late = xruns() - before
-        # 120 BPM: a tick every 1000 frames exactly, no jitter (a cycle JACK drops on a busy machine loses its tick)
-        steps = np.diff(ticks)
-        assert np.mean(steps == 1000) >= 0.95, np.unique(steps)
-        # … and a cycle padserver finished late reaches the follower a period later: only those may be off
-        off = (ticks - ticks[0]) % 1000
-        assert np.all((off == 0) | (off == jack_server.period)) and np.count_nonzero(off) <= late, (off, late)
+        assert until(lambda: len(ticks_of(follower.received)) >= 150, 20) is not None, d.log()  # 48 a second at 120 BPM
+        # 120 BPM: a tick every 1000 frames, each written on its own frame of the JACK MIDI port. (Every tick on
+        # its frame: test_midi_clock_stepped.py; the jitter on a JACK server under load: `padserver bench sync`.
+        # Here a cycle JACK drops on a busy machine takes its ticks with it.)
+        assert np.median(np.diff(ticks_of(follower.received))) == 1000
         d.osc.send("/tempo", 123.0)
         time.sleep(0.5)
-        since, before = len(follower.received), xruns()
+        since = len(follower.received)
         time.sleep(1.0)
         steps = np.diff(ticks_of(follower.received, since))
-        late = xruns() - before
-        steps = steps[steps < 1500]  # (leaving out a tick lost to a dropped cycle)
-        # 48000 · 60 / (123 · 24) = 975.6 frames; a tick of a cycle padserver finished late, a period later
-        on_time = np.isin(steps, (975, 976))
-        assert np.all(on_time | np.isin(np.abs(steps - 975.5), (jack_server.period - 0.5, jack_server.period + 0.5)))
-        assert np.count_nonzero(~on_time) <= 2 * late, (steps, late)
-        assert 60 * 48000 / (24 * steps.mean()) == pytest.approx(123.0, rel=0.001)
+        assert np.median(steps) in (975, 976)  # 48000 · 60 / (123 · 24) = 975.6 frames
+        assert 60 * 48000 / (24 * np.mean(steps[steps < 1500])) == pytest.approx(123.0, rel=0.001)
 
         cap = Capture(jack_server, name="songcap")
         cap.connect("padserver:master_L", "padserver:master_R")

@@ -132,3 +132,24 @@ def test_a_counted_in_take_lines_up_with_what_was_heard_through_latency(jack_ser
             if c is not None:
                 c.close()
         d.terminate()
+
+
+def test_a_recorded_take_starts_on_its_bar_to_the_frame(stepped, tmp_path):
+    """The same on the stepped driver, whose inputs hear exactly what the test plays on exactly its frame."""
+    d = stepped(config="loops:\n  normalize: false\n")
+    click = write_click(str(tmp_path / "click.wav"))
+    d.request("/pad/1/load", click, reply="/pad/1/loaded")
+    d.osc.send("/pad/1/play")  # nothing plays: it starts at once, and the bar grid with it
+    first = d.frame
+    out = d.step(BAR)
+    assert np.flatnonzero(out[0])[0] == 0  # (pad 1 marks the bar lines from here)
+    assert d.request("/pad/2/record", 1, "inputs=1,2", reply="/pad/2/recording") == [1]  # the next bar
+    played = np.zeros((2, 3 * BAR), dtype=np.float32)
+    for k in range(3):  # a 5 ms burst a quarter of a bar after each bar line
+        played[:, k * BAR + BAR // 4 : k * BAR + BAR // 4 + 240] = 0.5
+    assert d.frame == first + BAR
+    d.step(3 * BAR, played=played)
+    take = d.process.recorded_take(2)
+    assert take.shape[1] == BAR  # one bar, exactly
+    assert int(np.flatnonzero(np.abs(take[0]) > 0.1)[0]) == BAR // 4  # the burst where it was played, to the frame
+    assert d.status()["pads"][1]["state"] == "loaded"
