@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
-from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.bench.library_bench import playing_kit, sixteen_playing
 from padserver.bench.targets import expect
 from padserver.harness.fakes import FakeHttp, FakeLyria
 from padserver.harness.scratch import scratch_dir
@@ -98,7 +98,7 @@ def run_realtime(smoke: bool) -> bool:
 def run_jobs_while_playing(smoke: bool) -> bool:
     http = FakeHttp()
     folder = scratch_dir("padserver-bench-")
-    kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(42))
+    kit = playing_kit(folder, smoke, 42)
     config = (
         "providers:\n"
         + "".join(f"  {k}: {v}\n" for k, v in KEYS.items())

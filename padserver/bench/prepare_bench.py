@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
-from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.bench.library_bench import playing_kit, sixteen_playing
 from padserver.bench.targets import expect
 from padserver.harness.scratch import scratch_dir
 from padserver.library.testloops import click_song
@@ -124,7 +124,7 @@ def run_compare(smoke: bool) -> bool:
 def run_jobs_while_playing(smoke: bool) -> bool:
     """4 generations at once (each stretched to the project's tempo) while 16 pads play through dummy JACK."""
     folder = scratch_dir("padserver-bench-")
-    kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(41))
+    kit = playing_kit(folder, smoke, 41)
     rounds = 1 if smoke else 5
     print(f"== prepare: 4 jobs at once ({rounds} round(s), 4 bars at 97 BPM fitted to 120) while 16 pads play ==")
     ok = True

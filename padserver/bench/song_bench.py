@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
-from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.bench.library_bench import playing_kit, sixteen_playing
 from padserver.bench.targets import expect
 from padserver.harness.scratch import scratch_dir
 
@@ -63,7 +63,7 @@ def run_export_speed(smoke: bool) -> bool:
 
 def run_export_while_playing(smoke: bool) -> bool:
     folder = scratch_dir("padserver-bench-")
-    kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(43))
+    kit = playing_kit(folder, smoke, 43)
     bars = 8 if smoke else 90
     print(f"== song: export a {bars * 2} s, 8-track song while 16 pads play ==")
     for period in (256,) if smoke else (256, 128):

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from padserver.bench.control_bench import xruns, xruns_since
-from padserver.bench.library_bench import make_files, sixteen_playing
+from padserver.bench.library_bench import playing_kit, sixteen_playing
 from padserver.bench.targets import expect
 from padserver.harness.scratch import scratch_dir
 from padserver.harness.wait import until
@@ -23,7 +23,7 @@ def run_clock_out(smoke: bool) -> bool:
     seconds = 3.0 if smoke else 60.0
     print(f"== sync: MIDI clock out at 120 BPM through JACK MIDI, {seconds:g} s, 16 pads playing ==")
     folder = scratch_dir("padserver-bench-")
-    kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(40))
+    kit = playing_kit(folder, smoke, 40)
     config = 'sync:\n  clock_out: ["follower:in"]\n'
     for period in (128, 256):
         with contextlib.ExitStack() as stack:
@@ -65,7 +65,7 @@ def run_follow(smoke: bool) -> bool:
 
     print("== sync: following an external MIDI clock (JACK MIDI), 16 pads playing ==")
     folder = scratch_dir("padserver-bench-")
-    kit = make_files(os.path.join(folder, "kit"), 16, np.random.default_rng(40))
+    kit = playing_kit(folder, smoke, 40)
     config = 'sync:\n  source: midi\n  clock_in: "daw clock:out"\n'
     changes = 1 if smoke else 5
     with contextlib.ExitStack() as stack:
@@ -117,7 +117,7 @@ def run_follow_phase(smoke: bool) -> bool:
     from padserver.harness.jack import Capture, ClockSender, JackServer
     from padserver.harness.signals import write_click
 
-    launches = 2 if smoke else 12
+    launches = 1 if smoke else 12
     print(f"== sync: {launches} launches on the bar of a 123 BPM JACK MIDI clock ==")
     data = scratch_dir("padserver-bench-")
     server = JackServer(period=256, log=os.path.join(data, "jackd.log")).start()
@@ -146,7 +146,7 @@ def run_follow_phase(smoke: bool) -> bool:
         time.sleep(0.3)  # (a pad pressed within launch_together_ms of the Start joins the bar that began with it)
         bar = 4 * 24 * daw.per_tick
         for n in range(launches):
-            _, onset = cap.onset_of(lambda: d.osc.send("/pad/1/play"), int(2.5 * bar))
+            _, onset = cap.onset_of(lambda: d.osc.send("/pad/1/play"), int(1.2 * bar))  # (the next bar line)
             if onset is None:
                 print(f"launch {n + 1} was not heard")
                 return False

@@ -8,7 +8,8 @@ from padserver.harness.launchpad import LPX, lit
 from padserver.harness.signals import write_click
 from padserver.harness.stepped import StepError
 
-BAR = 96000  # frames at 120 BPM, 4/4, 48 kHz
+BEAT = 24000  # frames at 120 BPM, 48 kHz
+BAR = 4 * BEAT
 LEVELS_AS_THEY_ARE = "loops:\n  normalize: false\n"
 
 
@@ -35,6 +36,23 @@ def test_a_launch_lands_on_the_frame_of_its_bar_line(stepped, tmp_path):
     rest = d.step(BAR)
     assert onset(rest, 1) == BAR - 30000
     assert onset(rest[:, BAR - 30000 :], 0) == 0  # pad 1's loop comes round on the very same frame
+
+
+def test_a_quarter_quantum_waits_for_the_next_beat_and_levels_are_as_set(stepped, tmp_path):
+    d = stepped(config=LEVELS_AS_THEY_ARE)
+    two_clicks(d, tmp_path)
+    d.osc.send("/pad/1/gain", 0.5)
+    d.osc.send("/pad/2/quantize", "1/4")
+    d.osc.send("/pad/1/trigger")
+    d.step(BEAT + BEAT // 10)  # pad 2 pressed a tenth of a beat after the second beat line
+    d.osc.send("/pad/2/trigger")
+    out = d.step(BAR)
+    assert onset(out, 1) == BEAT - BEAT // 10  # on the next beat line, not at once
+    # pad 1 comes round on the bar, at gain 0.5 hard left: 0.8 × 0.5 on the left (past the 2 ms fade)
+    again = BAR - BEAT - BEAT // 10
+    assert onset(out[:, again - 2400 :], 0) == 2400
+    assert np.all(out[0, again + 200 : again + 400] == pytest.approx(0.4, abs=1e-4))
+    assert not out[0, again + 1000 :].any()
 
 
 def test_stop_is_quantized_and_fades_out(stepped, tmp_path):
@@ -64,10 +82,8 @@ def test_tap_tempo_is_timed_on_the_drivers_clock(stepped):
     d.step(96000 - 19200)  # a pause longer than 2 s of the driver's clock (2.0 s after the last tap: 0.4 + 1.6)
     d.step(1)
     d.osc.send("/tempo/tap")  # starts a new series: no tempo yet
-    d.step(256)
-    assert [a for a, _ in d.osc.receive(0.3)] == []
-    d.osc.send("/tempo/tap")
     d.step(24000)
+    assert [a for a, _ in d.osc.receive(0.3)] == []
     d.osc.send("/tempo/tap")  # half a second after: 120 BPM
     d.step(256)
     assert d.status()["tempo"] == pytest.approx(120.0, abs=1e-6)
