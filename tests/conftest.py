@@ -35,6 +35,10 @@ def pytest_configure(config):
     tempfile.tempdir = None  # (read anew from TMPDIR)
 
 
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # (stable: the rest keep their order)
+
+
 def pytest_unconfigure(config):
     temp = config.stash.get(_temp, None)
     if temp is not None:

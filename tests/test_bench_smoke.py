@@ -7,6 +7,7 @@ import sys
 import pytest
 
 
+@pytest.mark.long
 @pytest.mark.timeout(900)  # (~5 min on a 2-core machine: every benchmark, each for a few seconds)
 def test_benchmarks_run_and_report_their_figures():
     result = subprocess.run(

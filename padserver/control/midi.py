@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import sys
 import threading
+import time
 from collections import deque
 
 from padserver.control.controller import Controller
@@ -23,6 +25,7 @@ log = logging.getLogger("padserver.midi")
 SCAN_S = 1.0  # hot-plug: a replugged controller is back within this (plus its own start-up)
 MAX_PER_ROUND = 4000  # incoming messages handled per event-loop round (the rest wait for the next)
 APIS = ("auto", "alsa", "jack", "coremidi", "none")
+JACK_DRAIN_S = 0.1  # rtmidi's JACK API sends what was queued in its next cycle (a late one on a loaded machine)
 
 
 def _pair(source: str, targets: list[str], mapping: Mapping) -> str | None:
@@ -50,6 +53,7 @@ class RtMidiTransport:
         self.links: list = []
         self._probes: tuple | None = None  # rtmidi clients that list the ports
         self._probe_lock = threading.Lock()
+        self._sent_at = -math.inf  # (monotonic) the last message sent
 
     def list_ports(self) -> tuple[list[str], list[str]]:
         """The inputs and outputs there are, through two clients kept for it (a new client each scan costs
@@ -91,6 +95,7 @@ class RtMidiTransport:
         if link.output is not None:
             try:
                 link.output.send(mido.Message.from_bytes(list(message)))
+                self._sent_at = time.monotonic()
             except Exception as exc:
                 log.debug("MIDI send to %s failed: %s", link.name, exc)
 
@@ -108,7 +113,9 @@ class RtMidiTransport:
         return link in self.links
 
     def drained(self) -> bool:
-        return True  # rtmidi sends at once
+        """ALSA and CoreMIDI take a message at once; rtmidi's JACK API queues it for its client's next cycle, and
+        a port closed before that cycle loses it: drained a few periods after the last message."""
+        return self.api != "jack" or time.monotonic() - self._sent_at > JACK_DRAIN_S
 
 
 def rtmidi_api(name: str) -> int:

