@@ -108,7 +108,9 @@ def test_portaudio_inputs_record_into_a_pad(jack_server, tmp_path):
         assert d.osc.request("/pad/1/record", 1, "inputs=1", "count=0", reply="/pad/1/recording") == [1]
         take = d.recorded_take(1)
         assert take.shape[1] == 96000  # one bar at 120 BPM, exactly
-        notes = np.flatnonzero(np.diff((np.abs(take[0]) > 0.25).astype(int)) == 1)
+        rises = np.flatnonzero(np.diff((np.abs(take[0]) > 0.25).astype(int)) == 1)
+        # (a cycle JACK dropped inside a note cuts it in two: a rise within a note's length of the last is its own)
+        notes = np.array([r for i, r in enumerate(rises) if i == 0 or r - rises[i - 1] > 4800 + 256])
         gaps = np.diff(notes)
         # the notes, half a second apart: PortAudio does not say when JACK dropped one of its cycles, so a gap
         # with xruns in it comes short by the periods dropped (256 frames each); the others are exact

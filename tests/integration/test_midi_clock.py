@@ -10,7 +10,7 @@ from padserver.harness.daemon import DaemonProcess
 from padserver.harness.jack import Capture, ClockSender, JackServer, MidiDevice
 from padserver.harness.signals import write_click
 from padserver.harness.ticks import fit_ticks
-from padserver.harness.wait import until
+from padserver.harness.wait import until, wait_for
 
 CONFIG = 'audio:\n  jack:\n    connect: []\nsync:\n  clock_out: ["drum machine:in"]\nloops:\n  normalize: false\n'
 TICK, START, CONTINUE, STOP = b"\xf8", b"\xfa", b"\xfb", b"\xfc"
@@ -93,9 +93,11 @@ def test_a_jump_of_the_playing_song_relocates_the_follower(jack_server, tmp_path
         time.sleep(0.2)
         since = len(follower.received)
         d.osc.send("/transport/play")
-        time.sleep(2.6)  # the region wraps once
+        continues = lambda: sum(m == CONTINUE for _, m in follower.received[since:])  # noqa: E731
+        wait_for(lambda: continues() >= 2, 30, "the start and the region's wrap")  # the region wraps once
         d.osc.send("/transport/locate", 5)  # and the song moves on, playing, to bar 5
-        time.sleep(0.3)
+        wait_for(lambda: continues() >= 3, 30, "the locate")
+        time.sleep(0.1)  # (that frame's tick, in the same cycle)
         got = follower.received[since:]
         starts = [f for f, m in got if m == CONTINUE]
         assert len(starts) == 3, [(f, m) for f, m in got if m != TICK]  # the start, the wrap, the locate
