@@ -79,3 +79,28 @@ def test_clock_out_ticks_on_their_frames_and_carries_the_transport(stepped):
     d.step(RATE // 2)
     messages = [(f, m) for f, m in d.clock_out() if m != TICK]
     assert messages[0] == (played_at, START) and (stopped_at, STOP) in messages, messages
+
+
+def test_a_jump_of_the_playing_song_relocates_the_follower(stepped):
+    d = stepped(config='sync:\n  clock_out: ["drum machine:in"]\n')
+    d.osc.send("/transport/loop", 1, 2, 3)  # bar 2 (song beats 4..8), 2 s at 120 BPM
+    d.osc.send("/transport/locate", 2)
+    d.step(256)
+    d.clock_out()
+    d.osc.send("/transport/play")
+    begin = d.frame
+    d.step(2 * RATE + 24000)  # the region wraps once, at 4 beats
+    d.osc.send("/transport/locate", 5)  # and the song moves on, playing, to bar 5
+    moved = d.frame
+    d.step(RATE // 2)
+    got = d.clock_out()
+    at = lambda frame: [m for f, m in got if f == frame]  # noqa: E731
+    spp = lambda sixteenth: bytes((0xF2, sixteenth, 0))  # noqa: E731
+    # from bar 2 (the 16th sixteenth): Song Position, Continue, then that frame's tick
+    assert at(begin) == [spp(16), CONTINUE, TICK]
+    # the wrap, on the region's end, to its start: Stop, Song Position, Continue, then that frame's tick
+    assert at(begin + 4 * 24000) == [STOP, spp(16), CONTINUE, TICK]
+    assert at(moved)[:3] == [STOP, spp(64), CONTINUE]  # bar 5
+    assert [m for _, m in got].count(CONTINUE) == 3
+    frames = [f for f, _ in got]
+    assert frames == sorted(frames)  # every message in the order of its frame
