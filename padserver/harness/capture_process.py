@@ -9,13 +9,12 @@ client's process callback has an interpreter to itself and writes into a file bo
 - the ring of cycles, int64 (CYCLES, 2): each cycle's first frame and its time on the host clock in µs.
 
 ``python -m padserver.harness.capture_process SERVER FILE SIZE NAME LATENCY`` prints ``ready`` and its client's name once its ports
-are in the graph, then reads commands on standard input, a JSON list per line: ``["connect", source, port]``
-(answers ``ok`` or ``error …``), and ``["close"]`` or the end of input, after which it leaves JACK and exits.
+are in the graph, then waits for ``close`` or the end of its standard input, after which it leaves JACK and
+exits (the test connects its ports through a client of its own).
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Literal
 
@@ -78,14 +77,7 @@ def main(argv: list[str]) -> int:
     client.activate()
     print(f"ready {client.name}", flush=True)
     for line in sys.stdin:
-        command = json.loads(line)
-        if command[0] == "connect":
-            try:
-                client.connect(command[1], command[2])
-                print("ok", flush=True)
-            except jack.JackError as exc:
-                print(f"error {exc}", flush=True)
-        elif command[0] == "close":
+        if line.strip() == "close":
             break
     gate.close(client)
     del declared

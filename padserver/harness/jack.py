@@ -276,15 +276,9 @@ class Capture:
         return got[0] if got else None
 
     def connect(self, left: str, right: str) -> None:
-        import json
-
-        assert self._proc.stdin is not None
-        for source, port in ((left, "in_L"), (right, "in_R")):
-            self._proc.stdin.write(json.dumps(["connect", source, f"{self.name}:{port}"]) + "\n")
-            self._proc.stdin.flush()
-            answer = self._answer(30.0)
-            if answer != "ok":
-                raise RuntimeError(f"cannot connect {source} to the capture: {answer}")
+        """Connect ``left`` and ``right`` to the capture's inputs (through the clock client: any client may)."""
+        self._clock.connect(left, f"{self.name}:in_L")
+        self._clock.connect(right, f"{self.name}:in_R")
 
     def connections(self) -> list[tuple[str, list[str]]]:
         """Each input port's short name and the ports connected to it."""
@@ -297,7 +291,7 @@ class Capture:
         """Leave JACK; never raises nor hangs (a wedged server: the client process is killed after ``timeout``)."""
         try:
             assert self._proc.stdin is not None
-            self._proc.stdin.write('["close"]\n')
+            self._proc.stdin.write("close\n")
             self._proc.stdin.close()
         except (OSError, ValueError):
             pass
