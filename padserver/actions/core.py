@@ -21,6 +21,7 @@ from padserver.library.store import LibraryError
 from padserver.paths import confine
 from padserver.state.history import History
 from padserver.state.project import Pad, Project
+from padserver.tasks import spawn
 
 log = logging.getLogger("padserver.actions")
 
@@ -463,7 +464,7 @@ class Actions:
         pad = self.project.pads[event.pad]
         kind = event.kind
         if kind == ev.RECORDED and self.recording is not None:
-            asyncio.get_running_loop().create_task(self.recording.recorded(event.pad))
+            spawn(self.recording.recorded(event.pad), f"pad {event.pad + 1}: keeping the take")
             return
         if self.performance is not None:
             self.performance.on_event(event)

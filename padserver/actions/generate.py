@@ -11,6 +11,7 @@ from padserver.actions.checks import ActionError
 from padserver.providers import registry
 from padserver.providers.base import PROVIDER_EXTRAS, Request
 from padserver.providers.jobs import Job, JobManager, ProviderError, RetryPolicy
+from padserver.tasks import spawn
 
 log = logging.getLogger("padserver.generate")
 
@@ -230,9 +231,7 @@ class Generation:
         if running:
             a._changed(pad.number, "progress", round(job.progress, 3))
         elif job.state == "done" and job.result is not None:
-            import asyncio
-
-            asyncio.get_running_loop().create_task(self._land(job))
+            spawn(self._land(job), f"generation {job.id}: landing")
         elif job.state == "failed":
             self._failed(job, job.message)
 

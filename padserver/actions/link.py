@@ -12,8 +12,9 @@ moves), so the song and the loops keep their places.
 
 from __future__ import annotations
 
-import asyncio
 import logging
+
+from padserver.tasks import spawn
 
 log = logging.getLogger("padserver.link")
 
@@ -60,7 +61,7 @@ class LinkFollower:
                 a.song.play()
             elif not session and rolling:
                 log.info("Link: a peer stopped the transport")
-                asyncio.get_running_loop().create_task(a.song.halt(to_start=False))
+                spawn(a.song.halt(to_start=False), "Link: stopping the transport")
         elif rolling != session:
             self.playing = rolling
             state.setIsPlaying(rolling, self.link.clock().micros())

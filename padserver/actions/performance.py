@@ -11,11 +11,11 @@ it covers). Each closed clip is one undoable edit.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 
 from padserver.engine import events as ev
+from padserver.tasks import spawn
 
 log = logging.getLogger("padserver.song")
 
@@ -57,7 +57,7 @@ class PerformanceRecorder:
         """A pad started, swapped or stopped on the audio thread (at ``event.frame``)."""
         if not self.on or event.kind not in (ev.STARTED, ev.SWAPPED, ev.STOPPED):
             return
-        asyncio.get_running_loop().create_task(self._event(event))
+        spawn(self._event(event), f"performance: pad {event.pad + 1} {event.name}")
 
     async def _event(self, event) -> None:
         a = self.actions

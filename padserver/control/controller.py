@@ -9,6 +9,7 @@ from collections.abc import Callable
 from padserver.actions import ActionError
 from padserver.control import leds
 from padserver.control.mappings import Colour, Control, Mapping
+from padserver.tasks import spawn
 
 log = logging.getLogger("padserver.midi")
 
@@ -122,8 +123,7 @@ class Controller:
         elif action == "tempo.tap":
             a.tap_tempo()
         elif action in ("undo", "redo"):
-            task = asyncio.get_running_loop().create_task(a.undo() if action == "undo" else a.redo())
-            task.add_done_callback(self._report)
+            spawn(a.undo() if action == "undo" else a.redo(), f"{self.name}: {action}", self._report)
         elif action is None:
             return
         elif action.startswith("scene."):
@@ -150,7 +150,7 @@ class Controller:
         else:
             a.performance.start()
         if task is not None:
-            asyncio.get_running_loop().create_task(task).add_done_callback(self._report)
+            spawn(task, f"{self.name}: {button}", self._report)
 
     def _report(self, task: asyncio.Task) -> None:
         """An undo or redo started from the device ended; say why if it could not be done."""

@@ -19,6 +19,7 @@ from collections import deque
 
 from padserver.control.controller import Controller
 from padserver.control.mappings import ANY_CHANNEL, Mapping
+from padserver.tasks import spawn
 
 log = logging.getLogger("padserver.midi")
 
@@ -188,7 +189,7 @@ class MidiManager:
 
     async def run(self) -> None:
         if not getattr(self.transport, "sends_clock", True):
-            asyncio.get_running_loop().create_task(self._clock())
+            spawn(self._clock(), "MIDI clock out")
         while True:
             try:
                 await asyncio.to_thread(self._ports)

@@ -163,8 +163,9 @@ class Engine:
     def _capture(self, channels, f0: int, n: int) -> None:
         """Record this block of ``channels`` into the armed take; a complete take goes out with an event."""
         if self.capture.process(channels, f0, n, self.clock):
-            self.events.push(ev.RECORDED, self.capture.pad, f0 + n)
-            self.recorded = self.capture.cancel()  # the control side takes it with the event
+            pad = self.capture.pad
+            self.recorded = self.capture.cancel()  # handed over before the event: the control side may read it
+            self.events.push(ev.RECORDED, pad, f0 + n)  # the moment the event is in the ring
 
     def _process(self, n: int) -> np.ndarray:
         f0 = self.frame

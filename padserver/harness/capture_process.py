@@ -5,7 +5,8 @@ loaded machine then drops its cycles: frames missing from the recording that pad
 client's process callback has an interpreter to itself and writes into a file both processes map:
 
 - a header of int64: [frames captured up to (one past the last), cycles recorded, sample rate, period];
-- the ring of audio, float32 (2, size), each frame at JACK's frame time modulo size;
+- the ring of audio, float32 (2, size), each frame at JACK's frame time modulo size (silence for frames of
+  cycles the client missed);
 - the ring of cycles, int64 (CYCLES, 2): each cycle's first frame and its time on the host clock in µs.
 
 ``python -m padserver.harness.capture_process SERVER FILE SIZE NAME LATENCY`` prints ``ready`` and its client's name once its ports
@@ -58,6 +59,13 @@ def main(argv: list[str]) -> int:
 
     def process(frames: int) -> None:
         t = client.last_frame_time
+        last = int(header[LAST])
+        if 0 < last < t:  # cycles this client did not run: silence there, not what the ring held a lap ago
+            gap = min(t - last, size)
+            j = (t - gap) % size
+            ring[:, j : j + gap] = 0.0
+            if j + gap > size:
+                ring[:, : j + gap - size] = 0.0
         i = t % size
         k = min(frames, size - i)
         for c, port in enumerate(inputs):

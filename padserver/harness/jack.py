@@ -330,6 +330,17 @@ class Capture:
         a, b = max(0, a), max(0, b)
         return float((micros[b] - micros[a]) - (frames[b] - frames[a]) * 1e6 / self.rate) / 1000.0
 
+    def missed(self, start: int, end: int) -> int:
+        """How many of the frames [start, end) this client never received: JACK ran their cycles without it
+        (a loaded machine), so what sounded there is unknown. Only frames up to `last_frame` count."""
+        end = min(end, self.last_frame)
+        if end <= start:
+            return 0
+        firsts, _ = self._recent_cycles()
+        firsts = firsts.astype(np.int64)
+        got = np.clip(np.minimum(firsts + self.blocksize, end) - np.maximum(firsts, start), 0, None).sum()
+        return int(end - start - got)
+
     def time_of(self, frame: int) -> float:
         """When ``frame`` reached this client on the host clock, in µs: from the time JACK gave its cycle as that
         cycle ran (JACK's frame → time estimate for an older frame drifts with every cycle the driver ran late)."""
@@ -383,6 +394,21 @@ class Capture:
         block = self.frames(start, end)[channel]
         hits = np.flatnonzero(np.abs(block) > threshold)
         return start + int(hits[0]) if len(hits) else None
+
+    def sure_onset(self, start: int, end: int, channel: int = 0, threshold: float = 1e-6) -> int | None:
+        """The onset of a sound in [start, end), or None when JACK ran the cycle before it without this client:
+        the sound may have started in the frames the capture missed. (A sound heard silent on the frame
+        before its onset did not start earlier, unless it stopped and started again.)"""
+        onset = self.onset(start, end, channel, threshold)
+        if onset is not None and onset > start and self.missed(onset - 1, onset):
+            return None
+        return onset
+
+    def starts_cycle(self, frame: int) -> bool:
+        """Whether ``frame`` is the first of a cycle this client ran: where a sound due in a cycle JACK ran
+        without its player begins to be heard."""
+        firsts, _ = self._recent_cycles()
+        return bool(np.isin(frame, firsts.astype(np.int64)))
 
 
 class MidiDevice(_Client):

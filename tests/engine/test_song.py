@@ -4,6 +4,7 @@ import numpy as np
 
 from padserver.audio.offline import OfflineRenderer
 from padserver.engine import commands as cmd
+from padserver.engine import events as ev
 from padserver.engine.song import SongClip
 from tests.engine.helpers import dc, make_engine, q, ramp
 
@@ -134,6 +135,24 @@ def test_resampling_records_the_master_from_the_next_bar_exactly():
     master = render(engine, 3 * BAR, {1280: [cmd.Record(1, take, master=True)]})
     np.testing.assert_array_equal(take, master[:, BAR : 2 * BAR])  # bar 2, as it left the engine
     assert engine.events.drain()[-1].name == "recorded" and np.array_equal(engine.recorded, take)
+
+
+def test_a_take_is_handed_over_before_its_event_can_be_read():
+    # the control thread reads the take as soon as it sees the event: the audio thread may be preempted right
+    # after the push, so the take must be in place by then
+    engine = make_engine(fade_ms=0.0)
+    seen = []
+    push = engine.events.push
+
+    def push_and_look(kind, pad, frame, value=0):
+        push(kind, pad, frame, value)
+        if kind == ev.RECORDED:
+            seen.append(engine.recorded)  # what a control thread running at this instant would find
+
+    engine.events.push = push_and_look
+    take = np.zeros((2, BAR), dtype=np.float32)
+    render(engine, 3 * BAR, {1280: [cmd.Record(1, take, master=True)]})
+    assert len(seen) == 1 and seen[0] is not None and seen[0].shape == (2, BAR)
 
 
 def test_an_open_ended_recording_ends_on_the_bar_line_after_it_is_asked_to():

@@ -13,6 +13,10 @@ CONFIG = "audio:\n  jack:\n    connect: []\n    inputs: 2\nloops:\n  normalize: 
 BAR = 96000
 
 
+def status(d: DaemonProcess) -> dict:
+    return json.loads(d.osc.request("/status", reply="/status")[0])
+
+
 def test_a_recorded_take_starts_on_its_bar(jack_server, tmp_path):
     d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
     cap = player = None
@@ -27,38 +31,42 @@ def test_a_recorded_take_starts_on_its_bar(jack_server, tmp_path):
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
         _, first = cap.onset_of(lambda: d.osc.send("/pad/1/play"), 12000)  # pad 1 marks the bar lines
         assert first is not None
-        # the bar grid as it sounds once running: a cycle missed at the launch would shift "first" by a period,
-        # and one JACK ran without the capture may cut the first period of any bar line, never more: the
-        # earlier of the next two
-        cap.wait_until(first + 2 * BAR + 2400)
-        found = [cap.onset(first + k * BAR - 2400, first + k * BAR + 2400, channel=0) for k in (1, 2)]
-        assert found[0] is not None or found[1] is not None
-        grid = min(o - k * BAR for k, o in enumerate(found) if o is not None)  # bar 1 after the launch
-        player.play_at([grid + k * BAR + BAR // 4 for k in range(2, 12)])
+        # the bar grid as it sounds once running (a cycle missed at the launch may have shifted "first"): from the
+        # first bar line whose onset the capture heard for sure (JACK may run a cycle without it)
+        cap.wait_until(first + 3 * BAR + 2400)
+        found = [cap.sure_onset(first + k * BAR - 2400, first + k * BAR + 2400) for k in (1, 2, 3)]
+        grid = next(o - k * BAR for k, o in enumerate(found, 1) if o is not None)  # bar 0: the launch's
+        player.play_at([grid + k * BAR + BAR // 4 for k in range(3, 12)])
+        xruns_before = status(d)["xruns"]
         assert d.osc.request("/pad/2/record", 1, "inputs=1,2", reply="/pad/2/recording") == [1]
         take = d.recorded_take(2)
         assert take.shape[1] == BAR  # one bar, exactly
         onset = int(np.flatnonzero(np.abs(take[0]) > 0.1)[0])
-        # where the burst sounded against each bar line, as heard (on a busy machine a client can miss a cycle)
-        cap.wait_until(grid + 8 * BAR)
-        heard = []
-        drift = []  # padserver's bar lines against JACK's timeline: a late callback must not move them
-        for k in range(1, 8):
-            bar = cap.onset(grid + k * BAR - 2400, grid + k * BAR + 2400, channel=0)
-            played = cap.onset(grid + k * BAR, grid + k * BAR + BAR // 2, channel=1)
+        # where the burst sounded against each bar line, as heard
+        cap.wait_until(grid + 10 * BAR)
+        xruns = status(d)["xruns"] - xruns_before
+        heard, lines = [], []
+        for k in range(3, 10):
+            bar = cap.sure_onset(grid + k * BAR - 256, grid + k * BAR + 2400, channel=0)
+            played = cap.sure_onset(grid + k * BAR, grid + k * BAR + BAR // 2, channel=1)
             if bar is not None:
-                drift.append(bar - grid - k * BAR)
+                lines.append((bar, bar - grid - k * BAR))
             if bar is not None and played is not None:
                 heard.append(played - bar)
-        off = min(abs(onset - h) for h in heard)
-        xruns = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
-        # within 1 ms of what was heard; one period more only where a cycle was missed (an xrun on a busy machine)
-        assert off <= 48 or (xruns > 0 and abs(off - jack_server.period) <= 48), (onset, heard, xruns)
+        # padserver's bar lines against JACK's timeline: a late callback must not move them. A bar line lands
+        # on its frame, or, when JACK ran its cycle without padserver (an xrun), sounds from the next cycle
+        assert len(lines) >= 4 and sorted(d for _, d in lines)[len(lines) // 2] == 0, (lines, xruns)
+        assert all(
+            d == 0 or (xruns and 0 < d <= xruns * jack_server.period and cap.starts_cycle(b)) for b, d in lines
+        ), (
+            lines,
+            xruns,
+        )
         assert min(abs(h - BAR // 4) for h in heard) <= 48, (heard, xruns)  # the player played on the quarter
-        # a bar line may lose its first period to a missed cycle, but the grid never slides
-        assert all(0 <= d <= jack_server.period for d in drift) and sorted(drift)[len(drift) // 2] == 0, (drift, xruns)
-        status = json.loads(d.osc.request("/status", reply="/status")[0])
-        assert status["pads"][1]["state"] == "loaded"
+        # the take within 1 ms of what was heard; one period more only where padserver missed a cycle
+        off = min(abs(onset - h) for h in heard)
+        assert off <= 48 or (xruns > 0 and abs(off - jack_server.period) <= 48), (onset, heard, xruns)
+        assert status(d)["pads"][1]["state"] == "loaded"
         assert "no audio inputs here" not in d.log()
     finally:
         for c in (cap, player):
@@ -109,26 +117,31 @@ def test_a_counted_in_take_lines_up_with_what_was_heard_through_latency(jack_ser
         _, first = ears.onset_of(ask, 12000)  # nothing plays: the count-in starts at once
         assert first is not None
         beat = BAR // 4
-        # the count-in's bar line: a click may lose its first period to a cycle JACK ran without the ears (the
-        # first one too), never more and never early: the earliest of the first three clicks against its beat
+        # the count-in's bar line: from the clicks the ears heard for sure (JACK may run a cycle without them); a
+        # click due in a cycle JACK ran without padserver sounds later, never earlier: the earliest of three
         ears.wait_until(first + 2 * beat + 4000)
-        onsets = [ears.onset(first + k * beat - 2000, first + k * beat + 2000) for k in range(3)]
+        onsets = [ears.sure_onset(first + k * beat - 2000, first + k * beat + 2000) for k in range(3)]
         bar_line = min(o - k * beat for k, o in enumerate(onsets) if o is not None) - 1  # (a click starts at 0)
         take_start = bar_line + BAR
         # the player hears the take's bar line playback_latency later and plays a quarter after it; the sound
         # reaches padserver capture_latency after that
         player.play_at([take_start + BAR // 4 + playback_latency + capture_latency])
         ears.wait_until(take_start)
-        clicks = ears.frames(bar_line - 4000, take_start)
-        loud = np.flatnonzero(np.abs(clicks[0]) > 1e-6)
-        starts = [bar_line + i - 4000 for i in loud if not clicks[0, i - 4000 : i].any()]  # clicks last 1440 frames
-        late = [s - bar_line - 1 - k * beat for k, s in enumerate(starts)]
-        # four clicks, one per beat; a click may lose its first period to a cycle the ears' client missed
-        assert len(late) == 4 and all(0 <= x <= jack_server.period for x in late) and sorted(late)[1] == 0, late
-        assert not clicks[1].any()  # and none on the master
+        clicks = [ears.sure_onset(bar_line + 1 + k * beat - 256, bar_line + 1 + k * beat + 2000) for k in range(4)]
+        xruns = status(d)["xruns"]
+        late = [(c, c - bar_line - 1 - k * beat) for k, c in enumerate(clicks) if c is not None]
+        # four clicks, one per beat, each on its frame, or from the next cycle padserver ran after missing one
+        assert sum(x == 0 for _, x in late) >= 2, (late, xruns)
+        assert all(
+            x == 0 or (xruns and 0 < x <= xruns * jack_server.period and ears.starts_cycle(c)) for c, x in late
+        ), (
+            late,
+            xruns,
+        )
+        assert not ears.frames(bar_line - 4000, take_start)[1].any()  # and none on the master
         take = d.recorded_take(1)
         onset = int(np.flatnonzero(np.abs(take[0]) > 0.1)[0])
-        xruns = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+        xruns = status(d)["xruns"]
         # where the player played against the bar it heard, within 1 ms (a period more only after an xrun)
         assert abs(onset - BAR // 4) <= 48 or (xruns > 0 and abs(onset - BAR // 4 - jack_server.period) <= 48), (
             onset,
