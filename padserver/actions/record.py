@@ -81,7 +81,9 @@ class Recording:
         if take is not None and bars == 0:  # open-ended: as many whole bars as it ran
             bars = round(take.shape[1] / a.engine.frames_per_bar())
         if take is None or bars == 0:
-            log.warning("pad %d: %s", number, "the take was lost" if take is None else "the take was shorter than a bar")
+            log.warning(
+                "pad %d: %s", number, "the take was lost" if take is None else "the take was shorter than a bar"
+            )
             a._set_state(pad, before)
             return
         meta = {

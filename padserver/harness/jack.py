@@ -17,7 +17,7 @@ import numpy as np
 
 from padserver.audio.jack_gate import ProcessGate
 from padserver.audio.jack_native import CAPTURE, frames_to_time, on_latency, set_latency_range
-from padserver.harness.jack_registry import free_dead_server_slots
+from padserver.harness.jack_registry import free_dead_server_slots, registry_held
 
 # jackd's greeting, which says nothing about why it stopped
 _BANNER = ("jackdmp", "Copyright", "This is free software", "under certain conditions", "no message buffer overruns")
@@ -42,6 +42,10 @@ class JackServer:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> JackServer:
+        with registry_held():  # (tests in other workers start and stop servers too: one at a time)
+            return self._start()
+
+    def _start(self) -> JackServer:
         if shutil.which("jackd") is None:
             raise RuntimeError("jackd is not installed (apt-get install jackd2)")
         free_dead_server_slots()
@@ -101,6 +105,10 @@ class JackServer:
         raise RuntimeError("jackd did not come up")
 
     def stop(self) -> None:
+        with registry_held():
+            self._stop()
+
+    def _stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -135,12 +143,13 @@ class JackServer:
     def restart(self) -> JackServer:
         """A new server in this one's place, under a new name: this one is killed (a wedged server does not
         close), so nothing of it is reused."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait()
-            self.proc = None
-        self.name = _unique_name()
-        return self.start()
+        with registry_held():
+            if self.proc is not None:
+                self.proc.kill()
+                self.proc.wait()
+                self.proc = None
+            self.name = _unique_name()
+            return self.start()
 
     @property
     def env(self) -> dict:
@@ -458,6 +467,12 @@ class MidiDevice(_Client):
 
     def send(self, message: bytes) -> None:
         self.pending.append(bytes(message))
+
+    def stamped_exactly(self, frame: int) -> bool:
+        """Whether what this client stamped ``frame`` came in a cycle that followed its last one: a callback
+        that ran late (the test's Python held it) reads the next cycle's frame time and stamps a period on."""
+        period = self.client.blocksize
+        return not any(t <= frame < t + period for _, t in self.missed)
 
     def press(self, message: bytes, timeout: float = 5.0) -> int:
         """Send ``message`` and return the JACK frame it went out on."""

@@ -13,12 +13,16 @@ and removes the shared memory and semaphores such a server left in /dev/shm.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import mmap
 import os
 import re
 import struct
+import threading
+from collections.abc import Iterator
 
 SHM = "/dev/shm"
 REGISTRY = f"{SHM}/jack-shm-registry"
@@ -64,6 +68,32 @@ class _RegistryLock:
 
     def __exit__(self, *exc: object) -> None:
         self._add(1)
+
+
+_held = threading.RLock()  # this process's threads, one at a time
+_depth = 0
+_fd = -1
+
+
+@contextlib.contextmanager
+def registry_held() -> Iterator[None]:
+    """While held, no other process of the harness starts or stops a JACK server, nor frees a slot: the
+    registry's eight slots are the machine's, and tests in parallel workers share them. Re-entrant within a
+    process (an flock on /dev/shm itself, so nothing is left behind; it ends with the process)."""
+    global _depth, _fd
+    with _held:
+        if _depth == 0:
+            fd = os.open(SHM, os.O_RDONLY)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            _fd = fd
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
+            if _depth == 0:
+                os.close(_fd)  # (the lock goes with it)
+                _fd = -1
 
 
 def free_dead_server_slots(path: str = REGISTRY) -> list[str]:

@@ -12,7 +12,7 @@ import jack
 import pytest
 
 from padserver.harness.jack import Capture, JackServer
-from padserver.harness.jack_registry import _SERVERS, free_dead_server_slots
+from padserver.harness.jack_registry import _SERVERS, free_dead_server_slots, registry_held
 
 
 def _jackd(name: str) -> subprocess.Popen:
@@ -36,6 +36,12 @@ def _up(name: str, proc: subprocess.Popen) -> bool:
 
 
 def test_servers_killed_without_closing_do_not_stop_the_next_one():
+    # the registry is the machine's: no other worker starts or stops a server meanwhile
+    with registry_held():
+        _fill_then_start()
+
+
+def _fill_then_start():
     # kill -9 servers of names of their own until JACK has no slot left, as crashed runs do
     killed = []
     for _ in range(_SERVERS):
