@@ -22,7 +22,8 @@ from padserver.clock_messages import TICK
 
 NOTE_ON, NOTE_OFF, CONTROL = 0x90, 0x80, 0xB0
 MAX_IN_FLIGHT = 20000  # messages waiting for the control side before new ones are dropped
-RESEND_CYCLES = 4  # after an xrun, what was written in this many recent cycles is sent again
+RESEND_S = 0.1  # after an xrun, what was written this recently is sent again (the xrun is heard a little later)
+RESEND_MIN_CYCLES = 4
 # status bytes worth handing to the control side: note off/on and control change, any channel
 WANTED = frozenset(bytes((kind | ch,)) for kind in (NOTE_OFF, NOTE_ON, CONTROL) for ch in range(16))
 
@@ -66,6 +67,8 @@ class JackMidi:
         self.cycle = 0
         self._xruns_seen = 0
         self._last_write = 0  # the cycle of the last message written (for `drained`)
+        self._resend_cycles = RESEND_MIN_CYCLES  # RESEND_S in cycles of the current period
+        self._period = 0
 
     # -- control side ------------------------------------------------------------------------------
     def pump(self) -> None:
@@ -132,7 +135,7 @@ class JackMidi:
         """Everything queued has been written, and no xrun has had to send it again for a few cycles."""
         if self.client is None:
             return True
-        return not any(link.outgoing for link in self.links) and self.cycle - self._last_write > RESEND_CYCLES
+        return not any(link.outgoing for link in self.links) and self.cycle - self._last_write > self._resend_cycles
 
     def reset(self) -> None:
         """The JACK client went away: every link with it."""
@@ -144,6 +147,10 @@ class JackMidi:
         self.cycle += 1
         if not links:
             return
+        if frames != self._period:
+            self._period = frames
+            self._resend_cycles = max(RESEND_MIN_CYCLES, int(RESEND_S * engine.sample_rate) // frames + 1)
+        resend_cycles = self._resend_cycles
         xruns = engine.meters.xruns
         lost = xruns != self._xruns_seen  # a cycle was dropped: what it carried may never have arrived
         self._xruns_seen = xruns
@@ -151,7 +158,7 @@ class JackMidi:
         cycle = self.cycle
         for link in links:
             recent = link.recent
-            while recent and cycle - recent[0][0] > RESEND_CYCLES:
+            while recent and cycle - recent[0][0] > resend_cycles:
                 recent.popleft()
             if lost and recent:
                 # lights, init and exit messages are idempotent: sending them twice is harmless
