@@ -95,6 +95,8 @@ class ClockIn:
         self.written = 0  # ticks received in all
         self.events: collections.deque = collections.deque(maxlen=256)  # (what, frame, value) for the control side
         self.transport = TransportReader()
+        self._frame = -1  # the frame of the last message, and which realtime messages came on it (a bit each)
+        self._seen = 0
 
     def prepare(self) -> None:
         """Control side, before the follower reads: the callback wrote engine frames already."""
@@ -106,6 +108,14 @@ class ClockIn:
         for offset, data in self.port.incoming_midi_events():
             status = ord(data[0])  # (JACK-Client gives the bytes as a buffer: one item is a one-byte bytes)
             frame = f0 + offset
+            if frame != self._frame:
+                self._frame, self._seen = frame, 0
+            bit = 1 << (status & 0x0F) if status >= 0xF0 else 0
+            if self._seen & bit:
+                # the same realtime message twice on one frame: JACK delivered a late sender's cycle twice (no
+                # clock sends two ticks, or two Starts, at once)
+                continue
+            self._seen |= bit
             if status == 0xF8:
                 ring[self.written % self.RING] = frame
                 self.written += 1
