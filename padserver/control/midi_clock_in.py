@@ -47,6 +47,20 @@ class _Source:
         self.input = port
         self.stamp = 0.0  # the driver's time of the last message (the sum of rtmidi's deltas)
         self.offset: float | None = None  # host time − driver time: the lowest seen, the least delayed read
+        self._seen = 0  # the realtime messages that came at the current instant, a bit each
+
+    def repeated(self, data: list[int], delta: float) -> bool:
+        """A realtime message (tick, Start, Stop …) that came already at this same instant: JACK delivered a
+        late sender's cycle twice (no clock sends two ticks at once). Counting it would put the follower a tick
+        ahead for good."""
+        if delta != 0.0:
+            self._seen = 0
+        if not data or data[0] < 0xF8:
+            return False
+        bit = 1 << (data[0] & 0x0F)
+        again = bool(self._seen & bit)
+        self._seen |= bit
+        return again
 
     def host_time(self, delta: float, read_at: float) -> float:
         self.stamp += delta
@@ -109,6 +123,8 @@ class RtClockIn:
                     if got is None:
                         break
                     data, delta = got
+                    if source.repeated(data, delta):
+                        continue
                     self._receive(data, source.host_time(delta, host_seconds()))
             time.sleep(POLL_S)
 

@@ -216,3 +216,12 @@ def test_a_tick_delivered_twice_on_one_frame_counts_once():
     assert clock_in.written == 2 and list(clock_in.frames[:2]) == [0.0, 500.0]  # not 4: a tick early ever after
     assert [what for what, _, _ in clock_in.events] == ["start"]
     assert sum(isinstance(c, cmd.FollowStart) for c in engine.commands) == 1
+
+
+def test_a_tick_rtmidi_hands_over_twice_at_one_instant_counts_once():
+    from padserver.control.midi_clock_in import _Source
+
+    source = _Source(port=None)
+    got = [([0xFA], 0.0), ([0xF8], 0.0), ([0xFA], 0.0), ([0xF8], 0.0), ([0xF8], 0.0), ([0xF8], 0.02), ([0xF8], 0.02)]
+    kept = [data for data, delta in got if not source.repeated(data, delta)]
+    assert kept == [[0xFA], [0xF8], [0xF8], [0xF8]]  # one Start, and one tick at each instant
