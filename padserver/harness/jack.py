@@ -188,6 +188,34 @@ class _Client:
 
     gate: ProcessGate
 
+    def _start_account(self) -> None:
+        self.missed: list[tuple[int, int]] = []  # [first, end) of the cycles JACK ran without this client
+        self._last_cycle = -1
+        self._next_cycle: int | None = None
+        self.xrun_frames: list[int] = []  # JACK's frame when it told this client of an xrun (any client's)
+        self.client.set_xrun_callback(lambda delay: self.xrun_frames.append(self.client.frame_time))
+
+    def xruns_between(self, start: int, end: int) -> int:
+        """How many xruns JACK reported between frames ``start`` and ``end`` (a cycle some client missed)."""
+        return sum(1 for f in self.xrun_frames if start <= f <= end)
+
+    def _account(self, t: int, frames: int) -> bool:
+        """Note the cycle at frame ``t``; False when it was handled already (a late client called twice)."""
+        if t == self._last_cycle:
+            return False
+        if self._next_cycle is not None and t > self._next_cycle:
+            self.missed.append((self._next_cycle, t))
+        self._last_cycle, self._next_cycle = t, t + frames
+        return True
+
+    def on_time(self, frame: int) -> bool:
+        """Whether what this client wrote or read for ``frame`` went as JACK scheduled it. Measured on JACK 2: a
+        client late for a cycle (the test's Python held its callback) has that cycle's messages or sound lost,
+        or delivered two periods late, and the cycle after it may read the next frame time; JACK's account is
+        the cycles it missed, and the cycles on either side of them are uncertain too."""
+        period = self.client.blocksize
+        return not any(first - period <= frame < end + period for first, end in self.missed)
+
     def _set_process(self, process) -> None:
         """Have ``process(frames)`` run every cycle, behind a gate that lets the client close safely (JACK cancels
         the process thread: see `padserver.audio.jack_gate`)."""
@@ -211,12 +239,14 @@ class Player(_Client):
         self.out = self.client.outports.register("out")
         self.sound = np.asarray(sound, dtype=np.float32)
         self.at: list[int] = []  # frames the sound starts on
+        self._start_account()
         self._set_process(self._process)
         self._latency = _declare_latency(self.client, [self.out], CAPTURE, latency) if latency else None
         self.client.activate()
 
     def _process(self, frames: int) -> None:
         t = self.client.last_frame_time
+        self._account(t, frames)
         out = self.out.get_array()
         out.fill(0.0)
         for start in self.at:
@@ -440,19 +470,14 @@ class MidiDevice(_Client):
         self.sent: list[tuple[int, bytes]] = []
         self.received: list[tuple[int, bytes]] = []
         self.received_us: list[int] = []  # when each arrived on the host clock (JACK's estimate), in µs
-        self.missed: list[tuple[int, int]] = []  # frames of cycles this client was not run for (what came is lost)
-        self._last_cycle = -1
-        self._next_cycle: int | None = None
+        self._start_account()
         self._set_process(self._process)
         self.client.activate()
 
     def _process(self, frames: int) -> None:
         t = self.client.last_frame_time
-        if t == self._last_cycle:
+        if not self._account(t, frames):
             return  # a late client called twice for one cycle: it was handled
-        if self._next_cycle is not None and t > self._next_cycle:
-            self.missed.append((self._next_cycle, t))
-        self._last_cycle, self._next_cycle = t, t + frames
         self.out.clear_buffer()
         while self.pending:
             try:
@@ -467,12 +492,6 @@ class MidiDevice(_Client):
 
     def send(self, message: bytes) -> None:
         self.pending.append(bytes(message))
-
-    def stamped_exactly(self, frame: int) -> bool:
-        """Whether what this client stamped ``frame`` came in a cycle that followed its last one: a callback
-        that ran late (the test's Python held it) reads the next cycle's frame time and stamps a period on."""
-        period = self.client.blocksize
-        return not any(t <= frame < t + period for _, t in self.missed)
 
     def press(self, message: bytes, timeout: float = 5.0) -> int:
         """Send ``message`` and return the JACK frame it went out on."""

@@ -105,19 +105,26 @@ def test_portaudio_inputs_record_into_a_pad(jack_server, tmp_path):
         player.connect("PortAudio:in_0")
         now = player.client.frame_time
         player.play_at([now + k * 24000 for k in range(1, 20)])  # a 0.1 s note every half second, for 10 s
+        asked = player.client.frame_time
         assert d.osc.request("/pad/1/record", 1, "inputs=1", "count=0", reply="/pad/1/recording") == [1]
         take = d.recorded_take(1)
+        landed = player.client.frame_time
         assert take.shape[1] == 96000  # one bar at 120 BPM, exactly
         rises = np.flatnonzero(np.diff((np.abs(take[0]) > 0.25).astype(int)) == 1)
         # (a cycle JACK dropped inside a note cuts it in two: a rise within a note's length of the last is its own)
         notes = np.array([r for i, r in enumerate(rises) if i == 0 or r - rises[i - 1] > 4800 + 256])
         gaps = np.diff(notes)
         # the notes, half a second apart: PortAudio does not say when JACK dropped one of its cycles, so a gap
-        # with xruns in it comes short by the periods dropped (256 frames each); the others are exact
+        # with xruns in it comes short by the periods dropped (256 frames each); so may one next to a note the
+        # test's player played late (by JACK's account of the player's cycles); the others are exact
         xruns = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+        # (PortAudio's client may lose a cycle without telling padserver: JACK tells every client, the player too)
+        xruns = max(xruns, player.xruns_between(asked, landed))
+        late = sum(1 for f in player.at if asked <= f <= landed and not player.on_time(f))
         exact = np.abs(gaps - 24000) <= 2
-        assert len(notes) >= 3 and np.count_nonzero(~exact) <= xruns, (notes, xruns)
-        assert all(24000 - 256 * xruns - 2 <= g <= 24002 for g in gaps), (notes, xruns)
+        assert len(notes) >= 3 and np.count_nonzero(~exact) <= xruns + 2 * late, (notes, xruns, player.missed)
+        slack = 256 * xruns + jack_server.period * late
+        assert all(24000 - slack - 2 <= g <= 24002 + jack_server.period * late for g in gaps), (notes, xruns, late)
     finally:
         if player is not None:
             player.close()
