@@ -24,7 +24,7 @@ METER_EVERY = 2  # pump rounds between meter samples (25 Hz; at most 30 Hz)
 
 
 def _link(actions, backend, rate: int, quantum: float, start_stop: bool):
-    from padserver.actions.link import LinkFollower  # (imports Link's library only when asked for)
+    from padserver.sync.link import LinkFollower  # (imports Link's library only when asked for)
 
     return LinkFollower(actions, backend, rate, quantum, start_stop)
 
@@ -55,14 +55,15 @@ class Daemon:
         from padserver.actions.record import Recording
         from padserver.actions.refit import Refitter
         from padserver.actions.song import SongActions
-        from padserver.audio.backend import BackendError, open_backend
-        from padserver.audio.recorder import Recorder
-        from padserver.audio.stepped_backend import SteppedBackend
-        from padserver.audio.worker import WorkerPool
         from padserver.control.osc import OscServer
         from padserver.control.osc_feedback import OscFeedback
+        from padserver.drivers.backend import BackendError
+        from padserver.drivers.choose import open_backend
+        from padserver.drivers.recorder import Recorder
+        from padserver.drivers.stepped_backend import SteppedBackend
         from padserver.engine.mixer import Engine
         from padserver.library.store import Library, LibraryError, UnavailableLibrary
+        from padserver.loops.worker import WorkerPool
         from padserver.projects.store import ProjectStore
         from padserver.providers.remote import NetworkProcess
         from padserver.state.history import History
@@ -138,7 +139,7 @@ class Daemon:
         self.follower = None
         clock_in = getattr(backend, "clock_in", None)
         if clock_in is not None:
-            from padserver.actions.sync import MidiClockFollower
+            from padserver.sync.follow import MidiClockFollower
 
             self.follower = MidiClockFollower(self.actions, clock_in, info.sample_rate)
             self.actions.clock_in = clock_in
@@ -267,15 +268,16 @@ class Daemon:
         return users
 
     def _start_midi(self, cfg, backend):
-        from padserver.control.mappings import load_all, shipped_dir
-        from padserver.control.midi import MidiManager, RtMidiTransport, choose_api
+        from padserver.control.mapping_files import load_all, shipped_dir
+        from padserver.control.midi import MidiManager, choose_api
+        from padserver.drivers.rtmidi_transport import RtMidiTransport
 
         api = choose_api(cfg.midi.api, backend.info.name)
         if api == "none":
             log.info("MIDI: off (midi.api: none)")
             return None
         if api == "jack":
-            from padserver.audio.jack_backend import BackendError, open_client
+            from padserver.drivers.jack_backend import BackendError, open_client
 
             try:  # rtmidi's JACK API would complain on every scan with no server
                 open_client("padserver-midi-probe", cfg.audio.jack.server).close()
@@ -295,8 +297,8 @@ class Daemon:
                 log.warning("MIDI (%s) is not available: %s; controllers are not used", api, exc)
                 return None
         if cfg.sync.clock_in and api not in ("jack-audio", "stepped"):  # (on JACK audio, padserver:clock_in does it)
-            from padserver.actions.sync import MidiClockFollower
-            from padserver.control.midi_clock_in import RtClockIn
+            from padserver.sync.follow import MidiClockFollower
+            from padserver.sync.midi_clock_in import RtClockIn
 
             clock_in = RtClockIn(transport, cfg.sync.clock_in, backend, backend.info.sample_rate)
             clock_in.start()
@@ -304,7 +306,7 @@ class Daemon:
             self.actions.clock_in = clock_in
             self.rt_clock_in = clock_in
         if cfg.sync.clock_out and api not in ("jack-audio", "stepped"):  # (on JACK audio, padserver:clock_out does it)
-            from padserver.control.midi_clock import RtClockOut
+            from padserver.sync.midi_clock_out import RtClockOut
 
             self.rt_clock = RtClockOut(transport, cfg.sync.clock_out, self.actions)
             self.actions.listeners.append(self.rt_clock.on_change)

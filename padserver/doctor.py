@@ -11,7 +11,7 @@ def _jack_status(server: str = "") -> tuple[bool, str]:
     try:
         import jack
 
-        from padserver.audio.jack_backend import _quiet
+        from padserver.drivers.jack_backend import _quiet
     except (ImportError, OSError) as exc:
         return (
             False,
@@ -87,7 +87,7 @@ def running_outputs(port: int) -> str:
     """A running daemon's outputs, their connections and latency (what a DAW's offset should be)."""
     import json
 
-    from padserver.control.client import send_and_collect
+    from padserver.cli.client import send_and_collect
 
     answered, replies = send_and_collect("127.0.0.1", port, "/status", [], 1.0)
     status = next((json.loads(v[0]) for a, v in replies if a == "/status"), None)

@@ -49,11 +49,11 @@ class Actions:
         self.midi: Any = None  # the MIDI manager, when MIDI is on
         self.projects: Any = None  # project actions (padserver.actions.projects)
         self.generation: Any = None  # generating loops (padserver.actions.generate)
-        self.loop_settings: dict = {}  # how loops are prepared (padserver.audio.prepare.Settings fields)
+        self.loop_settings: dict = {}  # how loops are prepared (padserver.loops.prepare.Settings fields)
         self.refitter: Any = None  # re-stretches loops after tempo changes (padserver.actions.refit)
         self.sync_source = "internal"  # where the tempo comes from: internal, or midi (an external clock)
         self.clock_in: Any = None  # the backend's MIDI clock input (JACK), if it has one
-        self.link: Any = None  # the Link session (padserver.actions.link), made when first chosen
+        self.link: Any = None  # the Link session (padserver.sync.link), made when first chosen
         self.make_link: Any = None  # () -> LinkFollower, or None where the audio clock is unknown
         self.song: Any = None  # the song's tracks, clips and transport (padserver.actions.song)
         self.recording: Any = None  # recording input into pads (padserver.actions.record)

@@ -302,7 +302,7 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
     import os
     import tempfile
 
-    from padserver.audio.export import FORMATS, ExportError, export_song, read_progress, subtype
+    from padserver.loops.export import FORMATS, ExportError, export_song, read_progress, subtype
 
     song_actions: SongActions = actions.song
     song = song_actions.song

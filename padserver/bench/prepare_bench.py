@@ -36,8 +36,8 @@ def _mp3(folder: str, seconds: float, bpm: float) -> str:
 
 def run_prepare(smoke: bool) -> bool:
     """A 30 s 44.1 kHz MP3 into a 4-bar loop at another tempo, decode included, in this process on one core."""
-    from padserver.audio.decode import decode
-    from padserver.audio.prepare import prepare
+    from padserver.loops.decode import decode
+    from padserver.loops.prepare import prepare
 
     _one_core()
     folder = scratch_dir("padserver-bench-")
@@ -64,7 +64,7 @@ def run_compare(smoke: bool) -> bool:
     """The stretchers on a click track with chords and noise, 100 → 120 BPM: beat timing, transients, speed."""
     import pylibrb
 
-    from padserver.audio.stretch import stretch
+    from padserver.loops.stretch import stretch
 
     _one_core()
     src, dst, seconds = 100.0, 120.0, 10.0 if smoke else 30.0

@@ -41,7 +41,7 @@ def _job(folder: str, fmt: str, bits: int, bars: int = 90) -> dict:
 
 
 def run_export_speed(smoke: bool) -> bool:
-    from padserver.audio.export import export_song
+    from padserver.loops.export import export_song
 
     folder = scratch_dir("padserver-bench-")
     bars = 8 if smoke else 90

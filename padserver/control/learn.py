@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 
-from padserver.control.mapping_parse import _parse_control, _Reader
+from padserver.control.mapping_parse import Reader, parse_control
 from padserver.control.mappings import PAD_ACTIONS, PRESS_ACTIONS, VALUE_ACTIONS, Mapping, MappingError
 from padserver.files import atomic_file
 
@@ -113,10 +113,10 @@ def _same_address(a: dict, b: dict) -> bool:
 
 def apply(mapping: Mapping, entries: list[dict], where: str) -> None:
     """Add ``entries`` (control syntax) to ``mapping``; a learned binding replaces the old one on its note/CC."""
-    reader = _Reader(where)
+    reader = Reader(where)
     controls = []
     for i, entry in enumerate(entries):
-        controls += _parse_control(reader, entry, i, 0)
+        controls += parse_control(reader, entry, i, 0)
     if reader.problems:
         raise MappingError(reader.problems)
     for control in controls:

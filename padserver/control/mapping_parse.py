@@ -48,7 +48,7 @@ class LineDict(dict):
 # -- parsing -----------------------------------------------------------------------------------
 
 
-class _Reader:
+class Reader:
     def __init__(self, path: str) -> None:
         self.path = path
         self.problems: list[str] = []
@@ -122,7 +122,7 @@ class _Reader:
         return raw - 1
 
 
-def _parse_leds(r: _Reader, node) -> Leds | None:
+def _parse_leds(r: Reader, node) -> Leds | None:
     if node is None:
         return None
     if not isinstance(node, dict):
@@ -170,7 +170,7 @@ def _parse_leds(r: _Reader, node) -> Leds | None:
     return leds
 
 
-def _addresses(r: _Reader, node, where: str, default_channel: int) -> list[tuple[str, int, int, int | None]]:
+def _addresses(r: Reader, node, where: str, default_channel: int) -> list[tuple[str, int, int, int | None]]:
     """(kind, channel, number, pad offset) for each control a ``controls`` entry stands for."""
     channel = default_channel
     if "channel" in node:
@@ -237,7 +237,7 @@ CONTROL_KEYS = (
 )
 
 
-def _parse_control(r: _Reader, node, i: int, default_channel: int) -> list[Control]:
+def parse_control(r: Reader, node, i: int, default_channel: int) -> list[Control]:
     where = f"controls[{i}]"
     if not isinstance(node, dict):
         r.fail(node, where, "must be a mapping (grid/note/cc plus press/value …)")
@@ -313,7 +313,7 @@ def parse(text: str, path: str) -> Mapping:
     """Parse one mapping file's text; raises MappingError with every problem found."""
     import yaml
 
-    r = _Reader(path)
+    r = Reader(path)
     try:
         data = _load_yaml(text)
     except yaml.YAMLError as exc:
@@ -352,7 +352,7 @@ def parse(text: str, path: str) -> Mapping:
         r.fail(data, "controls", "must be a list")
         raw_controls = []
     for i, node in enumerate(raw_controls):
-        controls += _parse_control(r, node, i, default_channel)
+        controls += parse_control(r, node, i, default_channel)
     mapping = Mapping(
         name=os.path.splitext(os.path.basename(path))[0],
         path=path,

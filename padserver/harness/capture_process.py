@@ -46,9 +46,8 @@ def file_size(size: int) -> int:
 def main(argv: list[str]) -> int:
     import jack
 
-    from padserver.audio.jack_gate import ProcessGate
-    from padserver.audio.jack_native import PLAYBACK, frames_to_time
-    from padserver.harness.jack import _declare_latency
+    from padserver.drivers.jack_gate import ProcessGate
+    from padserver.drivers.jack_native import PLAYBACK, declare_latency, frames_to_time
 
     server, path, size, name, latency = argv[0], argv[1], int(argv[2]), argv[3], int(argv[4])
     header, ring, cycles = layout(path, size, writable=True)
@@ -81,7 +80,7 @@ def main(argv: list[str]) -> int:
 
     gate = ProcessGate()
     client.set_process_callback(gate.gated(process))
-    declared = _declare_latency(client, inputs, PLAYBACK, latency) if latency else None
+    declared = declare_latency(client, inputs, PLAYBACK, latency) if latency else None
     client.activate()
     print(f"ready {client.name}", flush=True)
     for line in sys.stdin:

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from padserver.audio.jack_gate import ProcessGate
-from padserver.audio.jack_native import CAPTURE, frames_to_time, on_latency, set_latency_range
+from padserver.drivers.jack_gate import ProcessGate
+from padserver.drivers.jack_native import CAPTURE, declare_latency, frames_to_time
 from padserver.harness.jack_registry import free_dead_server_slots, registry_held
 
 # jackd's greeting, which says nothing about why it stopped
@@ -169,17 +169,6 @@ def _within(action, seconds: float) -> bool:
     return not thread.is_alive()
 
 
-def _declare_latency(client, ports: list, mode: int, frames: int):
-    """Have ``ports`` declare ``frames`` of latency in ``mode`` whenever JACK recomputes (the C callback)."""
-
-    def declare(asked: int) -> None:
-        if asked == mode:
-            for port in ports:
-                set_latency_range(port, mode, frames, frames)
-
-    return on_latency(client, declare)
-
-
 class _Client:
     """A test-side JACK client; closing it never raises (the server may be gone already) nor hangs (it may
     be wedged)."""
@@ -218,7 +207,7 @@ class _Client:
 
     def _set_process(self, process) -> None:
         """Have ``process(frames)`` run every cycle, behind a gate that lets the client close safely (JACK cancels
-        the process thread: see `padserver.audio.jack_gate`)."""
+        the process thread: see `padserver.drivers.jack_gate`)."""
         self.gate = ProcessGate()
         self.client.set_process_callback(self.gate.gated(process))
 
@@ -241,7 +230,7 @@ class Player(_Client):
         self.at: list[int] = []  # frames the sound starts on
         self._start_account()
         self._set_process(self._process)
-        self._latency = _declare_latency(self.client, [self.out], CAPTURE, latency) if latency else None
+        self._latency = declare_latency(self.client, [self.out], CAPTURE, latency) if latency else None
         self.client.activate()
 
     def _process(self, frames: int) -> None:

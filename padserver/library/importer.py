@@ -8,8 +8,8 @@ import shutil
 
 import numpy as np
 
-from padserver.audio.decode import EXTENSIONS, AudioFileError
 from padserver.files import atomic_file
+from padserver.loops.decode import EXTENSIONS, AudioFileError
 
 AUDIO_DIR = os.path.join("library", "audio")
 RENDITION_DIR = os.path.join("library", "renditions")
@@ -58,7 +58,7 @@ def write_rendition(audio: np.ndarray, path: str) -> None:
 
 def make_rendition(data_dir: str, stored: str, digest: str, rate: int) -> str:
     """Worker: the engine-rate rendition of a stored loop (built again when missing)."""
-    from padserver.audio.decode import decode
+    from padserver.loops.decode import decode
 
     path = rendition_path(data_dir, digest, rate)
     if not os.path.exists(path):
@@ -70,8 +70,8 @@ def import_file(src: str, data_dir: str, rate: int) -> dict:
     """Worker: everything the index needs about ``src``, with the original stored and a rendition made."""
     import soundfile as sf
 
-    from padserver.audio.decode import decode
     from padserver.library.analysis import analyse
+    from padserver.loops.decode import decode
 
     if not os.path.isfile(src):
         raise AudioFileError(f"no such file: {src}")
@@ -143,8 +143,8 @@ def store_generated(
 
     import soundfile as sf
 
-    from padserver.audio.decode import decode_bytes
     from padserver.library.analysis import analyse
+    from padserver.loops.decode import decode_bytes
 
     if encoded is not None and encoded[1] == "npy":  # a take a worker left in a file
         audio, rate = np.load(encoded[0]), encoded[2]
@@ -159,7 +159,7 @@ def store_generated(
         audio, rate = decode_bytes(data, engine_rate, fmt, source_rate, channels), engine_rate
     assert audio is not None
     if recipe is not None:
-        from padserver.audio.prepare import prepare_recipe
+        from padserver.loops.prepare import prepare_recipe
 
         if rate != engine_rate:
             audio = __import__("soxr").resample(audio.T, rate, engine_rate, quality="VHQ").T

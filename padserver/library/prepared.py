@@ -27,9 +27,9 @@ def prepared_path(data_dir: str, digest: str, rate: int, recipe: dict) -> str:
 
 def prepare_loop(data_dir: str, stored: str, digest: str, rate: int, recipe: dict) -> dict:
     """Worker: prepare a stored loop as ``recipe`` says, keep it, and say what was made (with its path)."""
-    from padserver.audio.prepare import prepare_recipe
     from padserver.library.analysis import overview
     from padserver.library.importer import make_rendition
+    from padserver.loops.prepare import prepare_recipe
 
     path = prepared_path(data_dir, digest, rate, recipe)
     info_path = path[:-4] + ".json"

@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from padserver.audio.decode import EXTENSIONS, AudioFileError
 from padserver.library import db
 from padserver.library.db import CATEGORIES, Loop
 from padserver.library.importer import import_file, make_rendition, rendition_path
 from padserver.library.prepared import prepared_path
+from padserver.loops.decode import EXTENSIONS, AudioFileError
 
 log = logging.getLogger("padserver.library")
 
@@ -141,7 +141,7 @@ class Library:
         import concurrent.futures
         import multiprocessing
 
-        from padserver.audio.worker import worker_start
+        from padserver.loops.worker import worker_start
 
         files = audio_files(paths)
         workers = workers or max(1, (os.cpu_count() or 2) - 1)

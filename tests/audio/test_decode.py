@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from padserver.audio.decode import AudioFileError, decode
-from padserver.audio.prepare import Settings, bars_in, prepare
 from padserver.harness.signals import write_tone
+from padserver.loops.decode import AudioFileError, decode
+from padserver.loops.prepare import Settings, bars_in, prepare
 
 BAR = 96000
 

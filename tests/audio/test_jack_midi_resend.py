@@ -3,7 +3,7 @@ controller must not keep a dark pad for it."""
 
 from types import SimpleNamespace
 
-from padserver.audio.jack_midi import JackMidi, Link
+from padserver.drivers.jack_midi import JackMidi, Link
 
 
 class Port:

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from padserver.audio.decode import decode, decode_bytes
-from padserver.audio.downbeat import find_downbeat
-from padserver.audio.loudness import integrated_lufs, limit, true_peak_db
-from padserver.audio.prepare import Settings, prepare
 from padserver.library.testloops import click_song, drum_loop
+from padserver.loops.decode import decode, decode_bytes
+from padserver.loops.downbeat import find_downbeat
+from padserver.loops.loudness import integrated_lufs, limit, true_peak_db
+from padserver.loops.prepare import Settings, prepare
 
 RATE = 48000
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from padserver.audio.recorder import Recorder, check_record_path
+from padserver.drivers.recorder import Recorder, check_record_path
 
 
 @pytest.mark.parametrize("ext", [".wav", ".flac"])

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from padserver.audio.stream_clock import StreamClock
+from padserver.sync.stream_clock import StreamClock
 
 RATE = 48000
 BLOCK = 256

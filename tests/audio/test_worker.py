@@ -12,7 +12,7 @@ def test_a_worker_that_starts_after_its_daemon_died_ends_at_once():
         [
             sys.executable,
             "-c",
-            f"from padserver.audio.worker import worker_start; worker_start({gone.pid}); import time; "
+            f"from padserver.loops.worker import worker_start; worker_start({gone.pid}); import time; "
             "time.sleep(60); print('still here')",
         ],
         capture_output=True,
@@ -23,6 +23,6 @@ def test_a_worker_that_starts_after_its_daemon_died_ends_at_once():
 
 
 def test_a_worker_of_a_living_parent_runs_on():
-    script = "import os; from padserver.audio.worker import worker_start; worker_start(os.getppid()); print('running')"
+    script = "import os; from padserver.loops.worker import worker_start; worker_start(os.getppid()); print('running')"
     worker = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=50)
     assert worker.returncode == 0 and worker.stdout.strip() == "running", worker

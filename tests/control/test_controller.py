@@ -5,7 +5,8 @@ import pytest
 from padserver.actions import Actions
 from padserver.control.controller import Controller
 from padserver.control.leds import pad_colour
-from padserver.control.mappings import Colour, load_mapping, parse_mapping, shipped_dir
+from padserver.control.mapping_files import load_mapping, parse_mapping, shipped_dir
+from padserver.control.mappings import Colour
 from padserver.engine import commands as cmd
 from padserver.engine.mixer import Engine
 from padserver.state.project import Project

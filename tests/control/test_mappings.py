@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from padserver.control.mappings import MappingError, layout_docs, load_mapping, parse_mapping, shipped_dir
+from padserver.control.mapping_files import layout_docs, load_mapping, parse_mapping, shipped_dir
+from padserver.control.mappings import MappingError
 
 SHIPPED = sorted(n for n in os.listdir(shipped_dir()) if n.endswith(".yaml"))
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

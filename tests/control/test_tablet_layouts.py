@@ -5,7 +5,7 @@ import os
 import pytest
 
 from padserver.control import tablets
-from padserver.control.mappings import shipped_dir
+from padserver.control.mapping_files import shipped_dir
 from padserver.control.osc_routes import feedback_match, find
 
 

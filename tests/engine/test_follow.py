@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from padserver.actions import Actions
-from padserver.actions.sync import MidiClockFollower
-from padserver.audio.jack_clock import ClockIn
 from padserver.engine import commands as cmd
 from padserver.engine.mixer import Engine
 from padserver.state.project import Project
+from padserver.sync.follow import MidiClockFollower
+from padserver.sync.jack_clock import ClockIn
 
 RATE = 48000
 
@@ -219,7 +219,7 @@ def test_a_tick_delivered_twice_on_one_frame_counts_once():
 
 
 def test_a_tick_rtmidi_hands_over_twice_at_one_instant_counts_once():
-    from padserver.control.midi_clock_in import _Source
+    from padserver.sync.midi_clock_in import _Source
 
     source = _Source(port=None)
     got = [([0xFA], 0.0), ([0xF8], 0.0), ([0xFA], 0.0), ([0xF8], 0.0), ([0xF8], 0.0), ([0xF8], 0.02), ([0xF8], 0.02)]

@@ -6,7 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from padserver.audio.offline import OfflineRenderer
+from padserver.drivers.offline import OfflineRenderer
 from padserver.engine import commands as cmd
 from tests.engine.helpers import RATE, dc, load, make_engine, onset, q, ramp
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from padserver.audio.offline import OfflineRenderer
+from padserver.drivers.offline import OfflineRenderer
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
 from padserver.engine.song import SongClip

@@ -4,7 +4,7 @@ import tracemalloc
 
 import numpy as np
 
-from padserver.audio.offline import OfflineRenderer
+from padserver.drivers.offline import OfflineRenderer
 from padserver.engine import commands as cmd
 from tests.engine.helpers import RATE, make_engine, q, ramp
 

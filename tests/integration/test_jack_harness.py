@@ -102,7 +102,7 @@ def test_a_wedged_server_is_told_its_clients_leave_and_it_is_replaced():
 # cancels that thread where it stands (pthread_cancel) and the process waits for the lock for good.
 BUSY_CLIENT = """
 import sys, time, jack
-from padserver.audio.jack_gate import ProcessGate
+from padserver.drivers.jack_gate import ProcessGate
 client = jack.Client("busy", no_start_server=True, servername=sys.argv[1])
 gate = ProcessGate()
 def process(frames):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from padserver.control.osc_routes import route
+from padserver.control.route import RouteGroup
+
+group = RouteGroup()
+route = group.route
 
 
 @route(

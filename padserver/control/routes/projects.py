@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from padserver.control.osc_routes import route
+from padserver.control.route import RouteGroup
+
+group = RouteGroup()
+route = group.route
 
 
 @route("/undo", "", "Undo the last change (a fader sweep is one step); replies `/undo s:what`.")

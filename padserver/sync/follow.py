@@ -1,8 +1,8 @@
 """Following an external MIDI clock (control side): its tempo, and its beat for the bar grid.
 
-The audio thread puts each tick's frame into a ring (`padserver.audio.jack_clock.ClockIn`)
+The audio thread puts each tick's frame into a ring (`padserver.sync.jack_clock.ClockIn`)
 and starts the song on the tick after Start or Continue; without JACK audio, rtmidi's
-ticks are placed on frames by `padserver.control.midi_clock_in.RtClockIn` and the
+ticks are placed on frames by `padserver.sync.midi_clock_in.RtClockIn` and the
 start and stop are sent from here. Here, a few dozen times
 a second, a straight line is fitted through the last four beats of ticks: its
 slope is the tempo, and (once the external song started) the line also says

@@ -14,7 +14,7 @@ driver's own map of when each frame is heard (PortAudio's DAC times, or the
 null driver's pacing clock): a tick is placed on the frame that is heard as it
 arrives, as a drum machine fed the same clock plays its beat then. Everything
 after that is the JACK path's: the same ring of tick frames for
-`padserver.actions.sync.MidiClockFollower` to fit, the same start, stop and
+`padserver.sync.follow.MidiClockFollower` to fit, the same start, stop and
 position events. Start and stop reach the engine from the follower (the JACK
 path sends them from the callback), at the frame of the tick they came with, a
 few milliseconds past: the song starts from where it would have been.
@@ -30,9 +30,8 @@ import time
 
 import numpy as np
 
-from padserver.audio.stream_clock import host_seconds
-from padserver.clock_messages import TransportReader
-from padserver.control.midi import RtInput
+from padserver.sync.messages import TransportReader
+from padserver.sync.stream_clock import host_seconds
 
 log = logging.getLogger("padserver.midi")
 
@@ -43,7 +42,7 @@ POLL_S = 0.002
 class _Source:
     """One rtmidi input and its clock: the driver's stamps laid on the host clock."""
 
-    def __init__(self, port: RtInput) -> None:
+    def __init__(self, port) -> None:  # (an rtmidi input the transport opened)
         self.input = port
         self.stamp = 0.0  # the driver's time of the last message (the sum of rtmidi's deltas)
         self.offset: float | None = None  # host time − driver time: the lowest seen, the least delayed read
@@ -76,7 +75,7 @@ class RtClockIn:
     stamped = True  # the ticks carry the MIDI driver's timestamps, which wander by a few ms
 
     def __init__(self, transport, pattern: str, audio, sample_rate: int) -> None:
-        self.midi = transport  # padserver.control.midi.RtMidiTransport: its port list and API
+        self.midi = transport  # padserver.drivers.rtmidi_transport.RtMidiTransport: its port list and API
         try:
             self.pattern = re.compile(pattern)
         except re.error:
@@ -134,7 +133,7 @@ class RtClockIn:
             if name in self.sources or not self.pattern.search(name) or "padserver" in name.lower():
                 continue
             try:
-                port = RtInput(t.API_NAMES[t.api], name, "padserver-clock-in", "clock_in", sysex=False)
+                port = t.open_input(name, "padserver-clock-in", "clock_in", sysex=False)
             except Exception as exc:
                 log.warning("cannot follow MIDI clock from %s: %s", name, exc)
                 continue

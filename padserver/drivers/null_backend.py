@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from padserver.audio.backend import Backend, BackendInfo
-from padserver.audio.stream_clock import StreamClock, host_seconds
+from padserver.drivers.backend import Backend, BackendInfo
+from padserver.sync.stream_clock import StreamClock, host_seconds
 
 
 class NullBackend(Backend):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from padserver.cli_options import value
+from padserver.cli.options import value
 
 
 def _store(args):
@@ -18,7 +18,7 @@ def _store(args):
 
 
 def _daemon(args, address: str, *values) -> int:
-    from padserver.control.client import request
+    from padserver.cli.client import request
 
     return request("127.0.0.1", value(args, "port", 9000), address, list(values), 5.0)
 

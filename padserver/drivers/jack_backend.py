@@ -13,8 +13,8 @@ import logging
 import os
 import re
 
-from padserver.audio.backend import Backend, BackendError, BackendInfo
-from padserver.audio.jack_gate import ProcessGate
+from padserver.drivers.backend import Backend, BackendError, BackendInfo
+from padserver.drivers.jack_gate import ProcessGate
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +106,7 @@ class JackBackend(Backend):
         self._client = client
         self._lost = False
         self._base: int | None = None  # engine frame minus JACK frame time
-        from padserver.audio.jack_midi import JackMidi
+        from padserver.drivers.jack_midi import JackMidi
 
         self.midi = JackMidi()  # controllers' MIDI, read and written in the callback
         self.midi.client = client
@@ -144,7 +144,7 @@ class JackBackend(Backend):
         self._track_ports = ()
         if self._track_rows:
             self._register_tracks(client, self._track_rows)
-        from padserver.audio.jack_clock import ClockIn, ClockOut
+        from padserver.sync.jack_clock import ClockIn, ClockOut
 
         self.clock_out = ClockOut(client.midi_outports.register("clock_out"))
         self.clock_in = ClockIn(client.midi_inports.register("clock_in"), follow=self._follow_clock)
@@ -322,7 +322,7 @@ class JackBackend(Backend):
 
     def _master_latency(self) -> int:
         """JACK's rule: what a cycle at frame F writes to the master is heard at F + this."""
-        from padserver.audio.jack_native import PLAYBACK, latency_range
+        from padserver.drivers.jack_native import PLAYBACK, latency_range
 
         return latency_range(self._master[0], PLAYBACK)[1]
 
@@ -333,7 +333,7 @@ class JackBackend(Backend):
             self.info.output_latency = 0
 
     def clock_map(self) -> tuple[int, int, int] | None:
-        from padserver.audio.jack_native import frames_to_time
+        from padserver.drivers.jack_native import frames_to_time
 
         client, base = self._client, self._base
         if self._lost or client is None or base is None:
@@ -343,7 +343,7 @@ class JackBackend(Backend):
 
     def output_latencies(self) -> dict[str, int]:
         """Each output pair's playback latency as JACK reports it (what is connected downstream decides it)."""
-        from padserver.audio.jack_native import PLAYBACK, latency_range
+        from padserver.drivers.jack_native import PLAYBACK, latency_range
 
         if self._lost or self._client is None:
             return {}
@@ -359,7 +359,7 @@ class JackBackend(Backend):
 
     def input_latency(self) -> int:
         """Frames from a sound the player heard to it reaching our inputs: playback plus capture latency."""
-        from padserver.audio.jack_native import CAPTURE, latency_range
+        from padserver.drivers.jack_native import CAPTURE, latency_range
 
         try:
             capture = max((latency_range(p, CAPTURE)[1] for p in self._inputs), default=0)

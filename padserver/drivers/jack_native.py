@@ -89,3 +89,14 @@ def recompute(client) -> None:
 def frames_to_time(client, frame: int) -> int:
     """JACK's estimate of when ``frame`` is (microseconds on JACK's clock: CLOCK_MONOTONIC_RAW on Linux, as Link's)."""
     return int(_libjack().jack_frames_to_time(_pointer(client), int(frame) & 0xFFFFFFFF))
+
+
+def declare_latency(client, ports: list, mode: int, frames: int):
+    """Have ``ports`` declare ``frames`` of latency in ``mode`` whenever JACK recomputes (the C callback)."""
+
+    def declare(asked: int) -> None:
+        if asked == mode:
+            for port in ports:
+                set_latency_range(port, mode, frames, frames)
+
+    return on_latency(client, declare)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import deque
 
-from padserver.clock_messages import STOP, jump_messages, start_messages
+from padserver.sync.messages import STOP, jump_messages, start_messages
 
 log = logging.getLogger("padserver.midi")
 
@@ -25,7 +25,7 @@ RESCAN_S = 2.0  # how often new ports matching the patterns are looked for
 
 class RtClockOut:
     def __init__(self, transport, patterns: list[str], actions) -> None:
-        self.transport = transport  # padserver.control.midi.RtMidiTransport (its port list, mido's backend)
+        self.transport = transport  # padserver.drivers.rtmidi_transport.RtMidiTransport (its port list, mido's backend)
         self.backend = transport.backend
         self.patterns = [re.compile(p) for p in patterns]
         self.actions = actions

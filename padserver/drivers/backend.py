@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from padserver.audio.recorder import Recorder
-from padserver.audio.stream_clock import StreamClock
+from padserver.drivers.recorder import Recorder
 from padserver.engine.mixer import Engine
+from padserver.sync.stream_clock import StreamClock
 
 log = logging.getLogger(__name__)
 
@@ -104,33 +104,3 @@ class Backend:
         if self.recorder is not None:
             self.recorder.push(mix)
         return mix
-
-
-def open_backend(kind: str, config) -> Backend:
-    """Open the backend ``kind`` (or choose one for ``auto``); its `info` says which and why."""
-    if kind not in BACKENDS:
-        raise BackendError(f"audio backend must be one of {', '.join(BACKENDS)} (got {kind!r})")
-    from padserver.audio import jack_backend, null_backend, portaudio_backend
-
-    if kind == "stepped":
-        from padserver.audio.stepped_backend import SteppedBackend
-
-        return SteppedBackend(config, reason="chosen on the command line: frames are rendered when a test asks")
-    if kind == "jack":
-        return jack_backend.JackBackend.open(config, reason="chosen in the config or on the command line")
-    if kind == "portaudio":
-        return portaudio_backend.PortAudioBackend.open(config, reason="chosen in the config or on the command line")
-    if kind == "null":
-        return null_backend.NullBackend(config, reason="chosen in the config or on the command line")
-    why = []
-    try:
-        return jack_backend.JackBackend.open(config, reason="a JACK server is running")
-    except BackendError as exc:
-        why.append(str(exc))
-    try:
-        return portaudio_backend.PortAudioBackend.open(
-            config, reason=f"no JACK server ({why[0]}); using the default output device"
-        )
-    except BackendError as exc:
-        why.append(str(exc))
-    return null_backend.NullBackend(config, reason="no JACK server and no audio output device (" + "; ".join(why) + ")")

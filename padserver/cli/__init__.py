@@ -7,7 +7,7 @@ import logging
 import sys
 
 from padserver import __version__
-from padserver.cli_options import DATA_DIR, port_option, shared
+from padserver.cli.options import DATA_DIR, port_option, shared
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -87,8 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=float, help="length of each JACK run (default 60, smoke 3)")
 
     sub.add_parser("osc-docs", help="print the OSC request namespace as Markdown")
-    from padserver.library.cli import add_parser as add_library_parser
-    from padserver.providers.cli import add_parser as add_generate_parser
+    from padserver.cli.generate import add_parser as add_generate_parser
+    from padserver.cli.library import add_parser as add_library_parser
 
     add_library_parser(sub)
     add_generate_parser(sub)
@@ -171,7 +171,7 @@ def cmd_config(args) -> int:
 
 
 def cmd_send(args) -> int:
-    from padserver.control.client import request
+    from padserver.cli.client import request
 
     return request(args.host, args.port, args.address, args.args, args.wait)
 
@@ -200,7 +200,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from padserver.control.client import follow
+    from padserver.cli.client import follow
 
     options = [
         f"{k}={getattr(args, k)}"
@@ -241,7 +241,8 @@ def cmd_mappings(args) -> int:
     import os
 
     from padserver.config import user_config_path
-    from padserver.control.mappings import MappingError, layout_docs, load_mapping, shipped_dir
+    from padserver.control.mapping_files import layout_docs, load_mapping, shipped_dir
+    from padserver.control.mappings import MappingError
 
     if args.docs:
         sys.stdout.write(layout_docs())
@@ -271,25 +272,25 @@ def cmd_mappings(args) -> int:
 
 
 def cmd_step(args) -> int:
-    from padserver.control.client import request
+    from padserver.cli.client import request
 
     return request("127.0.0.1", args.port, f"/{args.command}", [], 5.0)
 
 
 def cmd_generate(args) -> int:
-    from padserver.providers.cli import run
+    from padserver.cli.generate import run
 
     return run(args)
 
 
 def cmd_library(args) -> int:
-    from padserver.library.cli import run
+    from padserver.cli.library import run
 
     return run(args)
 
 
 def cmd_project(args) -> int:
-    from padserver.projects.cli import run
+    from padserver.cli.projects import run
 
     return run(args)
 

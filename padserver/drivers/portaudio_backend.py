@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from padserver.audio.backend import Backend, BackendError, BackendInfo
-from padserver.audio.stream_clock import StreamClock, host_seconds
+from padserver.drivers.backend import Backend, BackendError, BackendInfo
+from padserver.sync.stream_clock import StreamClock, host_seconds
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ import math
 
 import numpy as np
 
-from padserver.clock_messages import STOP, TICK, TICKS_PER_BEAT, TransportReader, jump_messages, start_messages
 from padserver.engine import commands as cmd
+from padserver.sync.messages import STOP, TICK, TICKS_PER_BEAT, TransportReader, jump_messages, start_messages
 
 _TICK, _STOP = (TICK,), (STOP,)
 
@@ -78,7 +78,7 @@ class ClockIn:
     """Follows an external MIDI clock on ``padserver:clock_in`` (audio thread side).
 
     Each tick's engine frame goes into a ring the control side reads to measure
-    the tempo and lock the phase (`padserver.actions.sync`). Start, Continue,
+    the tempo and lock the phase (`padserver.sync.follow`). Start, Continue,
     Stop and Song Position act on the song here, on their own frames: after
     Start (or Continue) the song starts on the next tick, which is where the
     external song's beat lies, and the bar grid starts with it.

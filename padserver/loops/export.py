@@ -74,7 +74,7 @@ def read_progress(path: str) -> float:
 
 def render(job: dict, progress: Progress | None = None) -> np.ndarray:
     """The song's (2, frames) mix at the engine rate, from frame 0 = the first bar of the region."""
-    from padserver.audio.offline import OfflineRenderer
+    from padserver.drivers.offline import OfflineRenderer
     from padserver.engine import commands as cmd
     from padserver.engine.mixer import Engine
     from padserver.engine.song import SongClip
@@ -142,7 +142,7 @@ def _export_one(job: dict, mix: np.ndarray, path: str) -> dict:
 
         mix = soxr.resample(mix.T, job["rate"], out_rate, quality="VHQ").T
     if job["normalize"] is not None:
-        from padserver.audio.loudness import integrated_lufs
+        from padserver.loops.loudness import integrated_lufs
 
         loudness = integrated_lufs(mix, out_rate)
         if math.isfinite(loudness):

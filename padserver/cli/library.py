@@ -6,7 +6,7 @@ import json
 import sys
 import time
 
-from padserver.cli_options import DATA_DIR, shared, value
+from padserver.cli.options import DATA_DIR, shared, value
 from padserver.library.db import CATEGORIES, SOURCES
 
 

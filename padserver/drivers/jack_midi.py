@@ -17,8 +17,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from padserver.audio.jack_clock import tick_offsets
-from padserver.clock_messages import TICK
+from padserver.sync.jack_clock import tick_offsets
+from padserver.sync.messages import TICK
 
 NOTE_ON, NOTE_OFF, CONTROL = 0x90, 0x80, 0xB0
 MAX_IN_FLIGHT = 20000  # messages waiting for the control side before new ones are dropped

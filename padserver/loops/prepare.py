@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from padserver.audio.downbeat import attack_near, find_downbeat
-from padserver.audio.loudness import normalise
+from padserver.loops.downbeat import attack_near, find_downbeat
+from padserver.loops.loudness import normalise
 
 _EDGE_S = 0.25  # audio kept beyond the loop on each side for the stretcher's edges
 _SAME_TEMPO = 1e-4  # tempo ratios closer to 1 than this play unstretched
@@ -94,7 +94,7 @@ def prepare(
 
     ``bars`` None takes the whole bars the audio holds from its first downbeat.
     """
-    from padserver.audio.stretch import stretch
+    from padserver.loops.stretch import stretch
 
     settings = settings or Settings()
     if audio.ndim != 2 or audio.shape[0] != 2:
@@ -143,7 +143,7 @@ def prepare(
     if settings.lufs is not None:
         loop, lufs, peak = normalise(loop, rate, settings.lufs, settings.true_peak_db)
     else:
-        from padserver.audio.loudness import integrated_lufs, true_peak_db
+        from padserver.loops.loudness import integrated_lufs, true_peak_db
 
         lufs, peak = integrated_lufs(loop, rate), true_peak_db(loop, rate)
     return Prepared(

@@ -38,8 +38,8 @@ from collections.abc import Awaitable, Callable
 
 import numpy as np
 
-from padserver.audio.backend import Backend, BackendError, BackendInfo
-from padserver.audio.jack_clock import ClockIn, ClockOut
+from padserver.drivers.backend import Backend, BackendError, BackendInfo
+from padserver.sync.jack_clock import ClockIn, ClockOut
 
 log = logging.getLogger(__name__)
 
