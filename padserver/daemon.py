@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import math
 import os
 import signal
 import sys
@@ -13,6 +12,7 @@ import time
 
 from padserver import __version__
 from padserver.engine import commands as cmd
+from padserver.status import snapshot
 
 log = logging.getLogger("padserver")
 
@@ -320,7 +320,7 @@ class Daemon:
         if api == "stepped":
             transport.plugged = manager.scan  # a test plugs devices in: connected before it goes on
         manager.learn = learn
-        self.actions.midi = manager
+        self.osc.midi = manager
         self.actions.listeners.append(manager.on_change)
         where = {
             "jack-audio": "padserver's JACK MIDI ports, notes matched in the audio callback",
@@ -396,7 +396,7 @@ class Daemon:
             if (bar, int(beat)) != self._position:
                 self._position = (bar, int(beat))
                 actions.project.beat = int(beat)
-                actions._changed(0, "position", self._position)  # tablets, and beat lights
+                actions.changed(0, "position", self._position)  # tablets, and beat lights
         else:
             self._position = (0, 0)  # so the first position after a start is sent
 
@@ -465,20 +465,6 @@ class Daemon:
             if message:
                 log.warning(message) if "went away" in message else log.info(message)
 
-    def _midi_status(self) -> list[dict]:
-        if self.midi is None:
-            return []
-        out = []
-        for port, (controller, link) in self.midi.controllers.items():
-            entry = {"device": controller.mapping.device, "mapping": controller.mapping.name, "port": port}
-            for counter in ("received", "ignored", "sent", "deferred", "resent"):
-                if hasattr(link, counter):
-                    entry[counter] = getattr(link, counter)
-            if hasattr(link, "outgoing"):
-                entry["queued"] = len(link.outgoing)
-            out.append(entry)
-        return out
-
     @property
     def _providers(self) -> dict[str, str]:
         """Each provider: "ready" or why not (no key, no SDK); worked out once, they do not change while running."""
@@ -487,46 +473,4 @@ class Daemon:
         return self._provider_status
 
     def status(self) -> dict:
-        engine, project, info = self.engine, self.project, self.backend.info
-        bar, beat = engine.clock.position(engine.frame)
-        return {
-            "version": __version__,
-            "tempo": project.tempo,
-            "timesig": project.beats_per_bar,
-            "quantize": project.quantize,
-            "sync_source": self.actions.sync_source,
-            "link": None
-            if self.actions.link is None
-            else {"peers": self.actions.link.peers, "quantum": self.actions.link.quantum},
-            "transport": project.transport,
-            "song": {"position": list(self.actions.song.position()), **project.song.to_dict()},
-            "position": {"bar": bar, "beat": beat, "frame": engine.frame},
-            "master_gain": project.master_gain,
-            "limiter_gain_db": round(engine.limiter.gain_db, 2),
-            "levels": {
-                "pads": self.levels[0],
-                "master": self.levels[1],
-                "gain_reduction_db": round(-20 * math.log10(max(self.levels[2], 1e-6)), 2),
-            },
-            "xruns": engine.meters.xruns,
-            "audio": {
-                "backend": info.name,
-                "connected": self.backend.connected,
-                "sample_rate": info.sample_rate,
-                "block_size": info.block_size,
-                "device": info.device,
-                "outputs": info.outputs,
-                "connections": info.connections,
-            },
-            "latency": {
-                "master": info.output_latency,
-                "outputs": {
-                    name: {"frames": frames, "ms": round(1000.0 * frames / info.sample_rate, 2)}
-                    for name, frames in self.backend.output_latencies().items()
-                },
-            },
-            "midi": self._midi_status(),
-            "providers": self._providers,
-            "project": self.projects.name,
-            "pads": [p.to_dict() for p in project.pads],
-        }
+        return snapshot(self)

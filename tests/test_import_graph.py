@@ -17,10 +17,20 @@ def modules() -> dict[str, pathlib.Path]:
     return found
 
 
+def _executed(tree: ast.AST):
+    """Every node Python may run: all but the bodies of ``if TYPE_CHECKING:`` (for the type checker only)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            yield from (n for child in node.orelse for n in [child, *_executed(child)])
+            continue
+        yield node
+        yield from _executed(node)
+
+
 def imported(path: pathlib.Path, known: dict) -> set[str]:
     """The padserver modules a module imports, when it loads or later (inside a function)."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _executed(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -60,7 +70,7 @@ def test_the_walk_sees_a_cycle(tmp_path):
     pkg.mkdir()
     (pkg / "a.py").write_text("from pkg import b\n")
     (pkg / "b.py").write_text("def later():\n    import pkg.a\n")
-    (pkg / "c.py").write_text("from pkg.b import x\n")
+    (pkg / "c.py").write_text("from pkg.b import x\nif TYPE_CHECKING:\n    from pkg import a\n")
     known = {"pkg.a": pkg / "a.py", "pkg.b": pkg / "b.py", "pkg.c": pkg / "c.py"}
     graph = {name: imported(path, known) for name, path in known.items()}
     assert graph == {"pkg.a": {"pkg.b"}, "pkg.b": {"pkg.a"}, "pkg.c": {"pkg.b"}}

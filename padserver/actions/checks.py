@@ -58,11 +58,15 @@ def pad_number(value: object) -> int:
     return whole(value, "pad", 1, 16)
 
 
-def key_values(options, kinds: dict, what: str) -> dict:
-    """``key=value`` strings (as tablets and scripts send them) into values of the types ``kinds`` names."""
+def key_values(options, kinds: dict, what: str, words: list[str] | None = None) -> dict:
+    """``key=value`` strings (as tablets and scripts send them) into values of the types ``kinds`` names; with
+    ``words``, the arguments without ``=`` go there (a search's text) instead of being refused."""
     out: dict = {}
     for option in options:
         key, sep, value = str(option).partition("=")
+        if not sep and words is not None:
+            words.append(str(option))
+            continue
         kind = kinds.get(key)
         if not sep or kind is None:
             raise ActionError(f"{what} options are key=value with key one of {', '.join(kinds)} (got {option!r})")

@@ -116,7 +116,7 @@ class Generation:
 
     # -- requests -------------------------------------------------------------------------------------------
     def generate(self, number: object, prompt: object, options: list, who=None) -> Job:
-        pad = self.actions._pad(number)
+        pad = self.actions.pad_of(number)
         text = checks.text(prompt, "prompt", 2000).strip()
         opts = parse_options(options)
         name = opts.pop("provider", self.default)
@@ -140,7 +140,7 @@ class Generation:
         return self._submit(pad.number, name, request, who)
 
     def regenerate(self, number: object, who=None) -> Job:
-        pad = self.actions._pad(number)
+        pad = self.actions.pad_of(number)
         if pad.number not in self.last:
             raise ActionError(f"pad {pad.number} has no earlier generation to repeat")
         name, request = self.last[pad.number]
@@ -156,7 +156,7 @@ class Generation:
 
     def vary(self, number: object, variation: object, who=None) -> Job:
         """A new take built from the pad's loop: same tempo, key and bars, changed as asked."""
-        pad = self.actions._pad(number)
+        pad = self.actions.pad_of(number)
         how = checks.text(variation, "variation", 500).strip()
         if not how:
             raise ActionError(f"vary takes one of {', '.join(self.VARIATIONS)}, or words of your own")
@@ -204,12 +204,12 @@ class Generation:
         return job
 
     def cancel(self, number: object) -> None:
-        pad = self.actions._pad(number)
+        pad = self.actions.pad_of(number)
         if not self.jobs.cancel_pad(pad.number):
             raise ActionError(f"pad {pad.number} is not generating")
 
     async def take(self, number: object, index: object) -> int:
-        pad = self.actions._pad(number)
+        pad = self.actions.pad_of(number)
         takes = self.takes.get(pad.number, [])
         i = checks.whole(index, "take", 1, max(1, len(takes)))
         if not takes:
@@ -220,16 +220,16 @@ class Generation:
     # -- job updates ------------------------------------------------------------------------------------------
     def _update(self, job: Job) -> None:
         a = self.actions
-        a._changed(0, "job", job)
+        a.changed(0, "job", job)
         if job.pad is None:
             return
         pad = a.project.pad(job.pad)
         running = job.state in ("queued", "running")
         if pad.generating != running:
             pad.generating = running
-            a._changed(pad.number, "generating", running)
+            a.changed(pad.number, "generating", running)
         if running:
-            a._changed(pad.number, "progress", round(job.progress, 3))
+            a.changed(pad.number, "progress", round(job.progress, 3))
         elif job.state == "done" and job.result is not None:
             spawn(self._land(job), f"generation {job.id}: landing")
         elif job.state == "failed":

@@ -133,18 +133,18 @@ class Projects:
                 if pad.sounding:
                     a.engine.send(cmd.Stop(pad.number - 1, bar))
                 pad.loop_id, pad.source, pad.bars, pad.error = None, "", 0, ""
-                a._set_state(pad, "empty")
+                a.set_pad_state(pad, "empty")
             elif new.loop_id != pad.loop_id or pad.state in ("empty", "error"):
                 try:
                     await a.pad_load(pad.number, new.loop_id, quantum=bar if playing else None)
                 except ActionError as exc:
                     pad.loop_id, pad.error = new.loop_id, str(exc)
-                    a._set_state(pad, "error")
+                    a.set_pad_state(pad, "error")
                     problems.append(f"pad {pad.number}: {exc}")
             for key in ("name", "gain", "pan", "mute", "solo", "mode", "quantize", "region", "choke"):
                 value = pad.quantum if key == "quantize" else getattr(pad, key)
-                a._changed(pad.number, key, value)
-        a._send_gains()
+                a.changed(pad.number, key, value)
+        a.send_gains()
         a.send_quanta()
         a.project.song = target.song
         if a.song is not None:

@@ -26,7 +26,7 @@ class Recording:
 
     def record(self, number: object, bars: object = 4, options: list | tuple = ()) -> int:
         a = self.actions
-        pad = a._pad(number)
+        pad = a.pad_of(number)
         if self.inputs == 0:
             raise ActionError(
                 "no audio inputs here: recording needs JACK input ports (audio.jack.inputs) or a PortAudio device "
@@ -53,20 +53,20 @@ class Recording:
         buffer = np.zeros((2, frames), dtype=np.float32)
         a.engine.send(cmd.Record(pad.number - 1, buffer, channels, int(self.latency()), count_in=count_in))
         self.pending[pad.number] = (n, a.project.tempo, pad.state)
-        a._set_state(pad, "recording")
+        a.set_pad_state(pad, "recording")
         return n
 
     def resample(self, number: object, bars: object = 4) -> int:
         """Record the master output itself into a pad, from the next bar line, as it leaves padserver."""
         a = self.actions
-        pad = a._pad(number)
+        pad = a.pad_of(number)
         n = checks.whole(bars, "bars", 1, 64)
         if a.engine.capture.active or self.pending:
             raise ActionError("a recording is already running; one at a time")
         buffer = np.zeros((2, math.ceil(n * a.engine.frames_per_bar()) + 1), dtype=np.float32)
         a.engine.send(cmd.Record(pad.number - 1, buffer, master=True))
         self.pending[pad.number] = (n, a.project.tempo, pad.state)
-        a._set_state(pad, "recording")
+        a.set_pad_state(pad, "recording")
         return n
 
     async def recorded(self, pad_index: int) -> None:
@@ -84,7 +84,7 @@ class Recording:
             log.warning(
                 "pad %d: %s", number, "the take was lost" if take is None else "the take was shorter than a bar"
             )
-            a._set_state(pad, before)
+            a.set_pad_state(pad, before)
             return
         meta = {
             "name": f"{'resample' if take_from_master else 'recording'} pad {number}",
@@ -103,9 +103,9 @@ class Recording:
         recipe = a.take_recipe(tempo, bars, 0.0)  # it starts on the bar line it was recorded from
         try:
             loop = await a.library.add_generated(take, a.engine.sample_rate, meta, recipe)
-            a._set_state(pad, before)
+            a.set_pad_state(pad, before)
             await a.pad_load(number, loop.id)
             log.info("pad %d: recorded %d bar%s as loop %d", number, bars, "" if bars == 1 else "s", loop.id)
         except Exception as exc:  # the pad keeps what it had
-            a._set_state(pad, before)
+            a.set_pad_state(pad, before)
             log.warning("pad %d: the recording could not be kept: %s", number, exc)

@@ -69,6 +69,6 @@ class Refitter:
             return
         if generation != self._generation or pad.loop_id != loop_id or info["bpm"] != a.project.tempo:
             return
-        a.give_prepared(pad, audio, info, a._quantum_of(pad), at_wrap=True)
+        a.give_prepared(pad, audio, info, a.quantum_of(pad), at_wrap=True)
         self.done += 1
         log.info("pad %d: loop re-stretched to %.2f BPM (at its next loop boundary)", pad.number, info["bpm"])

@@ -58,13 +58,13 @@ class SongActions:
         after = self.song.snapshot()
         await self.push()
         self.actions.history.record(label, lambda: self._restore(before), lambda: self._restore(after))
-        self.actions._changed(0, "song", label)
+        self.actions.changed(0, "song", label)
         return result
 
     async def _restore(self, doc: dict) -> None:
         self.actions.project.song = Song.from_dict(doc)
         await self.push()
-        self.actions._changed(0, "song", "restored")
+        self.actions.changed(0, "song", "restored")
 
     async def track_add(self, name: object = "") -> int:
         text = checks.text(name, "name", 64).strip()
@@ -227,14 +227,14 @@ class SongActions:
         self.actions.project.transport = state
         if state not in ("playing", "recording"):
             self.actions.project.beat = 0
-        self.actions._changed(0, "transport", state)
+        self.actions.changed(0, "transport", state)
 
     def metronome(self, on: object) -> bool:
         value = checks.flag(on, "on")
         self.metronome_on = value
         self.actions.project.metronome = value
         self._send_metronome()
-        self.actions._changed(0, "metronome", int(value))
+        self.actions.changed(0, "metronome", int(value))
         return value
 
     def metronome_level(self, gain: object) -> float:
@@ -320,7 +320,7 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
         raise ActionError(str(exc)) from None
     if not text.lower().endswith("." + fmt):
         text += "." + fmt
-    path = actions._allowed_path(text) if os.path.isabs(text) else os.path.join(exports_dir, text)
+    path = actions.allowed_path(text) if os.path.isabs(text) else os.path.join(exports_dir, text)
     length = song.length_bars()
     if length == 0:
         raise ActionError("the song is empty: add clips first (/song/clip/add)")

@@ -45,18 +45,24 @@ def build(address: str, args: list) -> bytes:
 
 @dataclass
 class Context:
-    """What a route handler may use: the actions, a status snapshot and the sender."""
+    """What a route handler may use: the actions, a status snapshot, the sender, the server (its clients and
+    the MIDI manager, when MIDI is on)."""
 
     actions: Any
     status: Any
     sender: tuple
     server: Any = None
 
+    @property
+    def midi(self):
+        return getattr(self.server, "midi", None)
+
 
 class OscServer(asyncio.DatagramProtocol):
     def __init__(self, actions, status, host: str, port: int, allow: list[str]) -> None:
         self.actions = actions
         self.status = status
+        self.midi = None  # the MIDI manager (learn, devices), set by the daemon when MIDI is on
         self.host = host
         self.port = port
         self.open_to_network = host not in LOOPBACK_HOSTS

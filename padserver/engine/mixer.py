@@ -18,17 +18,18 @@ import numpy as np
 
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
+from padserver.engine import follow_commands, pad_commands, record_commands, song_commands
 from padserver.engine.capture import InputCapture
 from padserver.engine.clock import Clock
+from padserver.engine.dsp import Fades, Resampler
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
 from padserver.engine.metronome import Metronome
-from padserver.engine.quantum import Quantum
+from padserver.engine.quantum import ONE_BAR, Quantum
 from padserver.engine.song import SongPlayer
-from padserver.engine.voice import Fades, PadVoice, Resampler
+from padserver.engine.voice import PadVoice
 
 PADS = 16
-BAR = Quantum("1", bars=1)  # "the next bar line", made once: nothing is built on the audio thread
 
 
 class Engine:
@@ -64,7 +65,7 @@ class Engine:
         self._cue = self._cue_flat.reshape(2, self.max_block)
         self._cue_dirty = False
         self.limiter = Limiter(self.sample_rate, self.max_block)
-        self.song = SongPlayer(self.max_block, self.fades.length)
+        self.song = SongPlayer(self.max_block, self.fades)
         self.metronome = Metronome(self.sample_rate, self.max_block)
         self.capture = InputCapture()
         self._master_views: list = [None, None]
@@ -76,7 +77,7 @@ class Engine:
         self.together = round(launch_together_ms * self.sample_rate / 1000.0)
         self.grid_start = -(1 << 62)
         # Presses matched on the audio thread (JACK MIDI), applied on their own frame.
-        self.pad_quanta: tuple[Quantum, ...] = tuple(BAR for _ in range(pads))
+        self.pad_quanta: tuple[Quantum, ...] = tuple(ONE_BAR for _ in range(pads))
         self._presses = np.zeros((256, 4), dtype=np.int64)  # pad, offset, velocity (0 = release), scale
         self._press_count = 0
         # Flat storage, viewed as contiguous (pads, 2, n) and (2, n) blocks for each block size.
@@ -85,13 +86,13 @@ class Engine:
         self._rows = self._rows_flat.reshape(pads, 2, self.max_block)
         self._mix = self._mix_flat.reshape(2, self.max_block)
         self._dirty = [False] * pads
-        self._choke_groups = False  # any pad in a choke group: only then scan for chokes
+        self.choke_groups = False  # any pad in a choke group: only then scan for chokes
         self._master_hi = np.zeros(2, dtype=np.float32)
         self._master_lo = np.zeros(2, dtype=np.float32)
         self._peak_hi = np.zeros(pads, dtype=np.float32)
         self._peak_lo = np.zeros(pads, dtype=np.float32)
         self._gain_now = np.zeros((pads, 2), dtype=np.float32)
-        self._end_beats = np.zeros(pads, dtype=np.float64)  # where playing cycles end, while the clock moves
+        self.end_beats = np.zeros(pads, dtype=np.float64)  # where playing cycles end, while the clock moves
         self._gain_to = np.zeros((pads, 2), dtype=np.float32)
         self._gain_delta = np.zeros((pads, 2), dtype=np.float32)
         self._gains_moving = False
@@ -104,32 +105,15 @@ class Engine:
         self._master_to = 1.0
         self._views_n = -1
         self._row_views: list[np.ndarray] = []
-        self._handlers: dict[type, Callable[[Any, int], None]] = {
-            cmd.Trigger: self._on_trigger,
-            cmd.Release: self._on_release,
-            cmd.Launch: self._on_launch,
-            cmd.Stop: self._on_stop,
-            cmd.StopAll: self._on_stop_all,
-            cmd.Panic: self._on_panic,
-            cmd.SetBuffer: self._on_set_buffer,
-            cmd.SetMode: self._on_set_mode,
-            cmd.SetRegion: self._on_set_region,
-            cmd.SetChoke: self._on_set_choke,
-            cmd.SetPadGains: self._on_set_pad_gains,
-            cmd.SetMasterGain: self._on_set_master_gain,
-            cmd.SetLimiter: self._on_set_limiter,
-            cmd.SetTempo: self._on_set_tempo,
-            cmd.SetBeatsPerBar: self._on_set_beats_per_bar,
-            cmd.SetPadQuanta: self._on_set_pad_quanta,
-            cmd.Preview: self._on_preview,
-            cmd.SetSong: self._on_set_song,
-            cmd.Transport: self._on_transport,
-            cmd.SetMetronome: self._on_set_metronome,
-            cmd.Record: self._on_record,
-            cmd.FollowStart: self._on_follow_start,
-            cmd.SetFreeGrid: self._on_set_free_grid,
-            cmd.FollowClock: self._on_follow_clock,
-            cmd.FinishRecord: self._on_finish_record,
+        # command type → handler(engine, command, first frame of the block), grouped by topic
+        self._handlers: dict[type, Callable[[Engine, Any, int], None]] = {
+            **pad_commands.HANDLERS,
+            **song_commands.HANDLERS,
+            **record_commands.HANDLERS,
+            **follow_commands.HANDLERS,
+            cmd.SetPadGains: Engine._on_set_pad_gains,
+            cmd.SetMasterGain: Engine._on_set_master_gain,
+            cmd.SetLimiter: Engine._on_set_limiter,
         }
 
     # -- control side ----------------------------------------------------------
@@ -173,14 +157,14 @@ class Engine:
         commands = self.commands
         while commands:
             command = commands.popleft()
-            self._handlers[type(command)](command, f0)
+            self._handlers[type(command)](self, command, f0)
         if n > self.max_block:
             n = self.max_block
         if n != self._views_n:
             self._set_block_size(n)
         if self._press_count:
             self._apply_presses(f0, n)
-        if self._choke_groups:
+        if self.choke_groups:
             self._chokes(f0, n)
         clock = self.clock
         if self.capture.buffer is not None and not self.capture.master:
@@ -363,116 +347,12 @@ class Engine:
             now = f0 + min(max(offset, 0), n - 1)
             voice = self.voices[pad]
             if velocity:
-                self._trigger(voice, self.pad_quanta[pad], now, velocity / 127.0 if scale else 1.0)
+                pad_commands.trigger(self, voice, self.pad_quanta[pad], now, velocity / 127.0 if scale else 1.0)
             else:
-                self._release(voice, now)
+                pad_commands.release(self, voice, now)
         self._press_count = 0
 
     # -- command handlers (audio thread) ----------------------------------------------
-    def _nothing_playing(self) -> bool:
-        return not self.song.active and not any(v.busy for v in self.voices)
-
-    def _launch(self, voice: PadVoice, quantum: Quantum, f0: int) -> None:
-        if voice.buffer is None and voice.next_buffer is None:
-            return
-        if voice.choke:
-            for other in self.voices:
-                if other is not voice and other.choke == voice.choke and other.launch_pending and not other.playing:
-                    other.cancel_launch(f0)
-        if self.free_grid and self._nothing_playing():
-            self.clock.reset_grid(f0)
-            self.grid_start = f0
-            self.events.push(ev.GRID, -1, f0)
-            voice.schedule_launch(None, f0, f0)
-            return
-        if quantum.off:
-            voice.schedule_launch(None, f0, f0)
-            return
-        if not voice.playing and f0 - self.grid_start < self.together and voice.next_buffer is None:
-            # Pads pressed together with the one that started the grid join it.
-            if voice.buffer is not None:
-                voice.start_at(self.clock.frame_at(0.0), f0)
-                return
-        beat, first = self.clock.boundary_frame(f0, quantum)
-        voice.schedule_launch(beat, first, f0)
-
-    def _stop(self, voice: PadVoice, quantum: Quantum, f0: int) -> None:
-        if quantum.off or not voice.playing:
-            voice.schedule_stop(None, f0, f0)
-            return
-        beat, first = self.clock.boundary_frame(f0, quantum)
-        voice.schedule_stop(beat, first, f0)
-
-    def _trigger(self, voice: PadVoice, quantum: Quantum, now: int, gain: float) -> None:
-        if voice.playing and voice.stop_pending:
-            voice.cancel_stop(now)
-        elif voice.launch_pending and not voice.playing:
-            voice.cancel_launch(now)
-        elif voice.playing and voice.mode == cmd.LOOP:
-            self._stop(voice, quantum, now)
-        else:  # silent pads launch; one-shots and gates retrigger
-            voice.gain = gain if voice.mode == cmd.ONESHOT else 1.0
-            self._launch(voice, quantum, now)
-
-    def _release(self, voice: PadVoice, now: int) -> None:
-        if voice.mode != cmd.GATE:
-            return
-        if voice.playing:
-            voice.schedule_stop(None, now, now)  # on the release's own frame
-        elif voice.launch_pending:
-            voice.cancel_launch(now)
-
-    def _on_trigger(self, c: cmd.Trigger, f0: int) -> None:
-        self._trigger(self.voices[c.pad], c.quantum, f0, c.gain)
-
-    def _on_release(self, c: cmd.Release, f0: int) -> None:
-        self._release(self.voices[c.pad], f0)
-
-    def _on_preview(self, c: cmd.Preview, f0: int) -> None:
-        voice = self.cue_voice
-        voice.halt(f0)
-        if c.buffer is not None:
-            voice.set_buffer(c.buffer, c.period)
-            voice.schedule_launch(None, f0, f0)
-
-    def _on_set_pad_quanta(self, c: cmd.SetPadQuanta, f0: int) -> None:
-        self.pad_quanta = c.quanta
-
-    def _on_launch(self, c: cmd.Launch, f0: int) -> None:
-        self._launch(self.voices[c.pad], c.quantum, f0)
-
-    def _on_stop(self, c: cmd.Stop, f0: int) -> None:
-        self._stop(self.voices[c.pad], c.quantum, f0)
-
-    def _on_stop_all(self, c: cmd.StopAll, f0: int) -> None:
-        for voice in self.voices:
-            if voice.busy:
-                self._stop(voice, c.quantum, f0)
-
-    def _on_panic(self, c: cmd.Panic, f0: int) -> None:
-        for voice in self.voices:
-            voice.halt(f0)
-
-    def _on_set_buffer(self, c: cmd.SetBuffer, f0: int) -> None:
-        voice = self.voices[c.pad]
-        if voice.set_buffer(c.buffer, c.period, c.beat_frames):
-            if c.at_wrap and voice.mode != cmd.ONESHOT:
-                voice.swap_at_wrap = True
-            elif c.quantum.off:
-                voice.schedule_launch(None, f0, f0)
-            else:
-                beat, first = self.clock.boundary_frame(f0, c.quantum)
-                voice.schedule_launch(beat, first, f0)
-
-    def _on_set_mode(self, c: cmd.SetMode, f0: int) -> None:
-        self.voices[c.pad].mode = c.mode
-
-    def _on_set_region(self, c: cmd.SetRegion, f0: int) -> None:
-        self.voices[c.pad].set_region(c.start, c.end)
-
-    def _on_set_choke(self, c: cmd.SetChoke, f0: int) -> None:
-        self.voices[c.pad].choke = c.group
-        self._choke_groups = any(v.choke for v in self.voices)
 
     def _on_set_pad_gains(self, c: cmd.SetPadGains, f0: int) -> None:
         self._gain_to[:] = c.gains
@@ -484,119 +364,6 @@ class Engine:
     def _on_set_limiter(self, c: cmd.SetLimiter, f0: int) -> None:
         self.limiter.enabled = c.enabled
         self.limiter.set_ceiling(c.ceiling_db)
-
-    def _on_set_song(self, c: cmd.SetSong, f0: int) -> None:
-        song = self.song
-        old = song.clips
-        song.clips = c.clips
-        song.tracks = len(c.gains)
-        song.gains[: len(c.gains)] = c.gains
-        song.loop = c.loop
-        song.set_own(c.own)
-        self.garbage.append(old)  # freed on the control side
-
-    def _on_record(self, c: cmd.Record, f0: int) -> None:
-        if c.buffer is None:
-            self.metronome.count_in(0.0, 0.0)
-            old = self.capture.cancel()
-            if old is not None:
-                self.garbage.append(old)
-            return
-        clock = self.clock
-        if c.count_in and self.free_grid and self._nothing_playing():
-            # nothing to play along with: the count-in starts at once, and the grid with it
-            clock.reset_grid(f0)
-            self.grid_start = f0
-            self.events.push(ev.GRID, -1, f0)
-        beat, _ = clock.boundary_frame(f0, BAR)
-        start = beat + c.count_in * clock.beats_per_bar
-        if c.count_in:
-            self.metronome.count_in(beat, start)
-        self.capture.arm(c.pad, c.buffer, start, c.channels, c.latency, c.master)
-
-    def _on_finish_record(self, c: cmd.FinishRecord, f0: int) -> None:
-        if self.capture.buffer is not None:
-            beat, _ = self.clock.boundary_frame(f0, BAR)
-            self.capture.finish_beat = beat
-
-    def _on_set_metronome(self, c: cmd.SetMetronome, f0: int) -> None:
-        self.metronome.on = c.on
-        self.metronome.set_gain(c.gain)
-        self.metronome.to_master = c.to_master
-
-    def _on_transport(self, c: cmd.Transport, f0: int) -> None:
-        song, clock = self.song, self.clock
-        if c.action == "play":
-            if song.active:
-                return
-            if self.free_grid and self._nothing_playing():
-                # the song's bar lines become the grid's: the position's bar starts here
-                bpb = clock.beats_per_bar
-                clock.reset_grid(f0 - (song.position % bpb) * clock.frames_per_beat)
-                self.grid_start = f0
-                self.events.push(ev.GRID, -1, f0)
-                if c.count_in:
-                    bar = clock.beat_at(f0) - song.position % bpb  # the count-in starts now
-                    start = bar + c.count_in * bpb
-                    self.metronome.count_in(bar, start)
-                    song.play(clock, f0, start + song.position % bpb)
-                else:
-                    song.play(clock, f0, None)
-            else:  # pads are playing: join their grid on the next bar line (after the count-in)
-                beat, _ = clock.boundary_frame(f0, BAR)
-                start = beat + c.count_in * clock.beats_per_bar
-                if c.count_in:
-                    self.metronome.count_in(beat, start)
-                song.play(clock, f0, start)
-        elif c.action == "pause":
-            self.metronome.count_in(0.0, 0.0)
-            song.stop(clock, f0)
-        elif c.action == "stop":
-            self.metronome.count_in(0.0, 0.0)
-            song.stop(clock, f0, c.beat)
-        elif c.action == "locate":
-            song.locate(clock, f0, c.beat)
-
-    def _on_set_free_grid(self, c: cmd.SetFreeGrid, f0: int) -> None:
-        self.free_grid = c.free
-
-    def _on_follow_start(self, c: cmd.FollowStart, f0: int) -> None:
-        clock, song = self.clock, self.song
-        offset = c.position % clock.beats_per_bar  # the song's bars become the grid's
-        clock.reset_grid(c.frame - offset * clock.frames_per_beat)
-        self.grid_start = c.frame
-        self.events.push(ev.GRID, -1, f0)
-        song.stop(clock, f0, c.position)
-        song.play(clock, f0, offset)
-        bar = clock.beat_at(c.frame) - offset  # the external song's bar the start falls in
-        for voice in self.voices:
-            voice.retime(f0, clock.frames_per_beat)
-            if voice.playing and not voice.stop_pending:  # playing loops start again on that bar, with the song
-                voice.schedule_launch(bar, clock.first_frame_at(bar), f0)
-
-    def _on_follow_clock(self, c: cmd.FollowClock, f0: int) -> None:
-        clock = self.clock
-        ends = self._end_beats
-        for i, voice in enumerate(self.voices):
-            if voice.playing:
-                ends[i] = clock.beat_at(voice.cycle_end_exact())
-        old = clock.frames_per_beat
-        clock.follow(c.frame, c.beat, c.tempo)
-        beat = clock.frames_per_beat
-        for i, voice in enumerate(self.voices):
-            if beat != old:
-                voice.retime(f0, beat)
-            if voice.playing:  # and the phase a hair off: the cycle still ends on its beat
-                voice.rephase(f0, clock.frame_at(ends[i]))
-
-    def _on_set_tempo(self, c: cmd.SetTempo, f0: int) -> None:
-        self.clock.set_tempo(c.bpm, f0)
-        beat = self.clock.frames_per_beat
-        for voice in self.voices:  # loops keep to their beats: varispeed until a re-stretched buffer arrives
-            voice.retime(f0, beat)
-
-    def _on_set_beats_per_bar(self, c: cmd.SetBeatsPerBar, f0: int) -> None:
-        self.clock.set_beats_per_bar(c.beats, f0)
 
     # -- helpers for drivers and tests -----------------------------------------------
     def frames_per_bar(self) -> float:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from padserver.engine.dsp import Fades
+
 MAX_TRACKS = 32
 _EPS = 1e-6
 
@@ -32,7 +34,7 @@ class SongClip:
 
 
 class SongPlayer:
-    def __init__(self, max_block: int, fade: int) -> None:
+    def __init__(self, max_block: int, fades: Fades) -> None:
         self.clips: tuple[SongClip, ...] = ()
         self.gains = np.zeros((MAX_TRACKS, 2), dtype=np.float32)
         self.tracks = 0
@@ -54,10 +56,9 @@ class SongPlayer:
         self._own_mask = 0
         self.track_out = np.zeros((MAX_TRACKS, 2, max_block), dtype=np.float32)
         self._scratch = np.zeros((2, max_block), dtype=np.float32)
-        self.fade = max(1, fade)
-        t = (np.arange(self.fade) + 0.5) / self.fade
-        self._fade_in = (0.5 - 0.5 * np.cos(np.pi * t)).astype(np.float32)
-        self._fade_out = (1.0 - self._fade_in).astype(np.float32)
+        fades = fades if fades.length >= 1 else Fades(1)  # (a jump always crossfades, over a frame at least)
+        self.fade = fades.length
+        self._fade_out = fades.fade_out
         self._xfade_left = 0
         self._xfade_origin = 0.0
 

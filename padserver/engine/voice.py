@@ -28,75 +28,12 @@ import numpy as np
 
 from padserver.engine import events as ev
 from padserver.engine.commands import GATE, LOOP, ONESHOT
+from padserver.engine.dsp import Fades, Resampler, copy_looped
 
 _INF = 1 << 62
 _EPS = 1e-6
 MAX_NUDGE = 0.01  # the most a voice's speed is nudged to follow another clock's phase (17 cents)
 TAILS = 2
-
-
-class Resampler:
-    """Preallocated rows for varispeed reads, shared by the voices (the audio thread renders one at a time)."""
-
-    def __init__(self, max_block: int) -> None:
-        self.ramp = np.arange(max_block, dtype=np.float64)
-        self.pos = np.zeros(max_block, dtype=np.float64)
-        self.floor = np.zeros(max_block, dtype=np.float64)
-        self.idx = np.zeros(max_block, dtype=np.int64)
-        self.idx1 = np.zeros(max_block, dtype=np.int64)
-        self.frac = np.zeros(max_block, dtype=np.float32)
-        self.a = np.zeros(max_block, dtype=np.float32)
-        self.b = np.zeros(max_block, dtype=np.float32)
-
-    def read(self, dst: np.ndarray, buf: np.ndarray, pos0: float, speed: float) -> None:
-        """Fill the (2, k) ``dst`` from ``buf`` starting at fractional frame ``pos0``, ``speed`` frames a frame."""
-        k = dst.shape[1]
-        pos = self.pos[:k]
-        floor = self.floor[:k]
-        idx = self.idx[:k]
-        idx1 = self.idx1[:k]
-        frac = self.frac[:k]
-        a = self.a[:k]
-        b = self.b[:k]
-        np.multiply(self.ramp[:k], speed, out=pos)
-        pos += pos0
-        np.floor(pos, out=floor)
-        np.copyto(idx, floor, casting="unsafe")
-        np.subtract(pos, floor, out=frac, casting="same_kind")
-        np.add(idx, 1, out=idx1)
-        for c in range(2):
-            row = buf[c]
-            np.take(row, idx, out=a, mode="wrap")
-            np.take(row, idx1, out=b, mode="wrap")
-            b -= a
-            b *= frac
-            np.add(a, b, out=dst[c])
-
-
-class Fades:
-    """Preallocated fade-in/fade-out curves (raised cosine, summing to one)."""
-
-    def __init__(self, length: int) -> None:
-        self.length = max(0, int(length))
-        k = (np.arange(self.length, dtype=np.float64) + 0.5) / max(1, self.length)
-        fade_in = 0.5 - 0.5 * np.cos(np.pi * k)
-        self.fade_in = fade_in.astype(np.float32)
-        self.fade_out = (1.0 - fade_in).astype(np.float32)
-        # A tail never outlasts the fade, so one fade-long block serves every tail.
-        self.scratch = np.zeros((2, max(1, self.length)), dtype=np.float32)
-
-
-def _copy_looped(dst: np.ndarray, buf: np.ndarray, index: int) -> None:
-    """Copy the (2, k) block ``dst`` from ``buf`` at ``index``, continuing at its start."""
-    total = buf.shape[1]
-    n = dst.shape[1]
-    i = index % total
-    done = 0
-    while done < n:
-        k = min(n - done, total - i)
-        dst[:, done : done + k] = buf[:, i : i + k]
-        done += k
-        i = 0
 
 
 class PadVoice:
@@ -362,7 +299,7 @@ class PadVoice:
             if 0 <= i and i + k <= buf.shape[1]:
                 dst[:] = buf[:, i : i + k]
             else:
-                _copy_looped(dst, buf, i)
+                copy_looped(dst, buf, i)
         fades = self.fades
         if self.fade_pos < fades.length:
             m = min(k, fades.length - self.fade_pos)
@@ -537,7 +474,7 @@ class PadVoice:
             scratch = fades.scratch[:, :k]
             tail = self.tail_buf[s]
             assert tail is not None
-            _copy_looped(scratch, tail, self.tail_pos[s])
+            copy_looped(scratch, tail, self.tail_pos[s])
             done = length - left
             scratch *= fades.fade_out[done : done + k]
             row[:, a : a + k] += scratch

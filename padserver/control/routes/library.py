@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from padserver.actions import checks
 from padserver.control.route import RouteGroup
 
 group = RouteGroup()
@@ -47,19 +48,8 @@ SEARCH_OPTIONS = {
     "replies `/library/result s:json` (id, name, category, bpm, key, bars, duration, source, tags, path).",
 )
 def _library_search(ctx, *args):
-    filters: dict = {}
-    words = []
-    for arg in args:
-        key, sep, value = str(arg).partition("=")
-        if not sep:
-            words.append(str(arg))
-            continue
-        if key not in SEARCH_OPTIONS:
-            raise ValueError(f"unknown search option {key!r} (allowed: {', '.join(SEARCH_OPTIONS)})")
-        try:
-            filters[key] = SEARCH_OPTIONS[key](value)
-        except ValueError:
-            raise ValueError(f"{key} must be a {SEARCH_OPTIONS[key].__name__} (got {value!r})") from None
+    words: list[str] = []
+    filters = checks.key_values(args, SEARCH_OPTIONS, "search", words)
     filters["limit"] = max(1, min(filters.get("limit", 50), 500))
     loops = ctx.actions.library.search(text=" ".join(words), **filters)
     data = ctx.actions.library.data_dir

@@ -16,7 +16,7 @@ route = group.route
     "MIDI learn: the next note or CC touched does `action` (pad.trigger, pad.stop, pad.gain …; pad 0 for global actions); replies `/midi/learned s:mapping s:kind i:number i:channel s:action i:pad`, saved in learned.yaml.",
 )
 def _learn(ctx, pad, action):
-    midi = ctx.actions.midi
+    midi = ctx.midi
     if midi is None or midi.learn is None:
         raise ValueError("MIDI is off (midi.api: none, or no MIDI system found)")
     number = None if pad in (0, 0.0) else pad
@@ -30,13 +30,13 @@ def _learn(ctx, pad, action):
 
 @route("/midi/learn/cancel", "", "Stop waiting for a control to learn.")
 def _learn_cancel(ctx):
-    if ctx.actions.midi is not None and ctx.actions.midi.learn is not None:
-        ctx.actions.midi.learn.cancel()
+    if ctx.midi is not None and ctx.midi.learn is not None:
+        ctx.midi.learn.cancel()
 
 
 @route("/midi/controllers", "", "Replies `/midi/controllers s:json`: the connected controllers and their ports.")
 def _controllers(ctx):
-    midi = ctx.actions.midi
+    midi = ctx.midi
     found = (
         []
         if midi is None

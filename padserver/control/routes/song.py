@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from padserver.actions import checks
 from padserver.control.route import RouteGroup
 
 group = RouteGroup()
@@ -61,8 +62,6 @@ async def _loop(ctx, on, start=None, end=None):
     "`/transport/countin`); with a punch range (`/transport/punch`) only its bars are kept; `0` ends it.",
 )
 async def _record_song(ctx, on):
-    from padserver.actions import checks
-
     if checks.flag(on, "on"):
         ctx.actions.performance.start()
     else:
@@ -94,8 +93,6 @@ def _metronome_gain(ctx, gain=None):
     "playing), 0..4; replies `/transport/countin i`.",
 )
 def _count_in(ctx, bars=None):
-    from padserver.actions import checks
-
     song = ctx.actions.song
     if bars is not None:
         song.count_in_bars = checks.whole(bars, "count-in bars", 0, 4)
@@ -164,15 +161,7 @@ async def _track_output(ctx, n, where):
     "Clips on a track never overlap: an overlap is refused. Replies `/song/clip/added i:track i:clip`.",
 )
 async def _clip_add(ctx, track, loop, start, bars, *options):
-    offset = 0.0
-    for option in options:
-        key, sep, value = str(option).partition("=")
-        if key != "offset" or not sep:
-            raise ValueError(f"/song/clip/add takes offset=beats (got {option!r})")
-        try:
-            offset = float(value)
-        except ValueError:
-            raise ValueError(f"offset must be a number of beats (got {value!r})") from None
+    offset = checks.key_values(options, {"offset": float}, "clip").get("offset", 0.0)
     clip = await ctx.actions.song.clip_add(track, loop, start, bars, offset)
     return [("/song/clip/added", [int(track), clip])]
 
@@ -215,7 +204,7 @@ async def _export(ctx, name, *options):
     from padserver.actions.song import export
 
     def report(fraction: float, path: str) -> None:
-        ctx.actions._changed(0, "export", (fraction, path))  # the tablets
+        ctx.actions.changed(0, "export", (fraction, path))  # the tablets
         feedback = getattr(ctx.server, "feedback", None)
         if ctx.server is not None and (feedback is None or tuple(ctx.sender[:2]) not in feedback.clients):
             ctx.server.send(ctx.sender, "/song/export/progress", [fraction, path])

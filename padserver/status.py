@@ -1,0 +1,69 @@
+"""What `/status` says: tempo, transport, song, levels, audio, latency, MIDI devices, providers and every pad."""
+
+from __future__ import annotations
+
+import math
+
+from padserver import __version__
+
+
+def snapshot(daemon) -> dict:
+    """The daemon's state as `/status` replies it (and `padserver status` shows it)."""
+    engine, project, info = daemon.engine, daemon.project, daemon.backend.info
+    bar, beat = engine.clock.position(engine.frame)
+    return {
+        "version": __version__,
+        "tempo": project.tempo,
+        "timesig": project.beats_per_bar,
+        "quantize": project.quantize,
+        "sync_source": daemon.actions.sync_source,
+        "link": None
+        if daemon.actions.link is None
+        else {"peers": daemon.actions.link.peers, "quantum": daemon.actions.link.quantum},
+        "transport": project.transport,
+        "song": {"position": list(daemon.actions.song.position()), **project.song.to_dict()},
+        "position": {"bar": bar, "beat": beat, "frame": engine.frame},
+        "master_gain": project.master_gain,
+        "limiter_gain_db": round(engine.limiter.gain_db, 2),
+        "levels": {
+            "pads": daemon.levels[0],
+            "master": daemon.levels[1],
+            "gain_reduction_db": round(-20 * math.log10(max(daemon.levels[2], 1e-6)), 2),
+        },
+        "xruns": engine.meters.xruns,
+        "audio": {
+            "backend": info.name,
+            "connected": daemon.backend.connected,
+            "sample_rate": info.sample_rate,
+            "block_size": info.block_size,
+            "device": info.device,
+            "outputs": info.outputs,
+            "connections": info.connections,
+        },
+        "latency": {
+            "master": info.output_latency,
+            "outputs": {
+                name: {"frames": frames, "ms": round(1000.0 * frames / info.sample_rate, 2)}
+                for name, frames in daemon.backend.output_latencies().items()
+            },
+        },
+        "midi": _midi(daemon),
+        "providers": daemon._providers,
+        "project": daemon.projects.name,
+        "pads": [p.to_dict() for p in project.pads],
+    }
+
+
+def _midi(daemon) -> list[dict]:
+    if daemon.midi is None:
+        return []
+    out = []
+    for port, (controller, link) in daemon.midi.controllers.items():
+        entry = {"device": controller.mapping.device, "mapping": controller.mapping.name, "port": port}
+        for counter in ("received", "ignored", "sent", "deferred", "resent"):
+            if hasattr(link, counter):
+                entry[counter] = getattr(link, counter)
+        if hasattr(link, "outgoing"):
+            entry["queued"] = len(link.outgoing)
+        out.append(entry)
+    return out
