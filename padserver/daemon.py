@@ -391,8 +391,8 @@ class Daemon:
         pads, master, gain = engine.meters.take()
         self.levels = ([round(float(p), 4) for p in pads], [round(float(m), 4) for m in master], gain)
         self.osc.feedback.on_levels(self.levels[0], self.levels[1])
-        if engine.song.playing:  # the song's place, as often as the meters and only when it moves
-            bar, beat = actions.song.position()
+        if engine.song.playing and actions.song is not None:  # the song's place, as often as the meters
+            bar, beat = actions.song.position()  # (and only when it moves)
             if (bar, int(beat)) != self._position:
                 self._position = (bar, int(beat))
                 actions.project.beat = int(beat)
@@ -468,9 +468,9 @@ class Daemon:
     @property
     def _providers(self) -> dict[str, str]:
         """Each provider: "ready" or why not (no key, no SDK); worked out once, they do not change while running."""
-        if self._provider_status is None:
+        if self._provider_status is None and self.actions.generation is not None:
             self._provider_status = self.actions.generation.availability()
-        return self._provider_status
+        return self._provider_status or {}
 
     def status(self) -> dict:
         return snapshot(self)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
@@ -48,7 +50,7 @@ class Generation:
         self.default = default_provider
         self.pool = pool
         self.settings = settings  # the config's providers section: keys, endpoints, per-provider settings
-        self.network = None  # the network process cloud SDKs run in (padserver.providers.remote), in the daemon
+        self.network: Any = None  # the network process cloud SDKs run in (padserver.providers.remote), in the daemon
         kwargs: dict = {}
         if settings is not None:  # the providers section of the config
             kwargs = {
@@ -63,7 +65,9 @@ class Generation:
         self._providers: dict = {}
         self.last: dict[int, tuple[str, Request]] = {}  # pad → its last request
         self.takes: dict[int, list[int]] = {}  # pad → library ids of its last generation's takes
-        self.notify = None  # callable(who, address, args): tells the requester about a failure
+        self.notify: Callable[[Any, str, list], None] | None = (
+            None  # callable(who, address, args): tells the requester about a failure
+        )
         self._who: dict[int, object] = {}
         self.flash_failed = None  # callable(pad): a brief red flash on the grids
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import TYPE_CHECKING
 
 from padserver.actions import checks
+from padserver.actions.base import ActionsBase
 from padserver.actions.checks import ActionError
 from padserver.engine import commands as cmd
 from padserver.engine.quantum import Quantum, parse_quantum
@@ -17,16 +17,13 @@ from padserver.library.store import LibraryError
 from padserver.paths import confine
 from padserver.state.project import Pad
 
-if TYPE_CHECKING:
-    from padserver.actions.core import Actions
-
 log = logging.getLogger("padserver.actions")
 
 
-class PadLoading:
+class PadLoading(ActionsBase):
     """The actions that put audio on pads (a part of `Actions`)."""
 
-    def allowed_path(self: Actions, source: object) -> str:
+    def allowed_path(self, source: object) -> str:
         where = checks.text(source, "file", 4096).strip()
         if not where:
             raise ActionError("a file path is needed")
@@ -35,7 +32,7 @@ class PadLoading:
         except ValueError as exc:
             raise ActionError(str(exc)) from None
 
-    async def import_many(self: Actions, source: object) -> list[tuple[Loop, bool]]:
+    async def import_many(self, source: object) -> list[tuple[Loop, bool]]:
         """Import a file, or every audio file in a folder, from an allowed folder."""
         from padserver.library.store import audio_files
 
@@ -47,7 +44,7 @@ class PadLoading:
             raise ActionError(f"no audio files (WAV, FLAC, AIFF, OGG, MP3) in {source}")
         return [await self.import_path(f) for f in files]
 
-    async def import_path(self: Actions, source: object) -> tuple[Loop, bool]:
+    async def import_path(self, source: object) -> tuple[Loop, bool]:
         """Import a file from an allowed folder into the library."""
         path = self.allowed_path(source)
         if not os.path.isfile(path):
@@ -94,7 +91,7 @@ class PadLoading:
         )
         return pad
 
-    def recipe(self: Actions, loop: Loop, bpm: float | None = None) -> dict:
+    def recipe(self, loop: Loop, bpm: float | None = None) -> dict:
         """How ``loop`` is prepared for the pads now: from its tempo to ``bpm`` (the project's), whole bars."""
         bpm = float(bpm or self.project.tempo)
         known = loop.bpm is not None
@@ -108,7 +105,7 @@ class PadLoading:
             "settings": dict(self.loop_settings),
         }
 
-    def take_recipe(self: Actions, bpm: float, bars: int, downbeat_s: float | None) -> dict:
+    def take_recipe(self, bpm: float, bars: int, downbeat_s: float | None) -> dict:
         """How a new take (generated, recorded) is prepared before it is kept: at its own tempo, N bars."""
         return {
             "source_bpm": float(bpm),
@@ -119,7 +116,7 @@ class PadLoading:
             "settings": dict(self.loop_settings),
         }
 
-    def give_prepared(self: Actions, pad: Pad, audio, info: dict, quantum: Quantum, at_wrap: bool) -> None:
+    def give_prepared(self, pad: Pad, audio, info: dict, quantum: Quantum, at_wrap: bool) -> None:
         """Hand the engine a prepared loop for ``pad``, with its frames per beat (at other tempi it plays resampled)."""
         beat_frames = info["period"] / (info["bars"] * self.project.beats_per_bar)
         self.engine.send(
@@ -127,7 +124,7 @@ class PadLoading:
         )
         pad.prepared_bpm = info["bpm"]
 
-    def pad_clear(self: Actions, number: object) -> None:
+    def pad_clear(self, number: object) -> None:
         pad = self.pad_of(number)
         self._undoable_loop(pad, pad.loop_id, None)
         self.engine.send(cmd.SetBuffer(pad.number - 1, None, 0.0, parse_quantum("off")))
@@ -138,7 +135,7 @@ class PadLoading:
         pad.sounding = False
         self.set_pad_state(pad, "empty")
 
-    def _undoable_loop(self: Actions, pad: Pad, old: int | None, new: int | None) -> None:
+    def _undoable_loop(self, pad: Pad, old: int | None, new: int | None) -> None:
         if old == new:
             return
         n = pad.number
@@ -148,7 +145,7 @@ class PadLoading:
 
         self.history.record(f"pad {n} loop", lambda: put(old), lambda: put(new))
 
-    async def preview(self: Actions, source: object) -> str:
+    async def preview(self, source: object) -> str:
         """Play a library loop on the cue output (``stop`` ends it); the pads are not touched."""
         if isinstance(source, str) and source.strip().lower() == "stop":
             self.engine.send(cmd.Preview(None, 0.0))
@@ -161,13 +158,13 @@ class PadLoading:
         self.engine.send(cmd.Preview(audio, float(audio.shape[1])))
         return loop.name
 
-    async def undo(self: Actions) -> str:
+    async def undo(self) -> str:
         label = await self.history.undo()
         if label is None:
             raise ActionError("nothing to undo")
         return label
 
-    async def redo(self: Actions) -> str:
+    async def redo(self) -> str:
         label = await self.history.redo()
         if label is None:
             raise ActionError("nothing to redo")

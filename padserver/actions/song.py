@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -37,7 +38,9 @@ class SongActions:
         self.actions = actions
         self._buffers: dict[tuple[int, float], tuple[np.ndarray, dict]] = {}  # (loop, tempo) → prepared
         self.metronome_on = False
-        self.track_ports = None  # callable(rows) → bool: the backend gives tracks outputs of their own
+        self.track_ports: Callable[[tuple[int, ...]], bool] | None = (
+            None  # callable(rows) → bool: the backend gives tracks outputs of their own
+        )
         self.metronome_gain = 0.5
         self.click_to_master = True  # else on the backend's click ports
         self.count_in_bars = 1  # before a recording that starts from silence

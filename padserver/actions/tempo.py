@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
+from padserver.actions.loading import PadLoading
 from padserver.engine import commands as cmd
 from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
 from padserver.engine.quantum import parse_quantum
-
-if TYPE_CHECKING:
-    from padserver.actions.core import Actions
 
 TAP_RESET_S = 2.0  # a tap after this long starts a new series
 TAP_KEEP = 8  # the taps a tempo is read from
 
 
-class ProjectClock:
+class ProjectClock(PadLoading):
     """The actions on the project-wide clock and master (a part of `Actions`)."""
 
-    def set_tempo(self: Actions, bpm: object) -> float:
+    def set_tempo(self, bpm: object) -> float:
         tempo = checks.number(bpm, "tempo", MIN_TEMPO, MAX_TEMPO)
         if self.sync_source == "midi":
             raise ActionError("the tempo follows the midi clock (sync.source); change it there")
@@ -32,7 +28,7 @@ class ProjectClock:
         self.changed(0, "tempo", tempo)
         return tempo
 
-    def set_sync_source(self: Actions, name: object) -> str:
+    def set_sync_source(self, name: object) -> str:
         """Where the tempo and the bar grid come from: internal, link (Ableton Link) or midi (an external clock)."""
         source = str(name)
         if source not in ("internal", "midi", "link"):
@@ -58,7 +54,7 @@ class ProjectClock:
         self.changed(0, "sync_source", source)
         return source
 
-    def follow_tempo(self: Actions, tempo: float, frame: float, beat: float) -> None:
+    def follow_tempo(self, tempo: float, frame: float, beat: float) -> None:
         """An external clock's tempo, and where its beat ``beat`` lies (``frame``); loops follow as for /tempo."""
         changed = abs(tempo - self.project.tempo) >= 0.005
         self.project.tempo = tempo
@@ -68,13 +64,13 @@ class ProjectClock:
                 self.refitter.tempo_changed()
             self.changed(0, "tempo", round(tempo, 2))
 
-    def set_prompt(self: Actions, words: object) -> str:
+    def set_prompt(self, words: object) -> str:
         text = checks.text(words, "prompt", 2000).strip()
         self.project.prompt = text
         self.changed(0, "prompt", text)
         return text
 
-    def tap_tempo(self: Actions, now: float | None = None) -> float | None:
+    def tap_tempo(self, now: float | None = None) -> float | None:
         """A tap: the tempo becomes the average of the recent taps (reset after a 2 s pause)."""
         now = self.now() if now is None else now
         if self._taps and now - self._taps[-1] > TAP_RESET_S:
@@ -86,7 +82,7 @@ class ProjectClock:
         interval = (self._taps[-1] - self._taps[0]) / (len(self._taps) - 1)
         return self.set_tempo(min(MAX_TEMPO, max(MIN_TEMPO, 60.0 / interval)))
 
-    def set_timesig(self: Actions, beats: object) -> int:
+    def set_timesig(self, beats: object) -> int:
         value = checks.whole(beats, "beats per bar", 1, 32)
         self._undoable_global("time signature", self.project.beats_per_bar, value, self.set_timesig)
         self.project.beats_per_bar = value
@@ -94,7 +90,7 @@ class ProjectClock:
         self.changed(0, "timesig", value)
         return value
 
-    def set_quantize(self: Actions, quantum: object) -> str:
+    def set_quantize(self, quantum: object) -> str:
         try:
             name = parse_quantum(quantum).name
         except (TypeError, ValueError) as exc:
@@ -105,7 +101,7 @@ class ProjectClock:
         self.changed(0, "quantize", name)
         return name
 
-    def master_gain(self: Actions, gain: object) -> float:
+    def master_gain(self, gain: object) -> float:
         value = checks.number(gain, "master gain", 0.0, 2.0)
         self._undoable_global("master gain", self.project.master_gain, value, self.master_gain, continuous=True)
         self.project.master_gain = value
