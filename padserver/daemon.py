@@ -29,6 +29,21 @@ def _link(actions, backend, rate: int, quantum: float, start_stop: bool):
     return LinkFollower(actions, backend, rate, quantum, start_stop)
 
 
+_failures: dict[str, int] = {}
+
+
+def guarded(step, *args) -> None:
+    """Run one step of the event pump; a failure is logged (the first few, then now and then) and the pump goes
+    on: feedback, meters and the freeing of released buffers must not stop for one fault."""
+    try:
+        step(*args)
+    except Exception:
+        name = getattr(step, "__qualname__", repr(step))
+        n = _failures[name] = _failures.get(name, 0) + 1
+        if n in (1, 10, 100) or n % 1000 == 0:
+            log.exception("%s failed (%d so far); padserver goes on", name, n)
+
+
 class StartupError(RuntimeError):
     """The daemon cannot start; the message says why and what to do."""
 
@@ -377,13 +392,13 @@ class Daemon:
         """Carry the engine's events to the actions and the devices' messages to their controllers."""
         actions = self.actions
         for event in self.engine.events.drain():
-            actions.on_engine_event(event)
+            guarded(actions.on_engine_event, event)
         if self.midi is not None:
-            self.midi.poll()
+            guarded(self.midi.poll)
         if self.follower is not None:
-            self.follower.poll()
+            guarded(self.follower.poll)
         if actions.link is not None:
-            actions.link.poll()
+            guarded(actions.link.poll)
 
     def _sample(self) -> None:
         """Meters and the song's place, to the tablets and the lights."""
@@ -430,7 +445,7 @@ class Daemon:
             self._hand_over()
             rounds += 1
             if rounds % (METER_EVERY if midi is None or not midi.active else 10) == 0:
-                self._sample()
+                guarded(self._sample)
             now = time.monotonic()
             while engine.garbage:
                 held.append((now, engine.garbage.pop()))

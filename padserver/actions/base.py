@@ -49,6 +49,7 @@ class ActionsBase:
         self.allowed = allowed
         self._taps: list[float] = []
         self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
+        self.listener_failures = 0
         self.history = History(now=now)
         # The services the daemon builds around the actions (each needs the actions, so they are set after):
         self.projects: Projects | None = None  # saving, opening and undoing projects
@@ -66,8 +67,15 @@ class ActionsBase:
 
     # -- plumbing ----------------------------------------------------------------------------
     def changed(self, pad: int, key: str, value) -> None:
+        """Tell every listener (tablets, lights, the project's saver); one that fails does not stop the others."""
         for listener in self.listeners:
-            listener(pad, key, value)
+            try:
+                listener(pad, key, value)
+            except Exception:
+                self.listener_failures += 1
+                n = self.listener_failures
+                if n in (1, 10, 100) or n % 1000 == 0:  # (said, not flooded)
+                    log.exception("telling %r of %s failed (%d so far); the others were told", listener, key, n)
 
     def pad_of(self, number: object) -> Pad:
         return self.project.pad(checks.pad_number(number))

@@ -19,6 +19,8 @@ from padserver.state.project import Pad
 
 log = logging.getLogger("padserver.actions")
 
+MAX_LOOP_ID = 2**53  # (an id SQLite and an OSC float can both carry exactly)
+
 
 class PadLoading(ActionsBase):
     """The actions that put audio on pads (a part of `Actions`)."""
@@ -60,10 +62,8 @@ class PadLoading(ActionsBase):
         """Load a library loop (by id) or a file (imported first) onto a pad; a failure leaves the pad as it was."""
         pad = self.pad_of(number)
         try:
-            if isinstance(source, int) or (isinstance(source, str) and source.strip().isdigit()):
-                loop = self.library.get(int(source))
-            elif isinstance(source, float) and source == int(source):
-                loop = self.library.get(int(source))
+            if isinstance(source, (int, float)) or (isinstance(source, str) and source.strip().isdigit()):
+                loop = self.library.get(checks.whole(source, "loop id", 1, MAX_LOOP_ID))
             else:
                 loop, _ = await self.import_path(source)
             audio, info = await self.library.prepared(loop, self.recipe(loop))

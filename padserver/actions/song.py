@@ -14,6 +14,7 @@ from padserver.engine import commands as cmd
 from padserver.engine.quantum import parse_quantum
 from padserver.engine.song import SongClip
 from padserver.library.store import LibraryError
+from padserver.paths import confine
 from padserver.state.song import Song, SongError
 
 log = logging.getLogger("padserver.song")
@@ -294,6 +295,7 @@ EXPORT_OPTIONS = {
     "normalize": float,
     "stems": int,
 }
+EXPORT_RANGES = (("tail", "tail (seconds after the end)", 0.0, 60.0), ("normalize", "normalize (LUFS)", -70.0, 0.0))
 
 
 async def export(actions, name: object, options: list, exports_dir: str, engine_settings: dict, report=None) -> dict:
@@ -313,6 +315,11 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
     if not text:
         raise ActionError("an export needs a file name")
     opts = checks.key_values(options, EXPORT_OPTIONS, "export")
+    for key, what, lo, hi in EXPORT_RANGES:
+        if key in opts:
+            opts[key] = checks.number(opts[key], what, lo, hi)
+    if "rate" in opts:
+        opts["rate"] = checks.whole(opts["rate"], "rate", 8000, 192000)
     fmt = opts.get("format") or os.path.splitext(text)[1].lstrip(".").lower() or "wav"
     if fmt not in FORMATS:
         raise ActionError(f"format is one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -323,7 +330,15 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
         raise ActionError(str(exc)) from None
     if not text.lower().endswith("." + fmt):
         text += "." + fmt
-    path = actions.allowed_path(text) if os.path.isabs(text) else os.path.join(exports_dir, text)
+    if os.path.isabs(text):
+        path = actions.allowed_path(text)
+    else:
+        try:
+            path = confine(os.path.join(exports_dir, text), [os.path.realpath(exports_dir)])
+        except ValueError:
+            raise ActionError(
+                f"an export's name stays in the exports folder (got {text!r}); a full path may name an allowed folder"
+            ) from None
     length = song.length_bars()
     if length == 0:
         raise ActionError("the song is empty: add clips first (/song/clip/add)")

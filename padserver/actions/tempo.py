@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import math
+
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
 from padserver.actions.loading import PadLoading
@@ -9,12 +12,16 @@ from padserver.engine import commands as cmd
 from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
 from padserver.engine.quantum import parse_quantum
 
+log = logging.getLogger("padserver.actions")
+
 TAP_RESET_S = 2.0  # a tap after this long starts a new series
 TAP_KEEP = 8  # the taps a tempo is read from
 
 
 class ProjectClock(PadLoading):
     """The actions on the project-wide clock and master (a part of `Actions`)."""
+
+    refused_tempo = False  # the last external tempo was out of range (said once)
 
     def set_tempo(self, bpm: object) -> float:
         tempo = checks.number(bpm, "tempo", MIN_TEMPO, MAX_TEMPO)
@@ -55,7 +62,14 @@ class ProjectClock(PadLoading):
         return source
 
     def follow_tempo(self, tempo: float, frame: float, beat: float) -> None:
-        """An external clock's tempo, and where its beat ``beat`` lies (``frame``); loops follow as for /tempo."""
+        """An external clock's tempo, and where its beat ``beat`` lies (``frame``); loops follow as for /tempo.
+        A tempo outside padserver's range (a Link peer may say anything) is not followed, and said once."""
+        if not (math.isfinite(tempo) and MIN_TEMPO <= tempo <= MAX_TEMPO):
+            if not self.refused_tempo:
+                log.warning("an external tempo of %g BPM is outside %g..%g: not followed", tempo, MIN_TEMPO, MAX_TEMPO)
+            self.refused_tempo = True
+            return
+        self.refused_tempo = False
         changed = abs(tempo - self.project.tempo) >= 0.005
         self.project.tempo = tempo
         self.engine.send(cmd.FollowClock(frame, beat, tempo))

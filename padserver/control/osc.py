@@ -75,7 +75,27 @@ class OscServer(asyncio.DatagramProtocol):
         # Where a sending host asked its replies to go: a tablet sends from one port and listens on another.
         self.reply_to: dict[str, tuple[str, int]] = {}
 
+    def feedback_host(self, host: str) -> str:
+        """A host a client may have feedback sent to: an IP address of the socket's family, inside osc.allow
+        when OSC is open to the network (a name would cost a DNS lookup on the event loop for every message,
+        and text the socket cannot take would close it); else ValueError."""
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"host must be an IP address such as 192.168.1.20 (got {host[:40]!r})") from None
+        try:
+            family = ipaddress.ip_address(self.host).version
+        except ValueError:
+            family = 4
+        if ip.version != family:
+            raise ValueError(f"host must be an IPv{family} address (got {host})")
+        if self.open_to_network and not any(ip in net for net in self.allow):
+            raise ValueError(f"host {host} is not in osc.allow ({', '.join(map(str, self.allow))})")
+        return str(ip)
+
     def register(self, sender, host: str | None = None, port: int | None = None) -> tuple[str, int]:
+        if host is not None:
+            host = self.feedback_host(host)
         target = (host or sender[0], int(port) if port is not None else sender[1])
         if target != (sender[0], sender[1]):
             self.reply_to.pop(sender[0], None)
@@ -229,8 +249,13 @@ class OscServer(asyncio.DatagramProtocol):
         if self.transport is None:
             return
         try:
-            self.transport.sendto(build(address, args), addr)
-        except OSError as exc:  # a client that went away costs nothing
+            data = build(address, args)
+        except Exception as exc:  # (a value OSC cannot carry: the message is left out, the server goes on)
+            log.warning("OSC %s to %s:%s left out: %s", address, addr[0], addr[1], exc)
+            return
+        try:
+            self.transport.sendto(data, addr)
+        except Exception as exc:  # a client that went away costs nothing
             log.debug("OSC send to %s failed: %s", addr, exc)
 
     def error(self, addr, address: str, message: str) -> None:

@@ -143,3 +143,15 @@ def test_scene_buttons_launch_their_row_and_the_transport_buttons_light(actions)
     sent.clear()
     c.on_midi(bytes.fromhex("90 6A 7F"))  # note 106: metronome
     assert actions.project.metronome and bytes.fromhex("96 6A 01") in sent  # its light on (channel 7: full)
+
+
+def test_a_listener_that_fails_does_not_keep_the_lights_dark(actions, caplog):
+    # (one surface's fault stopped feedback for every surface after it, and the event pump with it)
+    c, sent = controller(actions)
+    actions.listeners.insert(0, lambda pad, key, value: 1 / 0)
+    actions.listeners.append(c.on_change)
+    before = len(sent)
+    actions.pad_mute(1, 1)
+    assert actions.project.pad(1).mute and actions.listener_failures == 1
+    assert len(sent) > before  # the controller still heard of it: its mute light
+    assert "telling" in caplog.text and "ZeroDivisionError" in caplog.text

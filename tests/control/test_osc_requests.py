@@ -53,10 +53,28 @@ def status(d):
         ("/pad/1/load", ("/etc/passwd",), "outside the allowed folders"),
         ("/pad/1/load", ("",), "a file path is needed"),
         ("/register", ("127.0.0.1",), "register takes no arguments, or a host and a port"),
+        ("/register", ("é" * 70, 9000), "host must be an IP address"),
+        ("/register", ("localhost", 9000), "host must be an IP address"),  # (no DNS lookup on the event loop)
+        ("/register", ("::1", 9000), "host must be an IPv4 address"),
+        ("/pad/1/load", (float("inf"),), "loop id must be in range"),
+        ("/pad/1/load", ("12345678901234567890",), "loop id must be in range"),
+        ("/library/search", tuple(f"w{i}" for i in range(3000)), "a search takes at most 32 words"),
+        ("/song/export", ("../../x.wav",), "stays in the exports folder"),
+        ("/song/export", ("x.wav", "tail=inf"), "tail (seconds after the end) must be in range 0..60"),
+        ("/song/export", ("x.wav", "normalize=nan"), "normalize (LUFS) must be in range -70..0"),
+        ("/song/export", ("x.wav", "rate=12"), "rate must be in range 8000..192000"),
     ],
 )
 def test_every_bad_request_gets_an_error_back(daemon, address, args, message):
     assert message in daemon.osc.error(address, *args)
+
+
+def test_a_host_a_socket_cannot_take_is_refused_and_the_server_keeps_answering(daemon):
+    # (taken, the first feedback to it raised inside asyncio's transport, which closed the socket for good)
+    assert "host must be an IP address" in daemon.osc.error("/register", "é" * 70, 9000)
+    daemon.osc.send("/tempo", 121.0)  # feedback to every registered client
+    assert daemon.osc.request("/ping", reply="/pong")
+    daemon.osc.send("/tempo", 120.0)
 
 
 def test_errors_are_logged_too(daemon):

@@ -225,3 +225,15 @@ def test_a_tick_rtmidi_hands_over_twice_at_one_instant_counts_once():
     got = [([0xFA], 0.0), ([0xF8], 0.0), ([0xFA], 0.0), ([0xF8], 0.0), ([0xF8], 0.0), ([0xF8], 0.02), ([0xF8], 0.02)]
     kept = [data for data, delta in got if not source.repeated(data, delta)]
     assert kept == [[0xFA], [0xF8], [0xF8], [0xF8]]  # one Start, and one tick at each instant
+
+
+@pytest.mark.parametrize("tempo", [1e6, 0.0, float("nan"), float("inf")])
+def test_an_external_tempo_out_of_range_is_not_followed(tempo, caplog):
+    # (a Link peer may say anything; followed, it raised on the audio thread)
+    actions, _, _ = follower()
+    actions.follow_tempo(tempo, 0.0, 0.0)
+    actions.follow_tempo(tempo, 1000.0, 1.0)
+    assert actions.project.tempo == 120.0 and not any(isinstance(c, cmd.FollowClock) for c in actions.engine.commands)
+    assert caplog.text.count("not followed") == 1
+    actions.follow_tempo(126.0, 2000.0, 2.0)  # and a good one is, at once
+    assert actions.project.tempo == 126.0

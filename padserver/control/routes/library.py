@@ -30,6 +30,8 @@ async def _library_preview(ctx, loop):
     return [("/library/preview", [await ctx.actions.preview(loop)])]
 
 
+MAX_SEARCH_WORDS = 32  # (each word is a term of the index's query: SQLite limits them)
+MAX_SEARCH_CHARS = 1000
 SEARCH_OPTIONS = {
     "category": str,
     "source": str,
@@ -50,7 +52,10 @@ SEARCH_OPTIONS = {
 def _library_search(ctx, *args):
     words: list[str] = []
     filters = checks.key_values(args, SEARCH_OPTIONS, "search", words)
+    text = checks.text(" ".join(words), "search text", MAX_SEARCH_CHARS)
+    if len(text.split()) > MAX_SEARCH_WORDS:
+        raise ValueError(f"a search takes at most {MAX_SEARCH_WORDS} words (got {len(text.split())})")
     filters["limit"] = max(1, min(filters.get("limit", 50), 500))
-    loops = ctx.actions.library.search(text=" ".join(words), **filters)
+    loops = ctx.actions.library.search(text=text, **filters)
     data = ctx.actions.library.data_dir
     return [("/library/result", [json.dumps([loop.summary(data) for loop in loops], separators=(",", ":"))])]
