@@ -77,7 +77,7 @@ class Learn:
         try:
             with open(self.path, encoding="utf-8") as fh:
                 data = yaml.safe_load(fh) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
             log.error("learned MIDI bindings in %s cannot be read: %s", self.path, exc)
             return {}
         if not isinstance(data, dict):

@@ -16,8 +16,13 @@ def parse_mapping(text: str, path: str) -> Mapping:
 
 
 def load_mapping(path: str) -> Mapping:
-    with open(path, encoding="utf-8") as fh:
-        return parse_mapping(fh.read(), path)
+    with open(path, "rb") as fh:
+        raw = fh.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MappingError([f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8"]) from None
+    return parse_mapping(text, path)
 
 
 def shipped_dir() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 
@@ -81,8 +82,8 @@ class Reader:
         try:
             if isinstance(item, str):
                 data = bytes(int(b, 16) for b in item.split())
-            elif isinstance(item, list):
-                data = bytes(int(b) for b in item)
+            elif isinstance(item, list) and all(isinstance(b, int) and not isinstance(b, bool) for b in item):
+                data = bytes(item)
             else:
                 raise ValueError
         except ValueError:
@@ -205,8 +206,11 @@ def _addresses(r: Reader, node, where: str, default_channel: int) -> list[tuple[
         return []
     kind = kinds[0]
     raw = node[kind]
-    if isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, int) for v in raw):
+    if isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
         lo, hi = raw
+        if not (0 <= lo <= 127 and 0 <= hi <= 127):  # (checked before the range is built: it may be huge)
+            r.fail(node, f"{where}.{kind}", f"must be in range 0..127 (got {raw!r})")
+            return []
         numbers = list(range(lo, hi + 1)) if lo <= hi else list(range(lo, hi - 1, -1))
     elif isinstance(raw, int) and not isinstance(raw, bool):
         numbers = [raw]
@@ -274,10 +278,22 @@ def parse_control(r: Reader, node, i: int, default_channel: int) -> list[Control
     lo, hi = VALUE_ACTIONS.get(str(value), (0.0, 1.0))
     if "range" in node:
         rng = node["range"]
-        if not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(v, (int, float)) for v in rng)):
+        if not (
+            isinstance(rng, list)
+            and len(rng) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in rng)
+        ):
             r.fail(node, f"{where}.range", f"must be [low, high] (got {rng!r})")
         else:
             lo, hi = float(rng[0]), float(rng[1])
+    step = node.get("step", 0.01)
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step < math.inf:
+        r.fail(node, f"{where}.step", f"must be a positive number (got {step!r})")
+        return []
+    for key in ("pad", "shift_pad"):
+        if key in node and (isinstance(node[key], bool) or not isinstance(node[key], int)):
+            r.fail(node, f"{where}.{key}", f"must be a pad number 1..16 (got {node[key]!r})")
+            return []
     out = []
     for kind, channel, number, offset in _addresses(r, node, where, default_channel):
         pad = node.get("pad")
@@ -303,7 +319,7 @@ def parse_control(r: Reader, node, i: int, default_channel: int) -> list[Control
                 lo=lo,
                 hi=hi,
                 relative=bool(node.get("relative", False)),
-                step=float(node.get("step", 0.01)),
+                step=step,
             )
         )
     return out

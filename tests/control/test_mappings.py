@@ -89,6 +89,36 @@ def test_a_broken_mapping_reports_every_problem_with_file_line_and_allowed_value
     assert "controls[3]: pad actions need pad 1..16" in text
 
 
+GENERIC = open(os.path.join(shipped_dir(), "generic-16.yaml"), encoding="utf-8").read()
+
+
+@pytest.mark.parametrize(
+    "added,problem",
+    [
+        ("  - cc: 20\n    value: pad.gain\n    pad: 1\n    step: abc\n", "controls[1].step: must be a positive number"),
+        ("  - note: [60, 63]\n    press: pad.trigger\n    pad: x\n", "controls[1].pad: must be a pad number 1..16"),
+        ("init: [[{}]]\n", "init[0]: [{}] is not a MIDI message"),
+        ("init: [[144, 300, 1]]\n", "is not a MIDI message"),
+        # (checked before the range is built: built whole, it took all the machine's memory)
+        (
+            "  - note: [0, 1000000000]\n    press: pad.trigger\n    pad: 1\n",
+            "controls[1].note: must be in range 0..127",
+        ),
+    ],
+)
+def test_values_of_the_wrong_kind_are_problems_not_crashes(added, problem):
+    with pytest.raises(MappingError) as err:
+        parse_mapping(GENERIC + added, "user.yaml")
+    assert problem in str(err.value)
+
+
+def test_a_mapping_that_is_not_utf8_is_a_problem_not_a_crash(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(GENERIC.replace("any MIDI device", "caf\xe9").encode("latin-1"))
+    with pytest.raises(MappingError, match="not UTF-8 text"):
+        load_mapping(str(path))
+
+
 def test_a_broken_user_mapping_is_skipped_and_the_daemon_runs_on(tmp_path):
     from padserver.harness.daemon import DaemonProcess
 
