@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from padserver.state.project import PAD_COUNT, Project
-from padserver.state.song import Song
+from padserver.projects.fields import FieldReader
+from padserver.state.project import Project
 
 VERSION = 1
 PAD_FIELDS = ("name", "mode", "gain", "pan", "mute", "solo", "quantum", "choke")
@@ -46,27 +46,14 @@ def migrate(doc: dict) -> dict:
     return doc
 
 
-def from_document(doc: dict) -> Project:
-    """A Project from a document (pads' states are set when their loops load)."""
+def from_document(doc: dict, problems: list[str] | None = None) -> Project:
+    """A Project from a document (pads' states are set when their loops load). A value of the wrong kind or
+    out of range takes its default, and ``problems`` hears which, naming the key."""
     if not isinstance(doc, dict):
         raise DocumentError("a project is a mapping")
     doc = migrate(doc)
-    try:
-        project = Project(
-            tempo=float(doc["tempo"]),
-            beats_per_bar=int(doc["beats_per_bar"]),
-            quantize=str(doc["quantize"]),
-            master_gain=float(doc["master_gain"]),
-        )
-        for raw in doc.get("pads", [])[:PAD_COUNT]:
-            pad = project.pad(int(raw["number"]))
-            for f in PAD_FIELDS:
-                if f in raw:
-                    setattr(pad, f, type(getattr(pad, f))(raw[f]))
-            region = raw.get("region", [0.0, 1.0])
-            pad.region = (float(region[0]), float(region[1]))
-            pad.loop_id = int(raw["loop"]) if raw.get("loop") is not None else None
-        project.song = Song.from_dict(doc.get("song"))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DocumentError(f"a project field is missing or wrong: {exc}") from None
+    reader = FieldReader()
+    project = reader.project(doc)
+    if problems is not None:
+        problems.extend(reader.problems)
     return project

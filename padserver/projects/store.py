@@ -67,18 +67,21 @@ class ProjectStore:
             raise ProjectError(f"no project named {name!r} (projects: {', '.join(self.names()) or 'none'})")
         problems = []
         for candidate in (path, path + ".prev"):
+            replaced: list[str] = []
             try:
-                project = self._read(candidate)
+                project = self._read(candidate, replaced)
             except (OSError, DocumentError, ValueError) as exc:
                 problems.append(f"{os.path.basename(candidate)}: {exc}")
                 continue
+            for problem in replaced:  # (a damaged value takes its default; the rest of the project loads)
+                log.warning("project %s (%s): %s", name, candidate, problem)
             if candidate.endswith(".prev"):
                 log.warning("project %s was damaged (%s); loaded its previous version", name, problems[0])
             return project
         raise ProjectError(f"project {name!r} cannot be read: {'; '.join(problems)}")
 
     @staticmethod
-    def _read(path: str) -> Project:
+    def _read(path: str, problems: list[str] | None = None) -> Project:
         import yaml
 
         with open(path, encoding="utf-8") as fh:
@@ -86,7 +89,7 @@ class ProjectStore:
                 doc = yaml.safe_load(fh)
             except yaml.YAMLError as exc:
                 raise DocumentError(f"not valid YAML ({getattr(exc, 'problem', exc)})") from None
-        return from_document(doc)
+        return from_document(doc, problems)
 
     def delete(self, name: str) -> None:
         path = self.path(name)

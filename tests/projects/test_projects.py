@@ -147,3 +147,41 @@ def test_library_over_osc_import_a_folder_and_search(tmp_path, loops):
             assert message in d.osc.error(address, arg)
     finally:
         d.terminate()
+
+
+def test_a_project_with_damaged_values_opens_with_their_defaults_and_says_which(tmp_path, caplog):
+    # (loop [5, 5] divided by zero in every block, a NaN gain reached the output, 40 tracks broke the mixer)
+    import yaml
+
+    from padserver.projects.store import ProjectStore
+
+    store = ProjectStore(str(tmp_path))
+    os.makedirs(store.folder)
+    tracks = [{"id": i, "name": f"t{i}", "clips": []} for i in range(1, 41)]
+    tracks[0]["clips"] = [{"id": 100, "loop_id": 7, "start": 1, "bars": 4}, {"id": 101, "loop_id": 7, "bars": 2}]
+    doc = {
+        "version": 1,
+        "name": "gig",
+        "tempo": "fast",
+        "beats_per_bar": 3,
+        "quantize": "1",
+        "master_gain": 1.0,
+        "pads": [
+            {"number": 1, "gain": float("nan"), "region": [0.8, 0.2], "name": "kick", "loop": 7},
+            {"number": 2, "pan": 5, "mode": "loop", "choke": "x"},
+        ],
+        "song": {"tracks": tracks, "loop": [5, 5], "next_id": 1},
+    }
+    with open(store.path("gig"), "w", encoding="utf-8") as fh:
+        yaml.safe_dump(doc, fh)
+    project = store.load("gig")
+    pad1, pad2 = project.pad(1), project.pad(2)
+    assert project.tempo == 120.0 and project.beats_per_bar == 3  # the damaged value only
+    assert pad1.gain == 1.0 and pad1.region == (0.0, 1.0) and pad1.name == "kick" and pad1.loop_id == 7
+    assert pad2.pan == 0.0 and pad2.choke == 0
+    song = project.song
+    assert song.loop is None and len(song.tracks) == 32 and [c.id for c in song.tracks[0].clips] == [100]
+    assert song.next_id > 100
+    for key in ("tempo", "pads[0].gain", "pads[0].region", "pads[1].pan", "pads[1].choke", "song.loop"):
+        assert f"{key}: " in caplog.text, key
+    assert "40 tracks, at most 32" in caplog.text and "clips[1]: needs id, loop_id, start and bars" in caplog.text
