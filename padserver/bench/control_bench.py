@@ -12,8 +12,9 @@ import numpy as np
 from padserver.bench.daemon_bench import _load_kit, _proc_cpu
 from padserver.bench.targets import expect
 from padserver.control.osc import build
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture, JackServer, MidiDevice
+from padserver.harness.jack import JackServer, MidiDevice
 from padserver.harness.scratch import scratch_dir
 
 CONFIG = "audio:\n  jack:\n    connect: []\n"

@@ -9,8 +9,9 @@ import time
 import numpy as np
 
 from padserver.bench.targets import expect
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture, JackServer
+from padserver.harness.jack import JackServer
 from padserver.harness.scratch import scratch_dir
 from padserver.harness.signals import write_click, write_tone
 

@@ -113,8 +113,9 @@ def run_follow_phase(smoke: bool) -> bool:
     """Pads launched while following a DAW's clock on JACK MIDI: how far each lands from the DAW's bar line."""
     import json
 
+    from padserver.harness.capture import Capture
     from padserver.harness.daemon import DaemonProcess
-    from padserver.harness.jack import Capture, ClockSender, JackServer
+    from padserver.harness.jack import ClockSender, JackServer
     from padserver.harness.signals import write_click
 
     launches = 1 if smoke else 12

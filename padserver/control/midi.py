@@ -56,6 +56,7 @@ class MidiManager:
         self.transport = transport
         self.controllers: dict[str, tuple[Controller, object]] = {}  # by source port
         self.learn = None  # set by the learn feature
+        self._unconfirmed: list[str] = []  # controllers whose set-up is sent once more on the next scan
 
     @property
     def active(self) -> bool:
@@ -79,6 +80,10 @@ class MidiManager:
 
     def scan(self, ports: tuple[list[str], list[str]]) -> None:
         sources, targets = ports
+        for source in self._unconfirmed:  # connected a scan ago on a transport that may have lost the set-up
+            if source in self.controllers:
+                self.controllers[source][0].connect()
+        self._unconfirmed = []
         for source, (controller, link) in list(self.controllers.items()):
             alive = self.transport.alive(link)
             if source not in sources or not alive:
@@ -118,6 +123,8 @@ class MidiManager:
         controller.on_learned = lambda control: self._learned(link, control)
         self.controllers[source] = (controller, link)
         controller.connect()
+        if getattr(self.transport, "may_lose", False):
+            self._unconfirmed.append(source)  # (sent again on the next scan: mode, lights, all idempotent)
         log.info("controller %s connected on %s%s", mapping.device, source, f" (lights on {target})" if target else "")
 
     async def _clock(self) -> None:

@@ -33,6 +33,9 @@ class RtMidiTransport:
         self._probes: tuple | None = None  # rtmidi clients that list the ports
         self._probe_lock = threading.Lock()
         self._sent_at = -math.inf  # (monotonic) the last message sent
+        # rtmidi's JACK API sends in its client's next cycle, and a cycle the device's client misses loses the
+        # message, unseen by padserver: a controller's set-up (its mode, its lights) is sent again a scan later
+        self.may_lose = api == "jack"
 
     def list_ports(self) -> tuple[list[str], list[str]]:
         """The inputs and outputs there are, through two clients kept for it (a new client each scan costs

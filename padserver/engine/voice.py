@@ -29,14 +29,13 @@ import numpy as np
 from padserver.engine import events as ev
 from padserver.engine.commands import GATE, LOOP, ONESHOT
 from padserver.engine.dsp import Fades, Resampler, copy_looped
+from padserver.engine.tails import TAILS, Tails
+from padserver.engine.varispeed import EPS as _EPS
+from padserver.engine.varispeed import INF as _INF
+from padserver.engine.varispeed import Varispeed
 
-_INF = 1 << 62
-_EPS = 1e-6
-MAX_NUDGE = 0.01  # the most a voice's speed is nudged to follow another clock's phase (17 cents)
-TAILS = 2
 
-
-class PadVoice:
+class PadVoice(Varispeed, Tails):
     """Playback state of one pad, owned by the audio thread."""
 
     __slots__ = (
@@ -306,58 +305,6 @@ class PadVoice:
             dst[:, :m] *= fades.fade_in[self.fade_pos : self.fade_pos + m]
             self.fade_pos += m
 
-    def _read_index(self, t: int) -> int:
-        if self.exact:
-            return self.read0 + (t - self.cycle_start)
-        return self.read0 + int(math.floor((t - self.anchor) * self.speed))
-
-    def _cycle_frames(self) -> float:
-        """The current region's length in output frames at the current speed."""
-        return max(1.0, (self.region[1] - self.region[0]) * self.period / self.speed)
-
-    def retime(self, t: int, out_beat: float) -> None:
-        """The tempo changed at frame ``t``: play on at the speed that keeps each cycle on its beats."""
-        self.out_beat = out_beat
-        old = self.speed
-        self._set_speed()
-        if not self.playing or self.speed == old:
-            return
-        pos = self.read0 + (t - self.anchor) * old  # where the read is now, in buffer frames
-        left = self.read0 + (self.region[1] - self.region[0]) * self.period - pos
-        end = t + max(0.0, left) / self.speed  # the cycle still ends on the same beat
-        self.anchor = t - (pos - self.read0) / self.speed
-        self.cycle_end = max(t, math.ceil(end - _EPS))
-        self.origin = end - self._cycle_frames()
-        self.exact = self.speed == 1.0 and self.anchor == math.floor(self.anchor)
-
-    def cycle_end_exact(self) -> float:
-        """The exact frame the current cycle ends on."""
-        return self.origin + self._cycle_frames()
-
-    def rephase(self, t: int, end: float) -> None:
-        """The clock's phase moved a hair at frame ``t`` (following Link or MIDI clock): play the rest of
-        this cycle a hair faster or slower, so it ends at ``end``, its beat's new frame; the next cycle
-        plays at the tempo's speed again."""
-        if not self.playing or end <= t:
-            return
-        pos = self.read0 + (t - self.anchor) * self.speed
-        left = self.read0 + (self.region[1] - self.region[0]) * self.period - pos
-        if left <= 0.0:
-            return
-        speed = left / (end - t)
-        if abs(speed / self.speed - 1.0) > MAX_NUDGE:
-            return  # not a hair: a jump the next launch or tempo change will settle
-        self.speed = speed
-        self.nudged = True
-        self.anchor = t - (pos - self.read0) / speed
-        self.cycle_end = max(t, math.ceil(end - _EPS))
-        self.origin = end - self._cycle_frames()
-        self.exact = False
-
-    def _set_speed(self) -> None:
-        bf = self.beat_frames
-        self.speed = bf / self.out_beat if bf > 0.0 and self.out_beat > 0.0 else 1.0
-
     def _start(self, t: int, clock, offset: int) -> None:
         """Begin playing at frame ``t`` (the launch boundary, or now)."""
         swapped = self.next_buffer is not None
@@ -448,40 +395,6 @@ class PadVoice:
             self._replace_buffer(self.next_buffer, self.next_period, self.next_beat_frames)
             self.next_buffer = None
         self._apply_next_region()
-
-    # -- tails ------------------------------------------------------------------
-    def _start_tail(self, index: int, offset: int) -> None:
-        length = self.fades.length
-        if length == 0 or self.buffer is None:
-            return
-        slot = 0 if self.tail_left[0] <= self.tail_left[1] else 1
-        if self.tail_left[slot] > 0:  # both busy: the older one is cut short
-            slot = 0 if self.tail_left[0] < self.tail_left[1] else 1
-        self.tail_buf[slot] = self.buffer
-        self.tail_pos[slot] = index
-        self.tail_left[slot] = length
-        self.tail_from[slot] = offset
-
-    def _render_tails(self, row: np.ndarray, n: int) -> None:
-        fades = self.fades
-        length = fades.length
-        for s in range(TAILS):
-            left = self.tail_left[s]
-            a = self.tail_from[s]
-            k = min(n - a, left)
-            if k <= 0:
-                continue
-            scratch = fades.scratch[:, :k]
-            tail = self.tail_buf[s]
-            assert tail is not None
-            copy_looped(scratch, tail, self.tail_pos[s])
-            done = length - left
-            scratch *= fades.fade_out[done : done + k]
-            row[:, a : a + k] += scratch
-            self.tail_pos[s] += k
-            self.tail_left[s] = left - k
-            if self.tail_left[s] <= 0:
-                self.tail_buf[s] = None
 
 
 __all__ = ["PadVoice", "Fades", "LOOP", "ONESHOT", "GATE"]

@@ -1,4 +1,4 @@
-"""The JACK client of a test's `padserver.harness.jack.Capture`, in a process of its own.
+"""The JACK client of a test's `padserver.harness.capture.Capture`, in a process of its own.
 
 A capture that shares the test's interpreter waits for the test's Python whenever the test computes, and a
 loaded machine then drops its cycles: frames missing from the recording that padserver played. Here the

@@ -48,8 +48,9 @@ def in_namespace(folder: str, bars: int, timeout: float, audio: str = "jack") ->
 def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
     import link
 
+    from padserver.harness.capture import Capture
     from padserver.harness.daemon import DaemonProcess
-    from padserver.harness.jack import Capture, JackServer
+    from padserver.harness.jack import JackServer
     from padserver.harness.signals import write_click
 
     server = JackServer(period=256).start()

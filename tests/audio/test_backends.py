@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture, Player
+from padserver.harness.jack import Player
 from padserver.harness.signals import write_click, write_tone
 from padserver.harness.wait import wait_for
 

@@ -5,8 +5,8 @@ import os
 import subprocess
 import sys
 
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture
 from padserver.harness.wait import until
 
 CONFIG = 'audio:\n  jack:\n    connect: []\n    routes: ["master_[LR] -> Bitwig Studio:in_[LR]", "nothing here"]\n'

@@ -155,3 +155,34 @@ def test_a_listener_that_fails_does_not_keep_the_lights_dark(actions, caplog):
     assert actions.project.pad(1).mute and actions.listener_failures == 1
     assert len(sent) > before  # the controller still heard of it: its mute light
     assert "telling" in caplog.text and "ZeroDivisionError" in caplog.text
+
+
+class LossyTransport:
+    """A MIDI transport that may lose what it sends (rtmidi's JACK API, when the device misses a cycle)."""
+
+    may_lose = True
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def open(self, *args):
+        return object()
+
+    def send(self, link, message: bytes) -> None:
+        self.sent.append(message)
+
+    def alive(self, link) -> bool:
+        return True
+
+
+def test_a_controller_on_a_transport_that_may_lose_messages_gets_its_set_up_once_more(actions):
+    from padserver.control.midi import MidiManager
+
+    manager = MidiManager([load_mapping(f"{shipped_dir()}/launchpad-x.yaml")], actions, LossyTransport())
+    ports = (["Launchpad X:LPX MIDI Out"], ["Launchpad X:LPX MIDI In"])
+    manager.scan(ports)
+    first = list(manager.transport.sent)
+    assert first and first[0].startswith(bytes.fromhex("F0 00 20 29"))  # programmer mode, then the lights
+    manager.scan(ports)
+    manager.scan(ports)
+    assert manager.transport.sent == first * 2  # once more on the next scan, and no more

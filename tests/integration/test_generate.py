@@ -6,9 +6,9 @@ import time
 import numpy as np
 import pytest
 
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess, OscPeer
 from padserver.harness.fakes import FakeHttp
-from padserver.harness.jack import Capture
 from padserver.harness.signals import write_click
 from padserver.harness.wait import gather
 

@@ -7,8 +7,9 @@ import time
 import numpy as np
 import pytest
 
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess, free_udp_port
-from padserver.harness.jack import Capture, JackServer
+from padserver.harness.jack import JackServer
 from padserver.harness.signals import write_click
 from padserver.harness.wait import wait_for
 

@@ -11,7 +11,8 @@ import uuid
 import jack
 import pytest
 
-from padserver.harness.jack import Capture, JackServer
+from padserver.harness.capture import Capture
+from padserver.harness.jack import JackServer
 from padserver.harness.jack_registry import _SERVERS, free_dead_server_slots, registry_held
 
 

@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture, MidiDevice
+from padserver.harness.jack import MidiDevice
 from padserver.harness.launchpad import LPX, led_specs, lit
 from padserver.harness.signals import write_click
 from padserver.harness.wait import wait_for

@@ -5,8 +5,9 @@ import time
 
 import numpy as np
 
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture, Player
+from padserver.harness.jack import Player
 from padserver.harness.signals import write_click
 
 CONFIG = "audio:\n  jack:\n    connect: []\n    inputs: 2\nloops:\n  normalize: false\n"

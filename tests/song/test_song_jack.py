@@ -6,8 +6,8 @@ import os
 import numpy as np
 import soundfile as sf
 
+from padserver.harness.capture import Capture
 from padserver.harness.daemon import DaemonProcess
-from padserver.harness.jack import Capture
 from padserver.harness.signals import write_click, write_tone
 from padserver.harness.wait import gather, wait_for
 
