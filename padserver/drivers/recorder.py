@@ -12,6 +12,8 @@ import threading
 
 import numpy as np
 
+from padserver.engine.ring import Ring
+
 log = logging.getLogger(__name__)
 
 FORMATS = {".wav": ("WAV", "FLOAT"), ".flac": ("FLAC", "PCM_24")}
@@ -34,11 +36,7 @@ class Recorder:
         fmt, subtype = FORMATS[os.path.splitext(path)[1].lower()]
         self.path = path
         self._file = sf.SoundFile(path, "w", samplerate=sample_rate, channels=2, format=fmt, subtype=subtype)
-        self._cap = int(seconds * sample_rate)
-        self._ring = np.zeros((2, self._cap), dtype=np.float32)
-        self._out = np.zeros((self._cap, 2), dtype=np.float32)
-        self.written = 0  # audio thread
-        self.read = 0  # writer thread
+        self._ring = Ring(int(seconds * sample_rate), 2, np.float32)  # frames as rows, as the file takes them
         self.overflows = 0
         self.frames = 0
         self._stop = threading.Event()
@@ -47,26 +45,19 @@ class Recorder:
 
     def push(self, block: np.ndarray) -> None:
         """Audio thread: copy a (2, n) block into the ring, or count an overflow."""
-        n = block.shape[1]
-        if self.written - self.read + n > self._cap:
+        if block.shape[1] > self._ring.room():
             self.overflows += 1
             return
-        i = self.written % self._cap
-        k = min(n, self._cap - i)
-        self._ring[:, i : i + k] = block[:, :k]
-        if k < n:
-            self._ring[:, : n - k] = block[:, k:]
-        self.written += n
+        self._ring.push_block(block)
 
     def _drain(self) -> None:
-        avail = self.written - self.read
+        ring = self._ring
+        avail = ring.written - ring.read
         while avail > 0:
-            i = self.read % self._cap
-            k = min(avail, self._cap - i)
-            out = self._out[:k]
-            out[:] = self._ring[:, i : i + k].T
-            self._file.write(out)
-            self.read += k
+            i = ring.read % ring.capacity
+            k = min(avail, ring.capacity - i)
+            self._file.write(ring.rows[i : i + k])
+            ring.read += k
             self.frames += k
             avail -= k
 

@@ -11,6 +11,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from padserver.engine.ring import Ring
+
 QUEUED = 1  # launch pending since `frame`; value = frame it will start
 STARTED = 2  # pad produced its first frame at `frame`
 STOPPING = 3  # stop pending since `frame`; value = frame it will stop
@@ -47,31 +49,32 @@ class EventRing:
     """A single-producer, single-consumer ring of (kind, pad, frame, value) rows."""
 
     def __init__(self, capacity: int = 1024) -> None:
-        self._rows = np.zeros((capacity, 4), dtype=np.int64)
-        self._capacity = capacity
-        self.written = 0  # advanced only by the audio thread
-        self.read = 0  # advanced only by the control thread
+        self.ring = Ring(capacity, 4, np.int64)
         self.dropped = 0
+
+    @property
+    def written(self) -> int:
+        return self.ring.written
 
     def push(self, kind: int, pad: int, frame: int, value: int = 0) -> None:
         """Audio thread: record one event (overwrites the oldest if the reader stalls)."""
-        row = self._rows[self.written % self._capacity]
+        ring = self.ring
+        row = ring.rows[ring.slot()]
         row[0] = kind
         row[1] = pad
         row[2] = frame
         row[3] = value
-        self.written += 1
+        ring.commit()
 
     def drain(self) -> list[Event]:
         """Control thread: every event written since the last drain."""
-        written = self.written
-        start = self.read
-        if written - start > self._capacity:
-            self.dropped += written - start - self._capacity
-            start = written - self._capacity
+        ring = self.ring
+        written = ring.written
+        unread = range(max(ring.read, written - ring.capacity), written)
+        self.dropped += unread.start - ring.read
         out = []
-        for i in range(start, written):
-            k, p, f, v = (int(x) for x in self._rows[i % self._capacity])
+        for i in unread:
+            k, p, f, v = (int(x) for x in ring.at(i))
             out.append(Event(k, p, f, v))
-        self.read = written
+        ring.read = written
         return out

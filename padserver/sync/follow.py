@@ -58,17 +58,17 @@ class MidiClockFollower:
     def poll(self) -> None:
         ci = self.clock_in
         ci.prepare()
-        written = ci.written
+        written = ci.ticks.written
         if self.actions.sync_source != "midi":  # not following: keep up with the ring, nothing else
             self.read, self.anchor, self.tempo = written, None, None
             self.recent.clear()
             ci.events.clear()
             return
-        if written - self.read > ci.RING:  # fell behind (the control side stalled): take the newest
-            self.read = written - ci.RING
+        if written - self.read > ci.ticks.capacity:  # fell behind (the control side stalled): take the newest
+            self.read = written - ci.ticks.capacity
         step = self._step()
         for i in range(self.read, written):
-            self._count(float(ci.frames[i % ci.RING]), step)
+            self._count(float(ci.ticks.at(i)), step)
         while len(self.frames_seen) > FIT_TICKS:
             self.frames_seen.pop(next(iter(self.frames_seen)))
         self.read = written

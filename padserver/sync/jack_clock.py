@@ -14,9 +14,8 @@ from __future__ import annotations
 import collections
 import math
 
-import numpy as np
-
 from padserver.engine import commands as cmd
+from padserver.engine.ring import Ring
 from padserver.sync.messages import STOP, TICK, TICKS_PER_BEAT, TransportReader, jump_messages, start_messages
 
 _TICK, _STOP = (TICK,), (STOP,)
@@ -91,8 +90,7 @@ class ClockIn:
     def __init__(self, port, follow: bool = False) -> None:
         self.port = port  # jack.OwnMidiPort
         self.follow = follow  # act on the transport (sync.source is midi)
-        self.frames = np.zeros(self.RING, dtype=np.float64)  # tick frames, a ring
-        self.written = 0  # ticks received in all
+        self.ticks = Ring(self.RING)  # the frame of every tick received (the follower reads them)
         self.events: collections.deque = collections.deque(maxlen=256)  # (what, frame, value) for the control side
         self.transport = TransportReader()
         self._frame = -1  # the frame of the last message, and which realtime messages came on it (a bit each)
@@ -104,7 +102,7 @@ class ClockIn:
     def process(self, frames: int, engine) -> None:
         """Audio thread, before ``engine.process(frames)``."""
         f0 = engine.frame
-        ring = self.frames
+        ticks = self.ticks
         for offset, data in self.port.incoming_midi_events():
             status = ord(data[0])  # (JACK-Client gives the bytes as a buffer: one item is a one-byte bytes)
             frame = f0 + offset
@@ -117,8 +115,8 @@ class ClockIn:
                 continue
             self._seen |= bit
             if status == 0xF8:
-                ring[self.written % self.RING] = frame
-                self.written += 1
+                ticks.rows[ticks.slot()] = frame
+                ticks.commit()
                 start = self.transport.take_start() if self.follow else None
                 if start is not None:
                     engine.send(cmd.FollowStart(frame, start))

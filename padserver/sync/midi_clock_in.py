@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from padserver.engine.ring import Ring
 from padserver.sync.messages import TransportReader
 from padserver.sync.stream_clock import host_seconds
 
@@ -83,8 +84,7 @@ class RtClockIn:
         self.audio = audio  # the audio driver: clock_map() says when a frame is heard
         self.rate = sample_rate
         self.follow = False
-        self.frames = np.zeros(self.RING, dtype=np.float64)  # tick frames (converted), what the follower reads
-        self.written = 0  # ticks converted
+        self.ticks = Ring(self.RING)  # tick frames (converted), what the follower reads
         self.events: collections.deque = collections.deque(maxlen=256)  # (what, frame, value), converted
         self.transport = TransportReader()
         self.sources: dict[str, _Source] = {}
@@ -164,10 +164,11 @@ class RtClockIn:
         frame, micros, latency = where
         heard = micros * 1e-6 + latency / self.rate  # frame `frame` is heard then (host seconds)
         arrived = self._arrived
-        for i in range(self.written, arrived):
-            self.frames[i % self.RING] = frame + (self._times[i % self.RING] - heard) * self.rate
-        self.written = arrived
+        ticks = self.ticks
+        for i in range(ticks.written, arrived):
+            ticks.rows[i % self.RING] = frame + (self._times[i % self.RING] - heard) * self.rate
+        ticks.written = arrived
         while self._raw and self._raw[0][1] < arrived:
             what, n, value = self._raw.popleft()
-            at = self.frames[n % self.RING] if n >= 0 else float(frame)
+            at = ticks.at(n) if n >= 0 else float(frame)
             self.events.append((what, float(at), value))

@@ -22,6 +22,8 @@ import time
 
 import numpy as np
 
+from padserver.engine.ring import Ring
+
 if sys.platform.startswith("linux"):
 
     def host_seconds() -> float:
@@ -37,33 +39,30 @@ STAMPS = 256  # about a second of callbacks at 256 frames, more at smaller block
 class StreamClock:
     def __init__(self, rate: int) -> None:
         self.rate = rate
-        self._frames = np.zeros(STAMPS, dtype=np.float64)
-        self._heard = np.zeros(STAMPS, dtype=np.float64)  # seconds on the host clock
-        self.count = 0
+        self.stamps = Ring(STAMPS, 2)  # (engine frame, when it is heard in seconds on the host clock)
 
     def reset(self) -> None:
         """Audio thread: an underflow or a new stream; the stamps before it say nothing about the frames
         after it."""
-        self.count = 0
+        self.stamps.written = 0
 
     def stamp(self, frame: int, heard: float) -> None:
         """Audio thread: ``frame`` starts a block that is heard at ``heard`` (seconds on the host clock)."""
-        i = self.count % STAMPS
-        self._heard[i] = heard
-        self._frames[i] = frame
-        self.count += 1
+        stamps = self.stamps
+        row = stamps.rows[stamps.slot()]
+        row[0] = frame
+        row[1] = heard
+        stamps.commit()
 
     def heard(self) -> tuple[int, int] | None:
         """Control thread: (a recent engine frame, microseconds on the host clock when it is heard), or None
         before there are stamps enough to trust."""
-        count = self.count
-        n = min(count, STAMPS) - 2  # leave out the slots the audio thread may be writing
+        stamps = self.stamps
+        n = min(stamps.written, STAMPS) - 2  # leave out the slots the audio thread may be writing
         if n < 16:
             return None
-        newest = (count - 2) % STAMPS
-        order = (np.arange(newest - n + 1, newest + 1)) % STAMPS
-        frames = self._frames[order]
-        heard = self._heard[order]
+        rows = stamps.rows[stamps.newest(n, skip=1)]
+        frames, heard = rows[:, 0], rows[:, 1]
         t0 = heard[-1]
         x = frames - frames[-1]
         slope = np.polyfit(x, heard - t0, 1)[0] if n > 64 else 1.0 / self.rate

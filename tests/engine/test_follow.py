@@ -23,8 +23,8 @@ def follower(stamped=False):
 
 def feed(clock_in, frames):
     for f in frames:
-        clock_in.frames[clock_in.written % clock_in.RING] = f
-        clock_in.written += 1
+        clock_in.ticks.rows[clock_in.ticks.slot()] = f
+        clock_in.ticks.commit()
 
 
 @pytest.mark.parametrize("jitter_ms", [0.0, 0.5, 1.0])
@@ -213,7 +213,10 @@ def test_a_tick_delivered_twice_on_one_frame_counts_once():
     engine = Engine(RATE, 1024)
     clock_in = ClockIn(port=DeliveredTwice((0, b"\xfa"), (0, b"\xf8"), (500, b"\xf8")), follow=True)
     clock_in.process(1024, engine)
-    assert clock_in.written == 2 and list(clock_in.frames[:2]) == [0.0, 500.0]  # not 4: a tick early ever after
+    assert clock_in.ticks.written == 2 and list(clock_in.ticks.rows[:2]) == [
+        0.0,
+        500.0,
+    ]  # not 4: a tick early ever after
     assert [what for what, _, _ in clock_in.events] == ["start"]
     assert sum(isinstance(c, cmd.FollowStart) for c in engine.commands) == 1
 
