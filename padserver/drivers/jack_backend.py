@@ -147,7 +147,11 @@ class JackBackend(Backend):
         from padserver.sync.jack_clock import ClockIn, ClockOut
 
         self.clock_out = ClockOut(client.midi_outports.register("clock_out"))
-        self.clock_in = ClockIn(client.midi_inports.register("clock_in"), follow=self._follow_clock)
+        port = client.midi_inports.register("clock_in")
+        if getattr(self, "clock_in", None) is None:
+            self.clock_in = ClockIn(port, follow=self._follow_clock)
+        else:  # a server that came back: the same input on its new port, so whoever follows it goes on following
+            self.clock_in.port = port
         self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(int(self._cfg.inputs))]
         self._input_views: list = [None] * len(self._inputs)
         self._gate = ProcessGate()  # (one per client: a client opened again after the server came back has its own)
@@ -372,6 +376,9 @@ class JackBackend(Backend):
         """Reconnect after the JACK server went away, and routes to clients that appeared; returns what to log."""
         if not self._lost:
             if not self._routing_due:
+                # JACK recomputes latencies after connections change, when it gets to it (later on a loaded
+                # machine than the round that connected): read it again every round
+                self._measure_latency()
                 return None
             self._routing_due = False
             made = self._connect()

@@ -204,3 +204,24 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(rt_jack_serv
     finally:
         d.terminate()
         daw.close()
+
+
+def test_a_clock_is_followed_again_after_the_jack_server_came_back(tmp_path):
+    # (the JACK backend made a new clock input when it reconnected; the follower kept reading the old one)
+    server = JackServer().start()
+    d = DaemonProcess(["--audio", "jack"], env=server.env, config=FOLLOW, data_dir=str(tmp_path))
+    daw = None
+    try:
+        d.wait_ready()
+        server.stop()
+        until(lambda: "went away" in d.log(), 20)
+        server.start()
+        assert until(lambda: "server is back" in d.log(), 20) is not None, d.log()
+        daw = ClockSender(server, 123.0)
+        tempo = lambda: json.loads(d.osc.request("/status", reply="/status")[0])["tempo"]  # noqa: E731
+        assert until(lambda: abs(tempo() - 123.0) <= 0.1, 20) is not None, (tempo(), d.log())
+    finally:
+        if daw is not None:
+            daw.close()
+        d.terminate()
+        server.stop()

@@ -102,10 +102,14 @@ def test_mpd218_by_position_with_velocity(jack_server, daemon, capture, tmp_path
         daemon.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
         daemon.osc.send("/pad/1/mode", "oneshot")
         daemon.osc.request("/ping", reply="/pong")
-        pressed = mpd.press(bytes.fromhex("99 30 40"))  # note 48, top left, channel 10, velocity 64
-        capture.wait_until(pressed + 4800)
-        start = capture.onset(pressed - 2048, pressed + 4800)
-        assert start == pressed
+        for _ in range(3):
+            pressed = mpd.press(bytes.fromhex("99 30 40"))  # note 48, top left, channel 10, velocity 64
+            capture.wait_until(pressed + 4800)
+            start = capture.onset(pressed - 2048, pressed + 4800)
+            if mpd.on_time(pressed):
+                break  # (a press JACK's account says went out in a cycle the device ran late may be lost: again)
+            time.sleep(0.5)
+        assert start == pressed, (start, pressed, mpd.missed[-3:])
         level = capture.frames(start + 200, start + 300)[0].max()
         assert level == pytest.approx(0.8 * math.cos(math.pi / 4) * 64 / 127, abs=1e-3)
     finally:
