@@ -119,6 +119,7 @@ class JackBackend(Backend):
         self._clock_source = _patterns([config.sync.clock_in] if config.sync.clock_in else [], "sync.clock_in")
         self._follow_clock = config.sync.source == "midi"
         self._routing_due = False  # ports appeared: connect what the routes ask for
+        self._refused: set[tuple[str, str]] = set()  # connections JACK refused so far (said once, tried again)
         self._register(client)
         self.info = BackendInfo("jack", reason, client.samplerate, client.blocksize)
         extra = list(self._cue_ports or ()) + [p for pair in self._stem_ports for p in pair]
@@ -298,7 +299,14 @@ class JackBackend(Backend):
                     made.append(f"{source} → {target}")
                 now.append(f"{source} → {target}")
             except Exception as exc:
-                log.warning("cannot connect %s to %s: %s", source, target, exc)
+                # (JACK refuses a connection to a client that registered its ports but is not active yet; it
+                # may say nothing more when it activates: tried again on the next supervision round)
+                self._routing_due = True
+                if (source, target) not in self._refused:
+                    self._refused.add((source, target))
+                    log.warning("cannot connect %s to %s yet: %s", source, target, exc)
+                continue
+            self._refused.discard((source, target))
         self.info.connections = now
         return made
 
