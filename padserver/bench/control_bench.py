@@ -68,6 +68,7 @@ def run_midi(smoke: bool) -> bool:
         cap.connect("padserver:master_L", "padserver:master_R")
         time.sleep(1.0)
         sound, light = [], []
+        late = 0  # presses JACK's account says the device's client sent in a cycle it ran late (they may be lost)
         rng = np.random.default_rng(3)
         note = bytes.fromhex("90 36 7F")  # note 54: pad 16 on the Launchpad X grid
         for _ in range(presses):
@@ -77,7 +78,9 @@ def run_midi(smoke: bool) -> bool:
             device.send(bytes.fromhex("80 36 00"))
             cap.wait_until(pressed + 9600)
             onset = cap.onset(pressed - period, pressed + 9600, channel=1)
-            if onset is not None:
+            if not device.on_time(pressed):
+                late += 1
+            elif onset is not None:
                 sound.append((onset - pressed) / period)
             try:
                 frame, _ = device.wait_for(
@@ -91,7 +94,7 @@ def run_midi(smoke: bool) -> bool:
         sound_a, light_a = np.array(sound), np.array(light)
         if len(sound_a):
             print(
-                f"note → first sample ({len(sound_a)}/{presses}): median {np.median(sound_a):.2f} periods, "
+                f"note → first sample ({len(sound_a)}/{presses - late}): median {np.median(sound_a):.2f} periods, "
                 f"jitter p95−p5 {np.percentile(sound_a, 95) - np.percentile(sound_a, 5):.2f} periods, max {sound_a.max():.2f} "
                 "(target median ≤ 1.2, jitter ≤ 1)"
             )
@@ -120,7 +123,9 @@ def run_midi(smoke: bool) -> bool:
         print(f"a replugged Launchpad in programmer mode again after: {', '.join(f'{b:.2f}' for b in back)} s")
         # the manager scans every second (SCAN_S), and lights what it connects at once
         expect("a replugged controller lit again after (worst)", max(back), "s", at_most=2.0, sane=30)
-        return len(sound_a) == presses and len(light_a) > 0
+        if late:
+            print(f"({late} of {presses} presses left out: the device's client sent them in a cycle it ran late)")
+        return len(sound_a) == presses - late and len(light_a) > 0
     finally:
         cap.close()
         d.terminate()
