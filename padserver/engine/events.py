@@ -69,12 +69,11 @@ class EventRing:
     def drain(self) -> list[Event]:
         """Control thread: every event written since the last drain."""
         ring = self.ring
-        written = ring.written
-        unread = range(max(ring.read, written - ring.capacity), written)
+        unread = ring.unread()
         self.dropped += unread.start - ring.read
         out = []
         for i in unread:
             k, p, f, v = (int(x) for x in ring.at(i))
             out.append(Event(k, p, f, v))
-        ring.read = written
+        ring.read = unread.stop
         return out
