@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run CI (.ci/run: the README's test command, lint, types) N times, each on a fresh clone of the committed
-# HEAD, one after another, and print each run's result line; with --busy a CPU hog keeps one core busy for the
-# whole of each run. Exits non-zero when any run failed.
+# Run CI (.ci/run: the README's test command, lint, types) N times, one after another, each on a fresh clone of
+# the commit that was HEAD when the script started, and print each run's result line; with --busy a CPU hog
+# keeps one core busy for the whole of each run. Exits non-zero when any run failed.
 #
 #   scripts/test-many.sh 3            three runs on an idle machine
 #   scripts/test-many.sh 3 --busy     three with one core kept busy
@@ -27,7 +27,7 @@ done
 repo=$(cd "$(dirname "$0")/.." && pwd)
 logs=${logs:-$(mktemp -d "${TMPDIR:-/tmp}/padserver-runs-XXXXXX")}
 mkdir -p "$logs"
-commit=$(git -C "$repo" rev-parse --short HEAD)
+commit=$(git -C "$repo" rev-parse --short HEAD)  # every run tests this commit, whatever lands meanwhile
 echo "$runs fresh-clone runs of $commit$([[ $busy = 1 ]] && echo ', one core kept busy'); logs in $logs"
 
 hog=""
@@ -38,7 +38,7 @@ failed=0
 results=()
 for ((k = 1; k <= runs; k++)); do
     clone=$(mktemp -d "${TMPDIR:-/tmp}/padserver-clone-XXXXXX")
-    git clone -q "$repo" "$clone"
+    git clone -q "$repo" "$clone" && git -C "$clone" checkout -q "$commit"
     if [[ $busy = 1 ]]; then
         if command -v taskset >/dev/null; then
             taskset -c 0 sh -c 'while :; do :; done' &

@@ -6,6 +6,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -120,25 +121,22 @@ class JackServer:
 
     def responsive(self, timeout: float = 5.0) -> bool:
         """Whether a new client joins and has its process callback run within ``timeout``. A wedged server
-        (every call into it waits, no cycle runs) says no; the probe waiting on it is left behind."""
+        (every call into it waits, no cycle runs) says no. The probe is a process of its own, killed when it
+        does not answer in time: a probe thread left waiting inside libjack would wake when the server goes
+        and run on in this process beside the next server's clients (libjack crashed on that)."""
         if self.proc is None or self.proc.poll() is not None:
             return False
-        ran = threading.Event()
-
-        def probe() -> None:
-            import jack
-
-            gate = ProcessGate()
-            try:
-                client = jack.Client("probe", no_start_server=True, servername=self.name)
-                client.set_process_callback(gate.gated(lambda frames: ran.set()))
-                client.activate()
-                ran.wait(timeout)
-                gate.close(client)
-            except jack.JackError:
-                pass
-
-        return _within(probe, timeout) and ran.is_set()
+        probe = subprocess.Popen(
+            [sys.executable, "-c", _PROBE, self.name, str(timeout)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            return probe.wait(timeout + 5.0) == 0  # (the probe's own start, on a loaded machine)
+        except subprocess.TimeoutExpired:
+            probe.kill()
+            probe.wait()
+            return False
 
     def restart(self) -> JackServer:
         """A new server in this one's place, under a new name: this one is killed (a wedged server does not
@@ -154,6 +152,22 @@ class JackServer:
     @property
     def env(self) -> dict:
         return {"JACK_DEFAULT_SERVER": self.name}
+
+
+# A client that joins the named server and exits 0 once its process callback has run (within argv[2] seconds)
+_PROBE = """
+import os, sys, threading, jack
+jack.set_error_function(lambda m: None)
+jack.set_info_function(lambda m: None)
+ran = threading.Event()
+try:
+    client = jack.Client("probe", no_start_server=True, servername=sys.argv[1])
+    client.set_process_callback(lambda frames: ran.set())
+    client.activate()
+except jack.JackError:
+    os._exit(1)
+os._exit(0 if ran.wait(float(sys.argv[2])) else 1)
+"""
 
 
 def _unique_name() -> str:
