@@ -100,7 +100,7 @@ class Daemon:
         e = cfg.engine
         engine = Engine(
             info.sample_rate,
-            max_block=max(4096, info.block_size),
+            max_block=max(8192, info.block_size),  # (JACK 2's longest period: a period changed later fits)
             tempo=e.tempo,
             beats_per_bar=e.beats_per_bar,
             fade_ms=e.fade_ms,
@@ -110,8 +110,8 @@ class Daemon:
         engine.set_initial_gains(project.pad_gains())
         # the cue output exists on JACK; elsewhere a preview plays on the master
         engine.cue_to_master = cfg.library.preview_output == "master" or info.name != "jack"
-        engine.send(cmd.SetMasterGain(e.master_gain))
-        engine.send(cmd.SetLimiter(e.limiter, e.limiter_ceiling_db))
+        engine.set(cmd.SetMasterGain(e.master_gain))
+        engine.set(cmd.SetLimiter(e.limiter, e.limiter_ceiling_db))
         recorder = None
         if cfg.audio.record:
             try:
@@ -239,7 +239,7 @@ class Daemon:
             self.rt_clock.stop()
         if self.rt_clock_in is not None:
             self.rt_clock_in.close()
-        engine.send(cmd.SetMasterGain(0.0))
+        engine.set(cmd.SetMasterGain(0.0))
         await asyncio.sleep(max(0.03, 3 * info.block_size / info.sample_rate))
         if self.midi is not None:
             await self.midi.flush()
@@ -387,17 +387,19 @@ class Daemon:
                 held.append((now, engine.garbage.pop()))
             while held and now - held[0][0] > GARBAGE_HOLD_S:
                 held.popleft()
-            errors = self.backend.callback_errors
-            if errors > errors_seen and now - last_error_report >= 1.0:
+            faults = engine.faults
+            if faults.count > errors_seen and now - last_error_report >= 1.0:
                 last_error_report = now
-                error = self.backend.last_error
+                error = faults.last
                 log.error(
-                    "the audio callback failed %d times (last: %s: %s); it went on with silence",
-                    errors - errors_seen,
+                    "%d failures in the audio callback (last in %s: %s: %s); each silenced its part, the rest "
+                    "played on",
+                    faults.count - errors_seen,
+                    faults.where,
                     type(error).__name__,
                     error,
                 )
-                errors_seen = errors
+                errors_seen = faults.count
             if now - last_report >= 10.0:
                 last_report = now
                 xruns = engine.meters.xruns
@@ -414,7 +416,8 @@ class Daemon:
                 log.exception("audio backend supervision failed")
                 continue
             if message:
-                log.warning(message) if "went away" in message else log.info(message)
+                trouble = any(word in message for word in ("went away", "stopped", "cannot"))
+                log.warning(message) if trouble else log.info(message)
 
     @property
     def _providers(self) -> dict[str, str]:

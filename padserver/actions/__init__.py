@@ -2,5 +2,6 @@
 
 from padserver.actions.checks import ActionError
 from padserver.actions.core import Actions
+from padserver.engine.command_queue import EngineBusy  # (a surface answers it as it answers an ActionError)
 
-__all__ = ["Actions", "ActionError"]
+__all__ = ["Actions", "ActionError", "EngineBusy"]

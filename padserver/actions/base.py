@@ -84,7 +84,7 @@ class ActionsBase:
         return parse_quantum(self.project.quantize if pad.quantum == "global" else pad.quantum)
 
     def send_gains(self) -> None:
-        self.engine.send(cmd.SetPadGains(self.project.pad_gains()))
+        self.engine.set(cmd.SetPadGains(self.project.pad_gains()))
 
     def set_pad_state(self, pad: Pad, state: str) -> None:
         if pad.state != state:

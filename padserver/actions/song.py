@@ -247,7 +247,7 @@ class SongActions:
         return self.metronome_gain
 
     def _send_metronome(self) -> None:
-        self.actions.engine.send(cmd.SetMetronome(self.metronome_on, self.metronome_gain, self.click_to_master))
+        self.actions.engine.set(cmd.SetMetronome(self.metronome_on, self.metronome_gain, self.click_to_master))
 
     def launch_scene(self, number: object) -> list[int]:
         """Launch a scene's pads together (row n of the grid), on the global quantum; stop the others if set to."""

@@ -29,7 +29,7 @@ class ProjectClock(PadLoading):
             raise ActionError("the tempo follows the midi clock (sync.source); change it there")
         self._undoable_global("tempo", self.project.tempo, tempo, self.set_tempo, continuous=True)
         self.project.tempo = tempo
-        self.engine.send(cmd.SetTempo(tempo))
+        self.engine.set(cmd.SetTempo(tempo))
         if self.refitter is not None:
             self.refitter.tempo_changed()
         self.changed(0, "tempo", tempo)
@@ -119,6 +119,6 @@ class ProjectClock(PadLoading):
         value = checks.number(gain, "master gain", 0.0, 2.0)
         self._undoable_global("master gain", self.project.master_gain, value, self.master_gain, continuous=True)
         self.project.master_gain = value
-        self.engine.send(cmd.SetMasterGain(value))
+        self.engine.set(cmd.SetMasterGain(value))
         self.changed(0, "master_gain", value)
         return value

@@ -33,7 +33,7 @@ def measure(block: int, blocks: int, pads: int = 16) -> np.ndarray:
     clock = time.perf_counter_ns
     for i in range(blocks):
         if i % 500 == 0:
-            engine.send(cmd.SetPadGains(np.full((16, 2), 0.6 + (i % 1000) / 10000, dtype=np.float32)))
+            engine.set(cmd.SetPadGains(np.full((16, 2), 0.6 + (i % 1000) / 10000, dtype=np.float32)))
         t0 = clock()
         engine.process(block)
         times[i] = clock() - t0

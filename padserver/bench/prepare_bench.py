@@ -150,6 +150,6 @@ def run_jobs_while_playing(smoke: bool) -> bool:
                 ok &= landed
             print(
                 f"period {period}: 4 jobs ready in median {np.median(took):.2f} s, {xruns_since(server, d, before)}, "
-                f"{max(1, (os.cpu_count() or 2) - 1)} worker(s) at SCHED_IDLE"
+                f"{max(1, (os.cpu_count() or 2) - 1)} worker(s) at nice 10, SCHED_BATCH"
             )
     return ok

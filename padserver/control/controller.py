@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from padserver.actions import ActionError
+from padserver.actions import ActionError, EngineBusy
 from padserver.control import leds
 from padserver.control.mappings import Colour, Control, Mapping
 from padserver.tasks import spawn
@@ -83,7 +83,7 @@ class Controller:
                 self._value(control, value)
             else:
                 self._press(control, value, handled)
-        except ActionError as exc:
+        except (ActionError, EngineBusy) as exc:
             log.info("%s: %s %d: %s", self.name, kind, number, exc)
 
     def _press(self, control: Control, value: int, handled: bool) -> None:

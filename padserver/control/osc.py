@@ -19,7 +19,7 @@ from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from padserver.actions import ActionError
+from padserver.actions import ActionError, EngineBusy
 from padserver.control.osc_routes import find
 
 log = logging.getLogger("padserver.osc")
@@ -207,7 +207,7 @@ class OscServer(asyncio.DatagramProtocol):
         ctx = Context(self.actions, self.status, addr, self)
         try:
             result = route.handler(ctx, *parts, *params)
-        except (ActionError, ValueError, TypeError) as exc:
+        except (ActionError, EngineBusy, ValueError, TypeError) as exc:
             self.error(addr, address, str(exc))
             return
         except Exception:
@@ -224,7 +224,7 @@ class OscServer(asyncio.DatagramProtocol):
     async def _finish(self, coro, addr, address: str) -> None:
         try:
             result = await coro
-        except (ActionError, ValueError, TypeError) as exc:
+        except (ActionError, EngineBusy, ValueError, TypeError) as exc:
             self.error(addr, address, str(exc))
             return
         except asyncio.CancelledError:

@@ -41,8 +41,6 @@ class Backend:
     def __init__(self) -> None:
         self.engine: Engine = None  # type: ignore[assignment]  # set by attach() before start()
         self.recorder: Recorder | None = None
-        self.callback_errors = 0
-        self.last_error: BaseException | None = None  # for the control side to report
         self.stream_clock: StreamClock | None = None  # when each block is heard (drivers without a clock)
         self.info: BackendInfo
 
@@ -96,11 +94,9 @@ class Backend:
         """Audio thread: one block of the master; silence if the engine fails."""
         try:
             mix = self.engine.process(frames)
-        except Exception as exc:  # a bug must not stop the audio; the control side reports it
-            self.callback_errors += 1
-            self.last_error = exc
-            mix = self.engine.silence(frames)
-            return mix
+        except Exception as exc:  # a bug must not stop the audio (the engine's own parts are guarded within)
+            self.engine.faults.note(exc, "engine")
+            return self.engine.silence(frames)
         if self.recorder is not None:
             self.recorder.push(mix)
         return mix

@@ -18,6 +18,8 @@ from padserver.drivers.jack_gate import ProcessGate
 
 log = logging.getLogger(__name__)
 
+_TOO_LONG = ValueError("JACK's period is longer than the engine's largest block; that cycle was silent")
+
 
 def _jack():
     try:
@@ -166,18 +168,34 @@ class JackBackend(Backend):
         if self._gate.closing:
             self._gate.park()  # the client is being closed: JACK ends this thread (see jack_gate)
             return
-        left, right = self._master
         if frames > self.engine.max_block:  # a JACK period beyond what the engine was built for
-            left.get_array().fill(0.0)
-            right.get_array().fill(0.0)
+            self.engine.faults.note(_TOO_LONG, "JACK period")
+            self._silence_ports()
             return
+        try:
+            self._cycle(frames)
+        except Exception as exc:  # JACK stops calling a client whose callback raises: contain it, play silence
+            self.engine.faults.note(exc, "JACK ports")
+            self._silence_ports()
+
+    def _silence_ports(self) -> None:
+        """Every output this client has, silent for this cycle (none keeps the last cycle's audio)."""
+        try:
+            for port in self._client.outports:
+                port.get_array().fill(0.0)
+            for port in self._client.midi_outports:
+                port.clear_buffer()
+        except Exception as exc:
+            self.engine.faults.note(exc, "JACK ports")
+
+    def _cycle(self, frames: int) -> None:
+        left, right = self._master
         if not self._follow_jack_time():
             return  # this cycle was already rendered: its ports hold it
         try:
             self.midi.process(frames, self.engine)
         except Exception as exc:
-            self.callback_errors += 1
-            self.last_error = exc
+            self.engine.faults.note(exc, "MIDI in")
         if self._inputs:
             views = self._input_views
             for i, port in enumerate(self._inputs):

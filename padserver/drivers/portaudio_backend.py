@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import threading
 from typing import Any
 
 from padserver.drivers.backend import Backend, BackendError, BackendInfo
@@ -74,6 +76,10 @@ class PortAudioBackend(Backend):
         rate = int(audio.sample_rate or info["default_samplerate"])
         self.info = BackendInfo("portaudio", reason, rate, int(audio.block_size), device=info["name"])
         self._stream: Any = None
+        self._running = False  # started and not stopped: a stream that is not active then stopped on its own
+        self._reopen_failed = False
+        self._stuck = False  # a stopped stream PortAudio would not close: no reopening in this process
+        self._device_name = audio.device
         self.stream_clock = self._stamps = StreamClock(rate)  # when each block is heard (Link, MIDI clock in)
         self._out_s = 0.0  # the stream's output latency in seconds, where a host API gives no DAC times
         self._input: int | None = None
@@ -99,7 +105,66 @@ class PortAudioBackend(Backend):
         self._spare = self._channels > 2 + (2 if self._cue_ch >= 0 else 0) + 2 * self._pads_out
         self.info.outputs = self._output_names()
 
+    @property
+    def connected(self) -> bool:
+        return self._stream is not None and bool(self._stream.active)
+
+    def supervise(self) -> str | None:
+        """Open the stream again when it stopped on its own (the device went away, the host API aborted it);
+        returns what to log. A device that is gone is looked for again every round until it is back."""
+        if not self._running or self._stuck or self.connected:
+            return None
+        said = None
+        if self._stream is not None:
+            said = f"the audio stream on {self.info.device!r} stopped; padserver keeps running and reopens it"
+            if not self._close_stream():
+                # (PortAudio's JACK host API after its server died: closing waits for a callback that never
+                # comes, and PortAudio cannot be started again in this process)
+                self._stuck = True
+                return (
+                    f"the audio stream on {self.info.device!r} stopped and PortAudio does not let it go; "
+                    "restart padserver to get the audio back (the service restarts on its own)"
+                )
+        try:
+            self._sd._terminate()  # PortAudio lists devices once per initialisation: a replugged one is new
+            self._sd._initialize()
+            self._device = find_output_device(self._sd, self._device_name)
+            self._open()
+        except Exception as exc:
+            if self._reopen_failed:
+                return said
+            self._reopen_failed = True  # (said once, not every round)
+            return f"{said}; not yet: {exc}" if said else f"cannot reopen the audio stream yet: {exc}"
+        self._reopen_failed = False
+        self._stamps.reset()
+        return f"the audio stream on {self.info.device!r} is open again"
+
+    def _close_stream(self) -> bool:
+        """Close the stopped stream, on a thread of its own: False when PortAudio did not within 2 s."""
+        stream, self._stream = self._stream, None
+
+        def close() -> None:
+            try:
+                stream.abort()
+                stream.close()
+            except Exception as exc:
+                log.debug("closing the stopped stream: %s", exc)
+
+        closing = threading.Thread(target=close, name="portaudio-close", daemon=True)
+        closing.start()
+        closing.join(2.0)
+        if closing.is_alive():
+            # sounddevice stops and terminates PortAudio at exit, which would wait on this stream for good: the
+            # process leaves it to the system instead
+            atexit.unregister(self._sd._exit_handler)
+            return False
+        return True
+
     def start(self) -> None:
+        self._open()
+        self._running = True
+
+    def _open(self) -> None:
         sd = self._sd
         common = {"samplerate": self.info.sample_rate, "blocksize": self.info.block_size, "dtype": "float32"}
         try:
@@ -152,14 +217,25 @@ class PortAudioBackend(Backend):
         # Audio thread: the inputs as column views (no copies), then the output as below.
         if status.input_overflow:
             self.engine.meters.xruns += 1
-        views = self._input_views
-        for i in range(self.inputs):
-            views[i] = indata[:, i]
-        self.engine.inputs = views
+        try:
+            views = self._input_views
+            for i in range(self.inputs):
+                views[i] = indata[:, i]
+            self.engine.inputs = views
+        except Exception as exc:
+            self.engine.faults.note(exc, "PortAudio inputs")
+            self.engine.inputs = None
         self._callback(outdata, frames, time, status)
 
     def _callback(self, outdata, frames, time, status) -> None:
-        # Audio thread: no logging, no allocation, no locks.
+        # Audio thread: no logging, no allocation, no locks. PortAudio aborts a stream whose callback raises.
+        try:
+            self._write(outdata, frames, time, status)
+        except Exception as exc:
+            self.engine.faults.note(exc, "PortAudio stream")
+            outdata.fill(0.0)
+
+    def _write(self, outdata, frames, time, status) -> None:
         if status.output_underflow:
             self.engine.meters.xruns += 1
             self._stamps.reset()
@@ -183,7 +259,12 @@ class PortAudioBackend(Backend):
                 outdata[:, p + 2 * i + 1] = stems[i, 1]
 
     def stop(self) -> None:
-        if self._stream is not None:
+        self._running = False
+        if self._stream is None:
+            return
+        if self._stream.active:
             self._stream.stop()
             self._stream.close()
             self._stream = None
+        elif not self._close_stream():  # (a stream that stopped on its own may never close: do not wait on it)
+            log.warning("PortAudio did not close the stopped audio stream")

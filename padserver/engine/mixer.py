@@ -4,13 +4,14 @@
 the clock-paced null backend and the offline renderer). It runs on the audio
 thread under these rules: no allocation that grows with the block or the pad
 count (all arrays are preallocated, arithmetic uses `out=`), no locks, no I/O,
-no logging. Commands arrive on a deque (appends and pops are atomic) and events
-leave through a preallocated ring.
+no logging. Commands arrive on a bounded lock-free queue (`command_queue`:
+settings coalesce) and events leave through a preallocated ring. A part that
+fails in a block (a pad, the song, the click, a command) is silenced alone and
+noted in `faults`; the rest plays on.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,9 @@ from padserver.engine import events as ev
 from padserver.engine import follow_commands, pad_commands, record_commands, song_commands
 from padserver.engine.capture import InputCapture
 from padserver.engine.clock import Clock
+from padserver.engine.command_queue import PER_BLOCK, CommandQueue
 from padserver.engine.dsp import Fades, Resampler
+from padserver.engine.faults import Faults
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
 from padserver.engine.metronome import Metronome
@@ -30,6 +33,8 @@ from padserver.engine.song import SongPlayer
 from padserver.engine.voice import PadVoice
 
 PADS = 16
+_NOT_A_SIGNAL = 1e6  # a master peak at or past this (or NaN) is a fault, not music
+_BAD_MIX = FloatingPointError("the master went to NaN or infinity; that block was silenced")
 
 
 class Engine:
@@ -49,8 +54,13 @@ class Engine:
         self.max_block = int(max_block)
         self.pads = pads
         self.clock = Clock(self.sample_rate, tempo, beats_per_bar)
-        self.commands: deque = deque()
+        # (settings: the latest value wins, see `set`)
+        self.commands = CommandQueue(
+            (cmd.SetPadGains, cmd.SetMasterGain, cmd.SetTempo, cmd.SetLimiter, cmd.SetMetronome)
+        )
         self.events = ev.EventRing()
+        self.faults = Faults()  # what failed inside the callback (each part silenced, the rest played on)
+        self._labels = tuple(f"pad {i + 1}" for i in range(pads))
         self.meters = Meters(pads)
         self.garbage: list = []  # buffers released by the engine; the control side drops them
         self.fades = Fades(round(fade_ms * self.sample_rate / 1000.0))
@@ -118,8 +128,12 @@ class Engine:
 
     # -- control side ----------------------------------------------------------
     def send(self, command: object) -> None:
-        """Control thread: queue a command for the start of the next block."""
-        self.commands.append(command)
+        """Control thread: queue a command for the start of the next block (`EngineBusy` when the queue is full)."""
+        self.commands.send(command)
+
+    def set(self, setting: object) -> None:
+        """Control thread: a new value of a setting (gains, tempo …); the engine applies the latest one."""
+        self.commands.set(setting)
 
     def set_master_gain_now(self, gain: float) -> None:
         """Set the master gain without a ramp; only before a driver runs the engine."""
@@ -146,7 +160,13 @@ class Engine:
 
     def _capture(self, channels, f0: int, n: int) -> None:
         """Record this block of ``channels`` into the armed take; a complete take goes out with an event."""
-        if self.capture.process(channels, f0, n, self.clock):
+        try:
+            done = self.capture.process(channels, f0, n, self.clock)
+        except Exception as exc:  # the take is abandoned; the music plays on
+            self.faults.note(exc, "recording")
+            self.garbage.append(self.capture.cancel())  # (freed by the control side, not here)
+            return
+        if done:
             pad = self.capture.pad
             self.recorded = self.capture.cancel()  # handed over before the event: the control side may read it
             self.events.push(ev.RECORDED, pad, f0 + n)  # the moment the event is in the ring
@@ -155,9 +175,14 @@ class Engine:
         f0 = self.frame
         skipped = max(0, f0 - self._block_end)  # frames of a cycle the driver dropped
         commands = self.commands
-        while commands:
-            command = commands.popleft()
-            self._handlers[type(command)](self, command, f0)
+        for _ in range(PER_BLOCK):
+            command = commands.pop()
+            if command is None:
+                break
+            try:
+                self._handlers[type(command)](self, command, f0)
+            except Exception as exc:  # the command is dropped; what it would have changed stays as it was
+                self.faults.note(exc, type(command).__name__)
         if n > self.max_block:
             n = self.max_block
         if n != self._views_n:
@@ -173,14 +198,28 @@ class Engine:
         dirty = self._dirty
         sounding = False
         for i, voice in enumerate(self.voices):
-            if voice.render(views[i], f0, n, clock):
+            try:
+                sounds = voice.render(views[i], f0, n, clock)
+            except Exception as exc:  # this pad falls silent; the others play on
+                self.faults.note(exc, self._labels[i])
+                voice.halt(f0, tail=False)
+                sounds = False
+                dirty[i] = True  # (its row holds whatever it wrote before it failed)
+            if sounds:
                 dirty[i] = True
                 sounding = True
             elif dirty[i]:
                 views[i].fill(0.0)
                 dirty[i] = False
         cue = self._cue
-        if self.cue_voice.render(cue, f0, n, clock):
+        try:
+            cue_sounds = self.cue_voice.render(cue, f0, n, clock)
+        except Exception as exc:
+            self.faults.note(exc, "cue")
+            self.cue_voice.halt(f0, tail=False)
+            cue_sounds = False
+            self._cue_dirty = True
+        if cue_sounds:
             self._cue_dirty = True
         elif self._cue_dirty:
             cue.fill(0.0)
@@ -204,7 +243,7 @@ class Engine:
             mix.fill(0.0)
             self.limiter.rest(n)
             if clicks:  # the click ports' own block
-                metronome.render(mix, f0, n, clock, song, skipped)
+                self._click(mix, f0, n, skipped)
             return mix
         rows = self._rows
         if pads_sounding:
@@ -213,9 +252,13 @@ class Engine:
         else:  # only the song (or the cue) sounds: the pads' rows are silent
             mix.fill(0.0)
         if song.active:
-            song.render(mix, f0, n, clock)
+            try:
+                song.render(mix, f0, n, clock)
+            except Exception as exc:  # the song stops where it is; the pads play on
+                self.faults.note(exc, "song")
+                song.stop(clock, f0)
         if clicks or metronome.busy(song.playing):  # the song may have started in this block
-            metronome.render(mix, f0, n, clock, song, skipped)
+            self._click(mix, f0, n, skipped)
         if self.cue_to_master and self._cue_dirty:
             mix += cue
         self._apply_master_gain(mix, n)
@@ -223,6 +266,9 @@ class Engine:
         np.max(mix, axis=1, out=hi)
         np.min(mix, axis=1, out=lo)
         peak = max(float(hi[0]), float(hi[1]), -float(lo[0]), -float(lo[1]))
+        if not peak < _NOT_A_SIGNAL:  # NaN or a sum far past any audio: never let it out, nor into the limiter
+            self._bad_master(mix, f0, pads_sounding)
+            peak = 0.0
         gain = self.limiter.process(mix, peak)
         if gain < 1.0:
             if gain < meters.min_gain[0]:
@@ -241,6 +287,32 @@ class Engine:
         np.maximum(self._peak_hi, self._peak_lo, out=self._peak_hi)
         np.maximum(meters.pad_peak, self._peak_hi, out=meters.pad_peak)
         return mix
+
+    def _bad_master(self, mix: np.ndarray, f0: int, pads_sounding: bool) -> None:
+        """The master went to NaN or past any audio: this block is silent, and the pads whose own rows did so
+        fall silent (or the song, when none did). A fault path: it may allocate."""
+        self.faults.note(_BAD_MIX, "master")
+        mix.fill(0.0)
+        culprits = 0
+        if pads_sounding:
+            rows = self._rows_2d
+            for i in range(self.pads):
+                peak = float(np.max(np.abs(rows[i])))
+                if not peak < _NOT_A_SIGNAL:
+                    self.faults.note(_BAD_MIX, self._labels[i])
+                    self.voices[i].halt(f0, tail=False)
+                    rows[i].fill(0.0)
+                    culprits += 1
+        if not culprits and self.song.active:
+            self.faults.note(_BAD_MIX, "song")
+            self.song.stop(self.clock, f0)
+
+    def _click(self, mix: np.ndarray, f0: int, n: int, skipped: int) -> None:
+        try:
+            self.metronome.render(mix, f0, n, self.clock, self.song, skipped)
+        except Exception as exc:
+            self.faults.note(exc, "metronome")
+            self.metronome.out.fill(0.0)
 
     def cue(self) -> np.ndarray:
         """The cue voice's output of the last block: (2, n)."""

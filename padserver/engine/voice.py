@@ -198,10 +198,12 @@ class PadVoice(Varispeed, Tails):
         else:
             self.region = (start, end)
 
-    def halt(self, frame: int) -> None:
-        """Stop at once (with the fade tail), cancel anything pending."""
+    def halt(self, frame: int, tail: bool = True) -> None:
+        """Stop at once, cancel anything pending. With ``tail`` the sound fades out; without, it is cut (the
+        engine's answer to this voice raising in the callback: what failed may be the tail itself)."""
         if self.playing:
-            self._start_tail(self._read_index(frame), 0)
+            if tail:
+                self._start_tail(self._read_index(frame), 0)
             self.playing = False
             self.events.push(ev.STOPPED, self.index, frame)
         elif self.launch_pending:
@@ -210,7 +212,10 @@ class PadVoice(Varispeed, Tails):
         self.launch_frame = _INF
         self.stop_beat = None
         self.stop_frame = _INF
-        self._take_next_buffer()
+        if tail:
+            self._take_next_buffer()
+        else:
+            self.tail_left[0] = self.tail_left[1] = 0
 
     def next_launch_frame(self, clock) -> int:
         if self.launch_beat is not None:

@@ -82,7 +82,7 @@ def render(job: dict, progress: Progress | None = None) -> np.ndarray:
     rate, bpb = job["rate"], job["beats_per_bar"]
     engine = Engine(rate, EXPORT_BLOCK, tempo=job["tempo"], beats_per_bar=bpb, fade_ms=job["fade_ms"])
     engine.set_master_gain_now(job["master_gain"])  # as live, where it was set long before the song
-    engine.send(cmd.SetLimiter(job["limiter"], job["limiter_ceiling_db"]))
+    engine.set(cmd.SetLimiter(job["limiter"], job["limiter_ceiling_db"]))
     loaded: dict[int, tuple[np.ndarray, float]] = {}
     clips = []
     for row, track in enumerate(job["song"]["tracks"]):

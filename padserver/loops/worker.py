@@ -1,7 +1,7 @@
 """The worker pool: decoding and other heavy work, in processes away from the audio thread.
 
 The audio callback is Python and needs the GIL every period, so CPU-heavy work
-runs in other processes (at most cores − 1, at low priority). Large results
+runs in other processes (at most cores − 1, at a lower priority than the daemon's). Large results
 come back as files in the cache folder, not as pickled arrays.
 """
 
@@ -14,17 +14,22 @@ import os
 import threading
 import time
 
+WORKER_NICE = 10
+
 
 def _lower_priority() -> None:
-    """Workers only get the CPU the audio does not need (SCHED_IDLE on Linux, else a high nice value)."""
+    """Workers take the CPU after the audio and the daemon, but still get some on a machine that is busy with
+    something else: nice 10, and on Linux SCHED_BATCH (they never preempt a thread that wakes, such as a
+    non-realtime audio thread). Not SCHED_IDLE: it runs only while nothing else at all wants the CPU, so on a
+    busy machine a pad's load waited for as long as the machine stayed busy (a minute and more, measured with
+    one core kept busy); and an unprivileged process cannot leave it again."""
     try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
-        return
-    except (AttributeError, OSError):
+        os.nice(WORKER_NICE - os.nice(0))
+    except OSError:
         pass
     try:
-        os.nice(19)
-    except OSError:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
         pass
 
 

@@ -224,3 +224,25 @@ def test_portaudio_puts_master_and_pads_on_the_chosen_output_pairs(tmp_path):
             cap.close()
         d.terminate()
         server.stop()
+
+
+def test_a_portaudio_stream_that_stops_on_its_own_is_said_and_the_daemon_runs_on(tmp_path):
+    # PortAudio's JACK host API stands for a sound card that goes away: its stream stops when the server dies
+    from padserver.harness.jack import JackServer
+
+    server = JackServer().start()
+    config = LEVELS_AS_THEY_ARE + "audio:\n  inputs: 0\nmidi:\n  api: none\n"
+    d = DaemonProcess(["--audio", "portaudio"], env=server.env, config=config, data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        assert json.loads(d.osc.request("/status", reply="/status")[0])["audio"]["connected"] is True
+        server.proc.kill()
+        server.proc.wait()
+        wait_log(d, "the audio stream on 'system' stopped")
+        assert d.osc.request("/ping", reply="/pong") is not None  # the daemon still answers
+        assert json.loads(d.osc.request("/status", reply="/status")[0])["audio"]["connected"] is False
+        code, took = d.terminate(timeout=15)
+        assert code == 0 and took < 10, d.log()  # (it does not wait on a stream that will never close)
+    finally:
+        d.terminate()
+        server.stop()

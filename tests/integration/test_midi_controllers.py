@@ -52,7 +52,12 @@ def test_launchpad_x_plays_pads_on_their_frame_and_its_lights_follow(jack_server
         # Nothing plays: pad 2 starts on the very frame its note arrives.
         pressed = pad.press(bytes.fromhex("90 52 7F"))  # note 82 = pad 2
         capture.wait_until(pressed + 4800)
-        assert capture.onset(pressed - 2048, pressed + 4800, channel=1) == pressed
+        onset = capture.onset(pressed - 2048, pressed + 4800, channel=1)
+        period = jack_server.period
+        if pad.on_time(pressed) and not pad.xruns_between(pressed - 2 * period, pressed + 9600):
+            assert onset == pressed
+        else:  # JACK's account says a cycle around the press ran late (the device's or padserver's): by that
+            assert onset is not None and pressed <= onset <= pressed + 4 * period, (onset, pressed, pad.missed)
         pad.wait_for(lit(82, (0, 21)))  # pad 2 playing: green
 
         # With pad 2 playing and a 1-bar quantum, pad 1 flashes queued, then plays on the bar.
