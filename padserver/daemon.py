@@ -177,7 +177,8 @@ class Daemon:
         self.actions.generation.network = self.network
         self.actions.projects = self.projects
         self.engine, self.backend, self.project = engine, backend, project
-        osc = OscServer(self.actions, self.status, cfg.osc.host, cfg.osc.port, cfg.osc.allow)
+        o = cfg.osc
+        osc = OscServer(self.actions, self.status, o.host, o.port, o.allow, o.rate_limit, o.burst)
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
         osc.feedback.sync_source = lambda: self.actions.sync_source
         self.actions.listeners.append(osc.feedback.on_change)

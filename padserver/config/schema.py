@@ -218,6 +218,8 @@ SCHEMA = Section(
                 "port": Number(1, 65535, integer=True),
                 "allow": Networks(),
                 "auto_register": Bool(),
+                "rate_limit": Number(0, 1_000_000),
+                "burst": Number(1, 1_000_000),
             }
         ),
         "midi": Section({"api": Choice(("auto", "alsa", "jack", "coremidi", "none")), "mappings": Str()}),

@@ -2,7 +2,10 @@
 
 Every bad request is answered with ``/error s:address s:message`` to its sender
 and logged; nothing a client sends can stop the daemon or the audio. Bundles
-with a future time tag are scheduled on the event loop, never slept on.
+with a future time tag are scheduled on the event loop, never slept on (a
+bounded number of them). What each sender may cost and be sent — its rate, and
+no more bytes back than it sent until it made a valid request — is kept by
+`osc_guard`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from padserver.actions import ActionError, EngineBusy
+from padserver.control.osc_guard import SenderGuard
 from padserver.control.osc_routes import find
 
 log = logging.getLogger("padserver.osc")
@@ -27,6 +31,9 @@ log = logging.getLogger("padserver.osc")
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_BUNDLE_DELAY_S = 60.0  # a time tag further ahead than this is refused
 MAX_CLIENTS = 64  # registered feedback addresses kept (the oldest is dropped)
+MAX_PENDING_BUNDLES = 1024  # timed bundles waiting for their time, all senders together
+MAX_DATAGRAM = 65507  # the most one UDP datagram carries (IPv4)
+ECHO_CHARS = 64  # an address or a value echoed back in an error, at most
 
 
 def build(address: str, args: list) -> bytes:
@@ -59,7 +66,16 @@ class Context:
 
 
 class OscServer(asyncio.DatagramProtocol):
-    def __init__(self, actions, status, host: str, port: int, allow: list[str]) -> None:
+    def __init__(
+        self,
+        actions,
+        status,
+        host: str,
+        port: int,
+        allow: list[str],
+        rate_limit: float = 4000.0,
+        burst: float = 8000.0,
+    ) -> None:
         self.actions = actions
         self.status = status
         self.midi = None  # the MIDI manager (learn, devices), set by the daemon when MIDI is on
@@ -71,6 +87,8 @@ class OscServer(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
         self._tasks: set[asyncio.Task] = set()
         self.errors = 0
+        self.guard = SenderGuard(rate_limit, burst)
+        self._bundles_pending = 0
         self.feedback: Any = None  # OscFeedback, set by the daemon
         # Where a sending host asked its replies to go: a tablet sends from one port and listens on another.
         self.reply_to: dict[str, tuple[str, int]] = {}
@@ -102,6 +120,7 @@ class OscServer(asyncio.DatagramProtocol):
             self.reply_to[sender[0]] = target
             while len(self.reply_to) > MAX_CLIENTS:
                 self.reply_to.pop(next(iter(self.reply_to)))
+        self.guard.trust(target)  # (asked for by a valid request: it may be sent what it asked for)
         if self.feedback is not None:
             self.feedback.add(target)
         log.info("OSC client %s:%s registered for feedback", *target)
@@ -154,16 +173,28 @@ class OscServer(asyncio.DatagramProtocol):
         return verdict
 
     def datagram_received(self, data: bytes, addr) -> None:
+        try:
+            self._datagram(data, addr)
+        except Exception:  # (a bug here must not close the socket: asyncio would, and padserver would be deaf)
+            log.exception("OSC packet from %s:%s", addr[0], addr[1])
+
+    def _datagram(self, data: bytes, addr) -> None:
         if not self._allowed(addr[0]):
             return
+        guard = self.guard
+        guard.received(addr, len(data))
+        now = time.monotonic()
         try:
             packet = OscBundle(data) if OscBundle.dgram_is_bundle(data) else OscMessage(data)
         except Exception as exc:  # python-osc raises several kinds for malformed packets
-            self.error(addr, "", f"malformed OSC packet ({exc.__class__.__name__}: {exc})")
+            if guard.admit(addr, 1, now):
+                self.error(addr, "", f"malformed OSC packet ({exc.__class__.__name__}: {exc})")
             return
-        # a sender that speaks OSC hears feedback (unless it is saying it does not want any)
-        if self.feedback is not None and not (isinstance(packet, OscMessage) and packet.address == "/unregister"):
-            self.feedback.heard_from(addr)
+        if not guard.admit(addr, _messages_in(packet), now):
+            dropped = guard.report_due(addr, now)
+            if dropped:
+                self.error(addr, "", f"too many messages: {dropped} dropped (osc.rate_limit: {guard.rate:g}/s)")
+            return
         if isinstance(packet, OscBundle):
             self._bundle(packet, addr)
         else:
@@ -178,11 +209,17 @@ class OscServer(asyncio.DatagramProtocol):
             return
         contents = list(bundle)
         if delay > 0.0005:
-            asyncio.get_running_loop().call_later(delay, self._run_contents, contents, addr)
+            if self._bundles_pending >= MAX_PENDING_BUNDLES:
+                self.error(addr, "#bundle", f"{MAX_PENDING_BUNDLES} timed bundles wait already; this one is refused")
+                return
+            self._bundles_pending += 1
+            asyncio.get_running_loop().call_later(delay, self._run_contents, contents, addr, True)
         else:
             self._run_contents(contents, addr)
 
-    def _run_contents(self, contents, addr) -> None:
+    def _run_contents(self, contents, addr, timed: bool = False) -> None:
+        if timed:
+            self._bundles_pending -= 1
         for item in contents:
             if isinstance(item, OscBundle):
                 self._bundle(item, addr)
@@ -204,6 +241,10 @@ class OscServer(asyncio.DatagramProtocol):
             wanted = route.args or "no arguments"
             self.error(addr, address, f"expects {wanted} (got {len(params)} argument{'s' if len(params) != 1 else ''})")
             return
+        if address != "/unregister":  # a valid request: the sender is trusted, and hears feedback if it wants
+            self.guard.trust(addr)
+            if self.feedback is not None:
+                self.feedback.heard_from(addr)
         ctx = Context(self.actions, self.status, addr, self)
         try:
             result = route.handler(ctx, *parts, *params)
@@ -253,6 +294,13 @@ class OscServer(asyncio.DatagramProtocol):
         except Exception as exc:  # (a value OSC cannot carry: the message is left out, the server goes on)
             log.warning("OSC %s to %s:%s left out: %s", address, addr[0], addr[1], exc)
             return
+        if len(data) > MAX_DATAGRAM:
+            log.warning("OSC %s to %s:%s is %d bytes, more than a datagram carries", address, *addr[:2], len(data))
+            if address != "/error":
+                self.send(addr, "/error", [address, f"the reply is {len(data)} bytes, too large for one datagram"])
+            return
+        if not self.guard.spend(addr, len(data)):
+            return  # (a sender that has made no valid request is sent no more than it sent)
         try:
             self.transport.sendto(data, addr)
         except Exception as exc:  # a client that went away costs nothing
@@ -260,8 +308,39 @@ class OscServer(asyncio.DatagramProtocol):
 
     def error(self, addr, address: str, message: str) -> None:
         self.errors += 1
-        log.warning("OSC %s from %s:%s: %s", address or "(packet)", addr[0], addr[1], message)
+        address = _shortened(address)
+        log.warning("OSC %s from %s:%s: %s", address or "(packet)", addr[0], addr[1], _shortened(message, 400))
+        budget = self.guard.budget(addr)
+        if budget is not None:  # an untrusted sender: the error fits in what it sent, or none goes
+            fitted = _fitted(address, message, budget)
+            if fitted is None:
+                return
+            message = fitted
         self.reply(addr, [("/error", [address, message])])
 
     def error_received(self, exc: Exception) -> None:
         log.debug("OSC socket error: %s", exc)
+
+
+def _messages_in(packet) -> int:
+    """How many messages a packet holds (a bundle's, nested ones included); each counts against the rate."""
+    if not isinstance(packet, OscBundle):
+        return 1
+    return max(1, sum(_messages_in(item) for item in packet))
+
+
+def _shortened(text: str, most: int = ECHO_CHARS) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _fitted(address: str, message: str, budget: int) -> str | None:
+    """``message`` cut so that ``/error address message`` takes at most ``budget`` bytes; None if even an
+    empty one does not fit."""
+    size = len(build("/error", [address, message]))
+    if size <= budget:
+        return message
+    keep = len(message.encode()) - (size - budget) - 4
+    if keep < 0:
+        return None if len(build("/error", [address, ""])) > budget else ""
+    cut = message.encode()[:keep].decode(errors="ignore")
+    return cut if len(build("/error", [address, cut])) <= budget else None

@@ -1,7 +1,7 @@
 """OSC feedback: every registered client hears every state change, meters at most 30 Hz.
 
-Clients are registered explicitly (``/register``) or automatically when they
-send anything (``osc.auto_register``). A fresh client gets the full current
+Clients are registered explicitly (``/register``) or automatically with their
+first valid request (``osc.auto_register``). A fresh client gets the full current
 state at once. The list is bounded and sends never block, so a client that
 disappears costs nothing; ``/unregister`` also opts a sender out of
 auto-registration until it registers again (the CLI uses that).

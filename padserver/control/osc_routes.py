@@ -29,6 +29,13 @@ def markdown() -> str:
         "`{n}` is a pad, 1..16 row-major from the top left. Numbers may be sent as int or float,",
         "booleans as 0/1. Every failing request gets `/error s:address s:message` back.",
         "",
+        "What one sender may cost: `osc.rate_limit` messages a second (default 4,000, bursts of `osc.burst`,",
+        "8,000; each message of a bundle counts); the excess is dropped and counted, and the sender gets at most one",
+        "`/error` a second about it. Until a sender has made a valid request (a known address with the right number",
+        "of arguments), padserver sends it no more bytes than it sent: errors are cut to fit (an unknown address is",
+        "echoed shortened), none once that is spent, and the full state goes only to a client that made one. At most",
+        "1,024 timed bundles wait at once; a reply too large for one datagram is refused with an `/error`.",
+        "",
         "| address | args | does |",
         "|---|---|---|",
     ]

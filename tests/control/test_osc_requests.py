@@ -84,14 +84,75 @@ def test_errors_are_logged_too(daemon):
     assert "OSC /pad/99/stop from 127.0.0.1" in daemon.log()
 
 
+def _received(s, timeout=0.5) -> list[bytes]:
+    s.settimeout(timeout)
+    out = []
+    try:
+        while True:
+            out.append(s.recvfrom(65536)[0])
+    except TimeoutError:
+        return out
+
+
 def test_malformed_packets_get_an_error_and_do_not_stop_anything(daemon):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(2)
+        s.sendto(OscMessageBuilder("/ping").build().dgram, ("127.0.0.1", daemon.port))  # a valid request first
+        assert len(_received(s)) >= 1
         for junk in (b"\x00\x01garbage", b"/pad/1/gain\x00\x00\x00\x00,f\x00\x00\x00"):
             s.sendto(junk, ("127.0.0.1", daemon.port))
             data, _ = s.recvfrom(4096)
             assert b"/error" in data and b"malformed OSC packet" in data
     assert daemon.osc.request("/ping", reply="/pong") == ["0.1.0"]
+
+
+def test_a_sender_that_made_no_valid_request_is_never_sent_more_than_it_sent(daemon):
+    # (a spoofed source address would turn those bytes on someone else: no amplification)
+    junk = [
+        b"\x00\x01garbage",
+        OscMessageBuilder("/" + "x" * 300).build().dgram,  # an unknown address, echoed shortened if at all
+        OscMessageBuilder("/no/such/thing").build().dgram,
+        b"/pad/1/gain\x00\x00\x00\x00,f\x00\x00\x00",
+    ] * 5
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        sent = got = 0
+        for packet in junk:
+            s.sendto(packet, ("127.0.0.1", daemon.port))
+            sent += len(packet)
+        answers = _received(s)
+        got = sum(len(a) for a in answers)
+        assert got <= sent and answers  # errors still come, cut to fit
+        assert not any(a.startswith(b"/pad/") or a.startswith(b"/tempo") for a in answers)  # no state
+        assert all(b"x" * 100 not in a for a in answers)
+        # its first valid request: it is answered in full, and (auto-registration) gets the state
+        s.sendto(OscMessageBuilder("/ping").build().dgram, ("127.0.0.1", daemon.port))
+        after = _received(s, 1.0)
+        assert any(a.startswith(b"/pong") for a in after) and any(a.startswith(b"/pad/16/state") for a in after)
+        s.sendto(OscMessageBuilder("/unregister").build().dgram, ("127.0.0.1", daemon.port))
+
+
+def test_a_flood_from_one_sender_is_held_to_its_rate_and_said_once_a_second(tmp_path):
+    config = "osc:\n  rate_limit: 100\n  burst: 100\n"
+    d = DaemonProcess(["--audio", "null"], config=config, data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+            s.sendto(OscMessageBuilder("/unregister").build().dgram, ("127.0.0.1", d.port))  # (no feedback)
+            ping = OscMessageBuilder("/ping").build().dgram
+            t0 = time.monotonic()
+            for _ in range(300):
+                s.sendto(ping, ("127.0.0.1", d.port))
+            elapsed = time.monotonic() - t0
+            answers = _received(s, 1.0)
+            pongs = sum(a.startswith(b"/pong") for a in answers)
+            told = [a for a in answers if a.startswith(b"/error") and b"too many messages" in a]
+            assert pongs <= 100 + 1 + 100 * elapsed, (pongs, elapsed)  # the burst, then the rate
+            assert 1 <= len(told) <= 1 + elapsed, told
+        time.sleep(1.0)  # the bucket fills again
+        assert d.osc.request("/ping", reply="/pong")
+        assert "too many messages" in d.log()
+    finally:
+        d.terminate()
 
 
 def test_settings_show_in_status_and_queries(daemon):
