@@ -274,3 +274,26 @@ def test_lan_mode_accepts_only_allowlisted_senders(tmp_path):
         assert "OSC from 127.0.0.1 refused: not in osc.allow" in d.log()
     finally:
         d.terminate()
+
+
+def test_a_reply_too_large_for_a_datagram_is_refused_with_an_error_not_dropped():
+    import asyncio
+
+    from padserver.control.osc import OscServer
+
+    async def run():
+        server = OscServer(None, None, "127.0.0.1", 0, [])
+        await server.start()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind(("127.0.0.1", 0))
+            client = s.getsockname()
+            server.guard.trust(client)
+            server.send(client, "/library/results", ["x" * 70000])
+            await asyncio.sleep(0.05)
+            answers = _received(s, 0.5)
+        server.close()
+        return answers
+
+    answers = asyncio.run(run())
+    assert len(answers) == 1 and answers[0].startswith(b"/error")
+    assert b"/library/results" in answers[0] and b"too large for one datagram" in answers[0]
