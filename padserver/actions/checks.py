@@ -19,14 +19,21 @@ def number(value: object, what: str, lo: float, hi: float) -> float:
             try:
                 value = float(value)
             except ValueError:
-                raise ActionError(f"{what} must be a number in range {lo:g}..{hi:g} (got {value!r})") from None
+                raise ActionError(
+                    f"{what} must be a number in range {_show(lo)}..{_show(hi)} (got {value!r})"
+                ) from None
         else:
-            raise ActionError(f"{what} must be a number in range {lo:g}..{hi:g}")
+            raise ActionError(f"{what} must be a number in range {_show(lo)}..{_show(hi)}")
     value = float(value)
     if math.isnan(value) or not lo <= value <= hi:
-        raise ActionError(f"{what} must be in range {lo:g}..{hi:g} (got {value:g})")
+        raise ActionError(f"{what} must be in range {_show(lo)}..{_show(hi)} (got {_show(value)})")
     # OSC floats are 32-bit: 0.8 arrives as 0.800000011920929; keep what the musician typed
     return round(value, 6)
+
+
+def _show(x: float) -> str:
+    """A number as a musician would write it: whole numbers without a decimal point or an exponent."""
+    return str(int(x)) if math.isfinite(x) and x == int(x) and abs(x) < 1e15 else f"{x:g}"
 
 
 def whole(value: object, what: str, lo: int, hi: int) -> int:

@@ -32,15 +32,36 @@ OPTIONS = {
 EXTRAS = PROVIDER_EXTRAS  # provider-specific settings, passed in the request's extras
 
 
+# every option's range, declared once (Lyria RealTime's own ranges for its settings); text at most TEXT_CHARS
+RANGES: dict[str, tuple[float, float]] = {
+    "bars": (1, 64),
+    "takes": (1, 8),
+    "bpm": (20, 300),
+    "seed": (0, 2**31 - 1),
+    "instrumental": (0, 1),
+    "density": (0, 1),
+    "brightness": (0, 1),
+    "guidance": (0, 6),
+    "temperature": (0, 3),
+    "top_k": (1, 1000),
+    "mute_bass": (0, 1),
+    "mute_drums": (0, 1),
+    "only_bass_and_drums": (0, 1),
+    "plan": (0, 1),
+    "oneshot": (0, 1),
+}
+TEXT_CHARS = 100
+
+
 def parse_options(options: list) -> dict:
-    """``key=value`` strings (as tablets and scripts send them) into typed values."""
+    """``key=value`` strings (as tablets and scripts send them) into typed values, each in its range."""
     out = checks.key_values(options, {**OPTIONS, **EXTRAS}, "generate")
-    if "bars" in out and not 1 <= out["bars"] <= 64:
-        raise ActionError(f"bars must be in range 1..64 (got {out['bars']})")
-    if "takes" in out and not 1 <= out["takes"] <= 8:
-        raise ActionError(f"takes must be in range 1..8 (got {out['takes']})")
-    if "bpm" in out:
-        checks.number(out["bpm"], "bpm", 20, 300)
+    for key, value in out.items():
+        if isinstance(value, str):
+            checks.text(value, key, TEXT_CHARS)
+        elif key in RANGES:
+            lo, hi = RANGES[key]
+            checks.number(value, key, lo, hi)  # (NaN and infinities are out of every range)
     return out
 
 

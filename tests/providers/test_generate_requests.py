@@ -64,6 +64,11 @@ def test_vary_keeps_tempo_and_bars(daemon):
         ("/pad/17/generate", ("drums",), "pad must be in range 1..16"),
         ("/pad/1/generate", ("drums", "colour=red"), "generate options are key=value"),
         ("/pad/1/generate", ("drums", "bars=0"), "bars must be in range 1..64"),
+        ("/pad/1/generate", ("drums", "bpm=nan"), "bpm must be in range 20..300"),
+        ("/pad/1/generate", ("drums", "temperature=inf"), "temperature must be in range 0..3"),
+        ("/pad/1/generate", ("drums", "seed=99999999999999999999"), "seed must be in range 0..2147483647"),
+        ("/pad/1/generate", ("drums", "top_k=-1"), "top_k must be in range 1..1000"),
+        ("/pad/1/generate", ("drums", "genre=" + "x" * 5000), "genre must be at most 100 characters"),
         ("/pad/1/generate", ("drums", "provider=nope"), "no provider named 'nope'"),
         ("/pad/1/generate", ("drums", "key=H7"), "key must look like"),
         ("/pad/9/regenerate", (), "pad 9 has no earlier generation to repeat"),
@@ -74,6 +79,13 @@ def test_vary_keeps_tempo_and_bars(daemon):
 )
 def test_bad_generation_requests_get_clear_errors(daemon, address, args, message):
     assert message in daemon.osc.error(address, *args)
+
+
+def test_every_number_a_generation_takes_has_a_range():
+    from padserver.actions.generate import EXTRAS, OPTIONS, RANGES
+
+    numbers = {k for k, kind in {**OPTIONS, **EXTRAS}.items() if kind is not str}
+    assert numbers == set(RANGES)
 
 
 def test_the_prompt_field_and_a_tablet_button_generate(daemon):
