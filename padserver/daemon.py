@@ -13,6 +13,7 @@ import time
 from padserver import __version__
 from padserver.engine import commands as cmd
 from padserver.midi_setup import start_midi
+from padserver.service_notify import ServiceNotifier
 from padserver.status import snapshot
 
 log = logging.getLogger("padserver")
@@ -225,12 +226,17 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
+        service = ServiceNotifier()
+        service.notify(f"READY=1\nSTATUS=OSC on port {osc.port}")
+        watchdog = loop.create_task(service.watchdog())
         pump = loop.create_task(self._pump())
         supervisor = loop.create_task(self._supervise())
         midi_task = loop.create_task(self.midi.run()) if self.midi is not None else None
         autosave = loop.create_task(self.projects.autosave())
         await self.stopping.wait()
         log.info("stopping: fading out")
+        service.notify("STOPPING=1")
+        watchdog.cancel()
         autosave.cancel()
         self._final_save()
         if midi_task is not None:
@@ -254,6 +260,7 @@ class Daemon:
             recorder.close()
         osc.close()
         self.pool.close()
+        service.close()
         log.info("stopped")
         return 0
 
