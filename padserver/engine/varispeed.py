@@ -10,6 +10,8 @@ import math
 
 INF = 1 << 62  # (a frame never reached)
 EPS = 1e-6
+MIN_CYCLE = 256.0  # a loop cycle's fewest buffer frames (5 ms at 48 kHz): a narrower region plays this much, so
+# a block never wraps more than once whatever the region (a 1e-4 one cost ~50 times a normal pad per block)
 MAX_NUDGE = 0.01  # the most a voice's speed is nudged to follow another clock's phase (17 cents)
 
 
@@ -35,9 +37,13 @@ class Varispeed:
             return self.read0 + (t - self.cycle_start)
         return self.read0 + int(math.floor((t - self.anchor) * self.speed))
 
+    def _region_frames(self) -> float:
+        """The current region's length in buffer frames (never shorter than MIN_CYCLE)."""
+        return max(MIN_CYCLE, (self.region[1] - self.region[0]) * self.period)
+
     def _cycle_frames(self) -> float:
         """The current region's length in output frames at the current speed."""
-        return max(1.0, (self.region[1] - self.region[0]) * self.period / self.speed)
+        return self._region_frames() / self.speed
 
     def retime(self, t: int, out_beat: float) -> None:
         """The tempo changed at frame ``t``: play on at the speed that keeps each cycle on its beats."""
@@ -47,7 +53,7 @@ class Varispeed:
         if not self.playing or self.speed == old:
             return
         pos = self.read0 + (t - self.anchor) * old  # where the read is now, in buffer frames
-        left = self.read0 + (self.region[1] - self.region[0]) * self.period - pos
+        left = self.read0 + self._region_frames() - pos
         end = t + max(0.0, left) / self.speed  # the cycle still ends on the same beat
         self.anchor = t - (pos - self.read0) / self.speed
         self.cycle_end = max(t, math.ceil(end - EPS))
@@ -65,7 +71,7 @@ class Varispeed:
         if not self.playing or end <= t:
             return
         pos = self.read0 + (t - self.anchor) * self.speed
-        left = self.read0 + (self.region[1] - self.region[0]) * self.period - pos
+        left = self.read0 + self._region_frames() - pos
         if left <= 0.0:
             return
         speed = left / (end - t)

@@ -84,3 +84,19 @@ def test_a_song_that_fails_stops_and_the_pads_play_on():
     heard = _render(engine, 10)
     assert np.array_equal(heard, alone)
     assert engine.faults.where == "song" and not engine.song.playing
+
+
+def test_a_region_narrower_than_a_few_ms_plays_a_cycle_of_a_few_ms():
+    # (a 1e-4 region of a one-bar loop is 9.6 frames: wrapping 13 times a block cost ~50 pads' worth each)
+    from padserver.engine.varispeed import MIN_CYCLE
+    from tests.engine.helpers import ramp
+
+    engine = make_engine()
+    load(engine, 0, ramp(BAR))
+    engine.send(cmd.SetRegion(0, 0.5, 0.5001))
+    engine.send(cmd.Launch(0, q("off")))
+    heard = _render(engine, 32)[0]
+    cycle = int(MIN_CYCLE)
+    assert np.array_equal(heard[1024:2048], heard[1024 + cycle : 2048 + cycle])  # it repeats every cycle …
+    assert not np.array_equal(heard[1024:2048], heard[1024 + 10 : 2048 + 10])  # … not every 9.6 frames
+    assert heard[1024:2048].min() > 0.49  # and it plays from the region's start (the ramp's middle)
