@@ -74,6 +74,7 @@ class Daemon:
         from padserver.actions.song import SongActions
         from padserver.control.osc import OscServer
         from padserver.control.osc_feedback import OscFeedback
+        from padserver.control.pairing import Pairing
         from padserver.drivers.backend import BackendError
         from padserver.drivers.choose import open_backend
         from padserver.drivers.recorder import Recorder
@@ -180,6 +181,8 @@ class Daemon:
         self.engine, self.backend, self.project = engine, backend, project
         o = cfg.osc
         osc = OscServer(self.actions, self.status, o.host, o.port, o.allow, o.rate_limit, o.burst)
+        if o.pairing == "true" or (o.pairing == "auto" and osc.open_to_network):
+            osc.pairing = Pairing(data)
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
         osc.feedback.sync_source = lambda: self.actions.sync_source
         self.actions.listeners.append(osc.feedback.on_change)
@@ -213,6 +216,8 @@ class Daemon:
             osc.close()
             raise StartupError(f"audio: {exc}") from None
         self.midi = self._start_midi(cfg, backend)
+        if self.midi is not None and osc.pairing is not None:
+            self.midi.follow_pairing(osc.pairing)
         if cfg.sync.source != "internal":  # (after MIDI: without JACK audio the clock comes in through rtmidi)
             try:
                 self.actions.set_sync_source(cfg.sync.source)
@@ -316,6 +321,8 @@ class Daemon:
             where = f"device {info.device}"
         if self.osc.open_to_network:
             osc = f"{cfg.osc.host}:{self.osc.port}, open to the network for {', '.join(cfg.osc.allow)} only"
+            if self.osc.pairing is not None:
+                osc += ", new clients play once paired (padserver clients)"
         else:
             osc = f"{cfg.osc.host}:{self.osc.port} (this machine only; --osc-host 0.0.0.0 opens it to tablets)"
         log.info(

@@ -106,6 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("undo", "redo"):
         step = sub.add_parser(name, help=f"{name} the last change on the running daemon")
         step.add_argument("--port", type=int, default=9000)
+    clients = sub.add_parser("clients", help="OSC clients waiting to be paired, and those paired (osc.pairing)")
+    clients.add_argument("action", nargs="?", choices=["allow"], help="allow: pair a waiting client")
+    clients.add_argument("host", nargs="?", help="the client to pair (default: the one that asked last)")
+    clients.add_argument("--port", type=int, default=9000, help="the running daemon's OSC port (default 9000)")
     maps = sub.add_parser("mappings", help="check controller mapping files, or print the layout docs")
     maps.add_argument("files", nargs="*", help="mapping files to check (default: the shipped ones and yours)")
     maps.add_argument("--docs", action="store_true", help="print docs/controllers.md")
@@ -277,6 +281,17 @@ def cmd_step(args) -> int:
     return request("127.0.0.1", args.port, f"/{args.command}", [], 5.0)
 
 
+def cmd_clients(args) -> int:
+    from padserver.cli.client import request
+
+    if args.action == "allow":
+        return request("127.0.0.1", args.port, "/clients/allow", [args.host] if args.host else [], 5.0)
+    if args.host:
+        print("padserver clients: a host goes after `allow`", file=sys.stderr)
+        return 2
+    return request("127.0.0.1", args.port, "/clients", [], 5.0)
+
+
 def cmd_generate(args) -> int:
     from padserver.cli.generate import run
 
@@ -310,6 +325,7 @@ COMMANDS = {
     "undo": cmd_step,
     "redo": cmd_step,
     "project": cmd_project,
+    "clients": cmd_clients,
 }
 
 

@@ -36,6 +36,8 @@ class Controller:
         self.send = send
         self.name = name  # the port it is connected to
         self.shift = False
+        self.pairing = None  # control.pairing.Pairing: a shift press accepts the OSC client waiting
+        self.blink = False  # the shift key's blink while an OSC client waits to be paired
         self.failed: set[int] = set()  # pads whose generation just failed (red flash)
         self._shown: dict[tuple[str, int, int], Colour] = {}
         self._by_pad: dict[int, list[Control]] = {}
@@ -94,6 +96,9 @@ class Controller:
         a = self.actions
         if action == "shift":
             self.shift = pressed
+            if pressed and self.pairing is not None and self.pairing.waiting:
+                host = self.pairing.allow()  # (the musician's press on the grid: the client that asked last)
+                log.info("%s: OSC client %s paired from the grid", self.name, host)
             self.refresh()
             return
         if action == "pad.trigger":
@@ -208,7 +213,8 @@ class Controller:
             controls = [c for c in self.mapping.controls if c.led is not None]
         updates = []
         for control in controls:
-            colour = leds.control_colour(self.mapping, control, self.actions.project, self.shift, self.failed)
+            shift = self.shift or (self.blink and getattr(control.led, "when", None) == "shift")
+            colour = leds.control_colour(self.mapping, control, self.actions.project, shift, self.failed)
             if colour is not None and self._shown.get(control.key) != colour:
                 self._shown[control.key] = colour
                 updates.append((control, colour))

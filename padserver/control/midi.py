@@ -12,6 +12,7 @@ import asyncio
 import logging
 import os
 import sys
+from typing import Any
 
 from padserver.control.controller import Controller
 from padserver.control.mappings import ANY_CHANNEL, Mapping
@@ -19,6 +20,7 @@ from padserver.tasks import spawn
 
 log = logging.getLogger("padserver.midi")
 
+BLINK_S = 0.4  # the shift key's blink while an OSC client waits to be paired
 SCAN_S = 1.0  # hot-plug: a replugged controller is back within this (plus its own start-up)
 MAX_PER_ROUND = 4000  # incoming messages handled per event-loop round (the rest wait for the next)
 APIS = ("auto", "alsa", "jack", "coremidi", "none")
@@ -57,6 +59,8 @@ class MidiManager:
         self.controllers: dict[str, tuple[Controller, object]] = {}  # by source port
         self.learn = None  # set by the learn feature
         self._unconfirmed: list[str] = []  # controllers whose set-up is sent once more on the next scan
+        self.pairing: Any = None  # control.pairing.Pairing, when OSC clients from elsewhere must be accepted
+        self._blinking: asyncio.Task | None = None
 
     @property
     def active(self) -> bool:
@@ -120,6 +124,7 @@ class MidiManager:
             return
         controller = Controller(mapping, self.actions, lambda message: self.transport.send(link, message), source)
         controller.learn_hook = self.learn.hook if self.learn is not None else None
+        controller.pairing = self.pairing
         controller.on_learned = lambda control: self._learned(link, control)
         self.controllers[source] = (controller, link)
         controller.connect()
@@ -167,6 +172,30 @@ class MidiManager:
     def on_change(self, pad: int, key: str, value) -> None:
         for controller, _ in self.controllers.values():
             controller.on_change(pad, key, value)
+
+    def follow_pairing(self, pairing) -> None:
+        """While an OSC client waits to be paired, every controller's shift key blinks; a press accepts it."""
+        self.pairing = pairing
+        for controller, _ in self.controllers.values():
+            controller.pairing = pairing
+        pairing.on_change = self._pairing_changed
+
+    def _pairing_changed(self) -> None:
+        if self.pairing.waiting and self._blinking is None:
+            self._blinking = spawn(self._blink(), "shift blink")
+
+    async def _blink(self) -> None:
+        try:
+            while self.pairing.waiting:
+                for controller, _ in self.controllers.values():
+                    controller.blink = not controller.blink
+                    controller.refresh(controller._global)
+                await asyncio.sleep(BLINK_S)
+        finally:
+            self._blinking = None
+            for controller, _ in self.controllers.values():
+                controller.blink = False
+                controller.refresh(controller._global)
 
     def flash_failed(self, pad: int, seconds: float = 3.0) -> None:
         """A generation for ``pad`` failed: its light flashes red for a few seconds."""

@@ -88,6 +88,7 @@ class OscServer(asyncio.DatagramProtocol):
         self._tasks: set[asyncio.Task] = set()
         self.errors = 0
         self.guard = SenderGuard(rate_limit, burst)
+        self.pairing: Any = None  # control.pairing.Pairing when senders from elsewhere must be accepted first
         self._bundles_pending = 0
         self.feedback: Any = None  # OscFeedback, set by the daemon
         # Where a sending host asked its replies to go: a tablet sends from one port and listens on another.
@@ -184,6 +185,13 @@ class OscServer(asyncio.DatagramProtocol):
         guard = self.guard
         guard.received(addr, len(data))
         now = time.monotonic()
+        pairing = self.pairing
+        if pairing is not None and not pairing.admits(addr[0]):
+            # (told once it has sent as many bytes as the error takes: never more back than it sent)
+            if pairing.refused(addr) and guard.admit(addr, 1, now) and (guard.budget(addr) or 0) >= NOT_PAIRED:
+                self.error(addr, "", "not paired")
+                pairing.told(addr)
+            return
         try:
             packet = OscBundle(data) if OscBundle.dgram_is_bundle(data) else OscMessage(data)
         except Exception as exc:  # python-osc raises several kinds for malformed packets
@@ -320,6 +328,9 @@ class OscServer(asyncio.DatagramProtocol):
 
     def error_received(self, exc: Exception) -> None:
         log.debug("OSC socket error: %s", exc)
+
+
+NOT_PAIRED = len(build("/error", ["", "not paired"]))
 
 
 def _messages_in(packet) -> int:

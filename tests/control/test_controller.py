@@ -186,3 +186,24 @@ def test_a_controller_on_a_transport_that_may_lose_messages_gets_its_set_up_once
     manager.scan(ports)
     manager.scan(ports)
     assert manager.transport.sent == first * 2  # once more on the next scan, and no more
+
+
+def test_a_waiting_osc_client_blinks_the_shift_key_and_a_press_pairs_it(actions, tmp_path):
+    from padserver.control.pairing import Pairing
+
+    pairing = Pairing(str(tmp_path))
+    pairing.refused(("10.0.0.20", 9000))  # a tablet on the venue's Wi-Fi asked
+    c, sent = controller(actions, "launchpad-x")
+    c.pairing = pairing
+    c.connect()
+    sent.clear()
+    c.blink = True  # (the MIDI manager's blink, while a client waits)
+    c.refresh()
+    assert sent == [bytes.fromhex("F0 00 20 29 02 0C 03 00 13 03 F7")]  # the shift key (19) lit: colour 3
+    sent.clear()
+    c.blink = False
+    c.refresh()
+    assert sent == [bytes.fromhex("F0 00 20 29 02 0C 03 00 13 01 F7")]  # and back: colour 1
+    c.on_midi(bytes.fromhex("B0 13 7F"))  # shift pressed
+    assert pairing.admits("10.0.0.20") and not pairing.waiting
+    assert Pairing(str(tmp_path)).admits("10.0.0.20")  # remembered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 
 from padserver import __version__
@@ -33,6 +34,35 @@ def _register(ctx, host=None, port=None):
             raise ValueError("host must be text such as 192.168.1.20")
     target = ctx.server.register(ctx.sender, host, port)
     return [("/registered", [target[0], target[1]])]
+
+
+@route(
+    "/clients",
+    "",
+    "Replies `/clients s:json`: the OSC clients waiting to be paired (host, port, first heard, messages) and "
+    "those paired (`osc.pairing`).",
+)
+def _clients(ctx):
+    pairing = ctx.server.pairing
+    listing = pairing.listing() if pairing is not None else {"waiting": [], "paired": [], "pairing": "off"}
+    return [("/clients", [json.dumps(listing, separators=(",", ":"))])]
+
+
+@route(
+    "/clients/allow",
+    "[s:host]",
+    "Pair a waiting client (default: the one that asked last); only from padserver's own machine. "
+    "Replies `/clients/allowed s:host`.",
+)
+def _clients_allow(ctx, host=None):
+    pairing = ctx.server.pairing
+    if pairing is None:
+        raise ValueError("pairing is off (osc.pairing): every client in osc.allow may play")
+    if not ipaddress.ip_address(ctx.sender[0].split("%")[0]).is_loopback:
+        raise ValueError("clients are paired from padserver's own machine (padserver clients allow HOST)")
+    if host is not None and not isinstance(host, str):
+        raise ValueError("host must be text such as 192.168.1.20")
+    return [("/clients/allowed", [pairing.allow(host)])]
 
 
 @route("/unregister", "", "Stop feedback to this client.")
