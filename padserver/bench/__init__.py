@@ -7,7 +7,20 @@ import time
 
 def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> int:
     parts = (
-        ["engine", "jack", "startup", "midi", "floods", "library", "generate", "prepare", "cloud", "song", "sync"]
+        [
+            "engine",
+            "jack",
+            "startup",
+            "midi",
+            "floods",
+            "library",
+            "generate",
+            "prepare",
+            "cloud",
+            "song",
+            "sync",
+            "soak",
+        ]
         if what == "all"
         else [what]
     )
@@ -42,6 +55,7 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         generate_bench,
         library_bench,
         prepare_bench,
+        soak_bench,
         song_bench,
         sync_bench,
     )
@@ -52,6 +66,7 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         "startup": [daemon_bench.run_startup],
         "midi": [control_bench.run_midi],
         "floods": [control_bench.run_floods],
+        "soak": [lambda smoke: soak_bench.run_soak(smoke, seconds)],
         "generate": [generate_bench.run],
         "prepare": [prepare_bench.run_prepare, prepare_bench.run_compare, prepare_bench.run_jobs_while_playing],
         "cloud": [cloud_bench.run_overhead, cloud_bench.run_realtime, cloud_bench.run_jobs_while_playing],

@@ -78,13 +78,16 @@ def _parser() -> argparse.ArgumentParser:
             "cloud",
             "song",
             "sync",
+            "soak",
             "all",
         ],
         nargs="?",
         default="engine",
     )
     bench.add_argument("--smoke", action="store_true", help="a few seconds instead of the full run (for CI)")
-    bench.add_argument("--seconds", type=float, help="length of each JACK run (default 60, smoke 3)")
+    bench.add_argument(
+        "--seconds", type=float, help="length of each JACK run (default 60, smoke 3; the soak: 600, smoke 30)"
+    )
 
     sub.add_parser("osc-docs", help="print the OSC request namespace as Markdown")
     from padserver.cli.generate import add_parser as add_generate_parser
@@ -197,6 +200,10 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_bench(args) -> int:
+    import signal
+
+    if hasattr(signal, "SIGPIPE"):  # (the fake providers' clients hang up on purpose: an error, not the end)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     logging.basicConfig(level="WARNING", format=LOG_FORMAT)
     from padserver.bench import run_bench
 
