@@ -150,6 +150,7 @@ def search(
     key: str | None = None,
     bars: int | None = None,
     limit: int = 100,
+    offset: int = 0,
 ) -> list[Loop]:
     where: list[str] = []
     args: list[object] = []
@@ -176,5 +177,6 @@ def search(
     if bars is not None:
         where.append("bars = ?")
         args.append(bars)
-    sql = "SELECT * FROM loops" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC LIMIT ?"
-    return [row_to_loop(r) for r in db.execute(sql, [*args, limit])]
+    sql = "SELECT * FROM loops" + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+    return [row_to_loop(r) for r in db.execute(sql, [*args, limit, offset])]

@@ -297,3 +297,40 @@ def test_a_reply_too_large_for_a_datagram_is_refused_with_an_error_not_dropped()
     answers = asyncio.run(run())
     assert len(answers) == 1 and answers[0].startswith(b"/error")
     assert b"/library/results" in answers[0] and b"too large for one datagram" in answers[0]
+
+
+def test_a_search_larger_than_a_datagram_comes_in_pages_the_client_asks_for(tmp_path):
+    from padserver.library import db
+
+    folder = tmp_path / "library"
+    folder.mkdir()
+    conn = db.connect(str(folder / "library.sqlite"))
+    for i in range(500):
+        name = f"long loop name {i} " + "x" * 180
+        db.insert(conn, {
+            "hash": f"{i:064x}", "name": name, "category": "drums", "tags": ["dusty", "vinyl"], "file": f"x/{i}.wav",
+            "duration": 8.0, "sample_rate": 48000, "channels": 2, "bars": 4, "bpm": 120.0, "bpm_confidence": 0.9,
+            "key": "Am", "key_confidence": 0.5, "source": "imported", "prompt": None,
+        })  # fmt: skip
+    conn.commit()
+    conn.close()
+    d = DaemonProcess(["--audio", "null"], data_dir=str(tmp_path))
+    try:
+        d.wait_ready()
+        ids: list[int] = []
+        offset, pages = 0, 0
+        while True:
+            d.osc.send("/library/search", "limit=500", f"offset={offset}")
+            got = dict(d.osc.receive(10.0, until="/library/result"))
+            got.update(d.osc.receive(0.3))
+            page = json.loads(got["/library/result"][0])
+            assert len(json.dumps(page)) < 65000
+            ids += [loop["id"] for loop in page]
+            pages += 1
+            if "/library/result/more" not in got:
+                break
+            offset = got["/library/result/more"][0]
+            assert offset == len(ids)
+        assert pages > 1 and sorted(ids) == list(range(1, 501)) and len(set(ids)) == 500
+    finally:
+        d.terminate()

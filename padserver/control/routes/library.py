@@ -40,14 +40,17 @@ SEARCH_OPTIONS = {
     "key": str,
     "bars": int,
     "limit": int,
+    "offset": int,
 }
+REPLY_BYTES = 60000  # a result's JSON at most (one UDP datagram carries 65,507 bytes): the rest is a next page
 
 
 @route(
     "/library/search",
     "[s:text] [*:options]",
-    "Search names, tags and prompts; options category= source= bpm_min= bpm_max= key= bars= limit=; "
-    "replies `/library/result s:json` (id, name, category, bpm, key, bars, duration, source, tags, path).",
+    "Search names, tags and prompts; options category= source= bpm_min= bpm_max= key= bars= limit= offset=; "
+    "replies `/library/result s:json` (id, name, category, bpm, key, bars, duration, source, tags, path); "
+    "when more was found than one datagram holds, also `/library/result/more i:offset` (ask again with it).",
 )
 def _library_search(ctx, *args):
     words: list[str] = []
@@ -56,6 +59,15 @@ def _library_search(ctx, *args):
     if len(text.split()) > MAX_SEARCH_WORDS:
         raise ValueError(f"a search takes at most {MAX_SEARCH_WORDS} words (got {len(text.split())})")
     filters["limit"] = max(1, min(filters.get("limit", 50), 500))
+    offset = filters["offset"] = checks.whole(filters.get("offset", 0), "offset", 0, 10**9)
     loops = ctx.actions.library.search(text=text, **filters)
     data = ctx.actions.library.data_dir
-    return [("/library/result", [json.dumps([loop.summary(data) for loop in loops], separators=(",", ":"))])]
+    found = [json.dumps(loop.summary(data), separators=(",", ":")) for loop in loops]
+    fits, size = 0, 2
+    while fits < len(found) and size + len(found[fits].encode()) + 1 <= REPLY_BYTES:
+        size += len(found[fits].encode()) + 1
+        fits += 1
+    replies = [("/library/result", ["[" + ",".join(found[:fits]) + "]"])]
+    if fits < len(found):  # a page: the client asks for the rest from here
+        replies.append(("/library/result/more", [offset + fits]))
+    return replies
