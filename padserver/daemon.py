@@ -12,7 +12,7 @@ import time
 
 from padserver import __version__
 from padserver.engine import commands as cmd
-from padserver.midi_setup import start_midi
+from padserver.midi_setup import read_midi_files, start_midi
 from padserver.service_notify import ServiceNotifier
 from padserver.status import snapshot
 
@@ -58,6 +58,7 @@ class Daemon:
         # the latest meter sample: peak per pad, master left/right, lowest limiter gain
         self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
         self.midi = None
+        self.midi_files: tuple | None = None  # the controller mappings and learned bindings, read at start
         self.rt_clock = None  # MIDI clock out through rtmidi (audio not on JACK)
         self.rt_clock_in = None  # and in
         self._provider_status: dict[str, str] | None = None
@@ -94,6 +95,7 @@ class Daemon:
             os.makedirs(data, exist_ok=True)
         except OSError as exc:  # reported by the library and the project store, which then say why
             log.error("cannot create the data folder %s: %s", data, exc.strerror)
+        self.midi_files = read_midi_files(self, cfg)  # (checked before the audio starts)
         try:
             backend = open_backend(cfg.audio.backend, cfg)
         except BackendError as exc:

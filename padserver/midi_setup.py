@@ -10,10 +10,25 @@ import os
 log = logging.getLogger("padserver")
 
 
+def read_midi_files(daemon, cfg) -> tuple[list, object, str] | None:
+    """The controller mappings (shipped and the user's) and the learned bindings, read and checked before the
+    audio starts: a file with problems is said with each problem (file, key, line) and left out, the rest are
+    used. (mappings, learn, the user's mappings folder); None when MIDI is off."""
+    from padserver.control.learn import Learn
+    from padserver.control.mapping_files import load_all, shipped_dir
+
+    if cfg.midi.api == "none":
+        return None
+    folder = cfg.midi.mappings or os.path.join(os.path.dirname(daemon.user_config()), "mappings")
+    mappings = load_all([shipped_dir(), folder], logging.getLogger("padserver.midi"))
+    learn = Learn(os.path.join(os.path.dirname(daemon.user_config()), "learned.yaml"))
+    learn.apply_saved(mappings)
+    return mappings, learn, folder
+
+
 def start_midi(daemon, cfg, backend):
     """The MIDI side as the config asks: the transport, clock in and out through rtmidi where audio is not on
     JACK, learned bindings, the manager that finds controllers; None when MIDI is off."""
-    from padserver.control.mapping_files import load_all, shipped_dir
     from padserver.control.midi import MidiManager, choose_api
     from padserver.drivers.rtmidi_transport import RtMidiTransport
 
@@ -31,8 +46,10 @@ def start_midi(daemon, cfg, backend):
                 log.info("MIDI: off (no ALSA sequencer, and %s); start JACK or set midi.api", exc)
                 return None
             log.warning("MIDI (jack): %s; controllers connect when it runs", exc)
-    folder = cfg.midi.mappings or os.path.join(os.path.dirname(daemon.user_config()), "mappings")
-    mappings = load_all([shipped_dir(), folder], logging.getLogger("padserver.midi"))
+    files = daemon.midi_files or read_midi_files(daemon, cfg)
+    if files is None:
+        return None
+    mappings, learn, folder = files
     if api in ("jack-audio", "stepped"):
         transport = backend.midi
     else:
@@ -56,10 +73,6 @@ def start_midi(daemon, cfg, backend):
         daemon.rt_clock = RtClockOut(transport, cfg.sync.clock_out, daemon.actions)
         daemon.actions.listeners.append(daemon.rt_clock.on_change)
         daemon.rt_clock.start()
-    from padserver.control.learn import Learn
-
-    learn = Learn(os.path.join(os.path.dirname(daemon.user_config()), "learned.yaml"))
-    learn.apply_saved(mappings)
     learn.notify = lambda who, address, args: daemon.osc.reply(who, [(address, args)])
     manager = MidiManager(mappings, daemon.actions, transport)
     if api == "stepped":

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import time
 
+# every part, in the order `all` runs them
+PARTS = (
+    "engine",
+    "jack",
+    "startup",
+    "midi",
+    "floods",
+    "library",
+    "generate",
+    "prepare",
+    "cloud",
+    "song",
+    "sync",
+    "soak",
+)
+
 
 def run_bench(what: str, smoke: bool = False, seconds: float | None = None) -> int:
-    parts = (
-        [
-            "engine",
-            "jack",
-            "startup",
-            "midi",
-            "floods",
-            "library",
-            "generate",
-            "prepare",
-            "cloud",
-            "song",
-            "sync",
-            "soak",
-        ]
-        if what == "all"
-        else [what]
-    )
+    parts = list(PARTS) if what == "all" else [what]
     from padserver.bench.targets import TARGETS
 
     TARGETS.smoke = smoke

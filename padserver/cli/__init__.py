@@ -63,24 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--port", type=int, default=9000)
     send.add_argument("--wait", type=float, default=0.5, help="seconds to wait for replies (default 0.5)")
 
+    from padserver.bench import PARTS
+
     bench = sub.add_parser("bench", help="measure the engine (and, with JACK, the daemon)")
     bench.add_argument(
         "what",
-        choices=[
-            "engine",
-            "jack",
-            "startup",
-            "midi",
-            "floods",
-            "library",
-            "generate",
-            "prepare",
-            "cloud",
-            "song",
-            "sync",
-            "soak",
-            "all",
-        ],
+        choices=[*PARTS, "all"],
         nargs="?",
         default="engine",
     )
