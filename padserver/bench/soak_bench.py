@@ -166,6 +166,7 @@ def run_soak(smoke: bool, seconds: float | None = None) -> bool:
         traffic = _Traffic(d, box)
         traffic.start()
         stops, checks, jobs = 0, 0, 0
+        back_s = float("nan")
         restarted = replugged = False
         t0 = time.monotonic()
         next_job = t0
@@ -193,8 +194,11 @@ def run_soak(smoke: bool, seconds: float | None = None) -> bool:
                 server.start()  # the same name: padserver finds it again
                 cap = Capture(server, name="soak ears")
                 box[0] = MidiDevice(server, "Launchpad X", "LPX MIDI Out", "LPX MIDI In")
+                killed = time.monotonic()
                 _connect_when_back(cap)
-                time.sleep(1.0)
+                back = _heard_again(cap, server.rate)
+                back_s = (back - killed) if back is not None else float("inf")
+                stops += back is None
                 continue
             if not replugged and elapsed > seconds * 0.6:
                 replugged = True
@@ -223,7 +227,8 @@ def run_soak(smoke: bool, seconds: float | None = None) -> bool:
         amplification = traffic.stranger_got / max(1, traffic.stranger_sent)
         xruns = (status1["xruns"] - status0["xruns"]) if status1 else -1
         print(
-            f"{traffic.sent} OSC messages ({traffic.malformed} malformed), {jobs} failing jobs, JACK restarted, "
+            f"{traffic.sent} OSC messages ({traffic.malformed} malformed), {jobs} failing jobs, JACK restarted "
+            f"(padserver heard again {back_s:.1f} s after the kill), "
             f"controller replugged; crashes {int(crashed)}, audio stops {stops} of {checks} checks, state intact "
             f"{'yes' if intact else 'NO'}, xruns {xruns} ({padserver_late(server)} with padserver the late client), "
             f"OSC answer p99 {p99:.1f} ms, amplification {amplification:.2f} "
@@ -233,6 +238,7 @@ def run_soak(smoke: bool, seconds: float | None = None) -> bool:
         ok &= expect("soak audio stops", stops, at_most=0, sane=0)
         ok &= expect("soak state intact", 1 if intact else 0, at_least=1, sane=1)
         ok &= expect("soak OSC answer p99", p99, "ms", at_most=20, sane=2000)
+        ok &= expect("soak heard again after a JACK restart", back_s, "s", at_most=5.0, sane=30.0)
         ok &= expect("soak amplification", amplification, "×", at_most=1.0, sane=1.0)
         return ok
     finally:
@@ -245,6 +251,17 @@ def run_soak(smoke: bool, seconds: float | None = None) -> bool:
             box[0].close()
         server.stop()
         http.close()
+
+
+def _heard_again(cap: Capture, rate: int, timeout: float = 20.0) -> float | None:
+    """When the master is heard again after the JACK server came back (None: not within ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        end = cap.last_frame
+        if end > rate // 10 and np.abs(cap.frames(end - rate // 10, end)).max() >= 1e-4:
+            return time.monotonic()
+    return None
 
 
 def _connect_when_back(cap: Capture, timeout: float = 20.0) -> None:
