@@ -24,7 +24,8 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"OSC trigger → first sample \(5/5 triggers, quantize off\): median [\d.]+", out), out
     assert re.search(r"process start → first /pong: median [\d.]+ s", out), out
     assert re.search(r"daemon RSS [\d.]+ MiB \(audio \+ [-\d.]+ MiB", out), out
-    assert re.search(r"note → first sample \(10/10\): median [\d.]+ periods", out), out
+    # every press heard, of those JACK reported no late cycle about (the rest are counted, not measured)
+    assert re.search(r"note → first sample \((\d+)/\1\): median [\d.]+ periods", out), out
     assert re.search(r"note → LED message \(\d+/10\): median [\d.]+ ms", out), out
     assert re.search(r"OSC: \d+ messages in [\d.]+ s .*last values applied: yes", out), out
     assert re.search(r"MIDI: \d+ messages in [\d.]+ s, xruns \d+", out), out
