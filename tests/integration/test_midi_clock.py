@@ -189,9 +189,10 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(rt_jack_serv
         for _ in range(10):
             seen.append(status()["tempo"])
             time.sleep(0.2)
-        # the DAW's tempo, not padserver's own 120 (within ±0.1 BPM, with at most 10 xruns of the null driver,
-        # is a target of `padserver bench sync`)
-        assert max(abs(t - 123.0) for t in seen) <= 1.0, seen
+        # the DAW's tempo, not padserver's own 120: each reading nearer 123 than 120 (how near — within ±0.1 BPM,
+        # with at most 10 xruns of the null driver — is a target of `padserver bench sync`; a cycle rtmidi's JACK
+        # client ran late on a loaded machine moves a reading by about a BPM)
+        assert all(abs(t - 123.0) < 1.5 for t in seen), seen
         daw.start()  # Start
         assert until(lambda: status()["transport"] == "playing", 20) is not None, d.log()
         daw.start(b"\xfc")  # Stop
