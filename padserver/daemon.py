@@ -407,14 +407,10 @@ class Daemon:
             faults = engine.faults
             if faults.count > errors_seen and now - last_error_report >= 1.0:
                 last_error_report = now
-                error = faults.last
                 log.error(
-                    "%d failures in the audio callback (last in %s: %s: %s); each silenced its part, the rest "
-                    "played on",
+                    "%d failures in the audio callback (last in %s); each silenced its part, the rest played on",
                     faults.count - errors_seen,
-                    faults.where,
-                    type(error).__name__,
-                    error,
+                    faults.described(),
                 )
                 errors_seen = faults.count
             if now - last_report >= 10.0:

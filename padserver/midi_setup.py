@@ -46,7 +46,7 @@ def start_midi(daemon, cfg, backend):
                 log.info("MIDI: off (no ALSA sequencer, and %s); start JACK or set midi.api", exc)
                 return None
             log.warning("MIDI (jack): %s; controllers connect when it runs", exc)
-    files = daemon.midi_files or read_midi_files(daemon, cfg)
+    files = daemon.midi_files  # (read before the audio started)
     if files is None:
         return None
     mappings, learn, folder = files

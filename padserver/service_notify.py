@@ -32,10 +32,6 @@ class ServiceNotifier:
             self.watchdog_s = int(usec) / 1e6
         self._sock: socket.socket | None = None
 
-    @property
-    def active(self) -> bool:
-        return self._address is not None
-
     def notify(self, state: str) -> None:
         """Send ``state`` (e.g. "READY=1"); a manager that is gone costs nothing."""
         if self._address is None:

@@ -31,7 +31,7 @@ def snapshot(daemon) -> dict:
             "gain_reduction_db": round(-20 * math.log10(max(daemon.levels[2], 1e-6)), 2),
         },
         "xruns": engine.meters.xruns,
-        "audio_faults": {"count": engine.faults.count, "last": _fault(engine.faults)},
+        "audio_faults": {"count": engine.faults.count, "last": engine.faults.described()},
         "audio": {
             "backend": info.name,
             "connected": daemon.backend.connected,
@@ -68,10 +68,3 @@ def _midi(daemon) -> list[dict]:
             entry["queued"] = len(link.outgoing)
         out.append(entry)
     return out
-
-
-def _fault(faults) -> str | None:
-    """What failed last inside the audio callback, in words (None: nothing has)."""
-    if faults.last is None:
-        return None
-    return f"{faults.where}: {type(faults.last).__name__}: {faults.last}"

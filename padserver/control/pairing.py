@@ -46,11 +46,14 @@ class Pairing:
             log.error("%s cannot be read (%s): no client is paired until one is accepted again", self.path, exc)
 
     def admits(self, host: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(host.split("%")[0])
-        except ValueError:
-            return False
-        return ip.is_loopback or str(ip) in self.paired
+        ip = _ip(host)
+        return ip is not None and (ip.is_loopback or str(ip) in self.paired)
+
+    @staticmethod
+    def this_machine(host: str) -> bool:
+        """Whether ``host`` (a sender's address) is padserver's own machine, which is always paired."""
+        ip = _ip(host)
+        return ip is not None and ip.is_loopback
 
     def refused(self, addr) -> bool:
         """A sender that is not paired was heard: it waits; True when it is time to tell it so (`told`)."""
@@ -107,3 +110,11 @@ class Pairing:
             ],
             "paired": sorted(self.paired),
         }
+
+
+def _ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """A sender's address (an IPv6 one may carry its interface after a %), or None when it is no address."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return None

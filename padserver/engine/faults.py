@@ -20,3 +20,9 @@ class Faults:
         self.last = exc
         self.where = where
         self.count += 1
+
+    def described(self) -> str | None:
+        """Control side: the last failure in words ("pad 3: ZeroDivisionError: …"); None when none has been."""
+        if self.last is None:
+            return None
+        return f"{self.where}: {type(self.last).__name__}: {self.last}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 
 from padserver import __version__
@@ -58,7 +57,7 @@ def _clients_allow(ctx, host=None):
     pairing = ctx.server.pairing
     if pairing is None:
         raise ValueError("pairing is off (osc.pairing): every client in osc.allow may play")
-    if not ipaddress.ip_address(ctx.sender[0].split("%")[0]).is_loopback:
+    if not pairing.this_machine(ctx.sender[0]):
         raise ValueError("clients are paired from padserver's own machine (padserver clients allow HOST)")
     if host is not None and not isinstance(host, str):
         raise ValueError("host must be text such as 192.168.1.20")

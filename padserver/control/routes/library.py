@@ -63,9 +63,11 @@ def _library_search(ctx, *args):
     loops = ctx.actions.library.search(text=text, **filters)
     data = ctx.actions.library.data_dir
     found = [json.dumps(loop.summary(data), separators=(",", ":")) for loop in loops]
-    fits, size = 0, 2
-    while fits < len(found) and size + len(found[fits].encode()) + 1 <= REPLY_BYTES:
-        size += len(found[fits].encode()) + 1
+    fits, size = 0, 2  # (the brackets)
+    for entry in found:
+        size += len(entry.encode()) + 1  # (and its comma)
+        if size > REPLY_BYTES:
+            break
         fits += 1
     replies = [("/library/result", ["[" + ",".join(found[:fits]) + "]"])]
     if fits < len(found):  # a page: the client asks for the rest from here
