@@ -12,6 +12,7 @@ import time
 
 from padserver import __version__
 from padserver.engine import commands as cmd
+from padserver.loop_watch import LoopWatch
 from padserver.midi_setup import read_midi_files, start_midi
 from padserver.service_notify import ServiceNotifier
 from padserver.status import snapshot
@@ -55,6 +56,7 @@ class Daemon:
         self.config = config
         self.stopping = asyncio.Event()
         self.started = time.monotonic()
+        self.loop_watch = LoopWatch()  # logs where the event loop is when it stops turning
         # the latest meter sample: peak per pad, master left/right, lowest limiter gain
         self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
         self.midi = None
@@ -233,6 +235,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stopping.set)
+        self.loop_watch.start()
         service = ServiceNotifier()
         service.notify(f"READY=1\nSTATUS=OSC on port {osc.port}")
         watchdog = loop.create_task(service.watchdog())
@@ -268,6 +271,7 @@ class Daemon:
         osc.close()
         self.pool.close()
         service.close()
+        self.loop_watch.stop()
         log.info("stopped")
         return 0
 

@@ -31,6 +31,7 @@ def snapshot(daemon) -> dict:
             "gain_reduction_db": round(-20 * math.log10(max(daemon.levels[2], 1e-6)), 2),
         },
         "xruns": engine.meters.xruns,
+        "event_loop_longest_stall_s": round(daemon.loop_watch.longest, 3),
         "audio_faults": {"count": engine.faults.count, "last": engine.faults.described()},
         "audio": {
             "backend": info.name,

@@ -61,6 +61,7 @@ class MidiManager:
         self._unconfirmed: list[str] = []  # controllers whose set-up is sent once more on the next scan
         self.pairing: Any = None  # control.pairing.Pairing, when OSC clients from elsewhere must be accepted
         self._blinking: asyncio.Task | None = None
+        self._scanning = asyncio.Lock()  # one scan at a time (a test's plug-in scans beside the periodic one)
 
     @property
     def active(self) -> bool:
@@ -71,18 +72,18 @@ class MidiManager:
             spawn(self._clock(), "MIDI clock out")
         while True:
             try:
-                await asyncio.to_thread(self._ports)
-                self.scan(self._last_ports)
+                await self.scan(await asyncio.to_thread(self.transport.list_ports))
             except Exception:
                 log.exception("MIDI scan failed")
             await asyncio.sleep(SCAN_S)
 
-    _last_ports: tuple[list[str], list[str]] = ([], [])
+    async def scan(self, ports: tuple[list[str], list[str]]) -> None:
+        """Follow what is plugged in. The transport's calls run in a thread: on JACK each one is a request to
+        the server, which a starved server answers late, and the event loop (OSC, lights) must not wait."""
+        async with self._scanning:
+            await self._scan(ports)
 
-    def _ports(self) -> None:
-        self._last_ports = self.transport.list_ports()
-
-    def scan(self, ports: tuple[list[str], list[str]]) -> None:
+    async def _scan(self, ports: tuple[list[str], list[str]]) -> None:
         sources, targets = ports
         for source in self._unconfirmed:  # connected a scan ago on a transport that may have lost the set-up
             if source in self.controllers:
@@ -92,20 +93,20 @@ class MidiManager:
             alive = self.transport.alive(link)
             if source not in sources or not alive:
                 log.info("controller %s (%s) is gone", controller.mapping.device, source)
-                if alive:
-                    self.transport.close(link)
                 del self.controllers[source]
+                if alive:
+                    await asyncio.to_thread(self.transport.close, link)
         for mapping in self.mappings:
             for source in sources:
                 if source in self.controllers or not mapping.matches(source):
                     continue
                 if mapping.fallback and any(m.matches(source) for m in self.mappings if not m.fallback):
                     continue
-                self._connect(
+                await self._connect(
                     mapping, source, _pair(source, targets, mapping) if mapping.leds or mapping.init else None
                 )
 
-    def _connect(self, mapping: Mapping, source: str, target: str | None) -> None:
+    async def _connect(self, mapping: Mapping, source: str, target: str | None) -> None:
         pads, shift_keys = {}, set()
         for c in mapping.controls:
             channels = range(16) if c.channel == ANY_CHANNEL else (c.channel,)
@@ -116,8 +117,15 @@ class MidiManager:
                 if c.press == "shift":
                     shift_keys.add((kind << 11) | (ch << 7) | c.number)
         try:
-            link = self.transport.open(
-                mapping.name, source, target, pads, shift_keys, mapping.clock, mapping.velocity_gain
+            link = await asyncio.to_thread(
+                self.transport.open,
+                mapping.name,
+                source,
+                target,
+                pads,
+                shift_keys,
+                mapping.clock,
+                mapping.velocity_gain,
             )
         except Exception as exc:
             log.warning("cannot connect %s on %s: %s", mapping.device, source, exc)

@@ -60,7 +60,7 @@ class RtMidiTransport:
         link = _RtLink(name, clock)
         link.input = RtInput(self.API_NAMES[self.api], source)
         link.output = self.backend.open_output(target) if target else None
-        self.links.append(link)
+        self.links = [*self.links, link]  # replaced whole: `pump` on the event loop sees the old list or the new
         return link
 
     def open_input(self, source: str, client: str, port: str, sysex: bool = True) -> RtInput:
@@ -92,8 +92,7 @@ class RtMidiTransport:
                     port.close()
                 except Exception:
                     pass
-        if link in self.links:
-            self.links.remove(link)
+        self.links = [x for x in self.links if x is not link]
 
     def alive(self, link) -> bool:
         return link in self.links

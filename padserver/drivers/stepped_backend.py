@@ -55,7 +55,7 @@ class SteppedMidi:
     def __init__(self) -> None:
         self.sources: list[str] = []
         self.targets: list[str] = []
-        self.plugged: Callable[[tuple[list[str], list[str]]], None] | None = None  # the manager's scan
+        self.plugged: Callable[[tuple[list[str], list[str]]], Awaitable[None]] | None = None  # the manager's scan
         self.incoming: deque = deque()  # (link, bytes, handled) for the manager
         self.links: dict[str, _Link] = {}  # by the device's name
         self.sent: dict[str, list[list[int]]] = {}
@@ -65,7 +65,7 @@ class SteppedMidi:
 
     def open(self, name, source, target, pads, shift_keys, clock, velocity_gain):
         link = _Link(name, source, target)
-        self.links[source] = link
+        self.links = {**self.links, source: link}  # replaced whole: the transport's calls run in a thread
         return link
 
     def pump(self) -> None:
@@ -76,7 +76,7 @@ class SteppedMidi:
             self.sent.setdefault(link.target, []).append(list(message))
 
     def close(self, link) -> None:
-        self.links.pop(link.source, None)
+        self.links = {k: v for k, v in self.links.items() if v is not link}
 
     def alive(self, link) -> bool:
         return self.links.get(link.source) is link
@@ -219,7 +219,7 @@ class SteppedBackend(Backend):
             midi.sources = [str(p) for p in request.get("sources", [])]
             midi.targets = [str(p) for p in request.get("targets", [])]
             if midi.plugged is not None:
-                midi.plugged(midi.list_ports())
+                await midi.plugged(midi.list_ports())
             return {"connected": sorted(midi.links)}, b""
         if op == "midi":
             data = [int(b) for b in request["data"]]

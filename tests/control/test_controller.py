@@ -1,5 +1,7 @@
 """A controller's logic with real actions and a real engine (no audio driver needed)."""
 
+import asyncio
+
 import pytest
 
 from padserver.actions import Actions
@@ -180,11 +182,11 @@ def test_a_controller_on_a_transport_that_may_lose_messages_gets_its_set_up_once
 
     manager = MidiManager([load_mapping(f"{shipped_dir()}/launchpad-x.yaml")], actions, LossyTransport())
     ports = (["Launchpad X:LPX MIDI Out"], ["Launchpad X:LPX MIDI In"])
-    manager.scan(ports)
+    asyncio.run(manager.scan(ports))
     first = list(manager.transport.sent)
     assert first and first[0].startswith(bytes.fromhex("F0 00 20 29"))  # programmer mode, then the lights
-    manager.scan(ports)
-    manager.scan(ports)
+    asyncio.run(manager.scan(ports))
+    asyncio.run(manager.scan(ports))
     assert manager.transport.sent == first * 2  # once more on the next scan, and no more
 
 
