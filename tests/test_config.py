@@ -30,7 +30,7 @@ def test_secrets_come_from_the_environment_and_are_masked():
         ("osc:\n  allow: [not-a-net]\n", "'not-a-net' is not an address or network"),
         ("audio:\n  latency: fast\n", "audio.latency must be low, high or seconds"),
         ("audio: 3\n", "audio must be a section with keys backend"),
-        ("engine:\n  limiter: maybe\n", "engine.limiter must be true or false"),
+        ("engine:\n  limiter: maybe\n", "engine.limiter must be 0 or 1, true or false"),
         ("- a list\n", "must be a mapping of sections"),
     ],
 )

@@ -13,6 +13,7 @@ from padserver.engine import commands as cmd
 from padserver.engine import events as ev
 from padserver.engine.mixer import Engine
 from padserver.engine.quantum import Quantum, parse_quantum
+from padserver.state import fields
 from padserver.state.history import History
 from padserver.state.project import Pad, Project
 from padserver.tasks import spawn
@@ -166,22 +167,20 @@ class ActionsBase:
         self.changed(pad.number, field, value)
 
     def pad_gain(self, number: object, gain: object) -> None:
-        self._mix_setting(number, "gain", lambda: checks.number(gain, "gain", 0.0, 2.0), "pad_gain", continuous=True)
+        self._mix_setting(number, "gain", lambda: checks.value(fields.GAIN, gain, "gain"), "pad_gain", continuous=True)
 
     def pad_pan(self, number: object, pan: object) -> None:
-        self._mix_setting(number, "pan", lambda: checks.number(pan, "pan", -1.0, 1.0), "pad_pan", continuous=True)
+        self._mix_setting(number, "pan", lambda: checks.value(fields.PAN, pan, "pan"), "pad_pan", continuous=True)
 
     def pad_mute(self, number: object, on: object) -> None:
-        self._mix_setting(number, "mute", lambda: checks.flag(on, "mute"), "pad_mute")
+        self._mix_setting(number, "mute", lambda: checks.value(fields.FLAG, on, "mute"), "pad_mute")
 
     def pad_solo(self, number: object, on: object) -> None:
-        self._mix_setting(number, "solo", lambda: checks.flag(on, "solo"), "pad_solo")
+        self._mix_setting(number, "solo", lambda: checks.value(fields.FLAG, on, "solo"), "pad_solo")
 
     def pad_mode(self, number: object, mode: object) -> None:
         pad = self.pad_of(number)
-        value = checks.text(mode, "mode").strip().lower()
-        if value not in cmd.MODES:
-            raise ActionError(f"mode must be one of {', '.join(cmd.MODES)} (got {mode!r})")
+        value = checks.value(fields.MODE, mode, "mode")
         old, pad.mode = pad.mode, value
         self._undoable_pad(pad, "mode", old, "pad_mode")
         self.engine.send(cmd.SetMode(pad.number - 1, value))
@@ -190,22 +189,16 @@ class ActionsBase:
     def pad_quantize(self, number: object, quantum: object) -> None:
         pad = self.pad_of(number)
         old = pad.quantum
-        if isinstance(quantum, str) and quantum.strip().lower() == "global":
-            pad.quantum = "global"
-        else:
-            try:
-                pad.quantum = parse_quantum(quantum).name
-            except (TypeError, ValueError) as exc:
-                raise ActionError(f"{exc}, or global") from None
+        pad.quantum = checks.value(fields.PAD_QUANTUM, quantum, "quantum")
         self._undoable_pad(pad, "quantum", old, "pad_quantize")
         self.send_quanta()
         self.changed(pad.number, "quantize", pad.quantum)
 
     def pad_region(self, number: object, start: object, end: object) -> None:
         pad = self.pad_of(number)
-        s = checks.number(start, "region start", 0.0, 1.0)
-        e = checks.number(end, "region end", 0.0, 1.0)
-        if e - s < 1e-4:
+        s = checks.value(fields.REGION_EDGE, start, "region start")
+        e = checks.value(fields.REGION_EDGE, end, "region end")
+        if e - s < fields.MIN_REGION:
             raise ActionError(f"region end must be after its start (got {s:g} {e:g})")
         old, pad.region = pad.region, (s, e)
         self._undoable_pad(pad, "region", old, "pad_region", continuous=True)
@@ -215,7 +208,7 @@ class ActionsBase:
     def pad_choke(self, number: object, group: object) -> None:
         pad = self.pad_of(number)
         old = pad.choke
-        pad.choke = checks.whole(group, "choke group", 0, 16)
+        pad.choke = checks.value(fields.CHOKE, group, "choke group")
         self._undoable_pad(pad, "choke", old, "pad_choke")
         self.engine.send(cmd.SetChoke(pad.number - 1, pad.choke))
         self.changed(pad.number, "choke", pad.choke)
@@ -223,7 +216,7 @@ class ActionsBase:
     def pad_name(self, number: object, name: object) -> None:
         pad = self.pad_of(number)
         old = pad.name
-        pad.name = checks.text(name, "name", 64).strip()
+        pad.name = checks.value(fields.NAME, name, "name").strip()
         self._undoable_pad(pad, "name", old, "pad_name")
         self.changed(pad.number, "name", pad.name)
 

@@ -1,68 +1,43 @@
-"""Small checks for action arguments: TypeError for the wrong kind, ValueError with the allowed range.
-
-Tablets send floats for everything, so numbers are accepted as int or float
-and booleans as 0/1, 0.0/1.0 or true/false.
-"""
+"""Action arguments through the value kinds of ``state.values``: the value, or an ActionError that names the
+argument and says what is allowed. (The fields a musician sets are declared once, in ``state.fields``.)"""
 
 from __future__ import annotations
 
-import math
+from typing import Any
+
+from padserver.state import fields
+from padserver.values import Flag, Invalid, Kind, Number, Text, Whole
 
 
 class ActionError(ValueError):
     """A request that cannot be carried out; the message tells the musician why."""
 
 
-def number(value: object, what: str, lo: float, hi: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        if isinstance(value, str):
-            try:
-                value = float(value)
-            except ValueError:
-                raise ActionError(
-                    f"{what} must be a number in range {_show(lo)}..{_show(hi)} (got {value!r})"
-                ) from None
-        else:
-            raise ActionError(f"{what} must be a number in range {_show(lo)}..{_show(hi)}")
-    value = float(value)
-    if math.isnan(value) or not lo <= value <= hi:
-        raise ActionError(f"{what} must be in range {_show(lo)}..{_show(hi)} (got {_show(value)})")
-    # OSC floats are 32-bit: 0.8 arrives as 0.800000011920929; keep what the musician typed
-    return round(value, 6)
+def value(kind: Kind, raw: object, what: str) -> Any:
+    try:
+        return kind.parse(raw)
+    except Invalid as exc:
+        raise ActionError(f"{what} {exc}") from None
 
 
-def _show(x: float) -> str:
-    """A number as a musician would write it: whole numbers without a decimal point or an exponent."""
-    return str(int(x)) if math.isfinite(x) and x == int(x) and abs(x) < 1e15 else f"{x:g}"
+def number(raw: object, what: str, lo: float, hi: float) -> float:
+    return value(Number(lo, hi), raw, what)
 
 
-def whole(value: object, what: str, lo: int, hi: int) -> int:
-    v = number(value, what, lo, hi)
-    if v != int(v):
-        raise ActionError(f"{what} must be a whole number in range {lo}..{hi} (got {v:g})")
-    return int(v)
+def whole(raw: object, what: str, lo: int, hi: int) -> int:
+    return value(Whole(lo, hi), raw, what)
 
 
-def flag(value: object, what: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.lower() in ("0", "1", "true", "false", "on", "off"):
-        return value.lower() in ("1", "true", "on")
-    raise ActionError(f"{what} must be 0 or 1 (got {value!r})")
+def flag(raw: object, what: str) -> bool:
+    return value(Flag(), raw, what)
 
 
-def text(value: object, what: str, max_len: int = 200) -> str:
-    if not isinstance(value, str):
-        raise ActionError(f"{what} must be text")
-    if len(value) > max_len:
-        raise ActionError(f"{what} must be at most {max_len} characters")
-    return value
+def text(raw: object, what: str, max_len: int = 200) -> str:
+    return value(Text(max_len), raw, what)
 
 
-def pad_number(value: object) -> int:
-    return whole(value, "pad", 1, 16)
+def pad_number(raw: object) -> int:
+    return value(fields.PAD, raw, "pad")
 
 
 def key_values(options, kinds: dict, what: str, words: list[str] | None = None) -> dict:
@@ -70,7 +45,7 @@ def key_values(options, kinds: dict, what: str, words: list[str] | None = None) 
     ``words``, the arguments without ``=`` go there (a search's text) instead of being refused."""
     out: dict = {}
     for option in options:
-        key, sep, value = str(option).partition("=")
+        key, sep, given = str(option).partition("=")
         if not sep and words is not None:
             words.append(str(option))
             continue
@@ -78,7 +53,7 @@ def key_values(options, kinds: dict, what: str, words: list[str] | None = None) 
         if not sep or kind is None:
             raise ActionError(f"{what} options are key=value with key one of {', '.join(kinds)} (got {option!r})")
         try:
-            out[key] = kind(value)
+            out[key] = kind(given)
         except ValueError:
-            raise ActionError(f"{key} must be a {kind.__name__} (got {value!r})") from None
+            raise ActionError(f"{key} must be a {kind.__name__} (got {given!r})") from None
     return out

@@ -15,11 +15,10 @@ from padserver.engine.quantum import Quantum, parse_quantum
 from padserver.library.db import Loop
 from padserver.library.store import LibraryError
 from padserver.paths import confine
+from padserver.state import fields
 from padserver.state.project import Pad
 
 log = logging.getLogger("padserver.actions")
-
-MAX_LOOP_ID = 2**53  # (an id SQLite and an OSC float can both carry exactly)
 
 
 class PadLoading(ActionsBase):
@@ -63,7 +62,7 @@ class PadLoading(ActionsBase):
         pad = self.pad_of(number)
         try:
             if isinstance(source, (int, float)) or (isinstance(source, str) and source.strip().isdigit()):
-                loop = self.library.get(checks.whole(source, "loop id", 1, MAX_LOOP_ID))
+                loop = self.library.get(checks.value(fields.ID, source, "loop id"))
             else:
                 loop, _ = await self.import_path(source)
             audio, info = await self.library.prepared(loop, self.recipe(loop))
@@ -151,7 +150,7 @@ class PadLoading(ActionsBase):
             self.engine.send(cmd.Preview(None, 0.0))
             return "stop"
         try:
-            loop = self.library.get(checks.whole(source, "loop id", 1, 2**62))
+            loop = self.library.get(checks.value(fields.ID, source, "loop id"))
             audio = await self.library.rendition(loop)
         except LibraryError as exc:
             raise ActionError(str(exc)) from None

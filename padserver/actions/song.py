@@ -15,11 +15,12 @@ from padserver.engine.quantum import parse_quantum
 from padserver.engine.song import SongClip
 from padserver.library.store import LibraryError
 from padserver.paths import confine
+from padserver.state import fields
 from padserver.state.song import Song, SongError
 
 log = logging.getLogger("padserver.song")
 
-TRACK_FIELDS = {"gain": (0.0, 2.0), "pan": (-1.0, 1.0), "mute": (0, 1), "solo": (0, 1)}
+TRACK_FIELDS = {"gain": fields.GAIN, "pan": fields.PAN, "mute": fields.FLAG, "solo": fields.FLAG}
 
 
 def track_gains(song: Song) -> np.ndarray:
@@ -71,32 +72,28 @@ class SongActions:
         self.actions.changed(0, "song", "restored")
 
     async def track_add(self, name: object = "") -> int:
-        text = checks.text(name, "name", 64).strip()
+        text = checks.value(fields.NAME, name, "name").strip()
         await self._edit("add track", lambda s: s.add_track(text))
         return len(self.song.tracks)
 
     async def track_set(self, track: object, field: str, value: object) -> None:
-        tid = checks.whole(track, "track", 1, 1000)
+        tid = checks.value(fields.TRACK, track, "track")
         if field == "name":
-            text = checks.text(value, "name", 64).strip()
+            text = checks.value(fields.NAME, value, "name").strip()
             await self._edit(f"track {tid} name", lambda s: setattr(s.track(tid), "name", text))
             return
-        lo, hi = TRACK_FIELDS[field]
-        v = checks.number(value, field, lo, hi)
-        typed = bool(v) if field in ("mute", "solo") else float(v)
+        typed = checks.value(TRACK_FIELDS[field], value, field)
         await self._edit(f"track {tid} {field}", lambda s: setattr(s.track(tid), field, typed))
 
     async def track_output(self, track: object, where: object) -> None:
-        tid = checks.whole(track, "track", 1, 1000)
-        value = checks.text(where, "output", 16).strip().lower()
-        if value not in ("master", "own"):
-            raise ActionError(f"a track's output is master or own (got {value!r})")
+        tid = checks.value(fields.TRACK, track, "track")
+        value = checks.value(fields.OUTPUT, where, "a track's output")
         await self._edit(f"track {tid} output", lambda s: setattr(s.track(tid), "output", value))
 
     def _on_track(self, track: object, clip: object) -> int:
         """The clip's id, after checking it is on that track (as the request says)."""
-        t = checks.whole(track, "track", 1, 1000)
-        cid = checks.whole(clip, "clip", 1, 1 << 30)
+        t = checks.value(fields.TRACK, track, "track")
+        cid = checks.value(fields.ID, clip, "clip")
         try:
             on = self.song.clip(cid)[0]
             self.song.track(t)
@@ -108,37 +105,37 @@ class SongActions:
 
     async def clip_add(self, track: object, source: object, start: object, bars: object, offset: object = 0.0) -> int:
         """Place a library loop (by id, or a file imported first) at a bar; offset in beats into the loop."""
-        tid = checks.whole(track, "track", 1, 1000)
+        tid = checks.value(fields.TRACK, track, "track")
         if isinstance(source, str) and not source.strip().isdigit():
             loop, _ = await self.actions.import_path(source)
             lid = loop.id
         else:
-            lid = checks.whole(source, "loop", 1, 1 << 62)
+            lid = checks.value(fields.ID, source, "loop")
             try:
                 self.actions.library.get(lid)
             except LibraryError as exc:
                 raise ActionError(str(exc)) from None
-        b0 = checks.whole(start, "start bar", 1, 100000)
-        n = checks.whole(bars, "length in bars", 1, 100000)
-        off = checks.number(offset, "offset", 0.0, 1e6)
+        b0 = checks.value(fields.BAR, start, "start bar")
+        n = checks.value(fields.BAR, bars, "length in bars")
+        off = checks.value(fields.OFFSET, offset, "offset")
         clip = await self._edit("add clip", lambda s: s.add_clip(tid, lid, b0, n, off))
         return clip.id  # type: ignore[attr-defined]
 
     async def clip_move(self, track: object, clip: object, start: object, to_track: object = None) -> None:
         cid = self._on_track(track, clip)
-        b0 = checks.whole(start, "start bar", 1, 100000)
-        to = None if to_track is None else checks.whole(to_track, "track", 1, 1000)
+        b0 = checks.value(fields.BAR, start, "start bar")
+        to = None if to_track is None else checks.value(fields.TRACK, to_track, "track")
         await self._edit(f"move clip {cid}", lambda s: s.move_clip(cid, b0, to))
 
     async def clip_resize(self, track: object, clip: object, bars: object) -> None:
         cid = self._on_track(track, clip)
-        n = checks.whole(bars, "length in bars", 1, 100000)
+        n = checks.value(fields.BAR, bars, "length in bars")
         await self._edit(f"resize clip {cid}", lambda s: s.resize_clip(cid, n))
 
     async def clip_copy(self, track: object, clip: object, start: object, to_track: object = None) -> int:
         cid = self._on_track(track, clip)
-        b0 = checks.whole(start, "start bar", 1, 100000)
-        to = None if to_track is None else checks.whole(to_track, "track", 1, 1000)
+        b0 = checks.value(fields.BAR, start, "start bar")
+        to = None if to_track is None else checks.value(fields.TRACK, to_track, "track")
         copy = await self._edit(f"copy clip {cid}", lambda s: s.copy_clip(cid, b0, to))
         return copy.id  # type: ignore[attr-defined]
 
@@ -155,7 +152,7 @@ class SongActions:
         await self._bar_range("punch", "punch range", on, start, end, self.song.punch, Song.set_punch)
 
     async def _bar_range(self, name: str, what: str, on: object, start: object, end: object, current, setter) -> None:
-        if not checks.flag(on, "on"):
+        if not checks.value(fields.FLAG, on, "on"):
             await self._edit(f"{what} off", lambda s: setter(s, None, None))
             return
         if start is None or end is None:
@@ -163,8 +160,8 @@ class SongActions:
                 raise ActionError(f"a {what} needs its start and end bars the first time")
             b0, b1 = current
         else:
-            b0 = checks.whole(start, f"{name} start bar", 1, 100000)
-            b1 = checks.whole(end, f"{name} end bar", 2, 100001)
+            b0 = checks.value(fields.BAR, start, f"{name} start bar")
+            b1 = checks.whole(end, f"{name} end bar", 2, fields.MAX_BAR)
         await self._edit(what, lambda s: setter(s, b0, b1))
 
     # -- the engine's copy ------------------------------------------------------------------------------
@@ -234,7 +231,7 @@ class SongActions:
         self.actions.changed(0, "transport", state)
 
     def metronome(self, on: object) -> bool:
-        value = checks.flag(on, "on")
+        value = checks.value(fields.FLAG, on, "on")
         self.metronome_on = value
         self.actions.project.metronome = value
         self._send_metronome()
@@ -242,7 +239,7 @@ class SongActions:
         return value
 
     def metronome_level(self, gain: object) -> float:
-        self.metronome_gain = checks.number(gain, "metronome gain", 0.0, 2.0)
+        self.metronome_gain = checks.value(fields.GAIN, gain, "metronome gain")
         self._send_metronome()
         return self.metronome_gain
 
@@ -251,7 +248,7 @@ class SongActions:
 
     def launch_scene(self, number: object) -> list[int]:
         """Launch a scene's pads together (row n of the grid), on the global quantum; stop the others if set to."""
-        n = checks.whole(number, "scene", 1, 4)
+        n = checks.value(fields.SCENE, number, "scene")
         a = self.actions
         q = parse_quantum(a.project.quantize)
         members = list(range(4 * (n - 1) + 1, 4 * n + 1))
@@ -265,7 +262,7 @@ class SongActions:
         return launched
 
     def locate(self, bar: object) -> None:
-        b = checks.number(bar, "bar", 1, 100000)
+        b = checks.number(bar, "bar", 1, fields.MAX_BAR)
         self.actions.engine.send(cmd.Transport("locate", float((b - 1) * self.actions.project.beats_per_bar)))
 
     def nudge(self, bars: int) -> None:

@@ -10,7 +10,7 @@ from padserver.actions.checks import ActionError
 from padserver.actions.loading import PadLoading
 from padserver.engine import commands as cmd
 from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
-from padserver.engine.quantum import parse_quantum
+from padserver.state import fields
 
 log = logging.getLogger("padserver.actions")
 
@@ -24,7 +24,7 @@ class ProjectClock(PadLoading):
     refused_tempo = False  # the last external tempo was out of range (said once)
 
     def set_tempo(self, bpm: object) -> float:
-        tempo = checks.number(bpm, "tempo", MIN_TEMPO, MAX_TEMPO)
+        tempo = checks.value(fields.TEMPO, bpm, "tempo")
         if self.sync_source == "midi":
             raise ActionError("the tempo follows the midi clock (sync.source); change it there")
         self._undoable_global("tempo", self.project.tempo, tempo, self.set_tempo, continuous=True)
@@ -97,7 +97,7 @@ class ProjectClock(PadLoading):
         return self.set_tempo(min(MAX_TEMPO, max(MIN_TEMPO, 60.0 / interval)))
 
     def set_timesig(self, beats: object) -> int:
-        value = checks.whole(beats, "beats per bar", 1, 32)
+        value = checks.value(fields.BEATS_PER_BAR, beats, "beats per bar")
         self._undoable_global("time signature", self.project.beats_per_bar, value, self.set_timesig)
         self.project.beats_per_bar = value
         self.engine.send(cmd.SetBeatsPerBar(value))
@@ -105,10 +105,7 @@ class ProjectClock(PadLoading):
         return value
 
     def set_quantize(self, quantum: object) -> str:
-        try:
-            name = parse_quantum(quantum).name
-        except (TypeError, ValueError) as exc:
-            raise ActionError(str(exc)) from None
+        name = checks.value(fields.QUANTUM, quantum, "quantum")
         self._undoable_global("quantize", self.project.quantize, name, self.set_quantize)
         self.project.quantize = name
         self.send_quanta()
@@ -116,7 +113,7 @@ class ProjectClock(PadLoading):
         return name
 
     def master_gain(self, gain: object) -> float:
-        value = checks.number(gain, "master gain", 0.0, 2.0)
+        value = checks.value(fields.GAIN, gain, "master gain")
         self._undoable_global("master gain", self.project.master_gain, value, self.master_gain, continuous=True)
         self.project.master_gain = value
         self.engine.set(cmd.SetMasterGain(value))

@@ -1,15 +1,18 @@
-"""Typed configuration values: each knows how to parse and how to display itself."""
+"""Typed configuration values: each knows how to parse and how to display itself. Numbers, flags and choices
+parse as ``state.values`` parses them everywhere, and the engine's settings are the fields ``state.fields``
+declares (a tempo the config takes, a tablet and a project file take too)."""
 
 from __future__ import annotations
 
 import ipaddress
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from padserver import values
+from padserver.state import fields
+from padserver.values import Invalid
 
-class Invalid(ValueError):
-    """A value that does not fit its key; the message names what is allowed."""
+__all__ = ["SCHEMA", "Invalid", "Section", "Value"]
 
 
 class Value:
@@ -48,10 +51,8 @@ class Choice(Value):
     options: tuple[str, ...]
 
     def parse(self, raw):
-        text = str(raw).strip().lower() if raw is not None else ""
-        if text not in self.options:
-            raise Invalid(f"must be one of {', '.join(self.options)} (got {raw!r})")
-        return text
+        # (YAML reads `pairing: true` as a flag: the word it was)
+        return values.Choice(self.options).parse(str(raw).lower() if raw is not None else "")
 
     def allowed(self):
         return ", ".join(self.options)
@@ -60,11 +61,7 @@ class Choice(Value):
 @dataclass
 class Bool(Value):
     def parse(self, raw):
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
-            return raw.lower() in ("true", "yes", "on", "1")
-        raise Invalid(f"must be true or false (got {raw!r})")
+        return values.Flag().parse(raw)
 
     def show(self, value):
         return "true" if value else "false"
@@ -77,29 +74,29 @@ class Number(Value):
     integer: bool = False
 
     def parse(self, raw):
-        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
-            raise Invalid(f"must be a number in range {self._range()}")
-        try:
-            value = float(raw)
-        except ValueError:
-            raise Invalid(f"must be a number in range {self._range()} (got {raw!r})") from None
-        if math.isnan(value) or not self.lo <= value <= self.hi:
-            raise Invalid(f"must be in range {self._range()} (got {raw!r})")
-        if self.integer:
-            if value != int(value):
-                raise Invalid(f"must be a whole number in range {self._range()} (got {raw!r})")
-            return int(value)
-        return value
+        return self._kind().parse(raw)
 
-    def _range(self):
-        fmt = "{:d}" if self.integer else "{:g}"
-        return f"{fmt.format(int(self.lo) if self.integer else self.lo)}..{fmt.format(int(self.hi) if self.integer else self.hi)}"
+    def _kind(self) -> values.Number:
+        return (values.Whole if self.integer else values.Number)(self.lo, self.hi)
 
     def allowed(self):
-        return self._range()
+        return self._kind().allowed()
 
     def show(self, value):
         return str(value)
+
+
+@dataclass
+class Field(Value):
+    """A value a musician also sets while playing: parsed as the field declares it."""
+
+    kind: values.Kind
+
+    def parse(self, raw):
+        return self.kind.parse(raw)
+
+    def allowed(self):
+        return self.kind.allowed()
 
 
 @dataclass
@@ -114,17 +111,6 @@ class Latency(Value):
         if not 0 < value <= 1:
             raise Invalid(f"must be low, high or seconds in range 0..1 (got {raw!r})")
         return value
-
-
-@dataclass
-class Quantum(Value):
-    def parse(self, raw):
-        from padserver.engine.quantum import parse_quantum
-
-        try:
-            return parse_quantum(raw).name
-        except (TypeError, ValueError) as exc:
-            raise Invalid(str(exc)) from None
 
 
 @dataclass
@@ -202,10 +188,10 @@ SCHEMA = Section(
         ),
         "engine": Section(
             {
-                "tempo": Number(20, 300),
-                "beats_per_bar": Number(1, 32, integer=True),
-                "quantize": Quantum(),
-                "master_gain": Number(0, 2),
+                "tempo": Field(fields.TEMPO),
+                "beats_per_bar": Field(fields.BEATS_PER_BAR),
+                "quantize": Field(fields.QUANTUM),
+                "master_gain": Field(fields.GAIN),
                 "fade_ms": Number(0, 50),
                 "launch_together_ms": Number(0, 500),
                 "limiter": Bool(),
@@ -246,7 +232,7 @@ SCHEMA = Section(
         ),
         "song": Section(
             {
-                "metronome_gain": Number(0, 2),
+                "metronome_gain": Field(fields.GAIN),
                 "metronome_output": Choice(("master", "click")),
                 "count_in_bars": Number(0, 4, integer=True),
                 "scene_stops_others": Bool(),

@@ -7,6 +7,7 @@ import math
 import os
 import re
 
+from padserver.actions import fields
 from padserver.control.mappings import (
     ANY_CHANNEL,
     LED_MODES,
@@ -23,6 +24,10 @@ from padserver.control.mappings import (
     Mapping,
     MappingError,
 )
+from padserver.values import Invalid, Kind, Whole
+
+CHANNEL = Whole(1, 16)
+DATA = Whole(0, 127)  # a note or controller number, a colour
 
 # -- YAML with line numbers ------------------------------------------------------------------
 
@@ -116,11 +121,17 @@ class Reader:
             return None
         return Colour(value, mode)
 
-    def channel(self, node, raw, where: str) -> int | None:
-        if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 16:
-            self.fail(node, where, f"channel must be in range 1..16 (got {raw!r})")
+    def value(self, node, kind: Kind, raw, where: str, what: str = ""):
+        """``raw`` parsed as ``kind``, or None with the problem noted (``what`` names it in the message)."""
+        try:
+            return kind.parse(raw)
+        except Invalid as exc:
+            self.fail(node, where, f"{what} {exc}" if what else str(exc))
             return None
-        return raw - 1
+
+    def channel(self, node, raw, where: str) -> int | None:
+        channel = self.value(node, CHANNEL, raw, where, "channel")
+        return None if channel is None else channel - 1
 
 
 def _parse_leds(r: Reader, node) -> Leds | None:
@@ -291,8 +302,7 @@ def parse_control(r: Reader, node, i: int, default_channel: int) -> list[Control
         r.fail(node, f"{where}.step", f"must be a positive number (got {step!r})")
         return []
     for key in ("pad", "shift_pad"):
-        if key in node and (isinstance(node[key], bool) or not isinstance(node[key], int)):
-            r.fail(node, f"{where}.{key}", f"must be a pad number 1..16 (got {node[key]!r})")
+        if key in node and r.value(node, fields.PAD, node[key], f"{where}.{key}") is None:
             return []
     out = []
     for kind, channel, number, offset in _addresses(r, node, where, default_channel):

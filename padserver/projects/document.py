@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from padserver.projects.fields import FieldReader
+from padserver.projects.reader import FieldReader
 from padserver.state.project import Project
 
 VERSION = 1

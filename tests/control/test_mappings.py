@@ -96,7 +96,10 @@ GENERIC = open(os.path.join(shipped_dir(), "generic-16.yaml"), encoding="utf-8")
     "added,problem",
     [
         ("  - cc: 20\n    value: pad.gain\n    pad: 1\n    step: abc\n", "controls[1].step: must be a positive number"),
-        ("  - note: [60, 63]\n    press: pad.trigger\n    pad: x\n", "controls[1].pad: must be a pad number 1..16"),
+        (
+            "  - note: [60, 63]\n    press: pad.trigger\n    pad: x\n",
+            "controls[1].pad: must be a number in range 1..16 (got 'x')",
+        ),
         ("init: [[{}]]\n", "init[0]: [{}] is not a MIDI message"),
         ("init: [[144, 300, 1]]\n", "is not a MIDI message"),
         # (checked before the range is built: built whole, it took all the machine's memory)

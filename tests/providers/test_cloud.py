@@ -1,6 +1,5 @@
 """The cloud providers through their real SDKs against local fakes of their wire protocols (daemon on null audio)."""
 
-import glob
 import json
 import math
 import os
@@ -81,15 +80,15 @@ def generate(d, pad, *args):
 
 
 def stored_loop(d, loop_id):
-    found = json.loads(d.osc.request("/library/search", f"id={loop_id}", reply="/library/result")[0])
-    return found[0] if found else None
+    found = json.loads(d.osc.request("/library/search", "limit=500", reply="/library/result")[0])
+    return next(loop for loop in found if loop["id"] == loop_id)
 
 
 def kept_audio(d, pad):
-    """The generated take as the library keeps it (prepared at the tempo it was made at)."""
-    files = glob.glob(os.path.join(d.data_dir, "library", "audio", "*", "*.flac"))
-    newest = max(files, key=os.path.getmtime)
-    audio, rate = sf.read(newest, always_2d=True)
+    """The pad's generated take as the library keeps it (prepared at the tempo it was made at)."""
+    loop_id = status(d)["pads"][pad - 1]["loop_id"]
+    path = stored_loop(d, loop_id)["path"]
+    audio, rate = sf.read(path if os.path.isabs(path) else os.path.join(d.data_dir, path), always_2d=True)
     assert rate == RATE
     return audio.T
 
