@@ -34,6 +34,9 @@ if $debian; then
     # JACK (with its dummy driver), PortAudio, liblo's oscsend/oscdump
     want=(jackd2 libportaudio2 liblo-tools)
     $tests && want+=(systemd util-linux openssl iproute2)  # iproute2: the Link test's own network namespace
+    # the speed benchmark's yardstick (padserver bench vs-sooperlooper), and the compiler for its shim where
+    # there is no ALSA sequencer
+    $tests && want+=(sooperlooper gcc libc6-dev)
     "$python" -c "import ensurepip, venv" 2>/dev/null || want+=(python3-venv)
     apt_install "${want[@]}"
 elif [ "$(uname -s)" = "Darwin" ]; then

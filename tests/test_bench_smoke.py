@@ -23,6 +23,7 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"period 128: 15 \+ 1 pads, xruns \d+ in \d+ s, daemon CPU [\d.]+ %", out), out
     assert re.search(r"OSC trigger → first sample \(5/5 triggers, quantize off\): median [\d.]+", out), out
     assert re.search(r"process start → first /pong: median [\d.]+ s", out), out
+    assert re.search(r"sooperlooper +CPU +[\d.]+ % of one core; trigger → first sample \(\d+/4\): median \d+", out), out
     assert re.search(r"daemon RSS [\d.]+ MiB \(audio \+ [-\d.]+ MiB", out), out
     # every press heard, of those JACK reported no late cycle about (the rest are counted, not measured)
     assert re.search(r"note → first sample \((\d+)/\1\): median [\d.]+ periods", out), out

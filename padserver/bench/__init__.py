@@ -18,6 +18,7 @@ PARTS = (
     "song",
     "sync",
     "soak",
+    "vs-sooperlooper",
 )
 
 
@@ -57,6 +58,7 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         soak_bench,
         song_bench,
         sync_bench,
+        vs_sooperlooper,
     )
 
     runs = {
@@ -66,6 +68,7 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         "midi": [control_bench.run_midi],
         "floods": [control_bench.run_floods],
         "soak": [lambda smoke: soak_bench.run_soak(smoke, seconds)],
+        "vs-sooperlooper": [lambda smoke: vs_sooperlooper.run(smoke, seconds)],
         "generate": [generate_bench.run],
         "prepare": [prepare_bench.run_prepare, prepare_bench.run_compare, prepare_bench.run_jobs_while_playing],
         "cloud": [cloud_bench.run_overhead, cloud_bench.run_realtime, cloud_bench.run_jobs_while_playing],
