@@ -15,7 +15,7 @@ from padserver.engine import commands as cmd
 from padserver.loop_watch import LoopWatch
 from padserver.midi_setup import read_midi_files, start_midi
 from padserver.service_notify import ServiceNotifier
-from padserver.status import snapshot
+from padserver.status import CallbackLoad, snapshot
 
 log = logging.getLogger("padserver")
 
@@ -57,6 +57,7 @@ class Daemon:
         self.stopping = asyncio.Event()
         self.started = time.monotonic()
         self.loop_watch = LoopWatch()  # logs where the event loop is when it stops turning
+        self.callback_load = CallbackLoad()  # the audio callback's share of a core (/status)
         # the latest meter sample: peak per pad, master left/right, lowest limiter gain
         self.levels: tuple[list[float], list[float], float] = ([0.0] * 16, [0.0, 0.0], 1.0)
         self.midi = None
@@ -393,7 +394,7 @@ class Daemon:
         engine = self.engine
         held: collections.deque = collections.deque()
         xruns_seen = errors_seen = 0
-        last_report = last_error_report = time.monotonic()
+        last_report = last_error_report = last_load = time.monotonic()
         rounds = 0
         midi = self.midi
         while True:
@@ -404,6 +405,9 @@ class Daemon:
             if rounds % (METER_EVERY if midi is None or not midi.active else 10) == 0:
                 guarded(self._sample)
             now = time.monotonic()
+            if now - last_load >= 1.0:
+                last_load = now
+                self.callback_load.sample(engine.meters, now)
             while engine.garbage:
                 held.append((now, engine.garbage.pop()))
             while held and now - held[0][0] > GARBAGE_HOLD_S:

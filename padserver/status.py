@@ -7,6 +7,27 @@ import math
 from padserver import __version__
 
 
+class CallbackLoad:
+    """The audio callback's share of one core, from the engine's callback meter, over the last second or so."""
+
+    def __init__(self) -> None:
+        self.figures = {"percent": 0.0, "mean_us": 0.0, "max_us": 0.0}
+        self._last: tuple[float, int, int] | None = None  # (when, callbacks, total ns)
+
+    def sample(self, meters, now: float) -> None:
+        last = self._last
+        self._last = (now, meters.callbacks, meters.callback_ns)
+        if last is None or now - last[0] <= 0.0:
+            return
+        cycles, ns = meters.callbacks - last[1], meters.callback_ns - last[2]
+        worst, meters.callback_max_ns = meters.callback_max_ns, 0  # (a cycle may land between: one lost maximum)
+        self.figures = {
+            "percent": round(ns / ((now - last[0]) * 1e7), 2),
+            "mean_us": round(ns / cycles / 1e3, 1) if cycles else 0.0,
+            "max_us": round(worst / 1e3, 1),
+        }
+
+
 def snapshot(daemon) -> dict:
     """The daemon's state as `/status` replies it (and `padserver status` shows it)."""
     engine, project, info = daemon.engine, daemon.project, daemon.backend.info
@@ -31,6 +52,7 @@ def snapshot(daemon) -> dict:
             "gain_reduction_db": round(-20 * math.log10(max(daemon.levels[2], 1e-6)), 2),
         },
         "xruns": engine.meters.xruns,
+        "audio_callback": daemon.callback_load.figures,
         "event_loop_longest_stall_s": round(daemon.loop_watch.longest, 3),
         "audio_faults": {"count": engine.faults.count, "last": engine.faults.described()},
         "audio": {

@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+from time import perf_counter_ns
 
 from padserver.drivers.backend import Backend, BackendError, BackendInfo
+from padserver.drivers.jack_buffers import PortViews, connected
 from padserver.drivers.jack_gate import ProcessGate
 
 log = logging.getLogger(__name__)
@@ -155,8 +157,14 @@ class JackBackend(Backend):
             self.clock_in = ClockIn(port, follow=self._follow_clock)
         else:  # a server that came back: the same input on its new port, so whoever follows it goes on following
             self.clock_in.port = port
+        # (the clock ports do nothing a cycle while nobody is connected to them)
+        self._clock_out_live, self._clock_in_live = connected(self.clock_out.port), connected(port)
         self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(int(self._cfg.inputs))]
-        self._input_views: list = [None] * len(self._inputs)
+        self._input_views = PortViews(self._inputs)  # (inputs' buffers, the same way)
+        # every output but the click's and the song tracks': master, cue, then the pads' pairs
+        self._outputs = PortViews(
+            [*self._master, *(self._cue_ports or ()), *(p for pair in self._stem_ports for p in pair)]
+        )
         self._gate = ProcessGate()  # (one per client: a client opened again after the server came back has its own)
         client.set_process_callback(self._process)
         client.set_port_registration_callback(self._ports_appeared)
@@ -165,6 +173,7 @@ class JackBackend(Backend):
 
     # -- audio thread -----------------------------------------------------------------
     def _process(self, frames: int) -> None:
+        began = perf_counter_ns()
         if self._gate.closing:
             self._gate.park()  # the client is being closed: JACK ends this thread (see jack_gate)
             return
@@ -177,6 +186,7 @@ class JackBackend(Backend):
         except Exception as exc:  # JACK stops calling a client whose callback raises: contain it, play silence
             self.engine.faults.note(exc, "JACK ports")
             self._silence_ports()
+        self.engine.meters.timed(perf_counter_ns() - began)
 
     def _silence_ports(self) -> None:
         """Every output this client has, silent for this cycle (none keeps the last cycle's audio)."""
@@ -189,7 +199,6 @@ class JackBackend(Backend):
             self.engine.faults.note(exc, "JACK ports")
 
     def _cycle(self, frames: int) -> None:
-        left, right = self._master
         if not self._follow_jack_time():
             return  # this cycle was already rendered: its ports hold it
         try:
@@ -197,28 +206,31 @@ class JackBackend(Backend):
         except Exception as exc:
             self.engine.faults.note(exc, "MIDI in")
         if self._inputs:
-            views = self._input_views
-            for i, port in enumerate(self._inputs):
-                views[i] = port.get_array()
-            self.engine.inputs = views
-        self.clock_in.process(frames, self.engine)
+            self.engine.inputs = self._input_views.fetch(frames)
+        if self._clock_in_live():
+            self.clock_in.process(frames, self.engine)
         mix = self._render(frames)
-        left.get_array()[:] = mix[0]
-        right.get_array()[:] = mix[1]
-        self.clock_out.process(frames, self.engine)
+        outs = self._outputs.fetch(frames)
+        outs[0][:] = mix[0]
+        outs[1][:] = mix[1]
+        k = 2
         if self._cue_ports is not None:
             cue = self.engine.cue()
-            self._cue_ports[0].get_array()[:] = cue[0]
-            self._cue_ports[1].get_array()[:] = cue[1]
+            outs[2][:] = cue[0]
+            outs[3][:] = cue[1]
+            k = 4
+        if self._clock_out_live():
+            self.clock_out.process(frames, self.engine)
         if self._stem_ports:
             stems = self.engine.stems()
-            for i, (pl, pr) in enumerate(self._stem_ports):
-                pl.get_array()[:] = stems[i, 0]
-                pr.get_array()[:] = stems[i, 1]
+            for i in range(len(self._stem_ports)):
+                outs[k + 2 * i][:] = stems[i, 0]
+                outs[k + 2 * i + 1][:] = stems[i, 1]
         if self._click_ports is not None:
             click = self.engine.metronome.out
-            self._click_ports[0].get_array()[:] = click[0, :frames]
-            self._click_ports[1].get_array()[:] = click[1, :frames]
+            views = self._click_views.fetch(frames)
+            views[0][:] = click[0, :frames]
+            views[1][:] = click[1, :frames]
         if self._track_ports:
             song = self.engine.song
             own = song.own if song.playing else ()
@@ -255,7 +267,9 @@ class JackBackend(Backend):
         return True
 
     def _register_click(self, client) -> None:
-        self._click_ports = (client.outports.register("click_L"), client.outports.register("click_R"))
+        ports = (client.outports.register("click_L"), client.outports.register("click_R"))
+        self._click_views = PortViews(ports)
+        self._click_ports = ports  # (set last: the callback reads it, and then the views)
 
     def _follow_jack_time(self) -> bool:
         """Keep the engine's frames on JACK's timeline; False when this cycle was rendered already.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import logging
 import threading
+from time import perf_counter_ns
 from typing import Any
 
 from padserver.drivers.backend import Backend, BackendError, BackendInfo
@@ -229,11 +230,13 @@ class PortAudioBackend(Backend):
 
     def _callback(self, outdata, frames, time, status) -> None:
         # Audio thread: no logging, no allocation, no locks. PortAudio aborts a stream whose callback raises.
+        began = perf_counter_ns()
         try:
             self._write(outdata, frames, time, status)
         except Exception as exc:
             self.engine.faults.note(exc, "PortAudio stream")
             outdata.fill(0.0)
+        self.engine.meters.timed(perf_counter_ns() - began)
 
     def _write(self, outdata, frames, time, status) -> None:
         if status.output_underflow:

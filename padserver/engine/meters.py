@@ -14,6 +14,17 @@ class Meters:
         self.min_gain = np.ones(1, dtype=np.float32)  # limiter gain, lowest since last take
         self.xruns = 0
         self.blocks = 0
+        # the driver's callback, timed by the driver: cycles, their total and longest time (ns)
+        self.callbacks = 0
+        self.callback_ns = 0
+        self.callback_max_ns = 0
+
+    def timed(self, ns: int) -> None:
+        """Audio thread: one callback took ``ns``."""
+        self.callbacks += 1
+        self.callback_ns += ns
+        if ns > self.callback_max_ns:
+            self.callback_max_ns = ns
 
     def take(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Control side: copies of the peaks since the last call, then reset them.

@@ -79,6 +79,9 @@ def test_a_pad_launched_on_jack_is_heard_on_its_ports_at_the_level_set(daemon, c
     assert all(abs(capture.frames(line + 1000, line + 20000)[0]).max() == 0.0 for line in lines if line is not None)
     status = osc.request("/status", reply="/status")
     assert '"state":"playing"' in status[0]
+    # the callback's own meter: the time padserver spent in JACK's cycles (its share of a core, its mean)
+    load = json.loads(status[0])["audio_callback"]
+    assert 0.0 < load["percent"] < 100.0 and 0.0 < load["mean_us"] <= load["max_us"], load
 
 
 def test_sigterm_fades_out_and_exits_zero_within_two_seconds(jack_server, tmp_path):

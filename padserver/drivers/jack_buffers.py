@@ -1,0 +1,43 @@
+"""Numpy views of JACK ports' buffers, made again only when JACK hands out another buffer.
+
+JACK-Client's ``get_array`` builds a new buffer object and a new array on every call (~6 µs each in the
+audio thread, four or more a cycle). JACK's rule is still that a port's buffer is asked for in every cycle:
+so it is asked for (one C call through the binding's own cffi library), and only when the address or the
+period size differs from the last cycle's is a new view made. The callback writes into the views.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class PortViews:
+    def __init__(self, ports) -> None:
+        import jack
+
+        self._get = jack._lib.jack_port_get_buffer  # (JACK-Client's cffi library: no Python wrapper a call)
+        self._ffi = jack._ffi
+        self._ptrs = [port._ptr for port in ports]
+        self._buffers: list = [None] * len(self._ptrs)
+        self.views: list[np.ndarray] = [np.zeros(0, dtype=np.float32)] * len(self._ptrs)
+        self._frames = -1
+
+    def fetch(self, frames: int) -> list[np.ndarray]:
+        """Audio thread: this cycle's buffers as float32 arrays of ``frames`` samples."""
+        get, buffers, views = self._get, self._buffers, self.views
+        fresh = frames != self._frames
+        self._frames = frames
+        for i, ptr in enumerate(self._ptrs):
+            buf = get(ptr, frames)
+            if fresh or buf != buffers[i]:
+                buffers[i] = buf
+                views[i] = np.frombuffer(self._ffi.buffer(buf, frames * 4), dtype=np.float32)
+        return views
+
+
+def connected(port):
+    """A check for the audio thread: whether ``port`` has any connection now (one C call, no wrapper)."""
+    import jack
+
+    lib, ptr = jack._lib, port._ptr
+    return lambda: lib.jack_port_connected(ptr) > 0
