@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import gc
 import logging
 import os
 import signal
@@ -232,6 +233,9 @@ class Daemon:
         if self.midi is not None:
             self.actions.generation.flash_failed = self.midi.flash_failed
         self._summary(data, allowed)
+        # Start-up's objects (modules, SDKs, mappings: tens of thousands) are left out of every later collection:
+        # a full collection over them holds the interpreter, and the audio callback waits on it, for milliseconds
+        gc.freeze()
 
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -53,6 +53,7 @@ def snapshot(daemon) -> dict:
         },
         "xruns": engine.meters.xruns,
         "audio_callback": daemon.callback_load.figures,
+        "osc_handled_us": _handled(daemon.osc.handled_ns),
         "event_loop_longest_stall_s": round(daemon.loop_watch.longest, 3),
         "audio_faults": {"count": engine.faults.count, "last": engine.faults.described()},
         "audio": {
@@ -76,6 +77,14 @@ def snapshot(daemon) -> dict:
         "project": daemon.projects.name,
         "pads": [p.to_dict() for p in project.pads],
     }
+
+
+def _handled(times) -> dict:
+    """The last packets' time from arrival to handled (a trigger's command queued for the engine), in µs."""
+    if not times:
+        return {"packets": 0}
+    us = sorted(t / 1000.0 for t in times)
+    return {"packets": len(us), "median": round(us[len(us) // 2], 1), "p99": round(us[int(len(us) * 0.99)], 1)}
 
 
 def _midi(daemon) -> list[dict]:

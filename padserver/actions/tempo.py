@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
@@ -11,6 +10,7 @@ from padserver.actions.loading import PadLoading
 from padserver.engine import commands as cmd
 from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
 from padserver.state import fields
+from padserver.values import Invalid
 
 log = logging.getLogger("padserver.actions")
 
@@ -64,9 +64,11 @@ class ProjectClock(PadLoading):
     def follow_tempo(self, tempo: float, frame: float, beat: float) -> None:
         """An external clock's tempo, and where its beat ``beat`` lies (``frame``); loops follow as for /tempo.
         A tempo outside padserver's range (a Link peer may say anything) is not followed, and said once."""
-        if not (math.isfinite(tempo) and MIN_TEMPO <= tempo <= MAX_TEMPO):
+        try:
+            fields.TEMPO.parse(tempo)  # (checked as a tempo from anywhere else is; followed unrounded)
+        except Invalid as exc:
             if not self.refused_tempo:
-                log.warning("an external tempo of %g BPM is outside %g..%g: not followed", tempo, MIN_TEMPO, MAX_TEMPO)
+                log.warning("an external tempo %s: not followed", exc)
             self.refused_tempo = True
             return
         self.refused_tempo = False

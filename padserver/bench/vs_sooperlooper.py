@@ -182,13 +182,15 @@ def side_by_side(period: int, seconds: float, triggers: int) -> dict:
         time.sleep(max(0.0, t0 + seconds - time.monotonic()))
         took = time.monotonic() - t0
         cpu = {k: (_cpu_seconds(v) - cpu0[k]) / took * 100 for k, v in pids.items()}
-        callback = json.loads(d.osc.request("/status", reply="/status")[0])["audio_callback"]
+        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        callback, handled = status["audio_callback"], status["osc_handled_us"]
         return {
             "period": period,
             "cpu": cpu,
             "latency": {k: np.array(v) for k, v in latency.items()},
             "took": took,
             "callback": callback,
+            "handled": handled,
         }
     finally:
         for closing in (ours, theirs, tablet):
@@ -223,6 +225,12 @@ def run(smoke: bool, seconds: float | None = None) -> bool:
         print(
             f"  padserver's audio callback: {cb['percent']:.2f} % of one core, {cb['mean_us']:.0f} µs a cycle (longest {cb['max_us']:.0f} µs)"
         )
+        handled = r["handled"]
+        print(
+            f"  padserver's OSC: packet in → handled (its command queued) over the last {handled['packets']}: "
+            f"median {handled['median']:.0f} µs, p99 {handled['p99']:.0f} µs"
+        )
+        ok &= expect(f"OSC packet → command queued at {period}", handled["median"], "µs", at_most=500, sane=20000)
         if not len(lat["padserver"]) or not len(lat["sooperlooper"]):
             print("  a trigger was not heard: no ratio")
             ok = False

@@ -11,6 +11,7 @@ no more bytes back than it sent until it made a valid request — is kept by
 from __future__ import annotations
 
 import asyncio
+import collections
 import ipaddress
 import logging
 import select
@@ -30,6 +31,7 @@ log = logging.getLogger("padserver.osc")
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_BUNDLE_DELAY_S = 60.0  # a time tag further ahead than this is refused
+HANDLED_KEPT = 2048  # packets whose handling time /status summarises
 MAX_CLIENTS = 64  # registered feedback addresses kept (the oldest is dropped)
 MAX_PENDING_BUNDLES = 1024  # timed bundles waiting for their time, all senders together
 MAX_DATAGRAM = 65507  # the most one UDP datagram carries (IPv4)
@@ -90,6 +92,7 @@ class OscServer(asyncio.DatagramProtocol):
         self.guard = SenderGuard(rate_limit, burst)
         self.pairing: Any = None  # control.pairing.Pairing when senders from elsewhere must be accepted first
         self._bundles_pending = 0
+        self.handled_ns: collections.deque = collections.deque(maxlen=HANDLED_KEPT)
         self.feedback: Any = None  # OscFeedback, set by the daemon
         # Where a sending host asked its replies to go: a tablet sends from one port and listens on another.
         self.reply_to: dict[str, tuple[str, int]] = {}
@@ -174,10 +177,13 @@ class OscServer(asyncio.DatagramProtocol):
         return verdict
 
     def datagram_received(self, data: bytes, addr) -> None:
+        began = time.perf_counter_ns()
         try:
             self._datagram(data, addr)
         except Exception:  # (a bug here must not close the socket: asyncio would, and padserver would be deaf)
             log.exception("OSC packet from %s:%s", addr[0], addr[1])
+        # packet in → handled (a trigger's command is in the engine's queue by then), for /status
+        self.handled_ns.append(time.perf_counter_ns() - began)
 
     def _datagram(self, data: bytes, addr) -> None:
         if not self._allowed(addr[0]):

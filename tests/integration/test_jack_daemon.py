@@ -82,6 +82,8 @@ def test_a_pad_launched_on_jack_is_heard_on_its_ports_at_the_level_set(daemon, c
     # the callback's own meter: the time padserver spent in JACK's cycles (its share of a core, its mean)
     load = json.loads(status[0])["audio_callback"]
     assert 0.0 < load["percent"] < 100.0 and 0.0 < load["mean_us"] <= load["max_us"], load
+    handled = json.loads(status[0])["osc_handled_us"]  # (every request this test sent)
+    assert handled["packets"] >= 5 and 0.0 < handled["median"] <= handled["p99"], handled
 
 
 def test_sigterm_fades_out_and_exits_zero_within_two_seconds(jack_server, tmp_path):

@@ -73,7 +73,8 @@ def _unregister(ctx):
     "/status",
     "",
     "Replies `/status s:json`: tempo, time signature, sync, transport, every pad, meters, xruns, latency, "
-    "the audio callback's load (`audio_callback`) and the event loop's longest stall (`event_loop_longest_stall_s`).",
+    "the audio callback's load (`audio_callback`), OSC packets' handling time (`osc_handled_us`) and the event "
+    "loop's longest stall (`event_loop_longest_stall_s`).",
 )
 def _status(ctx):
     return [("/status", [json.dumps(ctx.status(), separators=(",", ":"))])]
