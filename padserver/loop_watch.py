@@ -58,8 +58,7 @@ class LoopWatch:
             gap = now - self._turned
             self.longest = max(self.longest, gap)
             self._turned = now
-            since = self._stalled_since
-            if since is not None:
+            if self._stalled_since is not None:
                 self._stalled_since = None
                 log.warning("the event loop turns again after %.1f s", gap)
             await asyncio.sleep(TICK_S)

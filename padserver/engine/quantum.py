@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -29,7 +30,7 @@ def parse_quantum(value: object) -> Quantum:
     if isinstance(value, bool):
         raise TypeError("quantum must be a string such as '1' or '1/4'")
     if isinstance(value, (int, float)):
-        if float(value) != int(value):
+        if not math.isfinite(value) or float(value) != int(value):  # (int() of inf raises OverflowError)
             raise ValueError(f"quantum must be one of {', '.join(NAMES)}")
         text = str(int(value))
     elif isinstance(value, str):

@@ -27,7 +27,7 @@ class QuantumKind(Kind):
             return raw.strip().lower()
         try:
             return parse_quantum(raw).name
-        except (TypeError, ValueError, OverflowError):
+        except (TypeError, ValueError):
             raise Invalid(f"must be one of {self.allowed()} (got {raw!r})") from None
 
     def allowed(self) -> str:
