@@ -11,12 +11,13 @@ class CallbackLoad:
     """The audio callback's share of one core, from the engine's callback meter, over the last second or so."""
 
     def __init__(self) -> None:
-        self.figures = {"percent": 0.0, "mean_us": 0.0, "max_us": 0.0}
+        self.figures = {"percent": 0.0, "mean_us": 0.0, "max_us": 0.0, "thread_cpu_s": 0.0}
         self._last: tuple[float, int, int] | None = None  # (when, callbacks, total ns)
 
     def sample(self, meters, now: float) -> None:
         last = self._last
         self._last = (now, meters.callbacks, meters.callback_ns)
+        meters.cpu_due = True  # (the audio thread reads its CPU time on its next cycle)
         if last is None or now - last[0] <= 0.0:
             return
         cycles, ns = meters.callbacks - last[1], meters.callback_ns - last[2]
@@ -25,6 +26,9 @@ class CallbackLoad:
             "percent": round(ns / ((now - last[0]) * 1e7), 2),
             "mean_us": round(ns / cycles / 1e3, 1) if cycles else 0.0,
             "max_us": round(worst / 1e3, 1),
+            # the audio thread's CPU time so far (as of a second ago at most): the callbacks and the driver's
+            # own work in that thread; the process's CPU time less this is the control side's
+            "thread_cpu_s": round(meters.thread_cpu_ns / 1e9, 3),
         }
 
 

@@ -152,6 +152,10 @@ def _padserver(server: JackServer, folder: str, files: list[str]) -> tuple[Daemo
     return d, tablet
 
 
+def _status(d: DaemonProcess) -> dict:
+    return json.loads(d.osc.request("/status", reply="/status")[0])
+
+
 def side_by_side(period: int, seconds: float, triggers: int) -> dict:
     server = JackServer(period=period).start()
     folder = scratch_dir("padserver-vs-sl-")
@@ -164,12 +168,20 @@ def side_by_side(period: int, seconds: float, triggers: int) -> dict:
         ours.connect("padserver:master_L", "padserver:master_R")
         theirs.connect(f"sl:loop{CLICK}_out_1", f"sl:loop{CLICK}_out_2")
         pids = {"padserver": [d.proc.pid], "sooperlooper": [sl.proc.pid]}
+        audio0 = _status(d)["audio_callback"]["thread_cpu_s"]
         cpu0, t0 = {k: _cpu_seconds(v) for k, v in pids.items()}, time.monotonic()
         latency: dict[str, list[float]] = {"padserver": [], "sooperlooper": []}
         spacing = seconds / max(1, triggers)
-        rng = np.random.default_rng(period)
+        # A press lands anywhere in a JACK period: the triggers' places in the period are spread evenly over
+        # it (in a shuffled order), so the median compares the two loopers and not where the sends fell.
+        rng = np.random.default_rng()
+        phases = rng.permutation((np.arange(triggers) + rng.uniform()) / triggers)
+        rate = server.rate
         for i in range(triggers):
-            time.sleep(max(0.0, t0 + i * spacing - time.monotonic()) + rng.uniform(0, min(0.05, spacing / 4)))
+            time.sleep(max(0.0, t0 + i * spacing - time.monotonic()))
+            frame = ours.now()
+            wait = (phases[i] * period - frame) % period + period  # to that place in the period after next
+            time.sleep(wait / rate)
             sent, onset = ours.onset_of(lambda: d.osc.send(f"/pad/{CLICK + 1}/play"), 12000, channel=1)
             if onset is not None:
                 latency["padserver"].append(onset - sent)
@@ -182,8 +194,9 @@ def side_by_side(period: int, seconds: float, triggers: int) -> dict:
         time.sleep(max(0.0, t0 + seconds - time.monotonic()))
         took = time.monotonic() - t0
         cpu = {k: (_cpu_seconds(v) - cpu0[k]) / took * 100 for k, v in pids.items()}
-        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        status = _status(d)
         callback, handled = status["audio_callback"], status["osc_handled_us"]
+        callback["thread_percent"] = (callback["thread_cpu_s"] - audio0) / took * 100
         return {
             "period": period,
             "cpu": cpu,
@@ -223,7 +236,9 @@ def run(smoke: bool, seconds: float | None = None) -> bool:
             )
         cb = r["callback"]
         print(
-            f"  padserver's audio callback: {cb['percent']:.2f} % of one core, {cb['mean_us']:.0f} µs a cycle (longest {cb['max_us']:.0f} µs)"
+            f"  padserver's audio callback: {cb['percent']:.2f} % of one core, {cb['mean_us']:.0f} µs a cycle "
+            f"(longest {cb['max_us']:.0f} µs); its audio thread {cb['thread_percent']:.2f} % CPU, "
+            f"the rest of padserver {cpu['padserver'] - cb['thread_percent']:.2f} %"
         )
         handled = r["handled"]
         print(

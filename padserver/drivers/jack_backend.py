@@ -15,7 +15,7 @@ import re
 from time import perf_counter_ns
 
 from padserver.drivers.backend import Backend, BackendError, BackendInfo
-from padserver.drivers.jack_buffers import PortViews, connected
+from padserver.drivers.jack_buffers import PortViews, connected, last_frame_time
 from padserver.drivers.jack_gate import ProcessGate
 
 log = logging.getLogger(__name__)
@@ -161,10 +161,12 @@ class JackBackend(Backend):
         self._clock_out_live, self._clock_in_live = connected(self.clock_out.port), connected(port)
         self._inputs = [client.inports.register(f"in_{i + 1}") for i in range(int(self._cfg.inputs))]
         self._input_views = PortViews(self._inputs)  # (inputs' buffers, the same way)
-        # every output but the click's and the song tracks': master, cue, then the pads' pairs
-        self._outputs = PortViews(
-            [*self._master, *(self._cue_ports or ()), *(p for pair in self._stem_ports for p in pair)]
-        )
+        # every output but the click's, the cue's and the song tracks': master, then the pads' pairs
+        self._outputs = PortViews([*self._master, *(p for pair in self._stem_ports for p in pair)])
+        if self._cue_ports is not None:
+            self._cue_views = PortViews(self._cue_ports)
+            self._cue_live = connected(*self._cue_ports)
+        self._last_frame_time, self._client_ptr = last_frame_time(client)
         self._gate = ProcessGate()  # (one per client: a client opened again after the server came back has its own)
         client.set_process_callback(self._process)
         client.set_port_registration_callback(self._ports_appeared)
@@ -201,24 +203,27 @@ class JackBackend(Backend):
     def _cycle(self, frames: int) -> None:
         if not self._follow_jack_time():
             return  # this cycle was already rendered: its ports hold it
+        engine = self.engine
         try:
-            self.midi.process(frames, self.engine)
+            self.midi.process(frames, engine)
         except Exception as exc:
-            self.engine.faults.note(exc, "MIDI in")
-        if self._inputs:
-            self.engine.inputs = self._input_views.fetch(frames)
+            engine.faults.note(exc, "MIDI in")
+        capture = engine.capture
+        if self._inputs and capture.buffer is not None and not capture.master:  # (read only while recording)
+            engine.inputs = self._input_views.fetch(frames)
         if self._clock_in_live():
-            self.clock_in.process(frames, self.engine)
+            self.clock_in.process(frames, engine)
         mix = self._render(frames)
         outs = self._outputs.fetch(frames)
         outs[0][:] = mix[0]
         outs[1][:] = mix[1]
         k = 2
         if self._cue_ports is not None:
-            cue = self.engine.cue()
-            outs[2][:] = cue[0]
-            outs[3][:] = cue[1]
-            k = 4
+            if self._cue_live():  # (nobody listening: its ports are left as they are)
+                cue = engine.cue()
+                cue_views = self._cue_views.fetch(frames)
+                cue_views[0][:] = cue[0]
+                cue_views[1][:] = cue[1]
         if self._clock_out_live():
             self.clock_out.process(frames, self.engine)
         if self._stem_ports:
@@ -281,7 +286,7 @@ class JackBackend(Backend):
         ahead would put the grid early for good.
         """
         engine = self.engine
-        now = self._client.last_frame_time
+        now = self._last_frame_time(self._client_ptr)
         if self._base is None:
             self._base = engine.frame - now
             return True

@@ -35,9 +35,27 @@ class PortViews:
         return views
 
 
-def connected(port):
-    """A check for the audio thread: whether ``port`` has any connection now (one C call, no wrapper)."""
+def connected(*ports):
+    """A check for the audio thread: whether any of ``ports`` has a connection now (a C call a port, no wrapper)."""
     import jack
 
-    lib, ptr = jack._lib, port._ptr
-    return lambda: lib.jack_port_connected(ptr) > 0
+    check = jack._lib.jack_port_connected
+    if len(ports) == 1:
+        ptr = ports[0]._ptr
+        return lambda: check(ptr) > 0
+    ptrs = tuple(port._ptr for port in ports)
+
+    def any_connected() -> bool:
+        for ptr in ptrs:  # (a loop, not any() over a generator: nothing made a cycle)
+            if check(ptr) > 0:
+                return True
+        return False
+
+    return any_connected
+
+
+def last_frame_time(client):
+    """JACK's frame time at the start of this cycle, for the audio thread: (C function, client pointer)."""
+    import jack
+
+    return jack._lib.jack_last_frame_time, client._ptr

@@ -61,7 +61,7 @@ class Engine:
         self.events = ev.EventRing()
         self.faults = Faults()  # what failed inside the callback (each part silenced, the rest played on)
         self._labels = tuple(f"pad {i + 1}" for i in range(pads))
-        self.meters = Meters(pads)
+        self.meters = Meters(pads, self.max_block)
         self.garbage: list = []  # buffers released by the engine; the control side drops them
         self.fades = Fades(round(fade_ms * self.sample_rate / 1000.0))
         self.resampler = Resampler(self.max_block)
@@ -98,9 +98,8 @@ class Engine:
         self._dirty = [False] * pads
         self.choke_groups = False  # any pad in a choke group: only then scan for chokes
         self._master_hi = np.zeros(2, dtype=np.float32)
-        self._master_lo = np.zeros(2, dtype=np.float32)
-        self._peak_hi = np.zeros(pads, dtype=np.float32)
-        self._peak_lo = np.zeros(pads, dtype=np.float32)
+        self._abs_flat = np.zeros(pads * 2 * self.max_block, dtype=np.float32)
+        self._mix_abs_flat = np.zeros(2 * self.max_block, dtype=np.float32)
         self._gain_now = np.zeros((pads, 2), dtype=np.float32)
         self.end_beats = np.zeros(pads, dtype=np.float64)  # where playing cycles end, while the clock moves
         self._gain_to = np.zeros((pads, 2), dtype=np.float32)
@@ -175,10 +174,12 @@ class Engine:
         f0 = self.frame
         skipped = max(0, f0 - self._block_end)  # frames of a cycle the driver dropped
         commands = self.commands
+        changed = False  # a command, press or choke touched the voices: none keeps its steady run
         for _ in range(PER_BLOCK):
             command = commands.pop()
             if command is None:
                 break
+            changed = True
             try:
                 self._handlers[type(command)](self, command, f0)
             except Exception as exc:  # the command is dropped; what it would have changed stays as it was
@@ -188,17 +189,33 @@ class Engine:
         if n != self._views_n:
             self._set_block_size(n)
         if self._press_count:
+            changed = True
             self._apply_presses(f0, n)
         if self.choke_groups:
+            changed = True
             self._chokes(f0, n)
+        voices = self.voices
+        if changed:
+            for voice in voices:
+                voice.steady_to = 0
         clock = self.clock
         if self.capture.buffer is not None and not self.capture.master:
             self._capture(self.inputs, f0, n)
         views = self._row_views
         dirty = self._dirty
         sounding = False
-        for i, voice in enumerate(self.voices):
+        end = f0 + n
+        for i, voice in enumerate(voices):
             try:
+                if voice.steady_to >= end and voice.steady_from == f0:
+                    # The voice's steady run goes on (see PadVoice.render): the next frames of its buffer.
+                    j = voice.steady_read
+                    np.copyto(views[i], voice.buffer[:, j : j + n])  # type: ignore[index]  # (a run has a buffer)
+                    voice.steady_read = j + n
+                    voice.steady_from = end
+                    dirty[i] = True
+                    sounding = True
+                    continue
                 sounds = voice.render(views[i], f0, n, clock)
             except Exception as exc:  # this pad falls silent; the others play on
                 self.faults.note(exc, self._labels[i])
@@ -248,7 +265,7 @@ class Engine:
         rows = self._rows
         if pads_sounding:
             self._apply_pad_gains(rows, n)
-            np.sum(rows, axis=0, out=mix)
+            np.add.reduce(rows, axis=0, out=mix)
         else:  # only the song (or the cue) sounds: the pads' rows are silent
             mix.fill(0.0)
         if song.active:
@@ -262,10 +279,8 @@ class Engine:
         if self.cue_to_master and self._cue_dirty:
             mix += cue
         self._apply_master_gain(mix, n)
-        hi, lo = self._master_hi, self._master_lo
-        np.max(mix, axis=1, out=hi)
-        np.min(mix, axis=1, out=lo)
-        peak = max(float(hi[0]), float(hi[1]), -float(lo[0]), -float(lo[1]))
+        hi = self._master_hi
+        peak = self._peaks(mix, hi)
         if not peak < _NOT_A_SIGNAL:  # NaN or a sum far past any audio: never let it out, nor into the limiter
             self._bad_master(mix, f0, pads_sounding)
             peak = 0.0
@@ -273,20 +288,21 @@ class Engine:
         if gain < 1.0:
             if gain < meters.min_gain[0]:
                 meters.min_gain[0] = gain
-            np.max(mix, axis=1, out=hi)  # the meters show what leaves the limiter
-            np.min(mix, axis=1, out=lo)
-        np.negative(lo, out=lo)
-        np.maximum(hi, lo, out=hi)
+            self._peaks(mix, hi)  # the meters show what leaves the limiter
         np.maximum(meters.master_peak, hi, out=meters.master_peak)
-        if not pads_sounding:
-            return mix
-        flat = self._rows_2d
-        np.max(flat, axis=1, out=self._peak_hi)
-        np.min(flat, axis=1, out=self._peak_lo)
-        np.negative(self._peak_lo, out=self._peak_lo)
-        np.maximum(self._peak_hi, self._peak_lo, out=self._peak_hi)
-        np.maximum(meters.pad_peak, self._peak_hi, out=meters.pad_peak)
+        if pads_sounding:  # the pads' peak hold, frame by frame (reduced when the meters are read)
+            magnitudes = self._rows_abs
+            np.abs(self._rows_2d, out=magnitudes)
+            np.maximum(self._pad_hold, magnitudes, out=self._pad_hold)
         return mix
+
+    def _peaks(self, mix: np.ndarray, hi: np.ndarray) -> float:
+        """Each channel's peak magnitude of ``mix`` into ``hi``; the larger (NaN when a sample is NaN)."""
+        magnitudes = self._mix_abs
+        np.abs(mix, out=magnitudes)
+        np.maximum.reduce(magnitudes, axis=1, out=hi)
+        left, right = float(hi[0]), float(hi[1])
+        return left if left >= right or left != left else right
 
     def _bad_master(self, mix: np.ndarray, f0: int, pads_sounding: bool) -> None:
         """The master went to NaN or past any audio: this block is silent, and the pads whose own rows did so
@@ -338,6 +354,9 @@ class Engine:
         self._cue = self._cue_flat[: 2 * n].reshape(2, n)
         self._cue_dirty = True
         self._rows_2d_planar = self._rows_flat[:size].reshape(self.pads * 2, n)
+        self._rows_abs = self._abs_flat[:size].reshape(self.pads, 2 * n)
+        self._mix_abs = self._mix_abs_flat[: 2 * n].reshape(2, n)
+        self._pad_hold = self.meters.hold_view(n)
         self._gmat = self._gmat_flat[:size].reshape(self.pads * 2, n)
         self._gcols = self._gcols_flat[:size].reshape(self.pads * 2, n)
         self._gmat_steady = False

@@ -75,6 +75,9 @@ class PadVoice(Varispeed, Tails):
         "speed",
         "anchor",
         "exact",
+        "steady_to",
+        "steady_from",
+        "steady_read",
     )
 
     def __init__(
@@ -120,6 +123,12 @@ class PadVoice(Varispeed, Tails):
         # The read position at frame t is read0 + (t - anchor) × speed; `exact` when that is whole frames.
         self.anchor = 0.0
         self.exact = True
+        # A steady run: from frame ``steady_from`` until ``steady_to`` the voice's frames are its buffer's from
+        # ``steady_read`` on, as they are (the engine copies them without calling `render`). Set by `render`
+        # only; the engine ends every run in a block where a command, press or choke reached the voices.
+        self.steady_to = 0
+        self.steady_from = 0
+        self.steady_read = 0
 
     # -- state seen from outside ---------------------------------------------
     @property
@@ -201,6 +210,7 @@ class PadVoice(Varispeed, Tails):
     def halt(self, frame: int, tail: bool = True) -> None:
         """Stop at once, cancel anything pending. With ``tail`` the sound fades out; without, it is cut (the
         engine's answer to this voice raising in the callback: what failed may be the tail itself)."""
+        self.steady_to = 0
         if self.playing:
             if tail:
                 self._start_tail(self._read_index(frame), 0)
@@ -244,7 +254,12 @@ class PadVoice(Varispeed, Tails):
                 row[:] = buf[:, i : i + n]
                 if self.gain != 1.0:
                     row *= self.gain
+                else:  # nothing changes until the cycle (or the buffer) ends: the engine may copy on alone
+                    self.steady_to = min(self.cycle_end, f0 + buf.shape[1] - i)
+                    self.steady_from = f0 + n
+                    self.steady_read = i + n
                 return True
+        self.steady_to = 0
         if not self.playing and not self.launch_pending and self.tail_left[0] <= 0 and self.tail_left[1] <= 0:
             return False
         end = f0 + n
