@@ -11,10 +11,10 @@ class CallbackLoad:
     """The audio callback's share of one core, from the engine's callback meter, over the last second or so."""
 
     def __init__(self) -> None:
-        self.figures = {"percent": 0.0, "mean_us": 0.0, "max_us": 0.0, "thread_cpu_s": 0.0}
+        self.figures = {"percent": 0.0, "mean_us": 0.0, "max_us": 0.0, "entry_max_us": 0.0, "thread_cpu_s": 0.0}
         self._last: tuple[float, int, int] | None = None  # (when, callbacks, total ns)
 
-    def sample(self, meters, now: float) -> None:
+    def sample(self, meters, now: float, rate: int = 0) -> None:
         last = self._last
         self._last = (now, meters.callbacks, meters.callback_ns)
         meters.cpu_due = True  # (the audio thread reads its CPU time on its next cycle)
@@ -22,10 +22,13 @@ class CallbackLoad:
             return
         cycles, ns = meters.callbacks - last[1], meters.callback_ns - last[2]
         worst, meters.callback_max_ns = meters.callback_max_ns, 0  # (a cycle may land between: one lost maximum)
+        entry, meters.entry_max = meters.entry_max, 0
         self.figures = {
             "percent": round(ns / ((now - last[0]) * 1e7), 2),
             "mean_us": round(ns / cycles / 1e3, 1) if cycles else 0.0,
             "max_us": round(worst / 1e3, 1),
+            # how late in its cycle the callback began at worst (JACK): the process thread waited for the GIL
+            "entry_max_us": round(entry * 1e6 / rate, 1) if rate else 0.0,
             # the audio thread's CPU time so far (as of a second ago at most): the callbacks and the driver's
             # own work in that thread; the process's CPU time less this is the control side's
             "thread_cpu_s": round(meters.thread_cpu_ns / 1e9, 3),

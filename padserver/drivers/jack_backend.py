@@ -15,7 +15,7 @@ import re
 from time import perf_counter_ns
 
 from padserver.drivers.backend import Backend, BackendError, BackendInfo
-from padserver.drivers.jack_buffers import PortViews, connected, last_frame_time
+from padserver.drivers.jack_buffers import PortViews, connected, last_frame_time, since_cycle_start
 from padserver.drivers.jack_gate import ProcessGate
 
 log = logging.getLogger(__name__)
@@ -167,6 +167,7 @@ class JackBackend(Backend):
             self._cue_views = PortViews(self._cue_ports)
             self._cue_live = connected(*self._cue_ports)
         self._last_frame_time, self._client_ptr = last_frame_time(client)
+        self._since_start = since_cycle_start()
         self._gate = ProcessGate()  # (one per client: a client opened again after the server came back has its own)
         client.set_process_callback(self._process)
         client.set_port_registration_callback(self._ports_appeared)
@@ -176,6 +177,10 @@ class JackBackend(Backend):
     # -- audio thread -----------------------------------------------------------------
     def _process(self, frames: int) -> None:
         began = perf_counter_ns()
+        entered = self._since_start(self._client_ptr)  # frames of this cycle gone before it ran: waits for the GIL
+        meters = self.engine.meters
+        if entered > meters.entry_max:
+            meters.entry_max = entered
         if self._gate.closing:
             self._gate.park()  # the client is being closed: JACK ends this thread (see jack_gate)
             return

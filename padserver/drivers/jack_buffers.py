@@ -59,3 +59,10 @@ def last_frame_time(client):
     import jack
 
     return jack._lib.jack_last_frame_time, client._ptr
+
+
+def since_cycle_start():
+    """For the audio thread: the C function giving the frames gone since this cycle began (of a client pointer)."""
+    import jack
+
+    return jack._lib.jack_frames_since_cycle_start

@@ -25,7 +25,7 @@ MAX_IN_FLIGHT = 20000  # messages waiting for the control side before new ones a
 RESEND_S = 0.1  # after an xrun, what was written this recently is sent again (the xrun is heard a little later)
 RESEND_MIN_CYCLES = 4
 # status bytes worth handing to the control side: note off/on and control change, any channel
-WANTED = frozenset(bytes((kind | ch,)) for kind in (NOTE_OFF, NOTE_ON, CONTROL) for ch in range(16))
+WANTED = frozenset(kind | ch for kind in (NOTE_OFF, NOTE_ON, CONTROL) for ch in range(16))  # status bytes
 
 
 def key(kind: int, channel: int, number: int) -> int:
@@ -51,6 +51,26 @@ class Link:
     sent: int = 0
     resent: int = 0
     deferred: int = 0  # writes that did not fit a period's MIDI buffer and waited
+    reader: Any = None  # (the input's C pointer and one event struct, read straight through JACK's library)
+
+
+def _library() -> tuple:
+    """The C calls the callback reads MIDI input with (JACK-Client's own cffi library), and a bytes copier."""
+    import jack
+
+    lib, ffi = jack._lib, jack._ffi
+    return (
+        lib.jack_port_get_buffer,
+        lib.jack_midi_get_event_count,
+        lib.jack_midi_event_get,
+        lambda data, size: ffi.buffer(data, size)[:],
+    )
+
+
+def _new_event():
+    import jack
+
+    return jack._ffi.new("jack_midi_event_t*")
 
 
 class JackMidi:
@@ -69,6 +89,7 @@ class JackMidi:
         self._last_write = 0  # the cycle of the last message written (for `drained`)
         self._resend_cycles = RESEND_MIN_CYCLES  # RESEND_S in cycles of the current period
         self._period = 0
+        self._jack = _library()
 
     # -- control side ------------------------------------------------------------------------------
     def pump(self) -> None:
@@ -106,6 +127,7 @@ class JackMidi:
         if target is not None:
             client.connect(out_port, target)
         link = Link(name, in_port, out_port, dict(pads), frozenset(shift_keys), clock, velocity_gain)
+        link.reader = (in_port._ptr, _new_event())
         self._set_links((*self.links, link))
         return link
 
@@ -154,7 +176,6 @@ class JackMidi:
         xruns = engine.meters.xruns
         lost = xruns != self._xruns_seen  # a cycle was dropped: what it carried may never have arrived
         self._xruns_seen = xruns
-        incoming = self.incoming
         cycle = self.cycle
         for link in links:
             recent = link.recent
@@ -167,19 +188,8 @@ class JackMidi:
                 recent.clear()
             out = link.out_port
             out.clear_buffer()
-            for offset, data in link.in_port.incoming_midi_events():
-                link.received += 1
-                # Only notes and CCs can be bound: aftertouch, pressure, clock … stop here, unread
-                # (a one-byte slice of the buffer is a cached object, so this look allocates nothing).
-                if data[0] not in WANTED:
-                    link.ignored += 1
-                    continue
-                message = bytes(data)
-                handled = self._match(link, message, offset, engine)
-                if len(incoming) < MAX_IN_FLIGHT:
-                    incoming.append((link, message, handled))
-                else:
-                    self.dropped += 1
+            if link.reader is not None:
+                self._read(link, engine, frames)
             outgoing = link.outgoing
             while outgoing:
                 try:
@@ -192,6 +202,28 @@ class JackMidi:
                 self._last_write = cycle
         if self.clocked:
             self._clock(frames, engine, links)
+
+    def _read(self, link: Link, engine, frames: int) -> None:
+        """The controller's input this cycle: presses matched here, on their own frame; notes and CCs onwards."""
+        get_buffer, event_count, event_get, unpack = self._jack
+        incoming = self.incoming
+        ptr, event = link.reader
+        buf = get_buffer(ptr, frames)
+        for i in range(event_count(buf)):  # (JACK's own calls: no generator, no buffer object an event)
+            if event_get(event, buf, i):
+                break
+            link.received += 1
+            # Only notes and CCs can be bound: aftertouch, pressure, clock … stop here, unread
+            # (the status byte read from the C struct: nothing is made for a message left out)
+            if event.size == 0 or event.buffer[0] not in WANTED:
+                link.ignored += 1
+                continue
+            message = unpack(event.buffer, event.size)
+            handled = self._match(link, message, event.time, engine)
+            if len(incoming) < MAX_IN_FLIGHT:
+                incoming.append((link, message, handled))
+            else:
+                self.dropped += 1
 
     def _match(self, link: Link, message: bytes, offset: int, engine) -> bool:
         if len(message) < 3:

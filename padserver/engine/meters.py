@@ -24,6 +24,7 @@ class Meters:
         self.callbacks = 0
         self.callback_ns = 0
         self.callback_max_ns = 0
+        self.entry_max = 0  # the most frames of a cycle gone before the driver's callback ran (JACK)
         # the audio thread's own CPU time (callbacks and the driver's work around them), read when asked
         self.cpu_due = False
         self.thread_cpu_ns = 0

@@ -59,6 +59,7 @@ class Engine:
             (cmd.SetPadGains, cmd.SetMasterGain, cmd.SetTempo, cmd.SetLimiter, cmd.SetMetronome)
         )
         self.events = ev.EventRing()
+        self.on_command: Callable[[], None] | None = None  # control side: told of every command sent (the pump's pace)
         self.faults = Faults()  # what failed inside the callback (each part silenced, the rest played on)
         self._labels = tuple(f"pad {i + 1}" for i in range(pads))
         self.meters = Meters(pads, self.max_block)
@@ -96,6 +97,7 @@ class Engine:
         self._rows = self._rows_flat.reshape(pads, 2, self.max_block)
         self._mix = self._mix_flat.reshape(2, self.max_block)
         self._dirty = [False] * pads
+        self._pads_quiet = False  # no pad sounded, held a row or waited to launch at the last block
         self.choke_groups = False  # any pad in a choke group: only then scan for chokes
         self._master_hi = np.zeros(2, dtype=np.float32)
         self._abs_flat = np.zeros(pads * 2 * self.max_block, dtype=np.float32)
@@ -129,10 +131,14 @@ class Engine:
     def send(self, command: object) -> None:
         """Control thread: queue a command for the start of the next block (`EngineBusy` when the queue is full)."""
         self.commands.send(command)
+        if self.on_command is not None:
+            self.on_command()
 
     def set(self, setting: object) -> None:
         """Control thread: a new value of a setting (gains, tempo …); the engine applies the latest one."""
         self.commands.set(setting)
+        if self.on_command is not None:
+            self.on_command()
 
     def set_master_gain_now(self, gain: float) -> None:
         """Set the master gain without a ramp; only before a driver runs the engine."""
@@ -205,7 +211,9 @@ class Engine:
         dirty = self._dirty
         sounding = False
         end = f0 + n
-        for i, voice in enumerate(voices):
+        # All pads silent and nothing pending at the last block, and nothing has reached them since: they are
+        # silent now too (only a command, press or choke starts one).
+        for i, voice in enumerate(() if self._pads_quiet and not changed else voices):
             try:
                 if voice.steady_to >= end and voice.steady_from == f0:
                     # The voice's steady run goes on (see PadVoice.render): the next frames of its buffer.
@@ -228,6 +236,8 @@ class Engine:
             elif dirty[i]:
                 views[i].fill(0.0)
                 dirty[i] = False
+        # (a pad that plays, waits to launch or rings out writes its row: it sounds)
+        self._pads_quiet = not sounding and True not in dirty
         cue = self._cue
         try:
             cue_sounds = self.cue_voice.render(cue, f0, n, clock)

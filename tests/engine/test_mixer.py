@@ -252,3 +252,20 @@ def test_a_replacement_can_wait_for_the_loops_own_boundary():
     assert stems[0, 0, BAR + 100] == 0.5 and stems[0, 0, 2 * BAR - 1] == 0.5
     assert stems[0, 0, 2 * BAR + 48] == 0.25
     assert ("swapped", 0, 2 * BAR) in [(e.name, e.pad, e.frame) for e in engine.events.drain()]
+
+
+def test_a_steady_loop_plays_its_buffer_exactly_and_a_stop_cuts_its_run_on_the_block():
+    """A loop left alone is copied block after block without the voice's own render (its steady run): the
+    output is still its buffer, cycle after cycle, and a stop that arrives mid-run takes effect on its block."""
+    engine = make_engine()
+    audio = ramp(BAR // 2)  # a half-bar loop: every sample different, so a frame out of place shows
+    load(engine, 0, audio, quantum="off")
+    stop_at = 3 * BAR + 64 * 37
+    at = {0: [cmd.Launch(0, q("off"))], stop_at: [cmd.Stop(0, q("off"))]}
+    master, stems = play(engine, 4 * BAR, block=64, at=at)
+    fade = engine.fades.length  # (the first cycle fades in)
+    played, expected = stems[0, 0], np.tile(audio[0], 8)
+    scale = played[1000] / expected[1000]  # the pad's gain and pan
+    np.testing.assert_allclose(played[fade:stop_at], expected[fade:stop_at] * scale, rtol=1e-6)
+    assert np.all(np.abs(played[stop_at + fade :]) == 0)  # stopped on that block, its fade-out done
+    assert abs(played[stop_at]) > 0  # (the fade-out starts where the loop was)
