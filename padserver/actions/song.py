@@ -346,16 +346,13 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
         region = song.loop
     elif opts.get("region") not in (None, "song"):
         raise ActionError(f"region is song or loop (got {opts['region']!r})")
-    loops = {}
-    for track in song.tracks:
-        for c in track.clips:
-            if c.loop_id not in loops:
-                try:
-                    loop = actions.library.get(c.loop_id)
-                    _, info = await actions.library.prepared(loop, actions.recipe(loop))
-                except LibraryError as exc:
-                    raise ActionError(str(exc)) from None
-                loops[c.loop_id] = {"path": info["path"], "period": info["period"]}
+    ids = list(dict.fromkeys(c.loop_id for track in song.tracks for c in track.clips))
+    try:  # each loop prepared (or found in the cache) at once; the worker reads their audio itself
+        wanted = [actions.library.get(i) for i in ids]
+        infos = await asyncio.gather(*(actions.library.prepared_info(loop, actions.recipe(loop)) for loop in wanted))
+    except LibraryError as exc:
+        raise ActionError(str(exc)) from None
+    loops = {i: {"path": info["path"], "period": info["period"]} for i, info in zip(ids, infos, strict=True)}
     os.makedirs(exports_dir, exist_ok=True)
     job = {
         "rate": actions.engine.sample_rate,

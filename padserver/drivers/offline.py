@@ -28,14 +28,17 @@ class OfflineRenderer:
         frames: int,
         stems: bool = False,
         before_block: Callable[[int], None] | None = None,
+        interleaved: bool = False,
     ) -> Any:
         """Render ``frames`` frames: the master as (2, frames), plus (pads, 2, frames) stems.
 
         ``before_block(frame)`` is called before each block, where a test can
         send commands that the engine applies at that block's first frame.
+        With ``interleaved`` the master is kept frame by frame, as audio files
+        hold it (the (2, frames) returned is a view of it: ``.T`` is the file's).
         """
         engine = self.engine
-        master = np.zeros((2, frames), dtype=np.float32)
+        master = np.empty((frames, 2), dtype=np.float32).T if interleaved else np.zeros((2, frames), dtype=np.float32)
         stem_out = np.zeros((engine.pads, 2, frames), dtype=np.float32) if stems else None
         done = 0
         while done < frames:

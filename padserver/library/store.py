@@ -179,6 +179,15 @@ class Library:
 
     async def prepared(self, loop: Loop, recipe: dict) -> tuple[np.ndarray, dict]:
         """The loop prepared as ``recipe`` says (tempo, bars, downbeat, settings): audio and what was done."""
+        info = await self.prepared_info(loop, recipe)
+        try:
+            audio = await asyncio.to_thread(np.load, info["path"])
+        except (OSError, ValueError) as exc:
+            raise LibraryError(f"loop {loop.id} ({loop.name}) cannot be prepared: {exc}") from None
+        return audio, info
+
+    async def prepared_info(self, loop: Loop, recipe: dict) -> dict:
+        """The loop prepared as ``recipe`` says, in the cache: what was done and where (its audio not read)."""
         from padserver.library.prepared import prepare_loop
 
         if not os.path.exists(self.path_of(loop)) and not os.path.exists(
@@ -186,13 +195,11 @@ class Library:
         ):
             raise LibraryError(f"the audio of loop {loop.id} ({loop.name}) is missing: {self.path_of(loop)}")
         try:
-            info = await self.pool.run(prepare_loop, self.data_dir, loop.file, loop.hash, self.rate, recipe)
-            audio = await asyncio.to_thread(np.load, info["path"])
+            return await self.pool.run(prepare_loop, self.data_dir, loop.file, loop.hash, self.rate, recipe)
         except AudioFileError as exc:
             raise LibraryError(f"loop {loop.id} ({loop.name}) cannot be read: {exc}") from None
         except (OSError, ValueError) as exc:
             raise LibraryError(f"loop {loop.id} ({loop.name}) cannot be prepared: {exc}") from None
-        return audio, info
 
     # -- editing --------------------------------------------------------------------------------------
     def rename(self, loop_id: int, name: str) -> Loop:

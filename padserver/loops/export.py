@@ -17,7 +17,7 @@ import struct
 
 import numpy as np
 
-EXPORT_BLOCK = 8192
+EXPORT_BLOCK = 32768
 FORMATS = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3"}
 SUBTYPES = {
     ("wav", 16): "PCM_16",
@@ -104,7 +104,7 @@ def render(job: dict, progress: Progress | None = None) -> np.ndarray:
     engine.send(cmd.Transport("play"))
     frames = int(math.ceil((last - first) * bpb * rate * 60.0 / job["tempo"])) + int(job["tail"] * rate)
     report = None if progress is None else (lambda frame: progress.at(frame, frames))
-    return OfflineRenderer(engine, EXPORT_BLOCK).render(frames, before_block=report)
+    return OfflineRenderer(engine, EXPORT_BLOCK).render(frames, before_block=report, interleaved=True)
 
 
 def export_song(job: dict) -> dict:
