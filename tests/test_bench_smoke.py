@@ -44,7 +44,12 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"Lyria RealTime, request → a 4-bar loop at 120 BPM .*: [\d.]+ s", out), out
     assert re.search(r"period 256: 4 cloud jobs landed in median [\d.]+ s, xruns \d+", out), out
     assert re.search(r"wav 32: [\d.]+ s = \d+× real time", out), out
-    assert re.search(r"period 256: export took [\d.]+ s, xruns \d+", out), out
+    assert re.search(r"period 256: exports took [\d.]+, [\d.]+, [\d.]+ s \(median \d+× real time\), xruns \d+", out), (
+        out
+    )
+    assert re.search(r"period 256: [\d.]+ % of one core \(the audio callback \d+ µs a cycle\)", out), out
+    assert re.search(r"run 1 import: 10/10 files in [\d.]+ s; [\d.]+ s, xruns \d+ \(\d+ with padserver", out), out
+    assert re.search(r"all at once: .* with both floods; [\d.]+ s, xruns \d+ \(\d+ with padserver", out), out
     assert re.search(r"period 128: \d+ ticks, tempo [\d.]+ BPM, tick interval std [\d.]+ ms .*, \d+ lost with", out), (
         out
     )

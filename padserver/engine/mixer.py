@@ -100,7 +100,6 @@ class Engine:
         self._pads_quiet = False  # no pad sounded, held a row or waited to launch at the last block
         self.choke_groups = False  # any pad in a choke group: only then scan for chokes
         self._master_hi = np.zeros(2, dtype=np.float32)
-        self._abs_flat = np.zeros(pads * 2 * self.max_block, dtype=np.float32)
         self._mix_abs_flat = np.zeros(2 * self.max_block, dtype=np.float32)
         self._gain_now = np.zeros((pads, 2), dtype=np.float32)
         self.end_beats = np.zeros(pads, dtype=np.float64)  # where playing cycles end, while the clock moves
@@ -364,7 +363,7 @@ class Engine:
         self._cue = self._cue_flat[: 2 * n].reshape(2, n)
         self._cue_dirty = True
         self._rows_2d_planar = self._rows_flat[:size].reshape(self.pads * 2, n)
-        self._rows_abs = self._abs_flat[:size].reshape(self.pads, 2 * n)
+        self._rows_abs = self._gcols_flat[:size].reshape(self.pads, 2 * n)  # (scratch shared: used after the gains)
         self._mix_abs = self._mix_abs_flat[: 2 * n].reshape(2, n)
         self._pad_hold = self.meters.hold_view(n)
         self._gmat = self._gmat_flat[:size].reshape(self.pads * 2, n)
