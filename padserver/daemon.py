@@ -144,7 +144,9 @@ class Daemon:
         self.actions.history = History(cfg.projects.undo_depth, now=backend.now)
         loops = cfg.loops
         self.actions.loop_settings = {
-            "lufs": loops.lufs if loops.normalize else None,
+            "lufs": loops.lufs if loops.normalize != "off" else None,
+            "mode": loops.normalize if loops.normalize != "off" else "match",
+            "max_limiting_db": loops.max_limiting_db,
             "true_peak_db": loops.true_peak_db,
             "seam_ms": loops.seam_ms,
         }

@@ -59,6 +59,16 @@ class Choice(Value):
 
 
 @dataclass
+class NormalizeMode(Choice):
+    """``loops.normalize``: match, peak or off; the flag it used to be still reads (true: match, false: off)."""
+
+    def parse(self, raw):
+        if isinstance(raw, bool):
+            return "match" if raw else "off"
+        return super().parse(raw)
+
+
+@dataclass
 class Bool(Value):
     def parse(self, raw):
         return values.Flag().parse(raw)
@@ -213,9 +223,10 @@ SCHEMA = Section(
         "library": Section({"preview_output": Choice(("cue", "master"))}),
         "loops": Section(
             {
-                "normalize": Bool(),
+                "normalize": NormalizeMode(("match", "peak", "off")),
                 "lufs": Number(-40, 0),
                 "true_peak_db": Number(-12, 0),
+                "max_limiting_db": Number(0, 12),
                 "seam_ms": Number(0, 100),
                 "refit_after_s": Number(0, 60),
                 "refit_min_change": Number(0, 50),

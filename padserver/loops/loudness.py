@@ -113,21 +113,37 @@ def limit(audio: np.ndarray, ceiling: float, rate: int, window_s: float = 0.005)
     return (audio * gain[None, :]).astype(np.float32)
 
 
-def normalise(audio: np.ndarray, rate: int, target_lufs: float, ceiling_db: float) -> tuple[np.ndarray, float, float]:
-    """The loop at ``target_lufs`` with its true peak at or under ``ceiling_db``; (audio, lufs, dBTP) after."""
+MAX_LIMITING_DB = 1.0  # the most a transient is turned down to reach the loudness target
+
+
+def normalise(
+    audio: np.ndarray, rate: int, target_lufs: float, ceiling_db: float, max_limiting_db: float = MAX_LIMITING_DB
+) -> tuple[np.ndarray, float, float]:
+    """The loop toward ``target_lufs`` with its true peak at or under ``ceiling_db``; (audio, lufs, dBTP) after.
+
+    Loudness is matched only as far as it costs no transient more than ``max_limiting_db`` of limiting: the gain
+    stops where the loop's true peak would pass the ceiling by that much, and a loop that cannot reach the target
+    so stays quieter (its loudness says so). A drum loop keeps its punch and its accents; a sampler or a DAW
+    does not squash a clip to make it loud, and neither does this.
+    """
     measured = integrated_lufs(audio, rate)
     if measured == -math.inf:
         return audio, measured, true_peak_db(audio, rate)
     # the limiter's sample-peak ceiling sits a little under the true-peak ceiling for inter-sample overs
-    ceiling = 10 ** ((ceiling_db - 0.3) / 20)
-    gain_db = target_lufs - measured
-    out = audio
-    for _ in range(4):  # limiting lowers the loudness a little: make it up and limit again
-        out = limit((audio * 10 ** (gain_db / 20)).astype(np.float32), ceiling, rate)
+    ceiling_db_sample = ceiling_db - 0.3
+    ceiling = 10 ** (ceiling_db_sample / 20)
+    sample_peak = float(np.max(np.abs(audio)))
+    # the most gain at which the limiter turns no sample down by more than the bound
+    room = ceiling_db_sample + max(0.0, max_limiting_db) - 0.05 - 20 * math.log10(sample_peak)
+    gain_db = min(target_lufs - measured, room)
+    out = limit((audio * 10 ** (gain_db / 20)).astype(np.float32), ceiling, rate)
+    for _ in range(3):  # limiting lowers the loudness a little: make it up, within the same bound
         now = integrated_lufs(out, rate)
-        if abs(now - target_lufs) <= 0.2:
+        more = min(target_lufs - now, room - gain_db)
+        if more <= 0.2:
             break
-        gain_db += min(6.0, target_lufs - now)
+        gain_db += more
+        out = limit((audio * 10 ** (gain_db / 20)).astype(np.float32), ceiling, rate)
     tp = true_peak_db(out, rate)
     for _ in range(3):  # inter-sample peaks the sample-peak ceiling missed
         if tp <= ceiling_db:
@@ -136,3 +152,12 @@ def normalise(audio: np.ndarray, rate: int, target_lufs: float, ceiling_db: floa
         out = limit(out, ceiling, rate)
         tp = true_peak_db(out, rate)
     return out, integrated_lufs(out, rate), tp
+
+
+def peak_normalise(audio: np.ndarray, rate: int, ceiling_db: float) -> tuple[np.ndarray, float, float]:
+    """The loop with its true peak at ``ceiling_db`` and nothing else changed; (audio, lufs, dBTP) after."""
+    peak = true_peak_db(audio, rate)
+    if peak == -math.inf:
+        return audio, integrated_lufs(audio, rate), peak
+    out = (audio * 10 ** ((ceiling_db - peak) / 20)).astype(np.float32)
+    return out, integrated_lufs(out, rate), true_peak_db(out, rate)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from padserver.loops.downbeat import attack_near, find_downbeat
-from padserver.loops.loudness import normalise
+from padserver.loops.loudness import normalise, peak_normalise
 
 _EDGE_S = 0.25  # audio kept beyond the loop on each side for the stretcher's edges
 _SAME_TEMPO = 1e-4  # tempo ratios closer to 1 than this play unstretched
@@ -28,6 +28,8 @@ class Settings:
 
     lufs: float | None = -14.0  # None: keep the level as it is
     true_peak_db: float = -1.0
+    mode: str = "match"  # match: toward ``lufs`` within ``max_limiting_db`` of limiting; peak: the true peak only
+    max_limiting_db: float = 1.0
     seam_ms: float = 10.0
     stretch: bool = True  # False: keep the source tempo's length (the loop plays resampled instead)
 
@@ -140,8 +142,10 @@ def prepare(
     before = _slice(piece, at - seam, at)
     loop = crossfade_seam(loop, after, before, seam)
     lufs, peak = -math.inf, -math.inf
-    if settings.lufs is not None:
-        loop, lufs, peak = normalise(loop, rate, settings.lufs, settings.true_peak_db)
+    if settings.lufs is not None and settings.mode == "peak":
+        loop, lufs, peak = peak_normalise(loop, rate, settings.true_peak_db)
+    elif settings.lufs is not None:
+        loop, lufs, peak = normalise(loop, rate, settings.lufs, settings.true_peak_db, settings.max_limiting_db)
     else:
         from padserver.loops.loudness import integrated_lufs, true_peak_db
 
