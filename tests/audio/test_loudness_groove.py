@@ -31,7 +31,8 @@ def crest_db(audio: np.ndarray) -> float:
 def accent_db(audio: np.ndarray, bpm: float = 120.0) -> float:
     """The bar's first click against the others (peak in each beat's first 10 ms)."""
     beat = RATE * 60.0 / bpm
-    peaks = [float(np.max(np.abs(audio[0, int(round(k * beat)) : int(round(k * beat)) + 480]))) for k in range(8)]
+    count = int(audio.shape[1] // beat)
+    peaks = [float(np.max(np.abs(audio[0, int(round(k * beat)) : int(round(k * beat)) + 480]))) for k in range(count)]
     downs = [p for k, p in enumerate(peaks) if k % 4 == 0]
     others = [p for k, p in enumerate(peaks) if k % 4]
     return 20 * math.log10(np.mean(downs) / np.mean(others))
@@ -66,3 +67,13 @@ def test_peak_mode_changes_only_the_level():
     ratio = out[0][np.abs(source[0]) > 1e-3] / source[0][np.abs(source[0]) > 1e-3]
     assert np.ptp(ratio) < 1e-4  # one gain for every sample
     assert true_peak_db(out, RATE) == pytest.approx(peak, abs=1e-6)
+
+
+def test_a_drum_loop_prepared_at_its_own_tempo_keeps_its_punch_and_accents():
+    from padserver.loops.prepare import prepare
+
+    source = accented_clicks(120.0, bars=4)
+    loop = prepare(source, RATE, 120.0, 120.0, 4, downbeat_s=0.0)
+    assert abs(crest_db(loop.audio) - crest_db(source)) <= 1.0, (crest_db(source), crest_db(loop.audio))
+    assert abs(accent_db(loop.audio) - accent_db(source)) <= 1.0, (accent_db(source), accent_db(loop.audio))
+    assert loop.true_peak_db <= -1.0 + 0.05
