@@ -27,7 +27,8 @@ class CallbackLoad:
             "percent": round(ns / ((now - last[0]) * 1e7), 2),
             "mean_us": round(ns / cycles / 1e3, 1) if cycles else 0.0,
             "max_us": round(worst / 1e3, 1),
-            # how late in its cycle the callback began at worst (JACK): the process thread waited for the GIL
+            # how late in its cycle the callback began at worst (JACK): a late wake-up of the process thread (the
+            # dummy driver's own are 0.1–1 ms) or a wait for the GIL
             "entry_max_us": round(entry * 1e6 / rate, 1) if rate else 0.0,
             # the audio thread's CPU time so far (as of a second ago at most): the callbacks and the driver's
             # own work in that thread; the process's CPU time less this is the control side's

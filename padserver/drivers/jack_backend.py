@@ -116,7 +116,7 @@ class JackBackend(Backend):
         self.midi.client = client
         self._stem_ports: list = []
         self._track_rows: tuple[int, ...] = ()  # song tracks with their own ports (kept across reconnects)
-        self._track_ports: tuple = ()  # ((row, left, right), …), replaced whole: the callback reads it
+        self._track_ports: tuple = ()  # ((row, views of its left and right ports), …), replaced whole: the callback reads it
         self._click_wanted = False  # the metronome on click_L/R (kept across reconnects)
         self._routes = _parse_routes(self._cfg.routes)
         self._clock_targets = _patterns(config.sync.clock_out, "sync.clock_out")
@@ -177,7 +177,7 @@ class JackBackend(Backend):
     # -- audio thread -----------------------------------------------------------------
     def _process(self, frames: int) -> None:
         began = perf_counter_ns()
-        entered = self._since_start(self._client_ptr)  # frames of this cycle gone before it ran: waits for the GIL
+        entered = self._since_start(self._client_ptr)  # frames of this cycle gone before it ran (a late wake, the GIL)
         meters = self.engine.meters
         if entered > meters.entry_max:
             meters.entry_max = entered
@@ -193,7 +193,7 @@ class JackBackend(Backend):
         except Exception as exc:  # JACK stops calling a client whose callback raises: contain it, play silence
             self.engine.faults.note(exc, "JACK ports")
             self._silence_ports()
-        self.engine.meters.timed(perf_counter_ns() - began)
+        meters.timed(perf_counter_ns() - began)
 
     def _silence_ports(self) -> None:
         """Every output this client has, silent for this cycle (none keeps the last cycle's audio)."""
@@ -222,7 +222,6 @@ class JackBackend(Backend):
         outs = self._outputs.fetch(frames)
         outs[0][:] = mix[0]
         outs[1][:] = mix[1]
-        k = 2
         if self._cue_ports is not None:
             if self._cue_live():  # (nobody listening: its ports are left as they are)
                 cue = engine.cue()
@@ -230,37 +229,39 @@ class JackBackend(Backend):
                 cue_views[0][:] = cue[0]
                 cue_views[1][:] = cue[1]
         if self._clock_out_live():
-            self.clock_out.process(frames, self.engine)
-        if self._stem_ports:
-            stems = self.engine.stems()
+            self.clock_out.process(frames, engine)
+        if self._stem_ports:  # (after the master's pair)
+            stems = engine.stems()
             for i in range(len(self._stem_ports)):
-                outs[k + 2 * i][:] = stems[i, 0]
-                outs[k + 2 * i + 1][:] = stems[i, 1]
+                outs[2 + 2 * i][:] = stems[i, 0]
+                outs[3 + 2 * i][:] = stems[i, 1]
         if self._click_ports is not None:
-            click = self.engine.metronome.out
+            click = engine.metronome.out
             views = self._click_views.fetch(frames)
             views[0][:] = click[0, :frames]
             views[1][:] = click[1, :frames]
         if self._track_ports:
-            song = self.engine.song
+            song = engine.song
             own = song.own if song.playing else ()
             out = song.track_out
-            for row, pl, pr in self._track_ports:
+            for row, track_views in self._track_ports:
+                left, right = track_views.fetch(frames)
                 if row in own:
-                    pl.get_array()[:] = out[row, 0, :frames]
-                    pr.get_array()[:] = out[row, 1, :frames]
+                    left[:] = out[row, 0, :frames]
+                    right[:] = out[row, 1, :frames]
                 else:
-                    pl.get_array().fill(0.0)
-                    pr.get_array().fill(0.0)
+                    left.fill(0.0)
+                    right.fill(0.0)
 
     # -- song tracks on ports of their own (control thread) ---------------------------------------
     def _register_tracks(self, client, rows: tuple[int, ...]) -> None:
-        have = {row for row, _, _ in self._track_ports}
+        have = {row for row, _ in self._track_ports}
         ports = list(self._track_ports)
         for row in rows:
             if row not in have:
                 name = f"track{row + 1:02d}"
-                ports.append((row, client.outports.register(f"{name}_L"), client.outports.register(f"{name}_R")))
+                pair = (client.outports.register(f"{name}_L"), client.outports.register(f"{name}_R"))
+                ports.append((row, PortViews(pair)))
         self._track_ports = tuple(ports)
 
     def track_outputs(self, rows: tuple[int, ...]) -> bool:

@@ -17,7 +17,7 @@ import struct
 
 import numpy as np
 
-EXPORT_BLOCK = 32768
+EXPORT_BLOCK = 8192
 FORMATS = {"wav": "WAV", "flac": "FLAC", "mp3": "MP3"}
 SUBTYPES = {
     ("wav", 16): "PCM_16",

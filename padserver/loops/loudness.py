@@ -122,7 +122,7 @@ def normalise(
     """The loop toward ``target_lufs`` with its true peak at or under ``ceiling_db``; (audio, lufs, dBTP) after.
 
     Loudness is matched only as far as it costs no transient more than ``max_limiting_db`` of limiting: the gain
-    stops where the loop's true peak would pass the ceiling by that much, and a loop that cannot reach the target
+    stops where the loop's sample peak would pass the limiter's ceiling by that much, and a loop that cannot reach the target
     so stays quieter (its loudness says so). A drum loop keeps its punch and its accents; a sampler or a DAW
     does not squash a clip to make it loud, and neither does this.
     """
