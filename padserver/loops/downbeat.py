@@ -114,19 +114,3 @@ def _snap(odf: np.ndarray, position: float, rate: int) -> float:
     if window[peak] < 0.1:
         return position
     return float(lo + peak)
-
-
-def attack_near(audio: np.ndarray, frame: int, rate: int, reach_s: float = 0.01) -> int:
-    """The attack within ``reach_s`` of ``frame`` (where a stretch put a beat), else ``frame``."""
-    margin = int(reach_s * rate) + 8 * HOP
-    lo = max(0, frame - margin)
-    mono = audio[:, lo : frame + margin].mean(axis=0)
-    odf = onset_function(mono)
-    if len(odf) == 0:
-        return frame
-    reach = max(1, int(reach_s * rate / HOP))
-    centre = (frame - lo) / HOP
-    a, b = max(0, int(centre) - reach), min(len(odf), int(centre) + reach + 2)
-    if b <= a or odf[a:b].max() < 0.3:
-        return frame
-    return lo + (a + int(np.argmax(odf[a:b]))) * HOP

@@ -114,6 +114,7 @@ def limit(audio: np.ndarray, ceiling: float, rate: int, window_s: float = 0.005)
 
 
 MAX_LIMITING_DB = 1.0  # the most a transient is turned down to reach the loudness target
+_SPARE_DB = 0.25  # the limiting aimed at stays this far inside the bound
 
 
 def normalise(
@@ -133,8 +134,9 @@ def normalise(
     ceiling_db_sample = ceiling_db - 0.3
     ceiling = 10 ** (ceiling_db_sample / 20)
     sample_peak = float(np.max(np.abs(audio)))
-    # the most gain at which the limiter turns no sample down by more than the bound
-    room = ceiling_db_sample + max(0.0, max_limiting_db) - 0.05 - 20 * math.log10(sample_peak)
+    # the most gain at which the limiter turns no sample down by more than the bound, with some to spare: a
+    # tempo change packs or spreads the hits (the crest factor moves by up to a few tenths of a dB with it)
+    room = ceiling_db_sample + max(0.0, max_limiting_db - _SPARE_DB) - 20 * math.log10(sample_peak)
     gain_db = min(target_lufs - measured, room)
     out = limit((audio * 10 ** (gain_db / 20)).astype(np.float32), ceiling, rate)
     for _ in range(3):  # limiting lowers the loudness a little: make it up, within the same bound

@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from padserver.loops.downbeat import attack_near, find_downbeat
+from padserver.loops import attacks
+from padserver.loops.downbeat import find_downbeat
 from padserver.loops.loudness import normalise, peak_normalise
 
 _EDGE_S = 0.25  # audio kept beyond the loop on each side for the stretcher's edges
@@ -131,12 +132,10 @@ def prepare(
         # the file ends where the loop does: it is a loop already, and what follows its end is its start
         audio = np.concatenate([audio[:, : first + loop_frames], audio[:, first : first + need + edge]], axis=1)
     piece = _slice(audio, first - edge, first + need + edge)
-    if ratio != 1.0:
-        piece = stretch(piece, rate, ratio)
+    if ratio != 1.0:  # the attacks copied in as they were, on time: the stretch smears and moves them
+        piece = attacks.keep(stretch(piece, rate, ratio), piece, ratio, rate)
     # the downbeat, in the (stretched) piece's frames; the fraction of a frame is kept by the stretch
     at = int(round((edge + (downbeat - first)) * ratio))
-    if ratio != 1.0 and how == "beat":  # the stretch may have moved the downbeat's attack by a few ms
-        at = attack_near(piece, at, rate)
     loop = _slice(piece, at, at + length)
     after = _slice(piece, at + length, at + length + seam)
     before = _slice(piece, at - seam, at)

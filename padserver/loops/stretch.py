@@ -20,8 +20,10 @@ def stretch(audio: np.ndarray, rate: int, ratio: float) -> np.ndarray:
     """(channels, frames) ``audio`` made ``ratio`` times as long, pitch unchanged (length round(frames × ratio)).
 
     Beats land within a few ms of ``ratio`` times their place (more at large
-    ratios); pylibrb cannot pass Rubber Band a key-frame map to pin them, so
-    the caller puts the loop's start on the stretched downbeat's attack.
+    ratios) and short attacks lose 2 to 10 dB of their peak: the caller copies
+    the source's attacks back in on time (``attacks.keep``). Rubber Band's own
+    key-frame map would pin beats but not their peaks, and pylibrb's
+    ``set_keyframe_map`` cannot be called (no conversion of its argument).
     """
     import pylibrb
 

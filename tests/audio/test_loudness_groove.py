@@ -77,3 +77,67 @@ def test_a_drum_loop_prepared_at_its_own_tempo_keeps_its_punch_and_accents():
     assert abs(crest_db(loop.audio) - crest_db(source)) <= 1.0, (crest_db(source), crest_db(loop.audio))
     assert abs(accent_db(loop.audio) - accent_db(source)) <= 1.0, (accent_db(source), accent_db(loop.audio))
     assert loop.true_peak_db <= -1.0 + 0.05
+
+
+def _clicks_at(rate: int, bpm: float, bars: int) -> np.ndarray:
+    """``accented_clicks`` at any rate (the helper above is at the engine's), with a bar more to loop from."""
+    beat = rate * 60.0 / bpm
+    frames = int(round((bars + 1) * 4 * beat))
+    t = np.arange(frames) / rate
+    audio = 0.02 * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 277.2 * t) + np.sin(2 * np.pi * 329.6 * t))
+    n = int(0.01 * rate)
+    click = np.sin(2 * np.pi * 1000 * np.arange(n) / rate) * np.exp(-np.arange(n) / (rate / 600))
+    for k in range((bars + 1) * 4):
+        at = int(round(k * beat))
+        audio[at : at + n] += 0.3 * (10 ** (7.2 / 20) if k % 4 == 0 else 1.0) * click
+    return np.vstack([audio, audio]).astype(np.float32)
+
+
+def _beat_peaks(audio: np.ndarray, bpm: float, beats: int) -> np.ndarray:
+    beat = RATE * 60.0 / bpm
+    return np.array([np.max(np.abs(audio[0, int(round(k * beat)) : int(round(k * beat)) + 480])) for k in range(beats)])
+
+
+@pytest.mark.parametrize(
+    "source_bpm,target_bpm,rate,fmt",
+    [
+        (100.0, 120.0, 48000, "WAV"),
+        (87.5, 140.0, 44100, "MP3"),
+        (140.0, 87.5, 48000, "MP3"),
+        (120.0, 100.0, 44100, "WAV"),
+    ],
+)
+def test_a_drum_loop_fitted_to_another_tempo_keeps_its_punch_accents_and_grid(
+    tmp_path, source_bpm, target_bpm, rate, fmt
+):
+    import soundfile as sf
+
+    from padserver.loops.decode import decode
+    from padserver.loops.prepare import prepare
+
+    path = tmp_path / f"clicks.{fmt.lower()}"
+    sf.write(path, _clicks_at(rate, source_bpm, 4).T, rate, format=fmt)
+    source = decode(str(path), RATE)
+    loop = prepare(source, RATE, source_bpm, target_bpm, 4)  # the defaults: loudness matched
+
+    heard = source[:, : int(round(16 * RATE * 60.0 / source_bpm))]
+    assert abs(crest_db(loop.audio) - crest_db(heard)) <= 1.0, (crest_db(heard), crest_db(loop.audio))
+    assert abs(accent_db(loop.audio, target_bpm) - accent_db(heard, source_bpm)) <= 1.0
+    # every click as loud against the others as it was: none turned down more than 1 dB
+    change = 20 * np.log10(_beat_peaks(loop.audio, target_bpm, 16) / _beat_peaks(heard, source_bpm, 16))
+    assert np.ptp(change) <= 1.0, change.round(2)
+    assert loop.true_peak_db <= -1.0 + 0.05
+
+
+@pytest.mark.parametrize("genre,target_bpm", [("house", 87.5), ("hiphop", 140.0), ("dnb", 120.0)])
+def test_the_generators_drum_loops_keep_their_punch_through_a_tempo_change(genre, target_bpm):
+    from padserver.loops.prepare import Settings, prepare
+    from padserver.providers.offline.synth import DEFAULT_BPM, render
+
+    bpm = DEFAULT_BPM[genre]
+    source = render("drums", genre, "Am", bpm, 4, seed=3)
+    loop = prepare(
+        np.concatenate([source, source], axis=1), RATE, bpm, target_bpm, 4, settings=Settings(lufs=None), downbeat_s=0.0
+    )
+    assert abs(crest_db(loop.audio) - crest_db(source)) <= 1.0, (crest_db(source), crest_db(loop.audio))
+    assert float(np.max(np.abs(loop.audio))) == pytest.approx(float(np.max(np.abs(source))), rel=0.02)
