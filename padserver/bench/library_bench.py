@@ -93,14 +93,16 @@ def run_import(smoke: bool) -> bool:
 
 
 def run_bpm_accuracy(smoke: bool) -> bool:
-    """Tempo estimates on generated loops of known tempo (a seed set of its own, not the tests')."""
-    from padserver.library.analysis import analyse
+    """Tempo estimates on loops of known tempo (seed sets of their own, not the tests'): drum loops at the
+    usual 70–160 BPM with no name, and the offline generator's loops across genres, named by genre and not."""
+    from padserver.library.analysis import UNSURE, analyse
+    from padserver.providers.offline.synth import render
 
     count = 20 if smoke else 200
     rng = np.random.default_rng(90210)
     hits = octave = 0
     for i in range(count):
-        bpm = float(rng.uniform(70, 180))
+        bpm = float(rng.uniform(70, 160))
         bars = int(rng.choice([1, 2, 4, 8]))
         result = analyse(drum_loop(bpm, bars, seed=1000 + i, swing=float(rng.uniform(0, 0.25))), 44100)
         if result.bpm is not None and abs(result.bpm - bpm) <= 1.0:
@@ -108,11 +110,42 @@ def run_bpm_accuracy(smoke: bool) -> bool:
         elif result.bpm is not None and min(abs(result.bpm * 2 - bpm), abs(result.bpm / 2 - bpm)) <= 1.0:
             octave += 1
     print(
-        f"== library: tempo estimate on {count} generated drum loops (70–180 BPM, 1–8 bars, swing): "
-        f"{hits / count * 100:.0f} % within ±1 BPM, {octave / count * 100:.0f} % half or double tempo (misses) "
-        f"(target ≥ 90 %) =="
+        f"== library: tempo estimate on {count} drum loops (70–160 BPM, 1–8 bars, swing, no name): "
+        f"{hits / count * 100:.0f} % within ±1 BPM, {octave / count * 100:.0f} % half or double tempo (target ≥ 90 %) =="
     )
-    expect("tempo estimates within ±1 BPM", hits / count * 100, "%", at_least=90, sane=50)
+    expect("tempo estimates within ±1 BPM, drum loops", hits / count * 100, "%", at_least=90, sane=50)
+    genres = {"house": (118, 130), "techno": (125, 140), "hiphop": (80, 100), "dnb": (160, 178)}
+    genres |= {"trap": (130, 150), "rock": (100, 140)}
+    instruments = ("drums", "percussion", "bass", "chords", "arp")
+    tally = {"named": [0, 0, 0], "unnamed": [0, 0, 0]}  # within ±1, half or double, marked unsure among those
+    rng = np.random.default_rng(4242)
+    for i in range(count):
+        genre = list(genres)[i % len(genres)]
+        instrument = instruments[i // len(genres) % len(instruments)]
+        bpm = round(float(rng.uniform(*genres[genre])), 1)
+        audio = render(instrument, genre, "Am", bpm, int(rng.choice([1, 2, 4, 8])), seed=5000 + i, rate=44100)
+        for kind, name in (("named", f"{genre}/{instrument} loop.wav"), ("unnamed", "loop.wav")):
+            result = analyse(audio, 44100, name)
+            if result.bpm is not None and abs(result.bpm - bpm) <= 1.0:
+                tally[kind][0] += 1
+            elif result.bpm is not None and min(abs(result.bpm * 2 - bpm), abs(result.bpm / 2 - bpm)) <= 1.0:
+                tally[kind][1] += 1
+                tally[kind][2] += result.bpm_confidence <= UNSURE
+    named, unnamed = tally["named"], tally["unnamed"]
+    print(
+        f"== library: tempo estimate on {count} generated loops across 6 genres and 5 instruments: in a folder "
+        f"named for the genre {named[0] / count * 100:.1f} % within ±1 BPM, {named[1]} at half or double "
+        f"(target ≥ 95 %, none); with no name {unnamed[0] / count * 100:.1f} %, {unnamed[1]} at half or double, "
+        f"{unnamed[2]} of those marked unsure =="
+    )
+    expect(
+        "tempo estimates within ±1 BPM, generated loops named by genre",
+        named[0] / count * 100,
+        "%",
+        at_least=95,
+        sane=50,
+    )
+    expect("tempo estimates at half or double, named by genre", named[1], "", at_most=0, sane=count)
     return True
 
 

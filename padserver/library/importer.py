@@ -85,7 +85,9 @@ def import_file(src: str, data_dir: str, rate: int) -> dict:
     except Exception as exc:
         raise AudioFileError(f"cannot read {os.path.basename(src)}: {exc}") from None
     native = decode(src, int(info.samplerate))  # (2, frames) at its own rate, for analysis
-    analysis = analyse(native, int(info.samplerate))
+    # the file's name and its folder's may say its tempo or its genre ("Loops/DnB/amen_172bpm.wav")
+    said = os.path.join(os.path.basename(os.path.dirname(os.path.abspath(src))), os.path.basename(src))
+    analysis = analyse(native, int(info.samplerate), said)
     full = os.path.join(data_dir, stored)
     if not os.path.exists(full):
         _atomic_copy(src, full)

@@ -31,7 +31,7 @@ class Downbeat:
 
 def onset_function(mono: np.ndarray) -> np.ndarray:
     """Energy rise per HOP frames: high where something starts."""
-    d = np.diff(mono.astype(np.float64), prepend=float(mono[0]) if len(mono) else 0.0)
+    d = np.diff(mono.astype(np.float64), prepend=0.0)  # silence before the audio: a sound at frame 0 rises
     n = len(d) // HOP
     if n < 8:
         return np.zeros(max(0, n))
@@ -79,7 +79,7 @@ def find_downbeat(audio: np.ndarray, rate: int, bpm: float, beats_per_bar: int =
     if contrast < _MIN_PULSE:
         return Downbeat(float(start), 0.0, "start")
     per_beat = hits[best]
-    accents = np.array([per_beat[b::beats_per_bar].mean() for b in range(beats_per_bar)])
+    accents = np.array([per_beat[b::beats_per_bar].mean() if b < len(per_beat) else 0.0 for b in range(beats_per_bar)])
     first_beat = phases[best]
     # the grid's first beat at or after the first sound (a few ms early is the same beat)
     lead = start - 0.02 * rate  # a few ms before the first sound is the same beat

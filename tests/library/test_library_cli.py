@@ -106,3 +106,24 @@ def test_data_dir_is_taken_before_or_after_the_action(tmp_path):
         timeout=60,
     )
     assert projects.returncode == 0 and "unrecognized" not in projects.stderr, projects.stderr
+
+
+def test_a_folder_or_name_that_says_the_genre_or_tempo_settles_half_or_double_tempo(tmp_path):
+    from padserver.providers.offline.synth import render
+
+    data, src = tmp_path / "data", tmp_path / "Loops"
+    (src / "DnB").mkdir(parents=True)
+    (src / "misc").mkdir()
+    sf.write(src / "DnB" / "roller.wav", render("drums", "dnb", "Am", 172.0, 2, seed=1).T, 48000)
+    sf.write(src / "misc" / "roller.wav", render("drums", "dnb", "Am", 172.0, 2, seed=2).T, 48000)
+    sf.write(src / "misc" / "roller 172bpm.wav", render("drums", "dnb", "Am", 172.0, 2, seed=3).T, 48000)
+    result = lib(data, "import", str(src), "--json")
+    assert result.returncode == 0, result.stderr
+    loops = {loop["path"].split(os.sep)[-1]: loop for loop in map(json.loads, result.stdout.splitlines())}
+    by_source = {}
+    for loop in loops.values():
+        shown = json.loads(lib(data, "show", str(loop["id"]), "--json").stdout)
+        by_source[shown["name"], round(shown["bpm"])] = shown["bpm_confidence"]
+    # the folder says drum & bass, the name says 172: both read at 172, sure; said nothing: half, marked unsure
+    assert by_source[("roller", 172)] > 0.5 and by_source[("roller 172bpm", 172)] >= 0.95
+    assert by_source[("roller", 86)] <= 0.5
