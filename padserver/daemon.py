@@ -12,6 +12,7 @@ import sys
 import time
 
 from padserver import __version__
+from padserver.config.schema import CATEGORY_LEVELS
 from padserver.engine import commands as cmd
 from padserver.loop_watch import LoopWatch
 from padserver.midi_setup import read_midi_files, start_midi
@@ -150,6 +151,7 @@ class Daemon:
             "true_peak_db": loops.true_peak_db,
             "seam_ms": loops.seam_ms,
         }
+        self.actions.levels = {category: float(getattr(cfg.levels, category)) for category in CATEGORY_LEVELS}
         self.actions.refitter = Refitter(self.actions, loops.refit_after_s, loops.refit_min_change)
         self.actions.song = SongActions(self.actions)
         self.actions.song.metronome_gain = cfg.song.metronome_gain
@@ -201,7 +203,7 @@ class Daemon:
         self.actions.listeners.append(osc.feedback.on_change)
         self.osc = osc
         if getattr(cfg, "demo", False):
-            from padserver.providers.demo import fill
+            from padserver.actions.demo_kit import fill
 
             try:
                 await fill(self.actions)

@@ -39,6 +39,12 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"open a project of 16 pads × 2 bars \(renditions ready\): median \d+ ms", out), out
     assert re.search(r"period 256: 20/20 files in [\d.]+ s = [\d.]+ files/s", out), out
     assert re.search(r"30 s 44.1 kHz MP3 .* on one core: median [\d.]+ s", out), out
+    assert re.search(
+        r"demo kit \(house\) through the master limiter: typical set [\d.]+ dB, all 16 pads [\d.]+ dB", out
+    ), out
+    assert re.search(
+        r"MP3 44.1 kHz 87.5 → 140 BPM: crest factor [-+][\d.]+ dB, accent .* bar lines within [\d.]+ ms", out
+    ), out
     assert re.search(r"attacks kept \(used\): [\d.]+ s, beat timing error median [\d.]+ ms.*peaks", out), out
     assert re.search(r"period 256: 4 jobs ready in median [\d.]+ s, xruns \d+", out), out
     assert re.search(r"elevenlabs-music: median [-\d.]+ ms, p95", out), out

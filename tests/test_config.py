@@ -45,3 +45,10 @@ def test_errors_name_the_file_the_key_and_what_is_allowed(tmp_path, text, messag
 def test_missing_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(str(tmp_path / "none.yaml"), env={})
+
+
+def test_every_library_category_has_a_level():
+    from padserver.config.schema import CATEGORY_LEVELS
+    from padserver.library.db import CATEGORIES
+
+    assert set(CATEGORY_LEVELS) == set(CATEGORIES)

@@ -56,6 +56,7 @@ class ActionsBase:
         self.projects: Projects | None = None  # saving, opening and undoing projects
         self.generation: Generation | None = None  # generating loops
         self.loop_settings: dict = {}  # how loops are prepared (padserver.loops.prepare.Settings fields)
+        self.levels: dict[str, float] = {}  # dB against the loudness reference, per loop category
         self.refitter: Refitter | None = None  # re-stretches loops after tempo changes
         self.sync_source = "internal"  # where the tempo comes from: internal, or midi (an external clock)
         self.clock_in: ClockIn | RtClockIn | None = None  # the MIDI clock input, if the audio driver has one

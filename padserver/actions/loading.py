@@ -101,7 +101,8 @@ class PadLoading(ActionsBase):
             "beats_per_bar": self.project.beats_per_bar,
             # loops padserver made start on their downbeat; one without a tempo is taken as it is
             "downbeat_s": 0.0 if loop.source in ("generated", "recorded") or not known else None,
-            "settings": dict(self.loop_settings),
+            # where its kind sits in the mix (the library keeps every loop at the reference)
+            "settings": {**self.loop_settings, "level_db": self.levels.get(loop.category, 0.0)},
         }
 
     def take_recipe(self, bpm: float, bars: int, downbeat_s: float | None) -> dict:

@@ -73,7 +73,12 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         "vs-sooperlooper": [lambda smoke: vs_sooperlooper.run(smoke, seconds)],
         "loads": [lambda smoke: loads_bench.run_idle(smoke, seconds), lambda smoke: loads_bench.run(smoke, seconds)],
         "generate": [generate_bench.run],
-        "prepare": [prepare_bench.run_prepare, prepare_bench.run_compare, prepare_bench.run_jobs_while_playing],
+        "prepare": [
+            prepare_bench.run_prepare,
+            prepare_bench.run_groove,
+            prepare_bench.run_compare,
+            prepare_bench.run_jobs_while_playing,
+        ],
         "cloud": [cloud_bench.run_overhead, cloud_bench.run_realtime, cloud_bench.run_jobs_while_playing],
         "song": [song_bench.run_export_speed, song_bench.run_export_while_playing],
         "sync": [

@@ -57,6 +57,7 @@ def run(smoke: bool) -> bool:
         f"== generate: job overhead with a provider that answers at once: median {np.median(overhead):.2f} ms, p95 {np.percentile(overhead, 95):.2f} ms (target median ≤ 50 ms) =="
     )
     expect("job overhead, median", float(np.median(overhead)), "ms", at_most=50, sane=5000)
+    run_kit_mix(smoke)
     folder = scratch_dir("padserver-bench-")
     d = DaemonProcess(["--audio", "null", "--demo"], data_dir=folder)
     try:
@@ -66,3 +67,21 @@ def run(smoke: bool) -> bool:
     print(f"== generate: padserver run --demo: 16 pads ready {ready:.2f} s after start (target ≤ 3 s) ==")
     expect("padserver run --demo: 16 pads ready", ready, "s", at_most=3, sane=60)
     return True
+
+
+def run_kit_mix(smoke: bool) -> None:
+    """The demo kit in each genre through the engine: the master limiter's gain reduction with a typical set
+    (drums, bass, chords, lead) and with all sixteen pads, at unity and the shipped levels."""
+    from padserver.harness.kit_mix import TYPICAL, gain_reduction_db, prepared_kit, rendered_kit
+
+    worst_typical = worst_all = 0.0
+    for genre in ("house",) if smoke else synth.GENRES:
+        loops, gains = prepared_kit(rendered_kit(genre))
+        typical = gain_reduction_db(loops, gains, TYPICAL)
+        everything = gain_reduction_db(loops, gains, list(range(16)))
+        worst_typical, worst_all = max(worst_typical, typical), max(worst_all, everything)
+        print(
+            f"== generate: demo kit ({genre}) through the master limiter: typical set {typical:.1f} dB, all 16 pads {everything:.1f} dB of gain reduction =="
+        )
+    expect("demo kit, typical set: limiter gain reduction", worst_typical, "dB", at_most=0.01, sane=3)
+    expect("demo kit, all 16 pads: limiter gain reduction", worst_all, "dB", at_most=2, sane=6)

@@ -60,6 +60,77 @@ def run_prepare(smoke: bool) -> bool:
     return True
 
 
+def run_groove(smoke: bool) -> bool:
+    """Accented click loops fitted to another tempo with the shipped settings (WAV and MP3, 44.1 and 48 kHz,
+    87.5–140 BPM) and the generator's drum loops: crest factor, accent, every click's level, every bar line."""
+    import soundfile as sf
+
+    from padserver.library import testloops
+    from padserver.loops.decode import decode
+    from padserver.loops.prepare import Settings, prepare
+    from padserver.providers.offline import synth
+
+    folder = scratch_dir("padserver-bench-")
+    cases = [(100.0, 120.0, 48000, "WAV"), (87.5, 140.0, 44100, "MP3"), (140.0, 87.5, 48000, "MP3")]
+    if not smoke:
+        cases += [(120.0, 100.0, 44100, "WAV"), (87.5, 120.0, 48000, "WAV"), (128.0, 96.0, 44100, "MP3")]
+    print("== prepare: accented click loops fitted to another tempo (4 bars, the shipped loudness settings) ==")
+    worst = {"crest": 0.0, "accent": 0.0, "clicks": 0.0, "bar": 0.0}
+    for source_bpm, target_bpm, rate, fmt in cases:
+        path = os.path.join(folder, f"clicks-{source_bpm}-{rate}.{fmt.lower()}")
+        sf.write(path, testloops.accented_clicks(source_bpm, 4, rate).T, rate, format=fmt)
+        source = decode(path, RATE)
+        loop = prepare(source, RATE, source_bpm, target_bpm, 4, settings=Settings())
+        heard = source[:, : int(round(16 * RATE * 60.0 / source_bpm))]
+        crest = testloops.crest_db(loop.audio) - testloops.crest_db(heard)
+        accent = testloops.accent_db(loop.audio, RATE, target_bpm) - testloops.accent_db(heard, RATE, source_bpm)
+        peaks = testloops.beat_peaks(loop.audio, RATE, target_bpm, 16) / testloops.beat_peaks(
+            heard, RATE, source_bpm, 16
+        )
+        clicks = float(np.ptp(20 * np.log10(peaks)))
+        bar = _bar_line_error_ms(loop.audio, RATE * 240.0 / target_bpm, 4)
+        for name, value in (("crest", crest), ("accent", accent), ("clicks", clicks), ("bar", bar)):
+            worst[name] = max(worst[name], abs(value))
+        print(
+            f"{fmt} {rate / 1000:g} kHz {source_bpm:g} → {target_bpm:g} BPM: crest factor {crest:+.2f} dB, accent "
+            f"{accent:+.2f} dB, clicks' levels within {clicks:.2f} dB, bar lines within {bar:.2f} ms"
+        )
+    for genre in ("house",) if smoke else synth.GENRES:
+        bpm = synth.DEFAULT_BPM[genre]
+        drums = synth.render("drums", genre, "Am", bpm, 4, seed=3)
+        for target in (87.5, 140.0):
+            loop = prepare(
+                np.concatenate([drums, drums], axis=1),
+                RATE,
+                bpm,
+                target,
+                4,
+                settings=Settings(lufs=None),
+                downbeat_s=0.0,
+            )
+            crest = testloops.crest_db(loop.audio) - testloops.crest_db(drums)
+            worst["crest"] = max(worst["crest"], abs(crest))
+            print(f"generator's {genre} drums {bpm:g} → {target:g} BPM: crest factor {crest:+.2f} dB")
+    expect("fitted loops: crest factor change, worst", worst["crest"], "dB", at_most=1, sane=6)
+    expect("fitted loops: accent change, worst", worst["accent"], "dB", at_most=1, sane=6)
+    expect("fitted loops: bar line off the grid, worst", worst["bar"], "ms", at_most=2, sane=20)
+    return True
+
+
+def _bar_line_error_ms(audio: np.ndarray, bar: float, bars: int) -> float:
+    """The farthest any bar's accented click (a 1 kHz burst found by correlation) is from its bar line."""
+    n = int(0.01 * RATE)
+    tpl = np.sin(2 * np.pi * 1000 * np.arange(n) / RATE) * np.exp(-np.arange(n) / (RATE / 600))
+    rolled = np.roll(audio.mean(axis=0), int(bar / 2))  # bar 1's click sits on the seam: read it rotated
+    worst = 0.0
+    for k in range(bars):
+        at = int(round(k * bar + bar / 2))
+        lo = at - int(0.03 * RATE)
+        score = np.correlate(rolled[lo : at + int(0.03 * RATE) + n], tpl, mode="valid")
+        worst = max(worst, abs(lo + int(np.argmax(score)) - (k * bar + int(bar / 2))) / RATE * 1000)
+    return worst
+
+
 def run_compare(smoke: bool) -> bool:
     """The stretchers on a click track with chords and noise, 100 → 120 BPM: beat timing, transients, speed."""
     import pylibrb

@@ -58,6 +58,9 @@ class Choice(Value):
         return ", ".join(self.options)
 
 
+CATEGORY_LEVELS = ("drums", "bass", "keys", "guitar", "synth", "vocals", "fx", "other")  # the library's categories
+
+
 @dataclass
 class NormalizeMode(Choice):
     """``loops.normalize``: match, peak or off; the flag it used to be still reads (true: match, false: off)."""
@@ -232,6 +235,7 @@ SCHEMA = Section(
                 "refit_min_change": Number(0, 50),
             }
         ),
+        "levels": Section({category: Number(-24, 12) for category in CATEGORY_LEVELS}),
         "sync": Section(
             {
                 "source": Choice(("internal", "link", "midi")),

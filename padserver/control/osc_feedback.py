@@ -10,6 +10,7 @@ auto-registration until it registers again (the CLI uses that).
 from __future__ import annotations
 
 import logging
+import math
 from collections import OrderedDict
 
 log = logging.getLogger("padserver.osc")
@@ -49,7 +50,14 @@ FEEDBACK = [
 ]
 
 MAX_CLIENTS = 64
-LEVEL_STEP = 0.005  # meter changes smaller than this are not sent
+LEVEL_STEP = 0.005  # meter changes smaller than this are not sent...
+LEVEL_STEP_DB = 0.5  # ...unless they are this many dB (a quiet loop's meter moves too)
+
+
+def _moved(new: float, old: float) -> bool:
+    if abs(new - old) >= LEVEL_STEP:
+        return True
+    return min(new, old) > 1e-4 and abs(math.log10(new / old)) * 20 >= LEVEL_STEP_DB
 
 
 def pad_messages(pad) -> list[tuple[str, list]]:
@@ -172,14 +180,12 @@ class OscFeedback:
             return
         last = self._last_levels or [-1.0] * (len(pads) + 2)
         current = list(pads) + list(master)
-        messages = [(f"/pad/{i + 1}/level", [float(v)]) for i, v in enumerate(pads) if abs(v - last[i]) >= LEVEL_STEP]
-        if abs(current[-2] - last[-2]) >= LEVEL_STEP or abs(current[-1] - last[-1]) >= LEVEL_STEP:
+        messages = [(f"/pad/{i + 1}/level", [float(v)]) for i, v in enumerate(pads) if _moved(v, last[i])]
+        if _moved(current[-2], last[-2]) or _moved(current[-1], last[-1]):
             messages.append(("/master/level", [float(master[0]), float(master[1])]))
         if not messages:
             return
-        self._last_levels = [
-            new if abs(new - old) >= LEVEL_STEP else old for new, old in zip(current, last, strict=True)
-        ]
+        self._last_levels = [new if _moved(new, old) else old for new, old in zip(current, last, strict=True)]
         for target in self.clients:
             for address, args in messages:
                 self.server.send(target, address, args)

@@ -176,14 +176,15 @@ def overview(mono: np.ndarray, points: int = OVERVIEW_POINTS) -> list[tuple[floa
     return out
 
 
-def analyse(audio: np.ndarray, rate: int, name: str = "") -> Analysis:
+def analyse(audio: np.ndarray, rate: int, name: str = "", estimate: bool = True) -> Analysis:
     """``audio`` is (channels, frames) float32 at ``rate``; ``name`` its file's name or path, whose words may
-    say its tempo ("124bpm") or its genre ("dnb/…"), and so which of half or double tempo it is at."""
+    say its tempo ("124bpm") or its genre ("dnb/…"), and so which of half or double tempo it is at. Without
+    ``estimate`` tempo and key are left out (a generated take's are known)."""
     mono = audio.mean(axis=0) if audio.ndim == 2 else audio
     mono = np.ascontiguousarray(mono, dtype=np.float32)
     rms = float(np.sqrt(np.mean(mono.astype(np.float64) ** 2))) if len(mono) else 0.0
-    bpm, bpm_conf = tempo_of(mono, rate, name)
-    key, key_conf = estimate_key(mono, rate)
+    bpm, bpm_conf = tempo_of(mono, rate, name) if estimate else (None, 0.0)
+    key, key_conf = estimate_key(mono, rate) if estimate else (None, 0.0)
     return Analysis(
         duration=len(mono) / rate,
         bpm=bpm,

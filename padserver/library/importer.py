@@ -188,7 +188,7 @@ def store_generated(
         write_rendition(
             audio if rate == engine_rate else __import__("soxr").resample(audio.T, rate, engine_rate).T, rendition
         )
-    analysis = analyse(audio, rate)
+    analysis = analyse(audio, rate, estimate=False)  # its tempo and key are what was asked for
     out = {
         "hash": digest,
         "file": stored,

@@ -25,6 +25,22 @@ def prepared_path(data_dir: str, digest: str, rate: int, recipe: dict) -> str:
     return os.path.join(data_dir, PREPARED_DIR, digest[:2], f"{digest}-{rate}-{key}.npy")
 
 
+def cached(data_dir: str, digest: str, rate: int, recipe: dict) -> dict | None:
+    """What ``prepare_loop`` made before for this loop and recipe, or None (cheap: no worker needed)."""
+    path = prepared_path(data_dir, digest, rate, recipe)
+    info_path = path[:-4] + ".json"
+    if not (os.path.exists(path) and os.path.exists(info_path)):
+        return None
+    try:
+        with open(info_path, encoding="utf-8") as fh:
+            info = json.load(fh)
+    except (OSError, ValueError):
+        return None  # damaged: made again
+    info["path"] = path
+    info["cached"] = True
+    return info
+
+
 def prepare_loop(data_dir: str, stored: str, digest: str, rate: int, recipe: dict) -> dict:
     """Worker: prepare a stored loop as ``recipe`` says, keep it, and say what was made (with its path)."""
     from padserver.library.analysis import overview
@@ -33,15 +49,9 @@ def prepare_loop(data_dir: str, stored: str, digest: str, rate: int, recipe: dic
 
     path = prepared_path(data_dir, digest, rate, recipe)
     info_path = path[:-4] + ".json"
-    if os.path.exists(path) and os.path.exists(info_path):
-        try:
-            with open(info_path, encoding="utf-8") as fh:
-                info = json.load(fh)
-            info["path"] = path
-            info["cached"] = True
-            return info
-        except (OSError, ValueError):
-            pass  # damaged: make it again
+    known = cached(data_dir, digest, rate, recipe)
+    if known is not None:
+        return known
     audio = np.load(make_rendition(data_dir, stored, digest, rate))
     prepared = prepare_recipe(audio, rate, recipe)
     with atomic_file(path, durable=False) as fh:

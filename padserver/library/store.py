@@ -134,6 +134,10 @@ class Library:
         loop, _ = self._record(stored)
         return loop
 
+    def add_stored(self, stored: dict) -> Loop:
+        """Index a take a worker already stored (``importer.store_generated``'s answer)."""
+        return self._record(stored)[0]
+
     def import_many(
         self, paths: list[str], progress: Callable[[int, int, str], None] | None = None, workers: int | None = None
     ):
@@ -188,12 +192,15 @@ class Library:
 
     async def prepared_info(self, loop: Loop, recipe: dict) -> dict:
         """The loop prepared as ``recipe`` says, in the cache: what was done and where (its audio not read)."""
-        from padserver.library.prepared import prepare_loop
+        from padserver.library.prepared import cached, prepare_loop
 
         if not os.path.exists(self.path_of(loop)) and not os.path.exists(
             rendition_path(self.data_dir, loop.hash, self.rate)
         ):
             raise LibraryError(f"the audio of loop {loop.id} ({loop.name}) is missing: {self.path_of(loop)}")
+        known = await asyncio.to_thread(cached, self.data_dir, loop.hash, self.rate, recipe)
+        if known is not None:  # made before: no need to wait for a worker behind other jobs
+            return known
         try:
             return await self.pool.run(prepare_loop, self.data_dir, loop.file, loop.hash, self.rate, recipe)
         except AudioFileError as exc:

@@ -73,3 +73,40 @@ def click_song(bpm: float, bars: int, rate: int = 48000, offset_s: float = 0.0, 
         if m > 0:
             out[:, i : i + m] += click[:m].astype(np.float32)
     return out
+
+
+def accented_clicks(bpm: float, bars: int, rate: int = 48000, accent_db: float = 7.2) -> np.ndarray:
+    """A drum loop's shape with a known crest factor and accent: quiet chords under a 1 kHz click on every
+    beat, the bar's first ``accent_db`` louder; a bar more than ``bars`` follows (what a stretch reads past)."""
+    beat = rate * 60.0 / bpm
+    frames = int(round((bars + 1) * 4 * beat))
+    t = np.arange(frames) / rate
+    audio = 0.02 * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 277.2 * t) + np.sin(2 * np.pi * 329.6 * t))
+    n = int(0.01 * rate)
+    click = np.sin(2 * np.pi * 1000 * np.arange(n) / rate) * np.exp(-np.arange(n) / (rate / 600))
+    for k in range((bars + 1) * 4):
+        at = int(round(k * beat))
+        audio[at : at + n] += 0.3 * (10 ** (accent_db / 20) if k % 4 == 0 else 1.0) * click
+    return np.vstack([audio, audio]).astype(np.float32)
+
+
+def crest_db(audio: np.ndarray) -> float:
+    """Peak over RMS, in dB."""
+    return 20 * float(np.log10(np.max(np.abs(audio)) / np.sqrt(np.mean(np.square(audio, dtype=np.float64)))))
+
+
+def beat_peaks(audio: np.ndarray, rate: int, bpm: float, beats: int) -> np.ndarray:
+    """The peak in each beat's first 10 ms."""
+    beat = rate * 60.0 / bpm
+    reach = int(0.01 * rate)
+    return np.array(
+        [np.max(np.abs(audio[0, int(round(k * beat)) : int(round(k * beat)) + reach])) for k in range(beats)]
+    )
+
+
+def accent_db(audio: np.ndarray, rate: int, bpm: float) -> float:
+    """How much louder each bar's first beat is than its others (their peaks' means)."""
+    peaks = beat_peaks(audio, rate, bpm, int(audio.shape[1] // (rate * 60.0 / bpm)))
+    downs = peaks[::4]
+    others = np.delete(peaks, np.arange(0, len(peaks), 4))
+    return 20 * float(np.log10(np.mean(downs) / np.mean(others)))

@@ -138,6 +138,10 @@ def normalise(
     # tempo change packs or spreads the hits (the crest factor moves by up to a few tenths of a dB with it)
     room = ceiling_db_sample + max(0.0, max_limiting_db - _SPARE_DB) - 20 * math.log10(sample_peak)
     gain_db = min(target_lufs - measured, room)
+    peak_in = true_peak_db(audio, rate)
+    if peak_in + gain_db <= ceiling_db:  # it gets there unlimited: loudness and peak move with the gain exactly
+        out = (audio * 10 ** (gain_db / 20)).astype(np.float32)
+        return out, measured + gain_db, peak_in + gain_db
     out = limit((audio * 10 ** (gain_db / 20)).astype(np.float32), ceiling, rate)
     for _ in range(3):  # limiting lowers the loudness a little: make it up, within the same bound
         now = integrated_lufs(out, rate)

@@ -32,6 +32,7 @@ class Settings:
     mode: str = "match"  # match: toward ``lufs`` within ``max_limiting_db`` of limiting; peak: the true peak only
     max_limiting_db: float = 1.0
     seam_ms: float = 10.0
+    level_db: float = 0.0  # where the loop sits against ``lufs`` (its kind's place in the mix)
     stretch: bool = True  # False: keep the source tempo's length (the loop plays resampled instead)
 
 
@@ -141,10 +142,12 @@ def prepare(
     before = _slice(piece, at - seam, at)
     loop = crossfade_seam(loop, after, before, seam)
     lufs, peak = -math.inf, -math.inf
+    level = settings.level_db
     if settings.lufs is not None and settings.mode == "peak":
-        loop, lufs, peak = peak_normalise(loop, rate, settings.true_peak_db)
+        loop, lufs, peak = peak_normalise(loop, rate, settings.true_peak_db + min(0.0, level))
     elif settings.lufs is not None:
-        loop, lufs, peak = normalise(loop, rate, settings.lufs, settings.true_peak_db, settings.max_limiting_db)
+        target = settings.lufs + level
+        loop, lufs, peak = normalise(loop, rate, target, settings.true_peak_db, settings.max_limiting_db)
     else:
         from padserver.loops.loudness import integrated_lufs, true_peak_db
 

@@ -1,10 +1,9 @@
 """Loudness matching that never crushes: a drum loop keeps its crest factor and its accents."""
 
-import math
-
 import numpy as np
 import pytest
 
+from padserver.library import testloops
 from padserver.loops.loudness import integrated_lufs, normalise, peak_normalise, true_peak_db
 
 RATE = 48000
@@ -25,17 +24,12 @@ def accented_clicks(bpm: float = 120.0, bars: int = 2, accent_db: float = 7.2) -
 
 
 def crest_db(audio: np.ndarray) -> float:
-    return 20 * math.log10(float(np.max(np.abs(audio))) / float(np.sqrt(np.mean(audio**2))))
+    return testloops.crest_db(audio)
 
 
 def accent_db(audio: np.ndarray, bpm: float = 120.0) -> float:
     """The bar's first click against the others (peak in each beat's first 10 ms)."""
-    beat = RATE * 60.0 / bpm
-    count = int(audio.shape[1] // beat)
-    peaks = [float(np.max(np.abs(audio[0, int(round(k * beat)) : int(round(k * beat)) + 480]))) for k in range(count)]
-    downs = [p for k, p in enumerate(peaks) if k % 4 == 0]
-    others = [p for k, p in enumerate(peaks) if k % 4]
-    return 20 * math.log10(np.mean(downs) / np.mean(others))
+    return testloops.accent_db(audio, RATE, bpm)
 
 
 def test_matching_loudness_keeps_a_drum_loops_punch_and_accents():
@@ -80,22 +74,11 @@ def test_a_drum_loop_prepared_at_its_own_tempo_keeps_its_punch_and_accents():
 
 
 def _clicks_at(rate: int, bpm: float, bars: int) -> np.ndarray:
-    """``accented_clicks`` at any rate (the helper above is at the engine's), with a bar more to loop from."""
-    beat = rate * 60.0 / bpm
-    frames = int(round((bars + 1) * 4 * beat))
-    t = np.arange(frames) / rate
-    audio = 0.02 * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 277.2 * t) + np.sin(2 * np.pi * 329.6 * t))
-    n = int(0.01 * rate)
-    click = np.sin(2 * np.pi * 1000 * np.arange(n) / rate) * np.exp(-np.arange(n) / (rate / 600))
-    for k in range((bars + 1) * 4):
-        at = int(round(k * beat))
-        audio[at : at + n] += 0.3 * (10 ** (7.2 / 20) if k % 4 == 0 else 1.0) * click
-    return np.vstack([audio, audio]).astype(np.float32)
+    return testloops.accented_clicks(bpm, bars, rate)
 
 
 def _beat_peaks(audio: np.ndarray, bpm: float, beats: int) -> np.ndarray:
-    beat = RATE * 60.0 / bpm
-    return np.array([np.max(np.abs(audio[0, int(round(k * beat)) : int(round(k * beat)) + 480])) for k in range(beats)])
+    return testloops.beat_peaks(audio, RATE, bpm, beats)
 
 
 @pytest.mark.parametrize(

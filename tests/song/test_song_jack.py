@@ -136,7 +136,7 @@ def test_a_track_on_its_own_output_leaves_the_master(jack_server, tmp_path):
         # the click's burst, then nothing until the next bar: no tone (a period's slack at the ends)
         assert heard[:, :480].any() and not heard[:, 1000 : BAR - 1000].any()
         track = own.frames(first, first + BAR)
-        assert np.abs(track[:, 1000:]).max() > 0.1  # the tone, on its own ports
+        assert np.abs(track[:, 1000:]).max() > 0.02  # the tone, on its own ports (at the loops' reference level)
     finally:
         for c in (master, own):
             if c is not None:

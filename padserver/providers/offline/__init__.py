@@ -44,6 +44,8 @@ def render_take(choices: dict, take: int, rate: int = ENGINE_RATE):
         choices["bars"],
         choices["seed"] + take,
         rate,
+        progression=choices.get("progression"),  # a kit's one harmonic plan
+        variation=choices.get("variation", 0),
     )
 
 

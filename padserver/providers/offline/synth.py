@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 
+from padserver.providers.offline import parts
+
 NOTES = {
     "c": 0,
     "c#": 1,
@@ -34,6 +36,7 @@ MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)
 GENRES = ("house", "techno", "hiphop", "dnb", "trap", "rock")
 INSTRUMENTS = ("drums", "percussion", "bass", "chords", "pad", "arp", "lead", "fx")
+DEFAULT_BPM = {"house": 124, "techno": 130, "hiphop": 90, "dnb": 172, "trap": 140, "rock": 120}
 _GENRE_WORDS = {
     "house": ("house", "disco", "garage"),
     "techno": ("techno", "industrial", "minimal"),
@@ -78,89 +81,20 @@ def from_words(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
     return None
 
 
-def _midi_hz(note: float) -> float:
-    return 440.0 * 2 ** ((note - 69) / 12)
+MINOR_PROGRESSIONS = ([0, 5, 2, 6], [0, 3, 4, 0], [0, 6, 5, 4], [0, 5, 3, 4])  # i–VI–III–VII, i–iv–v–i, …
+MAJOR_PROGRESSIONS = ([0, 4, 5, 3], [0, 3, 4, 4], [0, 5, 3, 4], [0, 3, 5, 4])  # I–V–vi–IV, I–IV–V–V, …
 
 
-class _Canvas:
-    def __init__(self, frames: int, rate: int) -> None:
-        self.rate = rate
-        self.out = np.zeros(frames, dtype=np.float64)
-
-    def add(self, at_s: float, sound: np.ndarray, gain: float = 1.0) -> None:
-        """Mix ``sound`` in at ``at_s``; what runs past the end wraps to the start (a seamless loop)."""
-        i = int(round(at_s * self.rate)) % len(self.out)
-        n = len(sound)
-        first = min(n, len(self.out) - i)
-        self.out[i : i + first] += sound[:first] * gain
-        if first < n:
-            rest = min(n - first, len(self.out))
-            self.out[:rest] += sound[first : first + rest] * gain
+def choose_progression(minor: bool, rng) -> list[int]:
+    """Four scale degrees (0 = the tonic), one chord a bar: the loop's, or a whole kit's, harmonic plan."""
+    table = MINOR_PROGRESSIONS if minor else MAJOR_PROGRESSIONS
+    return list(table[int(rng.integers(len(table)))])
 
 
-def _env(n: int, rate: int, attack: float, decay: float) -> np.ndarray:
-    t = np.arange(n) / rate
-    a = np.minimum(1.0, t / max(attack, 1e-4))
-    return a * np.exp(-np.maximum(0.0, t - attack) / max(decay, 1e-4))
-
-
-def _tone(freq: float, seconds: float, rate: int, shape: str, attack: float, decay: float, rng) -> np.ndarray:
-    n = max(1, int(seconds * rate))
-    t = np.arange(n) / rate
-    phase = 2 * np.pi * freq * t + rng.uniform(0, 2 * np.pi)
-    if shape == "sine":
-        wave = np.sin(phase)
-    elif shape == "square":
-        wave = np.sign(np.sin(phase)) * 0.6 + 0.4 * np.sin(phase)
-    else:  # a soft saw: a few harmonics, no aliasing
-        wave = sum(np.sin(k * phase) / k for k in range(1, 8)) * 0.6
-    # release in the last few ms, so no note ends with a step
-    tail = min(n, int(0.004 * rate))
-    env = _env(n, rate, attack, decay)
-    env[n - tail :] *= np.linspace(1, 0, tail)
-    return wave * env
-
-
-def _drum(kind: str, rate: int, rng) -> np.ndarray:
-    if kind == "kick":
-        n = int(0.35 * rate)
-        t = np.arange(n) / rate
-        sweep = 45 + 110 * np.exp(-t * 35)
-        return np.sin(2 * np.pi * np.cumsum(sweep) / rate) * np.exp(-t * 9)
-    if kind in ("snare", "clap"):
-        n = int(0.22 * rate)
-        t = np.arange(n) / rate
-        noise = rng.standard_normal(n)
-        noise = np.diff(noise, prepend=0) * 0.6  # brighter
-        body = np.sin(2 * np.pi * 190 * t) * np.exp(-t * 30) if kind == "snare" else 0
-        return (noise * np.exp(-t * (22 if kind == "snare" else 30)) * 0.7 + body * 0.6) * 0.9
-    n = int((0.25 if kind == "openhat" else 0.05) * rate)
-    t = np.arange(n) / rate
-    noise = np.diff(np.diff(rng.standard_normal(n + 2)))  # high-passed
-    return noise * np.exp(-t * (12 if kind == "openhat" else 70)) * 0.18
-
-
-PATTERNS = {  # 16 steps per bar: which drums hit where
-    "house": {"kick": [0, 4, 8, 12], "clap": [4, 12], "openhat": [2, 6, 10, 14], "hat": list(range(0, 16, 2))},
-    "techno": {"kick": [0, 4, 8, 12], "hat": list(range(16)), "clap": [4, 12], "openhat": [2, 10]},
-    "hiphop": {"kick": [0, 7, 10], "snare": [4, 12], "hat": list(range(0, 16, 2))},
-    "dnb": {"kick": [0, 10], "snare": [4, 12], "hat": list(range(0, 16, 2)), "openhat": [14]},
-    "trap": {"kick": [0, 11], "snare": [8], "hat": list(range(16))},
-    "rock": {"kick": [0, 8, 10], "snare": [4, 12], "hat": list(range(0, 16, 2))},
-}
-DEFAULT_BPM = {"house": 124, "techno": 130, "hiphop": 90, "dnb": 172, "trap": 140, "rock": 120}
-
-
-def progression(root: int, minor: bool, rng) -> list[list[int]]:
-    """Four chords (MIDI notes) in the key: i–VI–III–VII or I–V–vi–IV, with a seeded variation."""
+def chords_of(root: int, minor: bool, degrees: list[int]) -> list[list[int]]:
+    """The triads (MIDI notes, root in C3..B3) on ``degrees`` of the key."""
     scale = MINOR if minor else MAJOR
-    degrees = [[0, 5, 2, 6], [0, 3, 4, 0], [0, 6, 5, 4]] if minor else [[0, 4, 5, 3], [0, 3, 4, 4], [0, 5, 3, 4]]
-    chosen = degrees[int(rng.integers(len(degrees)))]
-    chords = []
-    for d in chosen:
-        notes = [48 + root + scale[(d + k) % 7] + 12 * ((d + k) // 7) for k in (0, 2, 4)]
-        chords.append(notes)
-    return chords
+    return [[48 + root + scale[(d + k) % 7] + 12 * ((d + k) // 7) for k in (0, 2, 4)] for d in degrees]
 
 
 def render(
@@ -171,98 +105,29 @@ def render(
     bars: int,
     seed: int,
     rate: int = 48000,
+    progression: list[int] | None = None,
+    variation: int = 0,
 ) -> np.ndarray:
-    """A (2, frames) float32 loop, exactly ``bars`` bars of 4/4 at ``bpm``."""
+    """A (2, frames) float32 loop, exactly ``bars`` bars of 4/4 at ``bpm``.
+
+    ``progression`` (scale degrees, a chord a bar) is the harmony every pitched part follows, chosen from
+    ``seed`` when not given; ``variation`` 1 is the part's B variation (another rhythm, register, voicing).
+    """
     if instrument not in INSTRUMENTS:
         raise ValueError(f"instrument must be one of {', '.join(INSTRUMENTS)} (got {instrument!r})")
     if genre not in GENRES:
         raise ValueError(f"genre must be one of {', '.join(GENRES)} (got {genre!r})")
     root, minor = parse_key(key)
-    scale = MINOR if minor else MAJOR
     rng = np.random.default_rng(seed)
-    beat = 60.0 / bpm
-    step = beat / 4
-    frames = int(round(bars * 4 * beat * rate))
-    canvas = _Canvas(frames, rate)
-    chords = progression(root, minor, rng)
-    swing = 0.12 if genre in ("hiphop",) else 0.0
-    if instrument in ("drums", "percussion"):
-        pattern = PATTERNS[genre]
-        kinds = ["kick", "snare", "clap", "hat", "openhat"] if instrument == "drums" else ["hat", "clap", "openhat"]
-        sounds = {k: _drum(k, rate, rng) for k in kinds}
-        for b in range(bars):
-            for kind in kinds:
-                for s in pattern.get(kind, []):
-                    if instrument == "percussion" and rng.random() < 0.3:
-                        continue
-                    late = swing * step if s % 2 else 0.0
-                    vel = 0.8 + 0.2 * rng.random()
-                    canvas.add(b * 4 * beat + s * step + late, sounds[kind], vel)
-            if instrument == "drums" and rng.random() < 0.35:  # a ghost note, seeded
-                canvas.add(b * 4 * beat + int(rng.integers(16)) * step, sounds["hat"], 0.5)
-    elif instrument == "bass":
-        for b in range(bars):
-            chord = chords[b % 4]
-            low = chord[0] - 12
-            hits = [0, 3, 6, 8, 11, 14] if genre in ("house", "techno") else [0, 6, 8, 10]
-            for i, s in enumerate(hits):
-                note = low + (12 if (i % 3 == 2 and genre != "trap") else 0)
-                length = step * (2 if genre != "trap" else 6)
-                canvas.add(
-                    b * 4 * beat + s * step,
-                    _tone(_midi_hz(note), length, rate, "saw" if genre != "trap" else "sine", 0.004, length * 0.6, rng),
-                    0.5,
-                )
-    elif instrument in ("chords", "pad"):
-        for b in range(bars):
-            chord = chords[b % 4]
-            if instrument == "pad":
-                for n in chord:
-                    canvas.add(b * 4 * beat, _tone(_midi_hz(n), 4 * beat, rate, "saw", beat * 0.8, 8 * beat, rng), 0.12)
-            else:
-                for s in [0, 6, 10] if genre in ("house", "techno") else [0, 8]:
-                    for n in chord:
-                        canvas.add(
-                            b * 4 * beat + s * step,
-                            _tone(_midi_hz(n + 12), step * 3, rate, "square", 0.003, step * 2, rng),
-                            0.12,
-                        )
-    elif instrument in ("arp", "lead"):
-        for b in range(bars):
-            chord = chords[b % 4]
-            if instrument == "arp":
-                order = chord + [chord[0] + 12]
-                for s in range(16):
-                    n = order[s % len(order)] + 12
-                    canvas.add(
-                        b * 4 * beat + s * step,
-                        _tone(_midi_hz(n), step * 0.9, rate, "square", 0.002, step * 0.5, rng),
-                        0.18,
-                    )
-            else:
-                for s in range(0, 16, 2):
-                    if rng.random() < 0.35:
-                        continue
-                    degree = int(rng.integers(7))
-                    n = 72 + root + scale[degree]
-                    canvas.add(
-                        b * 4 * beat + s * step, _tone(_midi_hz(n), step * 1.8, rate, "saw", 0.01, step * 1.5, rng), 0.2
-                    )
-    else:  # fx: a riser over the loop into an impact on its downbeat
-        t = np.arange(frames) / rate
-        span = frames / rate
-        noise = np.diff(rng.standard_normal(frames + 1))
-        rise = noise * (t / span) ** 2 * 0.3
-        sweep = np.sin(2 * np.pi * np.cumsum(200 + 1800 * (t / span) ** 2) / rate) * (t / span) ** 3 * 0.2
-        canvas.out += rise + sweep
-        canvas.add(0.0, _drum("kick", rate, rng), 0.9)
-    out = canvas.out
+    degrees = list(progression) if progression else choose_progression(minor, rng)
+    loop = parts.Loop(genre, bpm, bars, rate, chords_of(root, minor, degrees), rng, int(variation) % 2)
+    parts.PARTS[instrument](loop)
+    out = loop.out
     peak = float(np.max(np.abs(out))) or 1.0
-    out = out * (10 ** (-3 / 20) / peak)  # peaks at −3 dBFS: headroom for sixteen pads
+    out = out * (10 ** (-3 / 20) / peak)  # peaks at −3 dBFS: the loudness stage sets the level
     stereo = np.vstack([out, out]).astype(np.float32)
     if instrument in ("pad", "arp", "percussion"):  # a little width, still mono-safe
-        shift = int(0.006 * rate)
-        stereo[1] = np.roll(out, shift).astype(np.float32)
+        stereo[1] = np.roll(out, int(0.006 * rate)).astype(np.float32)
     return stereo
 
 
