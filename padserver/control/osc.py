@@ -14,6 +14,7 @@ import asyncio
 import collections
 import ipaddress
 import logging
+import math
 import select
 import time
 from dataclasses import dataclass
@@ -248,6 +249,10 @@ class OscServer(asyncio.DatagramProtocol):
             return
         route, parts = found
         params = list(message.params)
+        release = False
+        if not route.args and len(params) == 1 and _is_number(params[0]):  # a button: its press, or release
+            release = float(params[0]) < 0.5
+            params = []
         specs = route.arg_specs()
         required = sum(1 for _, _, optional in specs if not optional)
         most = 64 if route.variadic else len(specs)
@@ -259,6 +264,13 @@ class OscServer(asyncio.DatagramProtocol):
             self.guard.trust(addr)
             if self.feedback is not None:
                 self.feedback.heard_from(addr)
+        if release:  # a button let go: nothing to do, but a gate pad's play button stops it
+            if route.pattern == "/pad/{n}/play":
+                try:
+                    self.actions.pad_trigger(parts[0], 0.0)  # a release: only a gate pad stops on it
+                except (ActionError, ValueError) as exc:
+                    self.error(addr, address, str(exc))
+            return
         ctx = Context(self.actions, self.status, addr, self)
         try:
             result = route.handler(ctx, *parts, *params)
@@ -361,3 +373,7 @@ def _fitted(address: str, message: str, budget: int) -> str | None:
         return None if len(build("/error", [address, ""])) > budget else ""
     cut = message.encode()[:keep].decode(errors="ignore")
     return cut if len(build("/error", [address, cut])) <= budget else None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(float(value))

@@ -18,6 +18,7 @@ log = logging.getLogger("padserver.osc")
 # What registered clients receive (documented in docs/osc.md; layouts are checked against it).
 FEEDBACK = [
     ("/pad/{n}/state", "s", "empty, loaded, queued, playing, stopping, error"),
+    ("/pad/{n}/color", "s", "#RRGGBB: the colour the grid shows for the pad now (state, generating; muted dimmed)"),
     (
         "/pad/{n}/gain",
         "f",
@@ -38,6 +39,7 @@ FEEDBACK = [
     ("/pad/{n}/level", "f", "peak 0..1, at most 30 Hz, only when it changes"),
     ("/master/gain", "f", ""),
     ("/master/level", "f f", "peak left, right; at most 30 Hz, only when it changes"),
+    ("/master/level/left", "f", "and `/master/level/right` f: the same, one value each, for one-number widgets"),
     ("/tempo", "f", ""),
     ("/prompt", "s", "the prompt field's words"),
     ("/timesig", "i", ""),
@@ -45,6 +47,7 @@ FEEDBACK = [
     ("/sync/source", "s", "internal or midi"),
     ("/transport/state", "s", "playing, paused, stopped, recording (also during its count-in)"),
     ("/transport/metronome", "i", "the metronome is on"),
+    ("/transport/record", "i", "1 while the song records (its count-in too), for a record button's light"),
     ("/transport/position", "i i", "bar, beat while the song plays; at most 30 Hz, only when it moves"),
     ("/song/export/progress", "f s", "a running export's progress 0..1 and its file, a few times a second"),
 ]
@@ -60,11 +63,38 @@ def _moved(new: float, old: float) -> bool:
     return min(new, old) > 1e-4 and abs(math.log10(new / old)) * 20 >= LEVEL_STEP_DB
 
 
+# what the grid controllers show, as RGB for tablets (flashing and pulsing shown steady)
+PAD_COLOURS = {
+    "empty": (0x1E, 0x1E, 0x1E),
+    "loaded": (0xE6, 0xB4, 0x00),
+    "queued": (0x00, 0xE0, 0x50),
+    "playing": (0x00, 0xE0, 0x50),
+    "stopping": (0xE0, 0x30, 0x20),
+    "generating": (0xA0, 0x40, 0xFF),
+    "error": (0xFF, 0x20, 0x20),
+}
+SOLOED = (0x30, 0x70, 0xFF)
+_COLOUR_KEYS = ("state", "generating", "mute", "solo")
+
+
+def pad_color(pad) -> str:
+    """``#RRGGBB`` for the pad as the grid shows it: by state (error > generating > the rest), soloed playing
+    pads blue, muted ones dimmed."""
+    state = "error" if pad.state == "error" else "generating" if pad.generating else pad.state
+    rgb = PAD_COLOURS.get(state, PAD_COLOURS["empty"])
+    if pad.solo and state in ("playing", "queued"):
+        rgb = SOLOED
+    if pad.mute and state != "empty":
+        rgb = (int(rgb[0] * 0.35), int(rgb[1] * 0.35), int(rgb[2] * 0.35))
+    return "#{:02X}{:02X}{:02X}".format(*rgb)
+
+
 def pad_messages(pad) -> list[tuple[str, list]]:
     """Everything a surface shows for one pad."""
     n = pad.number
     return [
         (f"/pad/{n}/state", [pad.state]),
+        (f"/pad/{n}/color", [pad_color(pad)]),
         (f"/pad/{n}/name", [pad.name]),
         (f"/pad/{n}/gain", [float(pad.gain)]),
         (f"/pad/{n}/pan", [float(pad.pan)]),
@@ -120,6 +150,8 @@ class OscFeedback:
         self._opted_out: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._last_levels: list[float] = []
         self.sync_source = lambda: "internal"  # where the tempo comes from (the daemon tells)
+        self._position = (1, 1)  # the song's last place (bar, beat), for a client that arrives
+        self._colours: dict[int, str] = {}  # the colour last sent for each pad
 
     # -- who hears it -------------------------------------------------------------------------
     def heard_from(self, addr) -> None:
@@ -158,6 +190,9 @@ class OscFeedback:
             ("/prompt", [p.prompt]),
             ("/sync/source", [self.sync_source()]),
             ("/transport/state", [p.transport]),
+            ("/transport/record", [int(p.transport == "recording")]),
+            ("/transport/metronome", [int(p.metronome)]),
+            ("/transport/position", list(self._position)),
         ]
         for pad in p.pads:
             out += pad_messages(pad)
@@ -171,8 +206,19 @@ class OscFeedback:
         message = change_message(pad, key, value)
         if message is None:
             return
+        messages = [message]
+        if pad == 0 and key == "position":
+            self._position = (int(value[0]), int(value[1]))
+        elif pad == 0 and key == "transport":
+            messages.append(("/transport/record", [int(value == "recording")]))
+        elif pad and key in _COLOUR_KEYS:
+            colour = pad_color(self.project.pad(pad))
+            if self._colours.get(pad) != colour:
+                self._colours[pad] = colour
+                messages.append((f"/pad/{pad}/color", [colour]))
         for target in self.clients:
-            self.server.send(target, *message)
+            for address, args in messages:
+                self.server.send(target, address, args)
 
     def on_levels(self, pads: list[float], master: list[float]) -> None:
         """A meter sample (the caller keeps to at most 30 Hz); only changes are sent."""
@@ -183,6 +229,8 @@ class OscFeedback:
         messages = [(f"/pad/{i + 1}/level", [float(v)]) for i, v in enumerate(pads) if _moved(v, last[i])]
         if _moved(current[-2], last[-2]) or _moved(current[-1], last[-1]):
             messages.append(("/master/level", [float(master[0]), float(master[1])]))
+            messages.append(("/master/level/left", [float(master[0])]))
+            messages.append(("/master/level/right", [float(master[1])]))
         if not messages:
             return
         self._last_levels = [new if _moved(new, old) else old for new, old in zip(current, last, strict=True)]
