@@ -34,6 +34,7 @@ if $debian; then
     # JACK (with its dummy driver), PortAudio, liblo's oscsend/oscdump
     want=(jackd2 libportaudio2 liblo-tools)
     $tests && want+=(systemd util-linux openssl iproute2)  # iproute2: the Link test's own network namespace
+    $tests && want+=(lua5.1)  # the TouchOSC layout's scripts, checked and run as TouchOSC's Lua 5.1 runs them
     # the speed benchmark's yardstick (padserver bench vs-sooperlooper), and the compiler for its shim where
     # there is no ALSA sequencer
     $tests && want+=(sooperlooper gcc libc6-dev)

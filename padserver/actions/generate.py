@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from collections.abc import Callable
@@ -71,6 +72,7 @@ class Generation:
         self.default = default_provider
         self.pool = pool
         self.settings = settings  # the config's providers section: keys, endpoints, per-provider settings
+        self._landing: dict[int, tuple[asyncio.Lock, int]] = {}  # answers being kept, by the result's identity
         self.network: Any = None  # the network process cloud SDKs run in (padserver.providers.remote), in the daemon
         kwargs: dict = {}
         if settings is not None:  # the providers section of the config
@@ -268,9 +270,25 @@ class Generation:
 
     async def _land(self, job: Job) -> None:
         """Keep every take in the library and put the first on the pad (at its next loop boundary if playing)."""
-        a = self.actions
         result = job.result
         assert result is not None and job.pad is not None
+        # the same request at once on several pads shares one answer: the first keeps its takes, the
+        # others wait for that and use the loops it kept (its take files are gone once kept)
+        lock, users = self._landing.get(id(result), (asyncio.Lock(), 0))
+        self._landing[id(result)] = (lock, users + 1)
+        try:
+            async with lock:
+                await self._keep_and_load(job, result)
+        finally:
+            lock, users = self._landing[id(result)]
+            if users <= 1:
+                del self._landing[id(result)]
+            else:
+                self._landing[id(result)] = (lock, users - 1)
+
+    async def _keep_and_load(self, job: Job, result) -> None:
+        a = self.actions
+        assert job.pad is not None
         ids = []
         try:
             kept = [loop_id for loop_id in result.loops if a.library.exists(loop_id)]

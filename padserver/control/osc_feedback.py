@@ -39,7 +39,8 @@ FEEDBACK = [
     ("/pad/{n}/level", "f", "peak 0..1, at most 30 Hz, only when it changes"),
     ("/master/gain", "f", ""),
     ("/master/level", "f f", "peak left, right; at most 30 Hz, only when it changes"),
-    ("/master/level/left", "f", "and `/master/level/right` f: the same, one value each, for one-number widgets"),
+    ("/master/level/left", "f", "the same as `/master/level`'s first, for widgets that take one number"),
+    ("/master/level/right", "f", "the same as `/master/level`'s second"),
     ("/tempo", "f", ""),
     ("/prompt", "s", "the prompt field's words"),
     ("/timesig", "i", ""),
@@ -49,6 +50,7 @@ FEEDBACK = [
     ("/transport/metronome", "i", "the metronome is on"),
     ("/transport/record", "i", "1 while the song records (its count-in too), for a record button's light"),
     ("/transport/position", "i i", "bar, beat while the song plays; at most 30 Hz, only when it moves"),
+    ("/error", "s s", "the address and what was wrong: to the sender of a request that failed"),
     ("/song/export/progress", "f s", "a running export's progress 0..1 and its file, a few times a second"),
 ]
 

@@ -21,7 +21,11 @@ WIDTH, HEIGHT = 1024, 768
 
 @dataclass(frozen=True)
 class Widget:
-    kind: str  # button, toggle, fader, label, meter, text (an editable field that sends its words)
+    """One control: ``kind`` is button (sends its press and its release), toggle, fader, label (shows the
+    text padserver sends), meter (shows a value), or text (the prompt field: shows it; editable where the
+    app can edit). ``caption`` is written on it; ``script`` names the Lua a TouchOSC control runs (below)."""
+
+    kind: str
     name: str
     address: str
     x: int
@@ -31,40 +35,110 @@ class Widget:
     lo: float = 0.0
     hi: float = 1.0
     text: str = ""
+    caption: str = ""
+    script: str = ""
 
 
 def surface() -> list[Widget]:
-    """16 pads with names and states, gain and pan per pad, tempo with tap, master gain and meter."""
+    """The tablet surface (1024 × 768, landscape): 16 pads coloured by state with name, state, meter, gain,
+    pan, mute, solo and generate; scene buttons per row; transport with record, metronome, position, time
+    signature and quantize; tempo, tap, stop all, panic, undo, redo; master with a stereo meter; the prompt;
+    the last error."""
     out: list[Widget] = []
-    cell, gap, top = 150, 10, 60
+    cell, gap, left, top = 150, 8, 10, 60
     for n in range(1, 17):
         row, col = divmod(n - 1, 4)
-        x, y = 10 + col * (cell + gap), top + row * (cell + gap)
-        out.append(Widget("button", f"pad{n}", f"/pad/{n}/trigger", x, y, cell, 90))
-        out.append(Widget("label", f"pad{n}_name", f"/pad/{n}/name", x, y + 2, cell, 24, text=f"pad {n}"))
-        out.append(Widget("label", f"pad{n}_state", f"/pad/{n}/state", x, y + 64, cell, 24, text="empty"))
-        out.append(Widget("fader", f"pad{n}_gain", f"/pad/{n}/gain", x, y + 94, cell, 24, 0.0, 2.0))
-        out.append(Widget("fader", f"pad{n}_pan", f"/pad/{n}/pan", x, y + 122, cell, 22, -1.0, 1.0))
-        out.append(Widget("toggle", f"pad{n}_mute", f"/pad/{n}/mute", x + cell - 40, y + 30, 36, 28))
-        out.append(Widget("button", f"pad{n}_generate", f"/pad/{n}/generate", x + 4, y + 30, 36, 28))
-    right = 660
+        x, y = left + col * (cell + gap), top + row * (cell + gap)
+        out += [
+            Widget("button", f"pad{n}", f"/pad/{n}/trigger", x, y, cell, 84, script="pad_colour"),
+            Widget("label", f"pad{n}_name", f"/pad/{n}/name", x + 4, y + 2, cell - 8, 22, text=""),
+            Widget("label", f"pad{n}_state", f"/pad/{n}/state", x + 4, y + 58, cell - 8, 22, text=""),
+            Widget("meter", f"pad{n}_level", f"/pad/{n}/level", x, y + 86, cell, 6),
+            Widget("meter", f"pad{n}_progress", f"/pad/{n}/progress", x, y + 93, cell, 3),
+            Widget("fader", f"pad{n}_gain", f"/pad/{n}/gain", x, y + 98, cell - 42, 22, 0.0, 2.0),
+            Widget("fader", f"pad{n}_pan", f"/pad/{n}/pan", x, y + 122, cell - 42, 20, -1.0, 1.0),
+            Widget("toggle", f"pad{n}_mute", f"/pad/{n}/mute", x + cell - 40, y + 98, 40, 22, caption="M"),
+            Widget("toggle", f"pad{n}_solo", f"/pad/{n}/solo", x + cell - 40, y + 122, 40, 20, caption="S"),
+            Widget("button", f"pad{n}_generate", f"/pad/{n}/generate", x + 4, y + 28, 40, 26, caption="GEN"),
+        ]
+    for row in range(1, 5):
+        out.append(
+            Widget("button", f"scene{row}", f"/scene/{row}/launch", left + 4 * (cell + gap), top + (row - 1) * (cell + gap),
+                   36, 84, caption=f"▶{row}")
+        )  # fmt: skip
+    right = 700
     out += [
-        Widget("label", "transport", "/transport/state", 10, 10, 300, 40, text="stopped"),
-        Widget("button", "song_play", "/transport/play", 320, 10, 80, 40),
-        Widget("button", "song_stop", "/transport/stop", 405, 10, 80, 40),
-        Widget("toggle", "song_record", "/transport/record", 490, 10, 80, 40),
-        Widget("toggle", "metronome", "/transport/metronome", 575, 10, 80, 40),
-        Widget("fader", "tempo", "/tempo", right, top, 340, 40, 20.0, 300.0),
-        Widget("label", "tempo_value", "/tempo", right, top + 44, 160, 30, text="120"),
-        Widget("button", "tap", "/tempo/tap", right + 180, top + 44, 160, 60),
-        Widget("button", "stop_all", "/pads/stop", right, top + 120, 160, 60),
-        Widget("button", "panic", "/pads/panic", right + 180, top + 120, 160, 60),
-        Widget("fader", "master", "/master/gain", right, top + 200, 340, 40, 0.0, 2.0),
-        Widget("meter", "master_level", "/master/level", right, top + 250, 340, 24),
+        Widget("label", "transport", "/transport/state", 10, 10, 130, 40, text=""),
+        Widget("button", "song_play", "/transport/play", 145, 10, 70, 40, caption="PLAY"),
+        Widget("button", "song_stop", "/transport/stop", 220, 10, 70, 40, caption="STOP"),
+        Widget("toggle", "song_record", "/transport/record", 295, 10, 70, 40, caption="REC"),
+        Widget("toggle", "metronome", "/transport/metronome", 370, 10, 70, 40, caption="CLICK"),
+        Widget("label", "position", "/transport/position", 445, 10, 90, 40, text="", script="position"),
+        Widget("label", "timesig", "/timesig", 540, 10, 60, 40, text=""),
+        Widget("label", "quantize", "/quantize", 605, 10, 80, 40, text=""),
+        Widget("fader", "tempo", "/tempo", right, top, 314, 40, 20.0, 300.0),
+        Widget("label", "tempo_value", "/tempo", right, top + 44, 150, 40, text=""),
+        Widget("button", "tap", "/tempo/tap", right + 164, top + 44, 150, 40, caption="TAP"),
+        Widget("button", "stop_all", "/pads/stop", right, top + 92, 150, 50, caption="STOP ALL"),
+        Widget("button", "panic", "/pads/panic", right + 164, top + 92, 150, 50, caption="PANIC"),
+        Widget("button", "undo", "/undo", right, top + 150, 150, 40, caption="UNDO"),
+        Widget("button", "redo", "/redo", right + 164, top + 150, 150, 40, caption="REDO"),
+        Widget("label", "master_caption", "", right, top + 198, 314, 20, text="MASTER"),
+        Widget("fader", "master", "/master/gain", right, top + 220, 314, 40, 0.0, 2.0),
+        Widget("meter", "master_left", "/master/level/left", right, top + 264, 314, 12),
+        Widget("meter", "master_right", "/master/level/right", right, top + 280, 314, 12),
         # the words the pads' generate buttons use; the daemon echoes them to every tablet
-        Widget("text", "prompt", "/prompt", right, top + 300, 340, 80, text="dusty boom bap drums"),
+        Widget("text", "prompt", "/prompt", right, top + 300, 314, 80, text=""),
+        Widget("label", "last_error", "/error", right, top + 390, 314, 60, text="", script="error"),
     ]
     return out
+
+
+_JOINED = """
+function onReceiveOSC(message, connections)
+  local args = message[2]
+  if message[1] == '{path}' and args[2] ~= nil then
+    self.values.text = tostring(args[1].value) .. '{joiner}' .. tostring(args[2].value)
+    return true
+  end
+  return false
+end
+"""
+
+SCRIPTS = {  # Lua 5.1, as TouchOSC runs it: what a control does with what it receives
+    "pad_colour": """
+function onReceiveOSC(message, connections)
+  local path, args = message[1], message[2]
+  if path == '/pad/{n}/color' and args[1] ~= nil then
+    local hex = tostring(args[1].value)
+    local r = tonumber(string.sub(hex, 2, 3), 16)
+    local g = tonumber(string.sub(hex, 4, 5), 16)
+    local b = tonumber(string.sub(hex, 6, 7), 16)
+    if r and g and b then
+      self.color = Color(r / 255, g / 255, b / 255, 1)
+    end
+    return true
+  end
+  return false
+end
+""",
+    # a label that shows a message's two values joined: the song's place as 5.3, an error as "/tempo: …"
+    "position": _JOINED.replace("{path}", "/transport/position").replace("{joiner}", "."),
+    "error": _JOINED.replace("{path}", "/error").replace("{joiner}", ": "),
+    "register": """
+function init()
+  sendOSC('/register')
+end
+""",
+}
+
+
+def script_for(w: Widget) -> str:
+    """The Lua a control runs, with its pad filled in."""
+    if not w.script:
+        return ""
+    n = w.name[3:] if w.name.startswith("pad") else ""
+    return SCRIPTS[w.script].replace("{n}", n).strip() + "\n"
 
 
 # -- TouchOSC ------------------------------------------------------------------------------------
@@ -77,6 +151,7 @@ _TOSC_TYPES = {
     "meter": "FADER",
     "text": "TEXT",
 }
+_PANEL = (0.16, 0.16, 0.18, 1.0)  # a control's resting colour (pads take theirs from padserver)
 
 
 def _prop(parent, kind: str, key: str, value=None, **fields) -> None:
@@ -90,70 +165,123 @@ def _prop(parent, kind: str, key: str, value=None, **fields) -> None:
         val.text = "" if value is None else str(value)
 
 
+def _colour(parent, key: str, rgba: tuple[float, float, float, float]) -> None:
+    _prop(parent, "c", key, r=rgba[0], g=rgba[1], b=rgba[2], a=rgba[3])
+
+
 def _partial(parent, kind: str, conversion: str, value: str, lo: float = 0.0, hi: float = 1.0) -> None:
     partial = ET.SubElement(parent, "partial")
     for key, text in (("type", kind), ("conversion", conversion), ("value", value), ("scaleMin", lo), ("scaleMax", hi)):
         ET.SubElement(partial, key).text = str(text)
 
 
-def _tosc_node(parent, w: Widget, seed: int):
+def _osc_message(messages, address: str, key: str | None, sends: bool, receives: bool, conversion: str, lo, hi):
+    osc = ET.SubElement(messages, "osc")
+    for tag, text in (("enabled", 1), ("send", int(sends)), ("receive", int(receives)), ("feedback", 0)):
+        ET.SubElement(osc, tag).text = str(text)
+    ET.SubElement(osc, "connections").text = "00001"
+    triggers = ET.SubElement(osc, "triggers")
+    if key is not None:
+        trigger = ET.SubElement(triggers, "trigger")
+        ET.SubElement(trigger, "var").text = key
+        ET.SubElement(trigger, "condition").text = "ANY"
+    path = ET.SubElement(osc, "path")
+    _partial(path, "CONSTANT", "STRING", address)
+    args = ET.SubElement(osc, "arguments")
+    if key is not None:
+        _partial(args, "VALUE", conversion, key, lo, hi)
+
+
+def _tosc_node(parent, w: Widget, seed: int, heard: Callable[[str], bool]) -> None:
     node = ET.SubElement(parent, "node", ID=str(uuid.UUID(int=seed)), type=_TOSC_TYPES[w.kind])
     props = ET.SubElement(node, "properties")
     _prop(props, "s", "name", w.name)
     _prop(props, "r", "frame", x=w.x, y=w.y, w=w.w, h=w.h)
+    if w.kind in ("button", "toggle", "fader", "meter"):
+        _colour(props, "color", _PANEL if w.kind != "meter" else (0.1, 0.8, 0.3, 1.0))
     if w.kind == "toggle":
-        _prop(props, "i", "buttonType", 1)  # toggle release
+        _prop(props, "i", "buttonType", 1)  # toggles on release
     if w.kind == "meter":
-        _prop(props, "b", "interactive", 0)
+        _prop(props, "b", "interactive", 0)  # shows, never sends
     if w.kind in ("label", "text"):
-        _prop(props, "s", "textSize", 14)
-    if w.kind == "text":
-        _prop(props, "b", "editable", 1)
+        _prop(props, "i", "textSize", 13 if w.kind == "label" else 15)
+        _colour(props, "textColor", (0.92, 0.92, 0.92, 1.0))
+    script = script_for(w)
+    if script:
+        _prop(props, "s", "script", script)
     values = ET.SubElement(node, "values")
     key = "text" if w.kind in ("label", "text") else "x"
     value = ET.SubElement(values, "value")
     ET.SubElement(value, "key").text = key
-    ET.SubElement(value, "default").text = w.text if w.kind in ("label", "text") else "0"
+    ET.SubElement(value, "default").text = w.text if key == "text" else "0"
     messages = ET.SubElement(node, "messages")
-    osc = ET.SubElement(messages, "osc")
-    sends = w.kind not in ("label", "meter")
-    for key2, text in (("enabled", 1), ("send", int(sends)), ("receive", 1), ("feedback", 0), ("connections", "00001")):
-        ET.SubElement(osc, key2).text = str(text)
-    triggers = ET.SubElement(osc, "triggers")
-    trigger = ET.SubElement(triggers, "trigger")
-    ET.SubElement(trigger, "var").text = key
-    ET.SubElement(trigger, "condition").text = "ANY"
-    path = ET.SubElement(osc, "path")
-    _partial(path, "CONSTANT", "STRING", w.address)
-    args = ET.SubElement(osc, "arguments")
-    conversion = "STRING" if w.kind in ("label", "text") else "FLOAT"
-    _partial(args, "VALUE", conversion, key, w.lo, w.hi)
+    if w.address:
+        sends = w.kind in ("button", "toggle", "fader")
+        conversion = "STRING" if key == "text" else "FLOAT"
+        _osc_message(messages, w.address, key, sends, heard(w.address), conversion, w.lo, w.hi)
+    if w.script == "pad_colour":  # the colour arrives on an address of its own: the script reads it
+        _osc_message(messages, w.address.replace("/trigger", "/color"), None, False, True, "STRING", 0.0, 1.0)
     ET.SubElement(node, "children")
-    return node
+
+
+def _caption(w: Widget) -> Widget:
+    """A label over ``w`` with its caption (TouchOSC buttons and faders carry no text of their own)."""
+    return Widget("label", f"{w.name}_caption", "", w.x, w.y, w.w, w.h, text=w.caption)
 
 
 def touchosc(widgets: list[Widget]) -> bytes:
+    from padserver.control.osc_routes import feedback_match
+
     root = ET.Element("lexml", version="3")
     top = ET.SubElement(root, "node", ID=str(uuid.UUID(int=1)), type="GROUP")
     props = ET.SubElement(top, "properties")
     _prop(props, "s", "name", "padserver")
     _prop(props, "r", "frame", x=0, y=0, w=WIDTH, h=HEIGHT)
+    _colour(props, "color", (0.06, 0.06, 0.07, 1.0))
+    _prop(props, "s", "script", SCRIPTS["register"].strip() + "\n")  # feedback from the moment it opens
     ET.SubElement(top, "values")
     ET.SubElement(top, "messages")
     children = ET.SubElement(top, "children")
-    for i, w in enumerate(widgets):
-        _tosc_node(children, w, 1000 + i)
+    seed = 1000
+    for w in widgets:
+        _tosc_node(children, w, seed, lambda address: bool(feedback_match(address)))
+        seed += 1
+        if w.caption:  # drawn over the control, touches pass through to it
+            _tosc_node(children, _caption(w), seed, lambda address: False)
+            seed += 1
     return zlib.compress(ET.tostring(root, encoding="UTF-8", xml_declaration=True), 9)
 
 
 def touchosc_addresses(data: bytes) -> list[tuple[str, bool]]:
-    """(address, sends) of every control in a .tosc file."""
+    """(address, sends) of every OSC message in a .tosc file (a message that only receives: False)."""
     root = ET.fromstring(zlib.decompress(data))
     out = []
     for osc in root.iter("osc"):
         value = osc.find("path/partial/value")
         if value is not None and value.text:
             out.append((value.text, osc.findtext("send") == "1"))
+    return out
+
+
+def touchosc_listens(data: bytes) -> set[str]:
+    """Every address a .tosc file's controls receive on."""
+    root = ET.fromstring(zlib.decompress(data))
+    return {osc.findtext("path/partial/value") or "" for osc in root.iter("osc") if osc.findtext("receive") == "1"}
+
+
+def touchosc_scripts(data: bytes) -> dict[str, str]:
+    """Control name → its Lua script."""
+    root = ET.fromstring(zlib.decompress(data))
+    out = {}
+    for node in root.iter("node"):
+        name, script = None, None
+        for prop in node.findall("properties/property"):
+            if prop.findtext("key") == "name":
+                name = prop.findtext("value")
+            elif prop.findtext("key") == "script":
+                script = prop.findtext("value")
+        if name and script:
+            out[name] = script
     return out
 
 
@@ -167,45 +295,62 @@ _OSC_TYPES = {
     "meter": "fader",
     "text": "input",
 }
+TARGET = "127.0.0.1:9000"  # padserver's default OSC port on this machine
+
+
+def _osc_item(w: Widget) -> dict:
+    item: dict = {
+        "type": _OSC_TYPES[w.kind],
+        "id": w.name,
+        "left": w.x,
+        "top": w.y,
+        "width": w.w,
+        "height": w.h,
+        "address": w.address or "/" + w.name,  # a caption's own address, which nothing sends
+        "preArgs": [],
+        "target": [],
+    }
+    if w.kind in ("button", "toggle"):
+        # push: the press (1) and the release (0), as a gate pad needs; toggle: on and off
+        item.update({"mode": "push" if w.kind == "button" else "toggle", "on": 1, "off": 0})
+        item["label"] = w.caption or False  # pads show their name and state in the texts over them
+    if w.kind in ("fader", "meter"):
+        item.update({"range": {"min": w.lo, "max": w.hi}, "horizontal": True, "label": w.caption or False})
+    if w.kind == "meter":
+        item.update({"interaction": False, "bypass": True})  # shows what padserver sends, sends nothing
+    if w.kind in ("label", "text"):
+        item["value"] = w.text
+    return item
 
 
 def open_stage_control(widgets: list[Widget]) -> str:
     items = []
     for w in widgets:
-        item = {
-            "type": _OSC_TYPES[w.kind],
-            "id": w.name,
-            "address": w.address,
-            "left": w.x,
-            "top": w.y,
-            "width": w.w,
-            "height": w.h,
-            "label": w.text or w.name,
-            "preArgs": [],
-            "target": [],
-        }
-        if w.kind in ("button", "toggle"):
-            item.update({"mode": "momentary" if w.kind == "button" else "toggle", "on": 1, "off": 0})
-        if w.kind in ("fader", "meter"):
-            item.update({"range": {"min": w.lo, "max": w.hi}, "horizontal": True})
-        if w.kind == "text":
-            item["value"] = w.text
-        if w.kind in ("label", "meter"):
-            item["interaction"] = False
-            item["bypass"] = True  # shows what the daemon sends, sends nothing itself
-        items.append(item)
+        items.append(_osc_item(w))
     session = {
         "createdWith": "open-stage-control",
         "version": "1.26.0",
         "type": "session",
-        "content": {"type": "root", "id": "root", "width": WIDTH, "height": HEIGHT, "widgets": items, "tabs": []},
+        "content": {
+            "type": "root",
+            "id": "root",
+            "width": WIDTH,
+            "height": HEIGHT,
+            "target": [TARGET],  # widgets with no target of their own send here
+            "widgets": items,
+            "tabs": [],
+        },
     }
-    return json.dumps(session, indent=1) + "\n"
+    return json.dumps(session, indent=1, ensure_ascii=False) + "\n"
 
 
 def open_stage_control_addresses(text: str) -> list[tuple[str, bool]]:
+    """(address, sends) of every widget: texts and meters only show what arrives."""
     session = json.loads(text)
-    return [(w["address"], not w.get("bypass", False)) for w in session["content"]["widgets"]]
+    return [
+        (w["address"], w["type"] in ("button", "fader", "input") and not w.get("bypass", False))
+        for w in session["content"]["widgets"]
+    ]
 
 
 FILES: dict[str, Callable[[], bytes]] = {

@@ -100,7 +100,8 @@ def test_the_metronome_is_switched_and_reported(daemon):
     tablet = OscPeer(daemon.port, feedback=True)
     try:
         tablet.send("/transport/metronome", 1)
-        heard = tablet.receive(1.0, until="/transport/metronome")
+        heard = tablet.receive(10.0, until="/transport/metronome")  # the full state's metronome (off) first
+        heard += tablet.receive(10.0, until="/transport/metronome")  # then the change
         assert ("/transport/metronome", [1]) in heard
     finally:
         tablet.close()
