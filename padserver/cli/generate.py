@@ -29,9 +29,7 @@ def run(args) -> int:
     import socket
     import time
 
-    from pythonosc.osc_message import OscMessage
-
-    from padserver.control.osc import build
+    from padserver.control.osc import build, messages_in
 
     options = [
         f"{k}={getattr(args, k)}"
@@ -49,29 +47,30 @@ def run(args) -> int:
         while time.monotonic() < deadline:
             sock.settimeout(max(0.01, min(5.0, deadline - time.monotonic())))
             try:
-                message = OscMessage(sock.recvfrom(65536)[0])
+                arrived = messages_in(sock.recvfrom(65536)[0])
             except TimeoutError:
                 if job is None:
                     print(f"no answer from padserver on port {args.port} (is it running?)", file=sys.stderr)
                     return 1
                 continue
-            address, values = message.address, list(message.params)
-            if address == "/error":
-                print(f"\npadserver: {values[1]}", file=sys.stderr)
-                return 1
-            if address == "/job/started":
-                job = values[0]
-            elif job is not None and address == f"/job/{job}":
-                state, progress, text = values
-                width = 30
-                filled = int(width * float(progress))
-                sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {state:9s} {text[:50]:50s}")
-                sys.stderr.flush()
-                if state in ("done", "failed", "cancelled"):
-                    sys.stderr.write("\n")
-                    print(f"job {job}: {state}" + (f" — {text}" if text and state != "done" else ""))
-                    if state == "done":
-                        sock.sendto(build("/unregister", []), target)
-                    return 0 if state == "done" else 1
+            for message in arrived:
+                address, values = message.address, list(message.params)
+                if address == "/error":
+                    print(f"\npadserver: {values[1]}", file=sys.stderr)
+                    return 1
+                if address == "/job/started":
+                    job = values[0]
+                elif job is not None and address == f"/job/{job}":
+                    state, progress, text = values
+                    width = 30
+                    filled = int(width * float(progress))
+                    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {state:9s} {text[:50]:50s}")
+                    sys.stderr.flush()
+                    if state in ("done", "failed", "cancelled"):
+                        sys.stderr.write("\n")
+                        print(f"job {job}: {state}" + (f" — {text}" if text and state != "done" else ""))
+                        if state == "done":
+                            sock.sendto(build("/unregister", []), target)
+                        return 0 if state == "done" else 1
         print("timed out waiting for the job", file=sys.stderr)
         return 1

@@ -39,6 +39,20 @@ MAX_DATAGRAM = 65507  # the most one UDP datagram carries (IPv4)
 ECHO_CHARS = 64  # an address or a value echoed back in an error, at most
 
 
+BUNDLE_BYTES = 1200  # a bundle of feedback stays in one Ethernet or Wi-Fi frame
+_BUNDLE_HEAD = b"#bundle\0" + (1).to_bytes(8, "big")  # time tag 1: at once
+
+
+def messages_in(data: bytes) -> list[OscMessage]:
+    """The messages a datagram carries: one, or a bundle's (padserver sends a new client's state in bundles)."""
+    if not OscBundle.dgram_is_bundle(data):
+        return [OscMessage(data)]
+    out: list[OscMessage] = []
+    for item in OscBundle(data):
+        out += [item] if isinstance(item, OscMessage) else messages_in(item.dgram)
+    return out
+
+
 def build(address: str, args: list) -> bytes:
     builder = OscMessageBuilder(address)
     for arg in args:
@@ -327,6 +341,37 @@ class OscServer(asyncio.DatagramProtocol):
             return
         if not self.guard.spend(addr, len(data)):
             return  # (a sender that has made no valid request is sent no more than it sent)
+        try:
+            self.transport.sendto(data, addr)
+        except Exception as exc:  # a client that went away costs nothing
+            log.debug("OSC send to %s failed: %s", addr, exc)
+
+    def send_many(self, addr, messages: list[tuple[str, list]]) -> None:
+        """``messages`` in as few datagrams as they fit (bundles to be applied at once, each under
+        ``BUNDLE_BYTES``): a new client's full state arrives in a dozen datagrams, not hundreds, so a tablet's
+        socket (or a Wi-Fi hop) does not drop the end of it."""
+        if self.transport is None:
+            return
+        pending: list[bytes] = []
+        size = len(_BUNDLE_HEAD)
+        for address, args in messages:
+            try:
+                data = build(address, args)
+            except Exception as exc:  # (a value OSC cannot carry: the message is left out)
+                log.warning("OSC %s to %s:%s left out: %s", address, addr[0], addr[1], exc)
+                continue
+            if pending and size + 4 + len(data) > BUNDLE_BYTES:
+                self._send_bundle(addr, pending)
+                pending, size = [], len(_BUNDLE_HEAD)
+            pending.append(data)
+            size += 4 + len(data)
+        if pending:
+            self._send_bundle(addr, pending)
+
+    def _send_bundle(self, addr, parts: list[bytes]) -> None:
+        data = _BUNDLE_HEAD + b"".join(len(p).to_bytes(4, "big") + p for p in parts)
+        if self.transport is None or not self.guard.spend(addr, len(data)):
+            return
         try:
             self.transport.sendto(data, addr)
         except Exception as exc:  # a client that went away costs nothing

@@ -56,13 +56,14 @@ FEEDBACK = [
 
 MAX_CLIENTS = 64
 LEVEL_STEP = 0.005  # meter changes smaller than this are not sent...
-LEVEL_STEP_DB = 0.5  # ...unless they are this many dB (a quiet loop's meter moves too)
+LEVEL_STEP_DB = 0.5  # ...unless they are this many dB of a quiet level (under QUIET), so its meter moves too
+QUIET = 0.08  # (above it the linear step is finer than LEVEL_STEP_DB already)
 
 
 def _moved(new: float, old: float) -> bool:
     if abs(new - old) >= LEVEL_STEP:
         return True
-    return min(new, old) > 1e-4 and abs(math.log10(new / old)) * 20 >= LEVEL_STEP_DB
+    return 1e-4 < min(new, old) and max(new, old) < QUIET and abs(math.log10(new / old)) * 20 >= LEVEL_STEP_DB
 
 
 # what the grid controllers show, as RGB for tablets (flashing and pulsing shown steady)
@@ -201,8 +202,7 @@ class OscFeedback:
         return out
 
     def send_state(self, target) -> None:
-        for address, args in self.full_state():
-            self.server.send(target, address, args)
+        self.server.send_many(target, self.full_state())
 
     def on_change(self, pad: int, key: str, value) -> None:
         message = change_message(pad, key, value)

@@ -9,9 +9,7 @@ import subprocess
 import sys
 import time
 
-from pythonosc.osc_message import OscMessage
-
-from padserver.control.osc import build
+from padserver.control.osc import build, messages_in
 from padserver.harness.scratch import scratch_dir
 
 
@@ -44,9 +42,9 @@ class OscPeer:
                 data, _ = self.sock.recvfrom(65536)
             except TimeoutError:
                 break
-            msg = OscMessage(data)
-            out.append((msg.address, list(msg.params)))
-            if until is not None and msg.address == until:
+            arrived = [(msg.address, list(msg.params)) for msg in messages_in(data)]
+            out += arrived
+            if until is not None and any(address == until for address, _ in arrived):
                 break
         return out
 

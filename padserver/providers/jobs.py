@@ -162,6 +162,8 @@ class JobManager:
             attempt += 1
 
             def progress(fraction: float, message: str = "") -> None:
+                if job.state != "running":  # a report that arrives after the end (or before the start) is stale
+                    return
                 job.progress = max(0.0, min(1.0, fraction))
                 if message:
                     job.message = message

@@ -66,3 +66,27 @@ def test_a_pads_colour_follows_its_state_and_mute_and_the_master_meter_comes_in_
     dump.wait_for('/pad/3/color s "#004E1C"')  # muted: dimmed
     daemon.osc.send("/transport/metronome", 1)
     dump.wait_for("/transport/metronome i 1")
+
+
+def test_a_new_clients_state_comes_in_a_few_bundles_that_fit_a_frame(daemon):
+    import socket
+
+    from padserver.control.osc import build, messages_in
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.sendto(build("/ping", []), ("127.0.0.1", daemon.port))
+        s.settimeout(2.0)
+        datagrams = []
+        try:
+            while True:
+                datagrams.append(s.recv(65536))
+                s.settimeout(0.3)
+        except TimeoutError:
+            pass
+        s.sendto(build("/unregister", []), ("127.0.0.1", daemon.port))
+    bundles = [d for d in datagrams if d.startswith(b"#bundle")]
+    told = [m.address for d in bundles for m in messages_in(d)]
+    assert {f"/pad/{n}/color" for n in range(1, 17)} <= set(told) and "/transport/position" in told
+    assert len(told) > 200 and len(bundles) <= 15  # hundreds of messages in a dozen datagrams
+    assert all(len(d) <= 1200 for d in bundles)

@@ -16,8 +16,7 @@ NAMESPACE = f'ip link set lo up && ip addr add {TABLET}/32 dev lo && exec "$@"'
 
 SCRIPT = r"""
 import json, socket, subprocess, sys
-from pythonosc.osc_message import OscMessage
-from padserver.control.osc import build
+from padserver.control.osc import build, messages_in
 from padserver.harness.daemon import DaemonProcess
 
 folder, tablet = sys.argv[1], sys.argv[2]
@@ -29,8 +28,7 @@ def ask(sock, port, address, *args, wait=1.0):
     got = []
     try:
         while True:
-            m = OscMessage(sock.recv(65536))
-            got.append([m.address, *m.params])
+            got += [[m.address, *m.params] for m in messages_in(sock.recv(65536))]
     except (TimeoutError, socket.timeout):
         return got
 

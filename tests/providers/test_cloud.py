@@ -69,7 +69,8 @@ def generate(d, pad, *args):
             return [values for address, values in got if address == f"/job/{job}"]
 
         got = said(gather(lambda: peer.receive(0.2), lambda got: any(v[0] in ends for v in said(got)), 60))
-        state, message = (got[-1][0], got[-1][2]) if got else ("?", "")
+        ended = [v for v in got if v[0] in ends]  # its end (done, or failed after it when the loop cannot land)
+        state, message = (ended[-1][0], ended[-1][2]) if ended else ((got[-1][0], got[-1][2]) if got else ("?", ""))
         if state == "done":  # a done job lands its loop a moment later
             wait_for(
                 lambda: (p := status(d)["pads"][pad - 1])["loop_id"] is not None and not p["generating"], 30, "the loop"
