@@ -39,6 +39,11 @@ class Widget:
     script: str = ""
 
 
+def _grid(cell: int, gap: int, left: int, top: int) -> list[tuple[int, int, int]]:
+    """(pad, x, y) of the 16 pads, 4 × 4 from the top left, as on the grid controllers."""
+    return [(n, left + (n - 1) % 4 * (cell + gap), top + (n - 1) // 4 * (cell + gap)) for n in range(1, 17)]
+
+
 def surface() -> list[Widget]:
     """The tablet surface (1024 × 768, landscape): 16 pads coloured by state with name, state, meter, gain,
     pan, mute, solo and generate; scene buttons per row; transport with record, metronome, position, time
@@ -46,9 +51,7 @@ def surface() -> list[Widget]:
     the last error."""
     out: list[Widget] = []
     cell, gap, left, top = 150, 8, 10, 60
-    for n in range(1, 17):
-        row, col = divmod(n - 1, 4)
-        x, y = left + col * (cell + gap), top + row * (cell + gap)
+    for n, x, y in _grid(cell, gap, left, top):
         out += [
             Widget("button", f"pad{n}", f"/pad/{n}/trigger", x, y, cell, 84, script="pad_colour"),
             Widget("label", f"pad{n}_name", f"/pad/{n}/name", x + 4, y + 2, cell - 8, 22, text=""),
@@ -90,6 +93,37 @@ def surface() -> list[Widget]:
         # the words the pads' generate buttons use; the daemon echoes them to every tablet
         Widget("text", "prompt", "/prompt", right, top + 300, 314, 80, text=""),
         Widget("label", "last_error", "/error", right, top + 390, 314, 60, text="", script="error"),
+    ]
+    return out
+
+
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
+
+
+def phone_surface() -> list[Widget]:
+    """The phone surface (390 × 844, portrait): the 16 pads coloured by state with their names, transport,
+    tempo with tap, stop all, master gain and meter."""
+    out: list[Widget] = []
+    cell, gap, left, top = 90, 6, 6, 110
+    for n, x, y in _grid(cell, gap, left, top):
+        out += [
+            Widget("button", f"pad{n}", f"/pad/{n}/trigger", x, y, cell, cell, script="pad_colour"),
+            Widget("label", f"pad{n}_name", f"/pad/{n}/name", x + 2, y + 2, cell - 4, 20, text=""),
+        ]
+    out += [
+        Widget("label", "transport", "/transport/state", 6, 10, 120, 40, text=""),
+        Widget("button", "song_play", "/transport/play", 132, 10, 80, 40, caption="PLAY"),
+        Widget("button", "song_stop", "/transport/stop", 218, 10, 80, 40, caption="STOP"),
+        Widget("label", "position", "/transport/position", 304, 10, 80, 40, text="", script="position"),
+        Widget("label", "tempo_value", "/tempo", 6, 58, 120, 44, text=""),
+        Widget("button", "tap", "/tempo/tap", 132, 58, 124, 44, caption="TAP"),
+        Widget("button", "stop_all", "/pads/stop", 262, 58, 122, 44, caption="STOP ALL"),
+        Widget("fader", "tempo", "/tempo", 6, 500, 378, 44, 20.0, 300.0),
+        Widget("label", "master_caption", "", 6, 552, 378, 20, text="MASTER"),
+        Widget("fader", "master", "/master/gain", 6, 574, 378, 50, 0.0, 2.0),
+        Widget("meter", "master_left", "/master/level/left", 6, 630, 378, 12),
+        Widget("meter", "master_right", "/master/level/right", 6, 646, 378, 12),
+        Widget("label", "last_error", "/error", 6, 670, 378, 60, text="", script="error"),
     ]
     return out
 
@@ -229,14 +263,14 @@ def _caption(w: Widget) -> Widget:
     return Widget("label", f"{w.name}_caption", "", w.x, w.y, w.w, w.h, text=w.caption)
 
 
-def touchosc(widgets: list[Widget]) -> bytes:
+def touchosc(widgets: list[Widget], size: tuple[int, int] = (WIDTH, HEIGHT)) -> bytes:
     from padserver.control.osc_routes import feedback_match
 
     root = ET.Element("lexml", version="3")
     top = ET.SubElement(root, "node", ID=str(uuid.UUID(int=1)), type="GROUP")
     props = ET.SubElement(top, "properties")
     _prop(props, "s", "name", "padserver")
-    _prop(props, "r", "frame", x=0, y=0, w=WIDTH, h=HEIGHT)
+    _prop(props, "r", "frame", x=0, y=0, w=size[0], h=size[1])
     _colour(props, "color", (0.06, 0.06, 0.07, 1.0))
     _prop(props, "s", "script", SCRIPTS["register"].strip() + "\n")  # feedback from the moment it opens
     ET.SubElement(top, "values")
@@ -355,6 +389,7 @@ def open_stage_control_addresses(text: str) -> list[tuple[str, bool]]:
 
 FILES: dict[str, Callable[[], bytes]] = {
     "padserver.tosc": lambda: touchosc(surface()),
+    "padserver-phone.tosc": lambda: touchosc(phone_surface(), (PHONE_WIDTH, PHONE_HEIGHT)),
     "padserver-open-stage-control.json": lambda: open_stage_control(surface()).encode(),
 }
 

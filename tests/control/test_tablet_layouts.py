@@ -14,6 +14,7 @@ from padserver.control.osc_routes import feedback_match, find
 from padserver.state.project import Project
 
 TOSC = "padserver.tosc"
+PHONE = "padserver-phone.tosc"
 OSC_SESSION = "padserver-open-stage-control.json"
 # what a new client is told and a layout leaves out on purpose: the loop id, region and choke group are for
 # scripts and editors, the pad's mode and quantum and the sync source are set elsewhere
@@ -27,6 +28,7 @@ def shipped(name: str) -> bytes:
 
 LAYOUTS = {
     TOSC: lambda data: tablets.touchosc_addresses(data),
+    PHONE: lambda data: tablets.touchosc_addresses(data),
     OSC_SESSION: lambda data: tablets.open_stage_control_addresses(data.decode()),
 }
 
@@ -34,7 +36,6 @@ LAYOUTS = {
 @pytest.mark.parametrize("name", sorted(LAYOUTS))
 def test_every_address_a_layout_uses_exists(name):
     controls = [(a, s) for a, s in LAYOUTS[name](shipped(name)) if not a.endswith("_caption")]
-    assert len(controls) > 16 * 8
     for address, sends in controls:
         if sends:
             assert find(address) is not None, f"{name} sends {address}, which the daemon does not answer"
@@ -43,6 +44,11 @@ def test_every_address_a_layout_uses_exists(name):
                 f"{name} listens on {address}, which the daemon never sends"
             )
     sent = {a for a, s in controls if s}
+    assert {f"/pad/{n}/trigger" for n in range(1, 17)} <= sent
+    assert {"/tempo", "/tempo/tap", "/master/gain", "/pads/stop", "/transport/play", "/transport/stop"} <= sent
+    if name == PHONE:  # pads, transport, tempo and tap, master: what fits a phone
+        return
+    assert len(controls) > 16 * 8
     for n in range(1, 17):
         assert {f"/pad/{n}/{what}" for what in ("trigger", "gain", "pan", "mute", "solo", "generate")} <= sent
     assert {"/tempo", "/tempo/tap", "/master/gain", "/pads/stop", "/pads/panic", "/undo", "/redo"} <= sent
@@ -68,9 +74,10 @@ def test_touchosc_shows_everything_a_new_client_is_told():
         assert feedback_match(address), f"{TOSC} listens on {address}, which padserver never sends"
 
 
-def test_touchosc_file_is_valid_for_two_independent_readers(tmp_path):
-    path = tmp_path / TOSC
-    path.write_bytes(shipped(TOSC))
+@pytest.mark.parametrize("name", [TOSC, PHONE])
+def test_touchosc_file_is_valid_for_two_independent_readers(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(shipped(name))
     checked = subprocess.run(
         [sys.executable, "-m", "py2tosc.cli", "validate", str(path)], capture_output=True, text=True
     )
