@@ -13,6 +13,7 @@ import time
 
 from padserver import __version__
 from padserver.config.schema import CATEGORY_LEVELS
+from padserver.control.announce import Announcement
 from padserver.engine import commands as cmd
 from padserver.loop_watch import LoopWatch
 from padserver.midi_setup import read_midi_files, start_midi
@@ -219,6 +220,10 @@ class Daemon:
                 backend_stop()
             raise StartupError(f"cannot listen for OSC on {cfg.osc.host}:{cfg.osc.port}: {exc.strerror}") from None
         self.osc = osc
+        announce = cfg.osc.announce == "true" or (cfg.osc.announce == "auto" and osc.open_to_network)
+        self.announcement = Announcement(cfg.osc.host, osc.port, __version__) if announce else None
+        if self.announcement is not None:
+            await self.announcement.start()
         # import the SDKs of the providers that have keys, and make their clients, before the audio runs:
         # a first import mid-song would hold the interpreter long enough to make the audio drop out
         self._provider_status = await self.actions.generation.warm()
@@ -282,6 +287,8 @@ class Daemon:
         self.network.close()
         if recorder is not None:
             recorder.close()
+        if self.announcement is not None:
+            await self.announcement.stop()
         osc.close()
         self.pool.close()
         service.close()

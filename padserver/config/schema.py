@@ -218,6 +218,7 @@ SCHEMA = Section(
                 "allow": Networks(),
                 "auto_register": Bool(),
                 "pairing": Choice(("auto", "true", "false")),
+                "announce": Choice(("auto", "true", "false")),
                 "rate_limit": Number(0, 1_000_000),
                 "burst": Number(1, 1_000_000),
             }
