@@ -145,13 +145,9 @@ class Daemon:
         self.actions = Actions(project, engine, library, allowed, now=backend.now)
         self.actions.history = History(cfg.projects.undo_depth, now=backend.now)
         loops = cfg.loops
-        self.actions.loop_settings = {
-            "lufs": loops.lufs if loops.normalize != "off" else None,
-            "mode": loops.normalize if loops.normalize != "off" else "match",
-            "max_limiting_db": loops.max_limiting_db,
-            "true_peak_db": loops.true_peak_db,
-            "seam_ms": loops.seam_ms,
-        }
+        from padserver.loops.prepare import settings_from
+
+        self.actions.loop_settings = settings_from(loops)
         self.actions.levels = {category: float(getattr(cfg.levels, category)) for category in CATEGORY_LEVELS}
         self.actions.refitter = Refitter(self.actions, loops.refit_after_s, loops.refit_min_change)
         self.actions.song = SongActions(self.actions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import weakref
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -72,7 +73,8 @@ class Generation:
         self.default = default_provider
         self.pool = pool
         self.settings = settings  # the config's providers section: keys, endpoints, per-provider settings
-        self._landing: dict[int, tuple[asyncio.Lock, int]] = {}  # answers being kept, by the result's identity
+        # answers being kept, by the result's identity: a lock each, for as long as a job holds it
+        self._landing: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self.network: Any = None  # the network process cloud SDKs run in (padserver.providers.remote), in the daemon
         kwargs: dict = {}
         if settings is not None:  # the providers section of the config
@@ -274,17 +276,11 @@ class Generation:
         assert result is not None and job.pad is not None
         # the same request at once on several pads shares one answer: the first keeps its takes, the
         # others wait for that and use the loops it kept (its take files are gone once kept)
-        lock, users = self._landing.get(id(result), (asyncio.Lock(), 0))
-        self._landing[id(result)] = (lock, users + 1)
-        try:
-            async with lock:
-                await self._keep_and_load(job, result)
-        finally:
-            lock, users = self._landing[id(result)]
-            if users <= 1:
-                del self._landing[id(result)]
-            else:
-                self._landing[id(result)] = (lock, users - 1)
+        lock = self._landing.get(id(result))
+        if lock is None:
+            lock = self._landing[id(result)] = asyncio.Lock()
+        async with lock:  # (the entry goes when the last job landing with it lets go of the lock)
+            await self._keep_and_load(job, result)
 
     async def _keep_and_load(self, job: Job, result) -> None:
         a = self.actions

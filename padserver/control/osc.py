@@ -329,17 +329,26 @@ class OscServer(asyncio.DatagramProtocol):
     def send(self, addr, address: str, args: list) -> None:
         if self.transport is None:
             return
-        try:
-            data = build(address, args)
-        except Exception as exc:  # (a value OSC cannot carry: the message is left out, the server goes on)
-            log.warning("OSC %s to %s:%s left out: %s", address, addr[0], addr[1], exc)
+        data = self._built(addr, address, args)
+        if data is None:
             return
         if len(data) > MAX_DATAGRAM:
             log.warning("OSC %s to %s:%s is %d bytes, more than a datagram carries", address, *addr[:2], len(data))
             if address != "/error":
                 self.send(addr, "/error", [address, f"the reply is {len(data)} bytes, too large for one datagram"])
             return
-        if not self.guard.spend(addr, len(data)):
+        self._out(addr, data)
+
+    def _built(self, addr, address: str, args: list) -> bytes | None:
+        try:
+            return build(address, args)
+        except Exception as exc:  # (a value OSC cannot carry: the message is left out, the server goes on)
+            log.warning("OSC %s to %s:%s left out: %s", address, addr[0], addr[1], exc)
+            return None
+
+    def _out(self, addr, data: bytes) -> None:
+        """One datagram to ``addr``, within what the sender may be sent."""
+        if self.transport is None or not self.guard.spend(addr, len(data)):
             return  # (a sender that has made no valid request is sent no more than it sent)
         try:
             self.transport.sendto(data, addr)
@@ -355,10 +364,8 @@ class OscServer(asyncio.DatagramProtocol):
         pending: list[bytes] = []
         size = len(_BUNDLE_HEAD)
         for address, args in messages:
-            try:
-                data = build(address, args)
-            except Exception as exc:  # (a value OSC cannot carry: the message is left out)
-                log.warning("OSC %s to %s:%s left out: %s", address, addr[0], addr[1], exc)
+            data = self._built(addr, address, args)
+            if data is None:
                 continue
             if pending and size + 4 + len(data) > BUNDLE_BYTES:
                 self._send_bundle(addr, pending)
@@ -369,13 +376,7 @@ class OscServer(asyncio.DatagramProtocol):
             self._send_bundle(addr, pending)
 
     def _send_bundle(self, addr, parts: list[bytes]) -> None:
-        data = _BUNDLE_HEAD + b"".join(len(p).to_bytes(4, "big") + p for p in parts)
-        if self.transport is None or not self.guard.spend(addr, len(data)):
-            return
-        try:
-            self.transport.sendto(data, addr)
-        except Exception as exc:  # a client that went away costs nothing
-            log.debug("OSC send to %s failed: %s", addr, exc)
+        self._out(addr, _BUNDLE_HEAD + b"".join(len(p).to_bytes(4, "big") + p for p in parts))
 
     def error(self, addr, address: str, message: str) -> None:
         self.errors += 1

@@ -20,14 +20,14 @@ def prepared_kit(kit: list, tempo: float = 120.0) -> tuple[list, np.ndarray]:
     pads' left/right gains with the kit's own mix (centred, constant-power pan)."""
     from padserver.actions.demo_kit import KIT, KIT_GAINS_DB
     from padserver.config import load_config
-    from padserver.loops.prepare import Settings, prepare
+    from padserver.loops.prepare import Settings, prepare, settings_from
     from padserver.state.project import Project
 
     config = load_config()
     project = Project()
     loops = []
     for pad, (_instrument, choices, audio) in enumerate(kit, 1):
-        settings = Settings(lufs=config.loops.lufs, level_db=getattr(config.levels, KIT[pad - 1][1]))
+        settings = Settings(**settings_from(config.loops), level_db=getattr(config.levels, KIT[pad - 1][1]))
         loops.append(prepare(audio, RATE, tempo, tempo, choices["bars"], settings=settings, downbeat_s=0.0))
         project.pad(pad).gain = 10 ** (KIT_GAINS_DB.get(pad, 0.0) / 20)
     return loops, project.pad_gains()

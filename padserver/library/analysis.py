@@ -85,11 +85,11 @@ def estimate_bpm(mono: np.ndarray, rate: int, likely: tuple[float, float] = LIKE
     says the estimate is uncertain (at most ``UNSURE``).
     """
     duration = len(mono) / rate
-    # a loop repeats: read it as it plays, a few times round (a one-bar loop's bar-long lag then overlaps
-    # whole bars, where the autocorrelation of one pass fades out toward its length)
     env, env_rate = _onset_envelope(mono, rate)
     if len(env) < 8 or float(env.std()) < MIN_ONSET_STRENGTH:  # a drone or silence: no tempo to read
         return None, 0.0  # (read on one pass: round and round, a swell's restart would look like a beat)
+    # a loop repeats: read it as it plays, a few times round (a one-bar loop's bar-long lag then overlaps
+    # whole bars, where the autocorrelation of one pass fades out toward its length)
     repeats = max(1, min(4, math.ceil(_READ_S / max(duration, 1e-9))))
     if repeats > 1:
         env, env_rate = _onset_envelope(np.tile(mono, repeats), rate)

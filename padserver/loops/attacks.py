@@ -76,7 +76,7 @@ def _rises(total: np.ndarray, first: int, rate: int) -> np.ndarray:
     return np.asarray(out, np.int64)
 
 
-def _ramp(n: int) -> np.ndarray:
+def ramp(n: int) -> np.ndarray:
     """0 → 1 over ``n`` frames (raised cosine, the two sides sum to 1)."""
     t = (np.arange(n, dtype=np.float64) + 0.5) / max(1, n)
     return (0.5 - 0.5 * np.cos(np.pi * t)).astype(np.float32)
@@ -102,7 +102,7 @@ def keep(stretched: np.ndarray, source: np.ndarray, ratio: float, rate: int) -> 
     fade_out = max(1, int(_FADE_OUT_S * rate))
     hold = int((_HOLD_S + _FADE_OUT_S) * rate)
     reach = int(_ALIGN_S * rate)
-    up, down = _ramp(fade_in), _ramp(fade_out)
+    up, down = ramp(fade_in), ramp(fade_out)
     # each attack is placed by its peak (an encoder's pre-echo or a slow start would misplace it by its start)
     mono = np.abs(source.mean(axis=0))
     window = int(_PEAK_S * rate)

@@ -36,6 +36,18 @@ class Settings:
     stretch: bool = True  # False: keep the source tempo's length (the loop plays resampled instead)
 
 
+def settings_from(loops) -> dict:
+    """``Settings`` fields as the config's ``loops`` section sets them (its kind's level is the caller's)."""
+    off = loops.normalize == "off"
+    return {
+        "lufs": None if off else loops.lufs,
+        "mode": "match" if off else loops.normalize,
+        "max_limiting_db": loops.max_limiting_db,
+        "true_peak_db": loops.true_peak_db,
+        "seam_ms": loops.seam_ms,
+    }
+
+
 @dataclass
 class Prepared:
     audio: np.ndarray  # (2, frames) float32, frames = ceil(period)
@@ -72,8 +84,7 @@ def crossfade_seam(loop: np.ndarray, after: np.ndarray, before: np.ndarray, k: i
     k = min(k, loop.shape[1] // 2, after.shape[1])
     if k <= 0:
         return loop
-    t = (np.arange(k, dtype=np.float64) + 0.5) / k
-    fade_in = (0.5 - 0.5 * np.cos(np.pi * t)).astype(np.float32)
+    fade_in = attacks.ramp(k)
     out = loop.copy()
     if _has_sound(after[:, :k]):
         out[:, :k] = loop[:, :k] * fade_in + after[:, :k] * (1.0 - fade_in)
