@@ -141,7 +141,8 @@ class OscServer(asyncio.DatagramProtocol):
                 self.reply_to.pop(next(iter(self.reply_to)))
         self.guard.trust(target)  # (asked for by a valid request: it may be sent what it asked for)
         if self.feedback is not None:
-            self.feedback.add(target)
+            # the whole state each time: a layout opened again from the same port shows the truth at once
+            self.feedback.add(target, send_state=True)
         log.info("OSC client %s:%s registered for feedback", *target)
         return target
 
@@ -276,7 +277,7 @@ class OscServer(asyncio.DatagramProtocol):
             return
         if address != "/unregister":  # a valid request: the sender is trusted, and hears feedback if it wants
             self.guard.trust(addr)
-            if self.feedback is not None:
+            if self.feedback is not None and address != "/register":  # (which sends the state itself)
                 self.feedback.heard_from(addr)
         if release:  # a button let go: nothing to do, but a gate pad's play button stops it
             if route.pattern == "/pad/{n}/play":

@@ -165,14 +165,15 @@ class OscFeedback:
         elif self.auto_register and key not in self._opted_out:
             self.add(key)
 
-    def add(self, target: tuple[str, int]) -> None:
+    def add(self, target: tuple[str, int], send_state: bool = False) -> None:
+        """Send ``target`` every change from now on, and the whole state if it is new or ``send_state``."""
         self._opted_out.pop(target, None)
         fresh = target not in self.clients
         self.clients[target] = None
         self.clients.move_to_end(target)
         while len(self.clients) > MAX_CLIENTS:
             self.clients.popitem(last=False)
-        if fresh:
+        if fresh or send_state:
             self.send_state(target)
 
     def remove(self, addr) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import uuid
 import xml.etree.ElementTree as ET
@@ -330,48 +331,55 @@ _OSC_TYPES = {
     "text": "input",
 }
 TARGET = "127.0.0.1:9000"  # padserver's default OSC port on this machine
+# Open Stage Control widgets do not inherit a target: each sending widget takes its parent's (the root's), so
+# pointing the session at another machine is one property; and each ignores the server's default targets, so
+# padserver's messages go to padserver only (and once) whatever else that server sends to.
+_SENDS_TO = {"target": "@{parent.target}", "ignoreDefaults": True}
+# the session registers when it opens, so padserver sends it the whole state before anything is touched
+_REGISTER = "send(getProp('this', 'target'), '/register')"
+_JOINERS = {"position": ".", "error": ": "}
+_PAD_OFF = "#262a33"  # an empty pad before padserver has said anything
 
 
 def _osc_item(w: Widget) -> dict:
-    item: dict = {
-        "type": _OSC_TYPES[w.kind],
-        "id": w.name,
-        "left": w.x,
-        "top": w.y,
-        "width": w.w,
-        "height": w.h,
-        "address": w.address or "/" + w.name,  # a caption's own address, which nothing sends
-        "preArgs": [],
-        "target": [],
-    }
+    item: dict = {"type": _OSC_TYPES[w.kind], "id": w.name, "left": w.x, "top": w.y, "width": w.w, "height": w.h}
+    item["address"] = w.address or "/" + w.name  # a caption's own address, which nothing sends
     if w.kind in ("button", "toggle"):
-        # push: the press (1) and the release (0), as a gate pad needs; toggle: on and off
-        item.update({"mode": "push" if w.kind == "button" else "toggle", "on": 1, "off": 0})
+        # push: the press (1) and the release (0), as a gate pad needs; toggle: on and off, lit from feedback
+        item.update({"mode": "push" if w.kind == "button" else "toggle", "on": 1, "off": 0, **_SENDS_TO})
         item["label"] = w.caption or False  # pads show their name and state in the texts over them
-    if w.kind in ("fader", "meter"):
-        item.update({"range": {"min": w.lo, "max": w.hi}, "horizontal": True, "label": w.caption or False})
-    if w.kind == "meter":
-        item.update({"interaction": False, "bypass": True})  # shows what padserver sends, sends nothing
-    if w.kind in ("label", "text"):
-        item["value"] = w.text
+        if w.script == "pad_colour":  # lit as the grid lights it: the colour padserver sends for the pad
+            n = w.address.split("/")[2]
+            item.update({"colorWidget": f"OSC{{/pad/{n}/color, {_PAD_OFF}, false}}", "alphaFillOff": 0.85})
+    elif w.kind == "fader":
+        item.update({"range": {"min": w.lo, "max": w.hi}, "horizontal": True, **_SENDS_TO})
+    elif w.kind == "meter":  # shows what padserver sends, sends nothing
+        item.update({"range": {"min": w.lo, "max": w.hi}, "horizontal": True, "design": "compact"})
+        item.update({"interaction": False, "bypass": True})
+    elif w.kind == "text":
+        item.update(_SENDS_TO)
+    elif w.kind == "label":
+        item["css"] = "pointer-events: none;"  # a press on a pad's name or state is a press on the pad
+        if w.script in _JOINERS:  # two values shown as one: the song's place as 5.3, an error as "/tempo: …"
+            item["onValue"] = f"if (Array.isArray(value)) set('this', value.join('{_JOINERS[w.script]}'))"
+        if w.text:
+            item["default"] = w.text
     return item
 
 
 def open_stage_control(widgets: list[Widget]) -> str:
-    items = []
-    for w in widgets:
-        items.append(_osc_item(w))
     session = {
         "createdWith": "open-stage-control",
-        "version": "1.26.0",
+        "version": "1.26.2",
         "type": "session",
         "content": {
             "type": "root",
             "id": "root",
             "width": WIDTH,
             "height": HEIGHT,
-            "target": [TARGET],  # widgets with no target of their own send here
-            "widgets": items,
+            "target": TARGET,
+            "onCreate": _REGISTER,
+            "widgets": [_osc_item(w) for w in widgets],
             "tabs": [],
         },
     }
@@ -379,12 +387,15 @@ def open_stage_control(widgets: list[Widget]) -> str:
 
 
 def open_stage_control_addresses(text: str) -> list[tuple[str, bool]]:
-    """(address, sends) of every widget: texts and meters only show what arrives."""
+    """(address, sends) of every widget (texts and meters only show what arrives), and (address, False) of
+    every OSC listener written in a property (a pad's colour)."""
     session = json.loads(text)
-    return [
-        (w["address"], w["type"] in ("button", "fader", "input") and not w.get("bypass", False))
-        for w in session["content"]["widgets"]
-    ]
+    out = []
+    for w in session["content"]["widgets"]:
+        sends = w["type"] in ("button", "fader", "input") and not w.get("bypass", False)
+        out.append((w["address"], sends))
+        out += [(a, False) for v in w.values() if isinstance(v, str) for a in re.findall(r"OSC\{\s*(/[^,}\s]*)", v)]
+    return out
 
 
 FILES: dict[str, Callable[[], bytes]] = {

@@ -1,6 +1,7 @@
 """OSC feedback heard by liblo's oscdump, an independent OSC implementation."""
 
 import os
+import subprocess
 import time
 
 from padserver.harness.daemon import OscPeer
@@ -17,6 +18,17 @@ def test_a_new_client_gets_the_full_state_at_once(daemon, dump):
         '/pad/1/mode s "loop"',
     ):
         dump.wait_for(text)
+
+
+def test_a_client_that_registers_again_gets_the_full_state_again(daemon, dump):
+    """A layout opened again (TouchOSC's, Open Stage Control's) registers from the same port as before: it
+    starts blank, so it is told everything again, not only what changes from now on."""
+    first = dump.wait_for('/pad/16/state s "empty"')
+    subprocess.run(
+        ["oscsend", "localhost", str(daemon.port), "/register", "si", "127.0.0.1", str(dump.port)], check=True
+    )
+    dump.wait_for('/pad/16/state s "empty"', after=first + 1e-6)
+    dump.wait_for("/tempo f 120.000000", after=first + 1e-6)
 
 
 def test_state_changes_reach_the_client_queued_then_playing_on_the_bar(daemon, dump):

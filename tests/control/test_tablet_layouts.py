@@ -1,7 +1,9 @@
 """The shipped TouchOSC and Open Stage Control layouts: valid for their apps, speaking only the daemon's OSC,
 showing everything a new client is told, and their scripts running as TouchOSC runs Lua."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 
@@ -60,18 +62,39 @@ def _told_to_a_new_client() -> set[str]:
     return {address for address, _ in feedback.full_state()} | {"/master/level/left", "/master/level/right", "/error"}
 
 
-def test_touchosc_shows_everything_a_new_client_is_told():
-    listens = tablets.touchosc_listens(shipped(TOSC))
+# what each layout shows of it: the tablets everything but NOT_SHOWN; the phone its pads (colour and name),
+# transport, tempo, master and the last error
+SHOWN_BY = {
+    TOSC: lambda a: True,
+    OSC_SESSION: lambda a: True,
+    PHONE: lambda a: (
+        a.rsplit("/", 1)[1] in ("color", "name", "trigger")
+        or a in {"/transport/state", "/transport/position", "/tempo", "/master/gain", "/error"}
+        or a.startswith("/master/level/")
+    ),
+}
+
+
+def _listens(name: str) -> set[str]:
+    """What an Open Stage Control session shows: every widget shows what arrives on its address (a fader or
+    button too), and every OSC listener in its properties."""
+    return {a for a, _ in LAYOUTS[name](shipped(name)) if not a.endswith("_caption")}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_each_layout_shows_everything_a_new_client_is_told(name):
+    listens = tablets.touchosc_listens(shipped(name)) if name != OSC_SESSION else _listens(name)
     missing = {
         a
         for a in _told_to_a_new_client()
-        if a not in listens and a not in NOT_SHOWN and a.rsplit("/", 1)[1] not in NOT_SHOWN
+        if SHOWN_BY[name](a) and a not in listens and a not in NOT_SHOWN and a.rsplit("/", 1)[1] not in NOT_SHOWN
     }
     assert missing == set()
+    shown = ("state", "color", "name", "level", "progress") if name != PHONE else ("color", "name")
     for n in range(1, 17):
-        assert {f"/pad/{n}/{what}" for what in ("state", "color", "name", "level", "progress")} <= listens
+        assert {f"/pad/{n}/{what}" for what in shown} <= listens
     for address in listens:
-        assert feedback_match(address), f"{TOSC} listens on {address}, which padserver never sends"
+        assert feedback_match(address) or find(address), f"{name} listens on {address}, which padserver never sends"
 
 
 @pytest.mark.parametrize("name", [TOSC, PHONE])
@@ -130,20 +153,70 @@ def test_every_script_is_lua_5_1_and_does_what_it_says(tmp_path):
     assert said == "/tempo: out of range"
 
 
-def test_open_stage_control_widgets_take_what_padserver_sends():
-    import json
+def _osc_session() -> dict:
+    return json.loads(shipped(OSC_SESSION))
 
-    session = json.loads(shipped(OSC_SESSION))
-    assert session["content"]["target"] == ["127.0.0.1:9000"]
-    widgets = {w["id"]: w for w in session["content"]["widgets"]}
+
+def _valid_value(value, kind: str) -> bool:
+    """Whether ``value`` is of an Open Stage Control property type (``number|string``, ``*``, …)."""
+    if isinstance(value, str) and re.search(r"(@|OSC|JS|#|VAR)\{", value):
+        return True  # resolved when the session runs
+    checks = {
+        "*": lambda v: True,
+        "boolean": lambda v: isinstance(v, bool),
+        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "percentage": lambda v: isinstance(v, str) and v.endswith("%"),
+        "string": lambda v: isinstance(v, str),
+        "script": lambda v: isinstance(v, str),
+        "array": lambda v: isinstance(v, list),
+        "object": lambda v: isinstance(v, dict),
+        "null": lambda v: v is None,
+    }
+    return any(checks[k](value) for k in kind.split("|"))
+
+
+def test_open_stage_control_session_has_only_properties_its_widgets_have():
+    """Every property of every widget is one its type has in Open Stage Control 1.x, with a value of its
+    type and among its choices (the table: tests/control/open_stage_control_1_26.json, from the app's
+    widget declarations and properties reference)."""
+    with open(os.path.join(os.path.dirname(__file__), "open_stage_control_1_26.json")) as fh:
+        table = json.load(fh)["widgets"]
+    session = _osc_session()
+    assert session["type"] == "session" and session["version"].startswith("1.")
+    problems = []
+    for w in [session["content"], *session["content"]["widgets"]]:
+        props = table.get(w["type"])
+        if props is None:
+            problems.append(f"{w['id']}: no widget type {w['type']!r} in the table")
+            continue
+        for key, value in w.items():
+            if key not in props:
+                problems.append(f"{w['id']}: {w['type']} has no property {key!r}")
+            elif not _valid_value(value, props[key]["type"]):
+                problems.append(f"{w['id']}.{key} = {value!r}: not {props[key]['type']}")
+            elif "choices" in props[key] and value not in props[key]["choices"]:
+                problems.append(f"{w['id']}.{key} = {value!r}: not one of {props[key]['choices']}")
+    assert problems == []
+
+
+def test_open_stage_control_widgets_take_what_padserver_sends():
+    root = _osc_session()["content"]
+    # it sends to padserver on this machine, and registers as it opens (so it shows the truth at once)
+    assert root["target"] == "127.0.0.1:9000" and "'/register'" in root["onCreate"]
+    widgets = {w["id"]: w for w in root["widgets"]}
+    for w in widgets.values():  # widgets do not inherit a target: each takes the root's, and only that
+        if w["type"] in ("button", "fader", "input") and not w.get("bypass"):
+            assert w["target"] == "@{parent.target}" and w["ignoreDefaults"] is True, w["id"]
     for n in range(1, 17):
-        assert widgets[f"pad{n}"]["mode"] == "push"  # press and release: a gate pad stops on the release
-    assert widgets["master_left"]["address"] == "/master/level/left" and widgets["master_left"]["type"] == "fader"
+        pad = widgets[f"pad{n}"]
+        assert pad["mode"] == "push"  # press and release: a gate pad stops on the release
+        assert pad["colorWidget"].startswith(f"OSC{{/pad/{n}/color,")  # lit as the grid lights it
+        assert widgets[f"pad{n}_name"]["css"] == "pointer-events: none;"  # a press on the name plays the pad
+    assert widgets["master_left"]["address"] == "/master/level/left" and widgets["master_left"]["bypass"]
     for w in widgets.values():
-        if w["type"] == "text":
-            assert not {"label", "interaction", "bypass"} & set(w), w["id"]  # not text widgets' properties
-        if w["type"] in ("button", "fader"):
-            assert w["label"] is False or not w["label"].startswith(("pad", "_", "l1")), w["id"]
+        if w["type"] == "button" and w["label"] is not False:
+            assert not w["label"].startswith(("pad", "_", "l1")), w["id"]  # captions, not ids
 
 
 @pytest.mark.parametrize("name", sorted(tablets.FILES))
@@ -153,13 +226,13 @@ def test_shipped_layouts_are_what_the_generator_makes(name):
     )
 
 
-def _sent_by_touchosc() -> list[tuple[str, list[float]]]:
-    """(address, values in the order a player sends them) of every message a TouchOSC control sends: a
-    button's or toggle's press then release, a fader from one end to the other."""
+def _sent_by_touchosc(name: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(address, [(type, value)] in the order a player sends them) of every message a TouchOSC control
+    sends: a button's or toggle's press then release (one float each), a fader from one end to the other."""
     import xml.etree.ElementTree as ET
     import zlib
 
-    root = ET.fromstring(zlib.decompress(shipped(TOSC)))
+    root = ET.fromstring(zlib.decompress(shipped(name)))
     out = []
     for node in root.iter("node"):
         for osc in node.findall("messages/osc"):
@@ -167,16 +240,33 @@ def _sent_by_touchosc() -> list[tuple[str, list[float]]]:
                 lo = float(osc.findtext("arguments/partial/scaleMin") or 0)
                 hi = float(osc.findtext("arguments/partial/scaleMax") or 1)
                 values = [lo, hi] if node.get("type") == "FADER" else [hi, lo]
-                out.append((osc.findtext("path/partial/value"), values))
+                out.append((osc.findtext("path/partial/value"), [("f", str(v)) for v in values]))
     return out
 
 
-def test_every_touchosc_control_works_on_a_daemon_with_the_starter_kit(tmp_path):
-    """Each control's messages as TouchOSC sends them (one float; a button's press then its release, a
-    fader's two ends), sent with liblo's oscsend to a daemon playing the --demo kit: no /error, and the
-    state is what the last value of each control says."""
-    import json
+def _sent_by_open_stage_control() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The same for the Open Stage Control session (as its server sends them: numbers as floats): a button's
+    on then off, a fader from one end to the other, the prompt field's words."""
+    out = []
+    for w in _osc_session()["content"]["widgets"]:
+        if w["type"] == "button":
+            out.append((w["address"], [("f", str(float(w["on"]))), ("f", str(float(w["off"])))]))
+        elif w["type"] == "fader" and not w.get("bypass"):
+            out.append((w["address"], [("f", str(float(w["range"][k]))) for k in ("min", "max")]))
+        elif w["type"] == "input":
+            out.append((w["address"], [("s", "dusty drums")]))
+    return out
 
+
+def test_the_phone_sends_nothing_the_tablet_does_not():
+    # (so the daemon test below, replaying the tablet's controls, covers the phone's)
+    assert set(map(repr, _sent_by_touchosc(PHONE))) <= set(map(repr, _sent_by_touchosc(TOSC)))
+
+
+def test_every_control_of_each_layout_works_on_a_daemon_with_the_starter_kit(tmp_path):
+    """Each control's messages as TouchOSC and Open Stage Control send them (a button's press then its
+    release, a fader's two ends, words in the prompt field), sent with liblo's oscsend to a daemon playing
+    the --demo kit: no /error, and the state is what the last value of each control says."""
     from padserver.harness.daemon import DaemonProcess
     from padserver.harness.wait import wait_for
     from tests.control.conftest import Dump
@@ -189,11 +279,12 @@ def test_every_touchosc_control_works_on_a_daemon_with_the_starter_kit(tmp_path)
             ["oscsend", "localhost", str(daemon.port), "/register", "si", "127.0.0.1", str(dump.port)], check=True
         )
         subprocess.run(["oscsend", "localhost", str(daemon.port), "/prompt", "s", "dusty drums"], check=True)
+        sent = {repr(m): m for m in _sent_by_touchosc(TOSC) + _sent_by_open_stage_control()}  # once each
         # the generate buttons last: the loops they make land a moment later, and a change between an undo
         # and its redo (a loop landing) rightly leaves nothing to redo
-        for address, values in sorted(_sent_by_touchosc(), key=lambda sent: sent[0].endswith("/generate")):
-            for value in values:
-                subprocess.run(["oscsend", "localhost", str(daemon.port), address, "f", str(value)], check=True)
+        for address, values in sorted(sent.values(), key=lambda m: m[0].endswith("/generate")):
+            for kind, value in values:
+                subprocess.run(["oscsend", "localhost", str(daemon.port), address, kind, value], check=True)
         status = {}
 
         def settled() -> bool:

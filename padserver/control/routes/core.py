@@ -21,7 +21,8 @@ def _ping(ctx):
 @route(
     "/register",
     "[s:host] [i:port]",
-    "Feedback and replies to this client (default: the sender); `/unregister` stops it.",
+    "Feedback and replies to this client (default: the sender), starting with the whole state, each time (a "
+    "layout opened again shows the truth at once); `/unregister` stops it.",
 )
 def _register(ctx, host=None, port=None):
     if (host is None) != (port is None):
