@@ -140,7 +140,7 @@ class _Traffic:
 
 
 def run_soak(smoke: bool, seconds: float | None = None) -> bool:
-    seconds = float(seconds or (30.0 if smoke else 600.0))
+    seconds = float(seconds or (15.0 if smoke else 600.0))
     print(
         f"== soak: {seconds:g} s, 16 pads at 128 frames; OSC {OSC_RATE}/s (10 % malformed), a stranger's junk, "
         f"MIDI {MIDI_RATE}/s, failing generation jobs, a JACK restart, a controller unplugged and back =="
