@@ -244,8 +244,7 @@ class JackMidi:
         pad = link.pads.get(k)
         if pad is None or link.shift:
             return False
-        engine.press(pad, offset, velocity, link.velocity_gain)
-        return True
+        return engine.press(pad, offset, velocity, link.velocity_gain)
 
     def _clock(self, frames: int, engine, links) -> None:
         """MIDI clock (24 per beat) at each tick's own frame, for controllers that blink in time."""

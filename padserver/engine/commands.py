@@ -11,10 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from padserver.engine.live_feed import LiveFeed
 from padserver.engine.quantum import Quantum
 
-LOOP, ONESHOT, GATE = "loop", "oneshot", "gate"
-MODES = (LOOP, ONESHOT, GATE)
+LOOP, ONESHOT, GATE, LIVE = "loop", "oneshot", "gate", "live"
+MODES = (LOOP, ONESHOT, GATE, LIVE)  # live: the pad plays a stream (a LiveFeed), launched and stopped by the
+# control side (a press there opens or ends the stream), never by a press matched on the audio thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,15 @@ class SetBuffer:
     quantum: Quantum
     at_wrap: bool = False  # a playing pad takes it at its own next loop boundary (a generated replacement)
     beat_frames: float = 0.0  # the buffer's frames per beat: at other tempi it plays resampled (0: as it is)
+
+
+@dataclass(frozen=True, slots=True)
+class SetLiveFeed:
+    """Give a live pad its stream (None: take it away, silencing the pad). The ring plays from its first frame
+    at the pad's next launch; the feed's own counts start again from there."""
+
+    pad: int
+    feed: LiveFeed | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ UNQUEUED = 5  # a pending launch was cancelled
 SWAPPED = 6  # new audio took over at `frame`
 GRID = 7  # the bar grid (bar 1) started at `frame`
 RECORDED = 8  # a take recorded into `pad` is complete at `frame`
+UNDERRUN = 9  # a live pad's stream ran dry at `frame`: it faded out (STOPPED follows)
 
 NAMES = {
     QUEUED: "queued",
@@ -31,6 +32,7 @@ NAMES = {
     SWAPPED: "swapped",
     GRID: "grid",
     RECORDED: "recorded",
+    UNDERRUN: "underrun",
 }
 
 

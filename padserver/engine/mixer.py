@@ -427,11 +427,13 @@ class Engine:
                         other.stop_frame = lf
 
     # -- presses from the audio thread's own MIDI input ----------------------------------------
-    def press(self, pad: int, offset: int, velocity: int, scale: bool = False) -> None:
+    def press(self, pad: int, offset: int, velocity: int, scale: bool = False) -> bool:
         """Audio thread, before `process`: a pad press (velocity 0: release) ``offset`` frames into the block.
 
-        With ``scale`` the velocity sets a one-shot's level.
+        With ``scale`` the velocity sets a one-shot's level. False for a live pad's press: the control side's.
         """
+        if self.voices[pad].mode == cmd.LIVE:
+            return False
         i = self._press_count
         if i < len(self._presses):
             row = self._presses[i]
@@ -440,6 +442,7 @@ class Engine:
             row[2] = velocity
             row[3] = scale
             self._press_count = i + 1
+        return True
 
     def _apply_presses(self, f0: int, n: int) -> None:
         for i in range(self._press_count):

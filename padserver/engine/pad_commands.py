@@ -56,6 +56,8 @@ def stop(e: Engine, voice: PadVoice, quantum: Quantum, f0: int) -> None:
 
 
 def trigger(e: Engine, voice: PadVoice, quantum: Quantum, now: int, gain: float) -> None:
+    if voice.mode == cmd.LIVE:  # (its presses are the control side's: they open and end the stream)
+        return
     if voice.playing and voice.stop_pending:
         voice.cancel_stop(now)
     elif voice.launch_pending and not voice.playing:
@@ -127,6 +129,10 @@ def on_set_buffer(e: Engine, c: cmd.SetBuffer, f0: int) -> None:
             voice.schedule_launch(beat, first, f0)
 
 
+def on_set_live_feed(e: Engine, c: cmd.SetLiveFeed, f0: int) -> None:
+    e.voices[c.pad].set_feed(c.feed, f0)
+
+
 def on_set_mode(e: Engine, c: cmd.SetMode, f0: int) -> None:
     e.voices[c.pad].mode = c.mode
 
@@ -149,6 +155,7 @@ HANDLERS: dict[type, Callable[[Engine, Any, int], None]] = {
     cmd.Panic: on_panic,
     cmd.SetBuffer: on_set_buffer,
     cmd.SetMode: on_set_mode,
+    cmd.SetLiveFeed: on_set_live_feed,
     cmd.SetRegion: on_set_region,
     cmd.SetChoke: on_set_choke,
     cmd.SetPadQuanta: on_set_pad_quanta,

@@ -29,6 +29,7 @@ import numpy as np
 from padserver.engine import events as ev
 from padserver.engine.commands import GATE, LOOP, ONESHOT
 from padserver.engine.dsp import Fades, Resampler, copy_looped
+from padserver.engine.live_feed import LiveFeed
 from padserver.engine.tails import TAILS, Tails
 from padserver.engine.varispeed import EPS as _EPS
 from padserver.engine.varispeed import INF as _INF
@@ -78,6 +79,8 @@ class PadVoice(Varispeed, Tails):
         "steady_to",
         "steady_from",
         "steady_read",
+        "feed",
+        "live_base",
     )
 
     def __init__(
@@ -129,6 +132,10 @@ class PadVoice(Varispeed, Tails):
         self.steady_to = 0
         self.steady_from = 0
         self.steady_read = 0
+        # A live pad's stream (engine.live_feed.LiveFeed): its ring is the buffer, played as a loop of its whole
+        # length; ``live_base`` counts the ring frames of the laps before this one.
+        self.feed: LiveFeed | None = None
+        self.live_base = 0
 
     # -- state seen from outside ---------------------------------------------
     @property
@@ -246,6 +253,7 @@ class PadVoice(Varispeed, Tails):
             and self.fade_pos >= self.fades.length
             and self.tail_left[0] <= 0
             and self.tail_left[1] <= 0
+            and self.feed is None  # (a stream is checked every block: it may run dry)
         ):
             # The steady state: one contiguous read, nothing starts or ends.
             buf = self.buffer
@@ -266,6 +274,9 @@ class PadVoice(Varispeed, Tails):
         t = f0
         wrote = False
         self.tail_from[0] = self.tail_from[1] = 0
+        if self.feed is not None and self.playing and self._runs_dry(f0, n):
+            self.events.push(ev.UNDERRUN, self.index, f0)
+            self.halt(f0)  # faded out over what is there; the control side starts it again on a later bar
         while t < end:
             lf = self.next_launch_frame(clock) if self.launch_pending else _INF
             if not self.playing:
@@ -305,7 +316,28 @@ class PadVoice(Varispeed, Tails):
             self._render_tails(row, n)
         if wrote and self.gain != 1.0:
             row *= self.gain
+        if self.feed is not None and self.playing:
+            self.feed.played = self.live_base + self._read_index(end)
         return wrote
+
+    def _runs_dry(self, f0: int, n: int) -> bool:
+        """Whether this block (and the fade a stop would read after it) reaches past what the stream wrote."""
+        feed = self.feed
+        assert feed is not None
+        return self.live_base + self._read_index(f0 + n) + self.fades.length > feed.written
+
+    def set_feed(self, feed: LiveFeed | None, frame: int) -> None:
+        """A live pad's stream (None: none): silent until its next launch, which plays the ring from its start."""
+        self.halt(frame)
+        self._take_next_buffer()
+        if feed is None:
+            self.feed = None
+            self._replace_buffer(None, 0.0)
+            return
+        self._replace_buffer(feed.ring, float(feed.frames), feed.beat_frames)
+        self.feed = feed
+        self.live_base = 0
+        feed.played = 0
 
     def _write(self, dst: np.ndarray, t: int) -> None:
         buf = self.buffer
@@ -387,6 +419,8 @@ class PadVoice(Varispeed, Tails):
             self.events.push(ev.SWAPPED, self.index, t)
             return
         changed = self._apply_next_region()
+        if self.feed is not None:
+            self.live_base += buf.shape[1]
         self._begin_cycle(self.origin + length)
         # Whole-buffer loops continue seamlessly; a region jump crossfades.
         if changed or not (old_read0 == 0 and end_index >= buf.shape[1] and self.read0 == 0):

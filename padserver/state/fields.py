@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
-from padserver.engine.commands import MODES
+from padserver.engine.commands import LIVE, MODES
 from padserver.engine.quantum import NAMES, parse_quantum
 from padserver.state.project import PAD_COUNT
 from padserver.state.song import MAX_TRACKS
@@ -46,7 +46,7 @@ GAIN = Number(0.0, 2.0)  # pads, tracks, clips, the master and the metronome
 PAN = Number(-1.0, 1.0)
 FLAG = Flag()
 PAD = Whole(1, PAD_COUNT)
-MODE = Choice(MODES)
+MODE = Choice(tuple(m for m in MODES if m != LIVE))  # (live pads: the next change)
 CHOKE = Whole(0, PAD_COUNT)  # 0: no choke group
 NAME = Text(64)  # pads, tracks, projects
 REGION_EDGE = Number(0.0, 1.0)
