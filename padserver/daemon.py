@@ -75,6 +75,7 @@ class Daemon:
         from padserver import paths
         from padserver.actions import Actions
         from padserver.actions.generate import Generation
+        from padserver.actions.live import LivePads
         from padserver.actions.performance import PerformanceRecorder
         from padserver.actions.projects import Projects
         from padserver.actions.record import Recording
@@ -189,6 +190,7 @@ class Daemon:
         self.actions.generation = Generation(self.actions, cfg.providers.default, self.pool, cfg.providers)
         self.network = NetworkProcess(cfg.providers)  # the cloud SDKs run there, away from the audio
         self.actions.generation.network = self.network
+        self.actions.live = LivePads(self.actions, cfg.providers)
         self.actions.projects = self.projects
         self.engine, self.backend, self.project = engine, backend, project
         o = cfg.osc
@@ -279,6 +281,7 @@ class Daemon:
         supervisor.cancel()
         if self.midi is not None:
             self.midi.release_ports()
+        await self.actions.live.close_all()
         backend.stop()
         self.network.close()
         if recorder is not None:
@@ -367,6 +370,8 @@ class Daemon:
         actions = self.actions
         for event in self.engine.events.drain():
             guarded(actions.on_engine_event, event)
+        if actions.live is not None and actions.live.pads:
+            guarded(actions.live.top_up)  # live pads' rings kept ahead of what is heard
         if self.midi is not None:
             guarded(self.midi.poll)
         if self.follower is not None:

@@ -84,6 +84,7 @@ def snapshot(daemon) -> dict:
         "providers": daemon._providers,
         "project": daemon.projects.name,
         "pads": [p.to_dict() for p in project.pads],
+        "live": daemon.actions.live.status() if daemon.actions.live is not None else {},
     }
 
 

@@ -20,6 +20,7 @@ from padserver.tasks import spawn
 
 if TYPE_CHECKING:  # (the services are built around the actions: their types only)
     from padserver.actions.generate import Generation
+    from padserver.actions.live import LivePads
     from padserver.actions.performance import PerformanceRecorder
     from padserver.actions.projects import Projects
     from padserver.actions.record import Recording
@@ -55,6 +56,7 @@ class ActionsBase:
         # The services the daemon builds around the actions (each needs the actions, so they are set after):
         self.projects: Projects | None = None  # saving, opening and undoing projects
         self.generation: Generation | None = None  # generating loops
+        self.live: LivePads | None = None  # live pads' sessions
         self.loop_settings: dict = {}  # how loops are prepared (padserver.loops.prepare.Settings fields)
         self.levels: dict[str, float] = {}  # dB against the loudness reference, per loop category
         self.refitter: Refitter | None = None  # re-stretches loops after tempo changes
@@ -98,6 +100,10 @@ class ActionsBase:
         """A press (or, with press 0, a release); ``velocity`` 1..127 sets a one-shot's level."""
         pad = self.pad_of(number)
         pressed = checks.number(press, "press", 0.0, 1.0) > 0.0
+        if pad.mode == cmd.LIVE:  # a press opens or ends its stream; a release does nothing
+            if pressed:
+                self._live().press(pad.number)
+            return
         if not pressed:
             self.engine.send(cmd.Release(pad.number - 1))
             return
@@ -116,13 +122,25 @@ class ActionsBase:
         else:
             self.pad_solo(pad.number, not pad.solo)
 
+    def _live(self) -> LivePads:
+        if self.live is None:
+            raise ActionError("live pads are not available here")
+        return self.live
+
     def pad_play(self, number: object) -> None:
         pad = self.pad_of(number)
+        if pad.mode == cmd.LIVE:
+            if not self._live().pad(pad.number).wanted:
+                self._live().press(pad.number)
+            return
         self._require_audio(pad)
         self.engine.send(cmd.Launch(pad.number - 1, self.quantum_of(pad)))
 
     def pad_stop(self, number: object) -> None:
         pad = self.pad_of(number)
+        if pad.mode == cmd.LIVE and self.live is not None and self.live.pad(pad.number).wanted:
+            self.live.press(pad.number)
+            return
         self.engine.send(cmd.Stop(pad.number - 1, self.quantum_of(pad)))
 
     def pads_stop(self) -> None:
@@ -186,6 +204,24 @@ class ActionsBase:
         self._undoable_pad(pad, "mode", old, "pad_mode")
         self.engine.send(cmd.SetMode(pad.number - 1, value))
         self.changed(pad.number, "mode", value)
+        if old == cmd.LIVE and value != cmd.LIVE:
+            self._leave_live(pad)
+        elif value == cmd.LIVE and old != cmd.LIVE and pad.state == "empty":
+            self.set_pad_state(pad, "loaded")  # ready to play: a press opens its stream
+
+    def _leave_live(self, pad: Pad) -> None:
+        """A live pad back to a loop pad: its session closes and its loop (if it had one) comes back."""
+        number = pad.number
+
+        async def back() -> None:
+            if self.live is not None:
+                await self.live.close(number)
+            if pad.loop_id is not None:
+                await self.pad_load(number, pad.loop_id)  # type: ignore[attr-defined]  # (Loading's)
+            elif pad.state == "loaded":
+                self.set_pad_state(pad, "empty")
+
+        spawn(back(), f"pad {number}: leaving live mode")
 
     def pad_quantize(self, number: object, quantum: object) -> None:
         pad = self.pad_of(number)
@@ -232,6 +268,8 @@ class ActionsBase:
             return
         if self.performance is not None:
             self.performance.on_event(event)
+        if self.live is not None and pad.mode == cmd.LIVE:
+            self.live.on_event(event)
         if kind in (ev.STARTED, ev.SWAPPED):
             pad.sounding = True
             self.set_pad_state(pad, "playing")

@@ -98,6 +98,7 @@ async def fill(actions, genre: str = "house", key: str = "Am", seed: int = 1) ->
             actions.pad_mode(pad, "oneshot")
 
     made = kit_choices(genre, key, tempo, seed)
+    actions.set_key(key)  # the project's key is the kit's: live pads and new loops play in it
     results = await asyncio.gather(*(one(pad, choices) for pad, choices in enumerate(made, 1)), return_exceptions=True)
     for pad, result in enumerate(results, 1):
         if isinstance(result, Exception):

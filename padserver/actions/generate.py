@@ -153,7 +153,7 @@ class Generation:
             prompt=text,
             bars=opts.get("bars", 4),
             bpm=opts.get("bpm", self.actions.project.tempo),
-            key=opts.get("key"),
+            key=opts.get("key", self.actions.project.key or None),
             genre=opts.get("genre"),
             instrument=opts.get("instrument"),
             mood=opts.get("mood"),

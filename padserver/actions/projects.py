@@ -113,10 +113,13 @@ class Projects:
 
     async def _apply(self, target: Project) -> list[str]:
         a = self.actions
+        if a.live is not None:  # the old project's streams end (a loaded project opens none)
+            await a.live.close_all()
         if a.sync_source == "internal":  # (else the tempo is the external clock's)
             a.set_tempo(target.tempo)
         a.set_timesig(target.beats_per_bar)
         a.set_quantize(target.quantize)
+        a.set_key(target.key)
         a.master_gain(target.master_gain)
         bar = parse_quantum("1")
         playing = any(p.sounding for p in a.project.pads)

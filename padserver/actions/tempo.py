@@ -106,6 +106,14 @@ class ProjectClock(PadLoading):
         self.changed(0, "timesig", value)
         return value
 
+    def set_key(self, key: object) -> str:
+        """The project's key ("Am", "F#"; "none"): what live pads and generation use when not told another."""
+        value = checks.value(fields.KEY, key, "key")
+        self._undoable_global("key", self.project.key, value, self.set_key)
+        self.project.key = value
+        self.changed(0, "key", value or "none")
+        return value
+
     def set_quantize(self, quantum: object) -> str:
         name = checks.value(fields.QUANTUM, quantum, "quantum")
         self._undoable_global("quantize", self.project.quantize, name, self.set_quantize)

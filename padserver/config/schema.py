@@ -269,7 +269,15 @@ SCHEMA = Section(
                 "retry_first_s": Number(0.01, 600),
                 "retry_max_s": Number(0.01, 3600),
                 "daily_limit": Limits(),
-                "lyria-realtime": Section({"base_url": Str(), "lead_in_s": Number(0, 30), "stall_s": Number(1, 120)}),
+                "lyria-realtime": Section(
+                    {
+                        "base_url": Str(),
+                        "lead_in_s": Number(0, 30),
+                        "stall_s": Number(1, 120),
+                        "buffer_s": Number(0.25, 10),
+                        "idle_close_s": Number(1, 3600),
+                    }
+                ),
                 "lyria-clip": Section({"base_url": Str(), "model": Str()}),
                 "elevenlabs-music": Section(
                     {"base_url": Str(), "model": Str(), "output_format": Str(), "stream": Bool()}

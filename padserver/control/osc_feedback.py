@@ -34,6 +34,9 @@ FEEDBACK = [
     ("/pad/{n}/choke", "i", "choke group"),
     ("/pad/{n}/generating", "i", "a generation runs for the pad"),
     ("/pad/{n}/loop", "i", "the library loop now on the pad"),
+    ("/pad/{n}/live", "s", "a live pad's stream: closed, connecting, buffering, playing, underrun"),
+    ("/pad/{n}/live/filtered", "s", "a live pad's prompt the service filtered, and why (the stream goes on)"),
+    ("/pad/{n}/live/error", "s", "why a live pad's session ended or could not open"),
     ("/pad/{n}/progress", "f", "a running generation's progress 0..1"),
     ("/job/{n}", "s f s", "a job's state (queued, running, done, failed, cancelled), progress, message"),
     ("/pad/{n}/level", "f", "peak 0..1, at most 30 Hz, only when it changes"),
@@ -45,6 +48,7 @@ FEEDBACK = [
     ("/prompt", "s", "the prompt field's words"),
     ("/timesig", "i", ""),
     ("/quantize", "s", ""),
+    ("/key", "s", "the project's key (`Am`, `F#`), or none"),
     ("/sync/source", "s", "internal or midi"),
     ("/transport/state", "s", "playing, paused, stopped, recording (also during its count-in)"),
     ("/transport/metronome", "i", "the metronome is on"),
@@ -108,6 +112,7 @@ def pad_messages(pad) -> list[tuple[str, list]]:
         (f"/pad/{n}/region", [float(pad.region[0]), float(pad.region[1])]),
         (f"/pad/{n}/choke", [int(pad.choke)]),
         (f"/pad/{n}/generating", [int(pad.generating)]),
+        (f"/pad/{n}/live", [pad.live]),
     ]
 
 
@@ -120,6 +125,7 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
             "tempo": "/tempo",
             "timesig": "/timesig",
             "quantize": "/quantize",
+            "key": "/key",
             "master_gain": "/master/gain",
             "prompt": "/prompt",
             "transport": "/transport/state",
@@ -137,6 +143,8 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
         return address[key], [float(value) if key in ("tempo", "master_gain") else value]
     if key == "region":
         return f"/pad/{pad}/region", [float(value[0]), float(value[1])]
+    if key.startswith("live_"):  # live_filtered, live_error
+        return f"/pad/{pad}/live/{key[5:]}", [str(value)]
     if isinstance(value, bool):
         value = int(value)
     elif isinstance(value, float):
@@ -190,6 +198,7 @@ class OscFeedback:
             ("/tempo", [float(p.tempo)]),
             ("/timesig", [p.beats_per_bar]),
             ("/quantize", [p.quantize]),
+            ("/key", [p.key or "none"]),
             ("/master/gain", [float(p.master_gain)]),
             ("/prompt", [p.prompt]),
             ("/sync/source", [self.sync_source()]),

@@ -80,6 +80,7 @@ def surface() -> list[Widget]:
         Widget("label", "position", "/transport/position", 445, 10, 90, 40, text="", script="position"),
         Widget("label", "timesig", "/timesig", 540, 10, 60, 40, text=""),
         Widget("label", "quantize", "/quantize", 605, 10, 80, 40, text=""),
+        Widget("label", "key", "/key", right, 10, 100, 40, text=""),
         Widget("fader", "tempo", "/tempo", right, top, 314, 40, 20.0, 300.0),
         Widget("label", "tempo_value", "/tempo", right, top + 44, 150, 40, text=""),
         Widget("button", "tap", "/tempo/tap", right + 164, top + 44, 150, 40, caption="TAP"),

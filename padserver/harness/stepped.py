@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import tempfile
+import time
 
 import numpy as np
 
@@ -47,9 +48,20 @@ class SteppedDaemon:
 
     # -- start and stop ------------------------------------------------------------------------------
     def wait_ready(self, timeout: float = 30.0) -> float:
+        deadline = time.monotonic() + timeout
         took = self.process.wait_ready(timeout)
-        self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._sock.connect(self.socket_path)
+        # OSC answers before the step channel opens (the providers are readied in between): wait for it too
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(self.socket_path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                sock.close()
+                if time.monotonic() > deadline or self.process.proc.poll() is not None:
+                    raise RuntimeError(f"the step channel never opened:\n{self.process.log()}") from None
+                time.sleep(0.02)
+        self._sock = sock
         return took
 
     def terminate(self) -> tuple[int, float]:

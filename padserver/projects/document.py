@@ -26,6 +26,7 @@ def to_document(project: Project, name: str) -> dict:
         "tempo": float(project.tempo),
         "beats_per_bar": int(project.beats_per_bar),
         "quantize": project.quantize,
+        "key": project.key,
         "master_gain": float(project.master_gain),
         "pads": pads,
         "song": project.song.to_dict(),

@@ -40,6 +40,7 @@ class FieldReader:
             tempo=self.get(doc, "tempo", 120.0, f.TEMPO),
             beats_per_bar=self.get(doc, "beats_per_bar", 4, f.BEATS_PER_BAR),
             quantize=self.get(doc, "quantize", "1", f.QUANTUM),
+            key=self.get(doc, "key", "", f.KEY),
             master_gain=self.get(doc, "master_gain", 1.0, f.GAIN),
         )
         for i, raw in enumerate(self.items(doc, "pads")[:PAD_COUNT]):

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from padserver.engine.clock import MAX_TEMPO, MIN_TEMPO
-from padserver.engine.commands import LIVE, MODES
+from padserver.engine.commands import MODES
 from padserver.engine.quantum import NAMES, parse_quantum
+from padserver.state.keys import normal_key
 from padserver.state.project import PAD_COUNT
 from padserver.state.song import MAX_TRACKS
 from padserver.values import Choice, Flag, Invalid, Kind, Maybe, Number, Span, Text, Whole
@@ -34,6 +35,21 @@ class QuantumKind(Kind):
         return ", ".join((*NAMES, *self.also))
 
 
+class KeyKind(Kind):
+    """A musical key ("Am", "F#", "Eb minor", "C major") or none ("none", ""), kept as padserver writes it."""
+
+    def parse(self, raw: Any) -> str:
+        if not isinstance(raw, str):
+            raise Invalid(f"must be a key such as Am or F#, or none (got {raw!r})")
+        try:
+            return normal_key(raw)
+        except ValueError:
+            raise Invalid(f"must be a key such as Am, F#, Eb minor or C major, or none (got {raw!r})") from None
+
+    def allowed(self) -> str:
+        return "a key such as Am, F#, Eb minor or C major, or none"
+
+
 MAX_ID = 2**53  # loop, track and clip ids: what SQLite and an OSC float both carry exactly
 MAX_BAR = 100_000
 MIN_REGION = 1e-4  # the narrowest pad region: a narrower one costs a block's worth of work a cycle
@@ -41,12 +57,13 @@ MIN_REGION = 1e-4  # the narrowest pad region: a narrower one costs a block's wo
 TEMPO = Number(MIN_TEMPO, MAX_TEMPO)
 BEATS_PER_BAR = Whole(1, 32)
 QUANTUM = QuantumKind()
+KEY = KeyKind()
 PAD_QUANTUM = QuantumKind(also=("global",))
 GAIN = Number(0.0, 2.0)  # pads, tracks, clips, the master and the metronome
 PAN = Number(-1.0, 1.0)
 FLAG = Flag()
 PAD = Whole(1, PAD_COUNT)
-MODE = Choice(tuple(m for m in MODES if m != LIVE))  # (live pads: the next change)
+MODE = Choice(MODES)
 CHOKE = Whole(0, PAD_COUNT)  # 0: no choke group
 NAME = Text(64)  # pads, tracks, projects
 REGION_EDGE = Number(0.0, 1.0)

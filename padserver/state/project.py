@@ -35,6 +35,7 @@ class Pad:
     generating: bool = False  # a generation job for this pad is running
     sounding: bool = False  # the engine reported it playing
     prepared_bpm: float = 0.0  # the tempo its buffer is fitted to (elsewhere it plays resampled)
+    live: str = "closed"  # a live pad's stream: closed, connecting, buffering, playing, underrun
 
     @property
     def has_audio(self) -> bool:
@@ -44,6 +45,7 @@ class Pad:
         d = asdict(self)
         d.pop("sounding")
         d.pop("prepared_bpm")
+        d.pop("live")
         d["region"] = list(self.region)
         return d
 
@@ -53,6 +55,7 @@ class Project:
     tempo: float = 120.0
     beats_per_bar: int = 4
     quantize: str = "1"
+    key: str = ""  # the project's key ("Am", "F#"; "" for none): live pads and generation use it
     master_gain: float = 1.0
     prompt: str = ""  # what the tablets' prompt field holds: pads generate from it when given no words
     song: Song = field(default_factory=Song)  # the arrangement

@@ -19,8 +19,9 @@ TOSC = "padserver.tosc"
 PHONE = "padserver-phone.tosc"
 OSC_SESSION = "padserver-open-stage-control.json"
 # what a new client is told and a layout leaves out on purpose: the loop id, region and choke group are for
-# scripts and editors, the pad's mode and quantum and the sync source are set elsewhere
-NOT_SHOWN = {"loop", "region", "choke", "mode", "quantize", "generating", "/sync/source", "/master/level"}
+# scripts and editors, the pad's mode and quantum and the sync source are set elsewhere; a live pad's stream
+# shows in its state and colour (its own page, with the prompts, comes with steering)
+NOT_SHOWN = {"loop", "region", "choke", "mode", "quantize", "generating", "live", "/sync/source", "/master/level"}
 
 
 def shipped(name: str) -> bytes:

@@ -120,9 +120,24 @@ def _solo(ctx, n, on):
     ctx.actions.pad_solo(n, on)
 
 
-@route("/pad/{n}/mode", "s:mode", "loop, oneshot or gate.")
+@route(
+    "/pad/{n}/mode",
+    "s:mode",
+    "loop, oneshot, gate or live (a press opens a Lyria RealTime session and plays its stream on the pad, "
+    "from the next quantum; the next press fades it out).",
+)
 def _mode(ctx, n, mode):
     ctx.actions.pad_mode(n, mode)
+
+
+@route(
+    "/pad/{n}/live",
+    "",
+    "Replies `/pad/n/live s`: the live pad's stream (closed, connecting, buffering, playing, underrun).",
+)
+def _live(ctx, n):
+    pad = ctx.actions.pad_of(n)
+    return [(f"/pad/{pad.number}/live", [pad.live])]
 
 
 @route("/pad/{n}/quantize", "s:quantum", "Per-pad launch quantum: off, 1/16, 1/8, 1/4, 1/2, 1, 2, 4, 8, or global.")
@@ -201,6 +216,18 @@ def _quantize(ctx, quantum=None):
     if quantum is None:
         return [("/quantize", [ctx.actions.project.quantize])]
     ctx.actions.set_quantize(quantum)
+
+
+@route(
+    "/key",
+    "[s:key]",
+    "The project's key (`Am`, `F#`, `Eb minor`, `none`), for live pads and generation without one of their "
+    "own; with no argument replies `/key s`.",
+)
+def _key(ctx, key=None):
+    if key is None:
+        return [("/key", [ctx.actions.project.key or "none"])]
+    ctx.actions.set_key(key)
 
 
 @route("/master/gain", "[f:gain]", "Master gain, linear 0..2; with no argument replies `/master/gain f`.")

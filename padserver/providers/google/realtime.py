@@ -110,24 +110,43 @@ class LyriaRealtime(GoogleProvider):
     async def _collect(self, session, need_s, stall, filtered, progress, take, takes) -> tuple[bytes, int]:
         data = bytearray()
         channels = 2
-        stream = session.receive().__aiter__()
-        while len(data) < need_s * RATE * 2 * channels:
-            try:
-                message = await asyncio.wait_for(stream.__anext__(), stall)
-            except TimeoutError:
-                raise transient(f"{self.name}: the session stalled (no audio for {stall:g} s)") from None
-            except StopAsyncIteration:
-                raise transient(f"{self.name}: the session ended before the loop was complete") from None
+        ended = "the session ended before the loop was complete"
+        async for message in received(session, self.name, stall, ended):
             if message.filtered_prompt is not None:
                 what = f"{message.filtered_prompt.text!r} was filtered ({message.filtered_prompt.filtered_reason})"
                 filtered.append(what)
                 log.warning("%s: %s; the music goes on without it", self.name, what)
                 progress(len(data) / (need_s * RATE * 2 * channels), what)
-            content = message.server_content
-            for chunk in (content.audio_chunks if content is not None else None) or []:
-                m = re.search(r"channels=(\d+)", chunk.mime_type or "")
-                channels = int(m.group(1)) if m else channels
-                data += chunk.data or b""
+            chunks = audio_of(message, channels)
+            for pcm, _ in chunks:
+                data += pcm
+            channels = chunks[-1][1] if chunks else channels
             fraction = min(0.99, len(data) / (need_s * RATE * 2 * channels))
             progress((take + fraction) / max(1, takes), f"{len(data) / (RATE * 2 * channels):.1f} s streamed")
+            if len(data) >= need_s * RATE * 2 * channels:
+                break
         return bytes(data), channels
+
+
+async def received(session, name: str, stall: float, ended: str):
+    """A session's messages as they come; a stall (nothing for ``stall`` s) or its end is a transient failure."""
+    stream = session.receive().__aiter__()
+    while True:
+        try:
+            message = await asyncio.wait_for(stream.__anext__(), stall)
+        except TimeoutError:
+            raise transient(f"{name}: the session stalled (no audio for {stall:g} s)") from None
+        except StopAsyncIteration:
+            raise transient(f"{name}: {ended}") from None
+        yield message
+
+
+def audio_of(message, channels: int) -> list[tuple[bytes, int]]:
+    """The audio chunks of a message: (16-bit PCM, channels), the count read from each chunk's mimeType."""
+    out = []
+    content = message.server_content
+    for chunk in (content.audio_chunks if content is not None else None) or []:
+        m = re.search(r"channels=(\d+)", chunk.mime_type or "")
+        channels = int(m.group(1)) if m else channels
+        out.append((chunk.data or b"", channels))
+    return out

@@ -7,31 +7,11 @@ for loops that sit together: one key, one tempo, one groove per genre.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from padserver.providers.offline import parts
+from padserver.state.keys import key_name, parse_key
 
-NOTES = {
-    "c": 0,
-    "c#": 1,
-    "db": 1,
-    "d": 2,
-    "d#": 3,
-    "eb": 3,
-    "e": 4,
-    "f": 5,
-    "f#": 6,
-    "gb": 6,
-    "g": 7,
-    "g#": 8,
-    "ab": 8,
-    "a": 9,
-    "a#": 10,
-    "bb": 10,
-    "b": 11,
-}
 MAJOR = (0, 2, 4, 5, 7, 9, 11)
 MINOR = (0, 2, 3, 5, 7, 8, 10)
 GENRES = ("house", "techno", "hiphop", "dnb", "trap", "rock")
@@ -55,22 +35,6 @@ _INSTRUMENT_WORDS = {
     "lead": ("lead", "melody", "hook", "synth"),
     "fx": ("fx", "riser", "impact", "sweep", "noise"),
 }
-
-
-def parse_key(key: str | None) -> tuple[int, bool]:
-    """(root pitch class, minor) from "Am", "F#", "Eb minor", "C major"; A minor when absent."""
-    if not key:
-        return 9, True
-    m = re.fullmatch(r"\s*([a-gA-G])([#b]?)\s*(m|min|minor|maj|major)?\s*", key)
-    if not m:
-        raise ValueError(f"key must look like Am, F#, Eb minor or C major (got {key!r})")
-    root = NOTES[(m.group(1) + m.group(2)).lower()]
-    return root, (m.group(3) or "").lower() in ("m", "min", "minor")
-
-
-def key_name(root: int, minor: bool) -> str:
-    names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-    return names[root] + ("m" if minor else "")
 
 
 def from_words(text: str, table: dict[str, tuple[str, ...]]) -> str | None:

@@ -1,0 +1,272 @@
+"""Live pads: a press opens a Lyria RealTime session and starts its stream on the pad's next quantum, on a bar
+line of the music; the next press fades it out on the quantum; the session closes after it has been silent
+for ``idle_close_s``. Only a press opens a session (they cost money): loading a project never does.
+
+The stream is resampled into the pad's ring time (the project's tempo when the press came, at the engine's
+rate), its bar lines found in the first bars, and it starts from a bar line with ``buffer_s`` of it held ahead
+of what is heard (network jitter). A stream that runs dry fades out and starts again from a later bar line of
+the music once the buffer is full again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from padserver.actions.checks import ActionError
+from padserver.engine import commands as cmd
+from padserver.engine import events as ev
+from padserver.engine.live_feed import LiveFeed
+from padserver.loops.stream_fit import StreamFit
+from padserver.providers import registry
+from padserver.providers.jobs import ProviderError
+from padserver.tasks import spawn
+
+if TYPE_CHECKING:
+    from padserver.actions.core import Actions
+    from padserver.providers.google.live import LyriaLive
+
+log = logging.getLogger("padserver.live")
+
+PROVIDER = "lyria-realtime"
+RING_S = 20.0  # a live pad's ring: the most of the stream held ahead of what is heard
+STATES = ("closed", "connecting", "buffering", "playing", "underrun")
+
+
+class LivePad:
+    """One live pad's session and stream."""
+
+    def __init__(self, live: LivePads, number: int) -> None:
+        self.live = live
+        self.number = number
+        self.state = "closed"
+        self.wanted = False  # the musician wants it heard (pressed on, not yet pressed off)
+        self.feed: LiveFeed | None = None  # the feed the engine has (launched or about to be)
+        self.fit: StreamFit | None = None
+        self.session: LyriaLive | None = None
+        self.task: asyncio.Task | None = None
+        self.idle: asyncio.TimerHandle | None = None
+        self.prompts: list[tuple[str, float]] = []
+
+    @property
+    def actions(self) -> Actions:
+        return self.live.actions
+
+    def set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self._pad.live = state
+            self.actions.changed(self.number, "live", state)
+
+    # -- presses --------------------------------------------------------------------------------------
+    def press(self) -> None:
+        if self.wanted:
+            self.wanted = False
+            if self.feed is not None:
+                self.actions.engine.send(cmd.Stop(self.number - 1, self.actions.quantum_of(self._pad)))
+            return
+        self.wanted = True
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
+        if self.task is None or self.task.done():
+            self.task = spawn(self._run(), f"pad {self.number}: live stream", self._ended)
+        else:
+            self._feed()
+
+    @property
+    def buffered_s(self) -> float:
+        """Seconds of the stream received and not yet heard (in the ring and waiting to go in)."""
+        frames = (self.feed.ahead if self.feed is not None else 0) + (
+            self.fit.pending.shape[1] if self.fit is not None else 0
+        )
+        return frames / self.actions.engine.sample_rate
+
+    @property
+    def _pad(self):
+        return self.actions.project.pad(self.number)
+
+    # -- the session ----------------------------------------------------------------------------------
+    async def _run(self) -> None:
+        from padserver.providers.google.live import RATE, LyriaLive, live_config, model_bpm
+
+        a = self.actions
+        provider = self.live.provider()
+        tempo = float(a.project.tempo)
+        bpm = model_bpm(tempo)
+        from padserver.providers.google import scale_of
+
+        config = live_config(bpm, scale_of(a.project.key or None), {})
+        self.fit = StreamFit(
+            RATE,
+            a.engine.sample_rate,
+            bpm,
+            tempo,
+            a.project.beats_per_bar,
+            float(provider.settings.get("lead_in_s", 2.0)),
+        )
+        self.set_state("connecting")
+        session = LyriaLive(provider, self._filtered)
+        self.session = session
+        await session.open(self.prompts or self._default_prompts(), config)
+        self.set_state("buffering")
+        async for audio in session.chunks():
+            self.fit.add(audio)
+            self._feed()
+
+    def _default_prompts(self) -> list[tuple[str, float]]:
+        words = self.actions.project.prompt.strip() or self._pad.name.strip() or "instrumental groove"
+        return [(words, 1.0)]
+
+    def _filtered(self, text: str, reason: str) -> None:
+        log.warning(
+            "pad %d: the live prompt %r was filtered (%s); the stream goes on without it", self.number, text, reason
+        )
+        self.actions.changed(self.number, "live_filtered", f"{text}: {reason}")
+        flash = getattr(self.actions.generation, "flash_failed", None)
+        if flash is not None:
+            flash(self.number)
+
+    def _feed(self) -> None:
+        """Hand the engine what has arrived: a new start from a bar line, or more of the playing stream."""
+        fit = self.fit
+        if fit is None:
+            return
+        a = self.actions
+        lead = int(self.live.buffer_s * a.engine.sample_rate)
+        if self.feed is not None:
+            audio = fit.take()
+            used = self.feed.write(audio)
+            fit.put_back(audio[:, used:])
+            return
+        if not self.wanted:  # silent: keep only what a fresh start would need
+            fit.keep_last(lead + 2 * int(fit.bar_frames))
+            return
+        start = fit.bar_to_start(lead)
+        if start is None:
+            return
+        feed = LiveFeed(int(RING_S * a.engine.sample_rate), fit.beat_frames)
+        audio = fit.take(start)
+        fit.put_back(audio[:, feed.write(audio) :])
+        self.feed = feed
+        a.engine.send(cmd.SetLiveFeed(self.number - 1, feed))
+        a.engine.send(cmd.Launch(self.number - 1, a.quantum_of(self._pad)))
+
+    def _ended(self, task: asyncio.Task) -> None:
+        """The session ended (closed, dropped, stalled or refused)."""
+        self.session = None
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            reason = str(exc) if isinstance(exc, (ProviderError, ActionError)) else repr(exc)
+            log.error("pad %d: the live stream ended: %s", self.number, reason)
+            self.actions.changed(self.number, "live_error", reason)
+        if self.feed is None:
+            self.set_state("closed")
+
+    # -- the engine's reports ---------------------------------------------------------------------------
+    def on_event(self, event: ev.Event) -> None:
+        if event.kind in (ev.STARTED, ev.SWAPPED):
+            self.set_state("playing")
+        elif event.kind == ev.UNDERRUN:
+            self.feed = None
+            self.set_state("underrun")  # (it starts again from a bar line once the buffer is full)
+        elif event.kind in (ev.STOPPED, ev.UNQUEUED) and self.state != "underrun":
+            self.feed = None
+            self.wanted = False  # (a press, stop all or panic: whatever stopped it, it is off)
+            self.set_state("buffering" if self.session is not None else "closed")
+            self._close_later()
+
+    def _close_later(self) -> None:
+        if self.idle is not None:
+            self.idle.cancel()
+        self.idle = asyncio.get_running_loop().call_later(self.live.idle_close_s, lambda: spawn(self.close(), "close"))
+
+    async def close(self) -> None:
+        """End the session now; the pad falls silent."""
+        self.wanted = False
+        if self.idle is not None:
+            self.idle.cancel()
+            self.idle = None
+        task, self.task = self.task, None
+        if task is not None and not task.done():
+            task.cancel()
+        session, self.session = self.session, None
+        if session is not None:
+            await session.close()
+        if self.feed is not None:
+            self.actions.engine.send(cmd.SetLiveFeed(self.number - 1, None))
+            self.feed = None
+        self.fit = None
+        self.set_state("closed")
+
+
+class LivePads:
+    """The live pads of the project, each with its own session."""
+
+    def __init__(self, actions: Actions, settings=None) -> None:
+        self.actions = actions
+        self.settings = settings  # the config's providers section
+        self.pads: dict[int, LivePad] = {}
+        self._provider = None
+
+    def provider(self):
+        if self._provider is None:
+            config = self.actions.generation if self.actions.generation is not None else self
+            try:
+                self._provider = registry.create(PROVIDER, config)
+            except (ValueError, TypeError) as exc:
+                raise ActionError(str(exc)) from None
+        reason = self._provider.unavailable()
+        if reason is not None:
+            raise ActionError(f"pad live needs {PROVIDER}: {reason}")
+        return self._provider
+
+    @property
+    def buffer_s(self) -> float:
+        return float(self.provider().settings.get("buffer_s", 1.5))
+
+    @property
+    def idle_close_s(self) -> float:
+        return float(self.provider().settings.get("idle_close_s", 60.0))
+
+    def pad(self, number: int) -> LivePad:
+        if number not in self.pads:
+            self.pads[number] = LivePad(self, number)
+        return self.pads[number]
+
+    def press(self, number: int) -> None:
+        self.provider()  # (a clear error now if it cannot be used)
+        self.pad(number).press()
+
+    def top_up(self) -> None:
+        """Control side, every round: each live pad's ring filled from what has arrived, or started again from a
+        bar line once its buffer is full (after an underrun)."""
+        for live in self.pads.values():
+            fit = live.fit
+            if fit is not None and fit.pending.shape[1] and (live.feed is not None or live.wanted):
+                live._feed()
+
+    def on_event(self, event: ev.Event) -> None:
+        live = self.pads.get(event.pad + 1)
+        if live is not None:
+            live.on_event(event)
+
+    def status(self) -> dict:
+        """Each live pad's stream: its state and how much of it is held ahead of what is heard."""
+        return {str(n): {"state": live.state, "buffered_s": round(live.buffered_s, 3)} for n, live in self.pads.items()}
+
+    def state(self, number: int) -> str:
+        live = self.pads.get(number)
+        return live.state if live is not None else "closed"
+
+    async def close(self, number: int) -> None:
+        live = self.pads.get(number)
+        if live is not None:
+            await live.close()
+
+    async def close_all(self) -> None:
+        for live in list(self.pads.values()):
+            await live.close()

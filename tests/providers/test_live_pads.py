@@ -1,0 +1,96 @@
+"""Live pads against a fake Lyria RealTime server (TLS WebSocket, the real SDK), on the stepped driver: the
+stream starts on a bar line of the grid with its own bar lines on it, a second press fades it out on the
+quantum, the session closes when idle, and loading a project opens none."""
+
+import json
+
+import numpy as np
+import pytest
+
+from padserver.harness.fakes import FakeLyria
+from padserver.harness.wait import wait_for
+
+G_KEY = "g-test-key-456"
+BEAT = 24000  # 120 BPM at 48 kHz
+BAR = 4 * BEAT
+
+
+@pytest.fixture
+def lyria():
+    fake = FakeLyria(warmup_s=1.0)
+    yield fake
+    fake.close()
+
+
+def config(idle_close_s: float = 600.0) -> str:
+    return f"""
+providers:
+  google_api_key: {G_KEY}
+  lyria-realtime:
+    lead_in_s: 1.0
+    buffer_s: 1.0
+    idle_close_s: {idle_close_s}
+loops:
+  normalize: false
+"""
+
+
+def pad(d, n: int) -> dict:
+    return d.status()["pads"][n - 1]
+
+
+def live_state(d, n: int) -> str:
+    return d.request(f"/pad/{n}/live", reply=f"/pad/{n}/live")[0]
+
+
+def test_a_live_pad_starts_its_stream_on_the_bar_and_a_second_press_fades_it_out_on_the_quantum(stepped, lyria):
+    d = stepped(config=config(idle_close_s=1.0), env=lyria.env())
+    d.osc.send("/key", "a minor")
+    assert d.request("/key", reply="/key") == ["Am"]
+    d.osc.send("/pad/1/mode", "live")
+    wait_for(lambda: pad(d, 1)["state"] == "loaded", 5, "the live pad to be ready")
+    assert lyria.sessions == 0  # a live pad opens no session until pressed
+    d.osc.send("/pad/1/trigger", 1.0)
+    # nothing else plays: it starts at once when its buffer is full, and the bar grid with it
+    wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "playing", 30, "the stream to start")
+    # (the fake streams far faster than real time, and the stepped driver renders faster still: the stream is
+    # let arrive before the test steps through it)
+    wait_for(lambda: d.status()["live"]["1"]["buffered_s"] > 8 * BAR / 48000 + 1, 30, "the stream to arrive")
+    start = d.frame
+    out = d.step(8 * BAR)
+    # the fake's music: a click on every beat from its first downbeat (louder on the bar), chords and noise.
+    # It launched at the start of the last 128-frame step: the grid's beats are every BEAT from there
+    peaks, levels = [], []
+    for b in range(1, 32):
+        line = b * BEAT - 128  # (out[:, 0] is the frame after that step)
+        window = np.abs(out[0, line - 60 : line + 60])
+        peaks.append(int(np.argmax(window >= 0.5 * window.max())) - 60)  # where the click rises
+        levels.append(float(window.max()))
+    assert max(peaks) - min(peaks) <= 4 and abs(float(np.median(peaks))) <= 8, str(
+        (peaks, levels)
+    )  # every beat on the grid
+    bars, others = levels[3::4], [v for i, v in enumerate(levels) if i % 4 != 3]
+    assert min(bars) > 1.5 * max(others), "the stream's own downbeats on the grid's bar lines"
+    sent = [m for m in lyria.messages if "musicGenerationConfig" in m][-1]["musicGenerationConfig"]
+    assert sent["bpm"] == 120 and sent["scale"] == "C_MAJOR_A_MINOR"  # the project's tempo and key
+    # the second press: it fades out on the next bar line (the quantum), and the session stays open a while
+    d.osc.send("/pad/1/trigger", 1.0)
+    wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "stopping", 10, "the stop to be queued")
+    bar_line = start - 128 + int(np.ceil((d.frame - start) / BAR)) * BAR
+    rest = d.step_to(bar_line + BAR)
+    tail = rest[:, bar_line - (d.frame - rest.shape[1]) :]
+    assert not np.abs(tail[:, 200:]).any() and pad(d, 1)["state"] == "loaded"
+    wait_for(lambda: live_state(d, 1) == "closed", 10, "the idle session to close")
+    assert lyria.sessions == 1
+
+
+def test_loading_a_project_with_a_live_pad_opens_no_session(stepped, lyria):
+    d = stepped(config=config(), env=lyria.env())
+    d.osc.send("/pad/3/mode", "live")
+    d.request("/project/save", "with-live", reply="/project/saved")
+    d.request("/project/new", reply="/project/loaded")
+    d.request("/project/load", "with-live", reply="/project/loaded")
+    assert pad(d, 3)["mode"] == "live" and live_state(d, 3) == "closed"
+    d.step(4 * BAR)
+    assert lyria.sessions == 0
+    assert json.loads(json.dumps(d.status()["pads"][2]))["state"] in ("loaded", "empty")
