@@ -78,9 +78,7 @@ class LivePad:
     @property
     def buffered_s(self) -> float:
         """Seconds of the stream received and not yet heard (in the ring and waiting to go in)."""
-        frames = (self.feed.ahead if self.feed is not None else 0) + (
-            self.fit.pending.shape[1] if self.fit is not None else 0
-        )
+        frames = (self.feed.ahead if self.feed is not None else 0) + (self.fit.held if self.fit is not None else 0)
         return frames / self.actions.engine.sample_rate
 
     @property
@@ -136,9 +134,7 @@ class LivePad:
         a = self.actions
         lead = int(self.live.buffer_s * a.engine.sample_rate)
         if self.feed is not None:
-            audio = fit.take()
-            used = self.feed.write(audio)
-            fit.put_back(audio[:, used:])
+            fit.feed(self.feed)
             return
         if not self.wanted:  # silent: keep only what a fresh start would need
             fit.keep_last(lead + 2 * int(fit.bar_frames))
@@ -147,8 +143,8 @@ class LivePad:
         if start is None:
             return
         feed = LiveFeed(int(RING_S * a.engine.sample_rate), fit.beat_frames)
-        audio = fit.take(start)
-        fit.put_back(audio[:, feed.write(audio) :])
+        fit.drop_before(start)
+        fit.feed(feed)
         self.feed = feed
         a.engine.send(cmd.SetLiveFeed(self.number - 1, feed))
         a.engine.send(cmd.Launch(self.number - 1, a.quantum_of(self._pad)))
@@ -246,7 +242,7 @@ class LivePads:
         bar line once its buffer is full (after an underrun)."""
         for live in self.pads.values():
             fit = live.fit
-            if fit is not None and fit.pending.shape[1] and (live.feed is not None or live.wanted):
+            if fit is not None and fit.held and (live.feed is not None or live.wanted):
                 live._feed()
 
     def on_event(self, event: ev.Event) -> None:

@@ -275,7 +275,9 @@ class FakeLyria:
 
     CHUNK_S = 2.0
 
-    def __init__(self, folder: str | None = None, realtime: bool = False, warmup_s: float = 1.0) -> None:
+    def __init__(
+        self, folder: str | None = None, realtime: bool = False, warmup_s: float = 1.0, speed: float = 1.0, song_s=120.0
+    ) -> None:
         import ssl
 
         self.folder = folder or scratch_dir("padserver-fake-lyria-")
@@ -284,6 +286,8 @@ class FakeLyria:
         self.context.load_cert_chain(self.cert, key)
         self.realtime = realtime
         self.warmup_s = warmup_s  # noise before the music, like the model settling
+        self.speed = speed  # the music's tempo against the bpm asked for (a model plays near it, not at it)
+        self.song_s = song_s  # how long each session streams
         self.messages: list[dict] = []  # every client message, in order
         self.headers: list[dict] = []
         self.paths: list[str] = []
@@ -356,7 +360,7 @@ class FakeLyria:
         bpm = float(config.get("bpm") or 120)
         rng = np.random.default_rng(3)
         warm = (0.05 * rng.standard_normal((2, int(self.warmup_s * rate)))).astype(np.float32)
-        song = music(bpm, 120.0, rate, DOWNBEAT_S, json.dumps(config, sort_keys=True))
+        song = music(bpm * self.speed, self.song_s, rate, DOWNBEAT_S, json.dumps(config, sort_keys=True))
         audio = np.concatenate([warm, song], axis=1)
         pcm = encode(audio, rate, "pcm_stereo")
         step = int(self.CHUNK_S * rate) * 4

@@ -66,9 +66,8 @@ def test_a_live_pad_starts_its_stream_on_the_bar_and_a_second_press_fades_it_out
         window = np.abs(out[0, line - 60 : line + 60])
         peaks.append(int(np.argmax(window >= 0.5 * window.max())) - 60)  # where the click rises
         levels.append(float(window.max()))
-    assert max(peaks) - min(peaks) <= 4 and abs(float(np.median(peaks))) <= 8, str(
-        (peaks, levels)
-    )  # every beat on the grid
+    # every beat on the grid (to half a millisecond: the lock steers the stream by a hair each bar)
+    assert max(peaks) - min(peaks) <= 24 and abs(float(np.median(peaks))) <= 12, str((peaks, levels))
     bars, others = levels[3::4], [v for i, v in enumerate(levels) if i % 4 != 3]
     assert min(bars) > 1.5 * max(others), "the stream's own downbeats on the grid's bar lines"
     sent = [m for m in lyria.messages if "musicGenerationConfig" in m][-1]["musicGenerationConfig"]
@@ -94,3 +93,25 @@ def test_loading_a_project_with_a_live_pad_opens_no_session(stepped, lyria):
     d.step(4 * BAR)
     assert lyria.sessions == 0
     assert json.loads(json.dumps(d.status()["pads"][2]))["state"] in ("loaded", "empty")
+
+
+def test_a_stream_a_little_fast_keeps_its_bar_lines_on_the_grid_for_64_bars(stepped, tmp_path):
+    """The model plays 0.3 % fast (6 ms a bar: a third of a second by bar 64 if nothing held it): every bar
+    line of the stream stays within 5 ms of the grid's."""
+    fake = FakeLyria(warmup_s=1.0, speed=1.003, song_s=140.0)
+    try:
+        d = stepped(config=config(), env=fake.env())
+        d.osc.send("/pad/1/mode", "live")
+        wait_for(lambda: pad(d, 1)["state"] == "loaded", 5, "the live pad to be ready")
+        d.osc.send("/pad/1/trigger", 1.0)
+        wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "playing", 30, "the stream to start")
+        wait_for(lambda: d.status()["live"]["1"]["buffered_s"] > 64 * BAR / 48000 + 1, 30, "the stream to arrive")
+        out = np.concatenate([d.step(8 * BAR) for _ in range(8)], axis=1)
+        errors = []
+        for k in range(1, 64):  # (the launch was at the start of the last 128-frame step)
+            window = np.abs(out[0, k * BAR - 128 - 480 : k * BAR - 128 + 480])
+            errors.append(int(np.argmax(window >= 0.5 * window.max())) - 480)  # the downbeat click rising
+        assert max(abs(e) for e in errors) <= 240, errors  # 5 ms
+        assert pad(d, 1)["state"] == "playing"
+    finally:
+        fake.close()
