@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING
 
+from padserver.actions import checks
 from padserver.actions.checks import ActionError
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
@@ -21,6 +23,8 @@ from padserver.engine.live_feed import LiveFeed
 from padserver.loops.stream_fit import StreamFit
 from padserver.providers import registry
 from padserver.providers.jobs import ProviderError
+from padserver.state import fields
+from padserver.state.project import LIVE_SLOTS
 from padserver.tasks import spawn
 
 if TYPE_CHECKING:
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("padserver.live")
 
 PROVIDER = "lyria-realtime"
+STEER_S = 0.2  # the model is told of new prompts and settings at most this often (the latest of each)
 RING_S = 20.0  # a live pad's ring: the most of the stream held ahead of what is heard
 STATES = ("closed", "connecting", "buffering", "playing", "underrun")
 
@@ -47,7 +52,10 @@ class LivePad:
         self.session: LyriaLive | None = None
         self.task: asyncio.Task | None = None
         self.idle: asyncio.TimerHandle | None = None
-        self.prompts: list[tuple[str, float]] = []
+        self.bpm = 120.0  # what the model was asked for
+        self._dirty: set[str] = set()  # what changed since the model was last told: prompts, config
+        self._steering: asyncio.Task | None = None
+        self._last_steer = 0.0
 
     @property
     def actions(self) -> Actions:
@@ -85,29 +93,54 @@ class LivePad:
     def _pad(self):
         return self.actions.project.pad(self.number)
 
+    # -- steering -------------------------------------------------------------------------------------
+    def prompts(self) -> list[tuple[str, float]]:
+        """The weighted prompts the model hears: the pad's slots with words and weight (none: a default)."""
+        chosen = [(t, w) for t, w in self._pad.live_prompts if t.strip() and w > 0]
+        return chosen or self._default_prompts()
+
+    def config(self) -> dict:
+        from padserver.providers.google import scale_of
+        from padserver.providers.google.live import live_config
+
+        return live_config(self.bpm, scale_of(self.actions.project.key or None), self._pad.live_settings)
+
+    def steered(self, what: str) -> None:
+        """The prompts or settings changed: tell the model, at most every STEER_S, the latest of each."""
+        self._dirty.add(what)
+        if self.session is None or self._steering is not None:
+            return
+        wait = max(0.0, self._last_steer + STEER_S - time.monotonic())
+        self._steering = spawn(self._steer(wait), f"pad {self.number}: steering")
+
+    async def _steer(self, wait: float) -> None:
+        try:
+            await asyncio.sleep(wait)
+            while self._dirty and self.session is not None:
+                dirty, self._dirty = self._dirty, set()
+                self._last_steer = time.monotonic()
+                await self.session.steer(self.prompts(), self.config() if "config" in dirty else None)
+                if self._dirty:
+                    await asyncio.sleep(STEER_S)
+        finally:
+            self._steering = None
+
     # -- the session ----------------------------------------------------------------------------------
     async def _run(self) -> None:
-        from padserver.providers.google.live import RATE, LyriaLive, live_config, model_bpm
+        from padserver.providers.google.live import RATE, LyriaLive, model_bpm
 
         a = self.actions
         provider = self.live.provider()
         tempo = float(a.project.tempo)
-        bpm = model_bpm(tempo)
-        from padserver.providers.google import scale_of
-
-        config = live_config(bpm, scale_of(a.project.key or None), {})
-        self.fit = StreamFit(
-            RATE,
-            a.engine.sample_rate,
-            bpm,
-            tempo,
-            a.project.beats_per_bar,
-            float(provider.settings.get("lead_in_s", 2.0)),
-        )
+        self.bpm = model_bpm(tempo)
+        lead_in = float(provider.settings.get("lead_in_s", 2.0))
+        self.fit = StreamFit(RATE, a.engine.sample_rate, self.bpm, tempo, a.project.beats_per_bar, lead_in)
         self.set_state("connecting")
         session = LyriaLive(provider, self._filtered)
         self.session = session
-        await session.open(self.prompts or self._default_prompts(), config)
+        self._dirty.clear()
+        await session.open(self.prompts(), self.config())
+        self._last_steer = time.monotonic()
         self.set_state("buffering")
         async for audio in session.chunks():
             self.fit.add(audio)
@@ -236,6 +269,35 @@ class LivePads:
     def press(self, number: int) -> None:
         self.provider()  # (a clear error now if it cannot be used)
         self.pad(number).press()
+
+    # -- steering ---------------------------------------------------------------------------------------
+    def set_prompt(self, number: int, slot: object, text: object, weight: object = None) -> None:
+        pad = self.actions.pad_of(number)
+        i = checks.whole(slot, "slot", 1, LIVE_SLOTS) - 1
+        words = checks.value(fields.LIVE_TEXT, text, "prompt").strip()
+        old = pad.live_prompts[i]
+        w = old[1] if weight is None else checks.value(fields.LIVE_WEIGHT, weight, "weight")
+        self._prompt(pad, i, words, w)
+
+    def set_weight(self, number: int, slot: object, weight: object) -> None:
+        pad = self.actions.pad_of(number)
+        i = checks.whole(slot, "slot", 1, LIVE_SLOTS) - 1
+        self._prompt(pad, i, pad.live_prompts[i][0], checks.value(fields.LIVE_WEIGHT, weight, "weight"))
+
+    def _prompt(self, pad, i: int, text: str, weight: float) -> None:
+        pad.live_prompts[i] = (text, weight)
+        self.actions.changed(pad.number, "live_prompt", (i + 1, text, weight))
+        self.pad(pad.number).steered("prompts")
+
+    def set_setting(self, number: int, name: object, value: object) -> None:
+        pad = self.actions.pad_of(number)
+        key = str(name).strip().lower()
+        kind = fields.LIVE_SETTINGS.get(key)
+        if kind is None:
+            raise ActionError(f"no live setting {name!r} (known: {', '.join(fields.LIVE_SETTINGS)})")
+        pad.live_settings[key] = checks.value(kind, value, key)
+        self.actions.changed(pad.number, "live_setting", (key, float(pad.live_settings[key])))
+        self.pad(pad.number).steered("config")
 
     def top_up(self) -> None:
         """Control side, every round: each live pad's ring filled from what has arrived, or started again from a

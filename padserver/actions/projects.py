@@ -129,6 +129,7 @@ class Projects:
             for field in PAD_FIELDS:
                 setattr(pad, field, getattr(new, field))
             pad.region = new.region
+            pad.live_prompts, pad.live_settings = list(new.live_prompts), dict(new.live_settings)
             a.engine.send(cmd.SetMode(pad.number - 1, pad.mode))
             a.engine.send(cmd.SetRegion(pad.number - 1, *pad.region))
             a.engine.send(cmd.SetChoke(pad.number - 1, pad.choke))

@@ -37,6 +37,8 @@ FEEDBACK = [
     ("/pad/{n}/live", "s", "a live pad's stream: closed, connecting, buffering, playing, underrun"),
     ("/pad/{n}/live/filtered", "s", "a live pad's prompt the service filtered, and why (the stream goes on)"),
     ("/pad/{n}/live/error", "s", "why a live pad's session ended or could not open"),
+    ("/pad/{n}/live/prompt", "i s f", "a live pad's prompt slot: its words and weight (to a new client: live pads')"),
+    ("/pad/{n}/live/set", "s f", "a live pad's model setting (to a new client: live pads' settings)"),
     ("/pad/{n}/progress", "f", "a running generation's progress 0..1"),
     ("/job/{n}", "s f s", "a job's state (queued, running, done, failed, cancelled), progress, message"),
     ("/pad/{n}/level", "f", "peak 0..1, at most 30 Hz, only when it changes"),
@@ -113,7 +115,16 @@ def pad_messages(pad) -> list[tuple[str, list]]:
         (f"/pad/{n}/choke", [int(pad.choke)]),
         (f"/pad/{n}/generating", [int(pad.generating)]),
         (f"/pad/{n}/live", [pad.live]),
-    ]
+    ] + _live_messages(pad)
+
+
+def _live_messages(pad) -> list[tuple[str, list]]:
+    """A live pad's prompts and settings, for a surface that shows them."""
+    if pad.mode != "live":
+        return []
+    n = pad.number
+    out = [(f"/pad/{n}/live/prompt", [i, t, float(w)]) for i, (t, w) in enumerate(pad.live_prompts, 1)]
+    return out + [(f"/pad/{n}/live/set", [k, float(v)]) for k, v in sorted(pad.live_settings.items())]
 
 
 def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
@@ -143,6 +154,10 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
         return address[key], [float(value) if key in ("tempo", "master_gain") else value]
     if key == "region":
         return f"/pad/{pad}/region", [float(value[0]), float(value[1])]
+    if key == "live_prompt":
+        return f"/pad/{pad}/live/prompt", [int(value[0]), str(value[1]), float(value[2])]
+    if key == "live_setting":
+        return f"/pad/{pad}/live/set", [str(value[0]), float(value[1])]
     if key.startswith("live_"):  # live_filtered, live_error
         return f"/pad/{pad}/live/{key[5:]}", [str(value)]
     if isinstance(value, bool):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from padserver.control.route import Route
-from padserver.control.routes import core, generate, library, midi, projects, song
+from padserver.control.routes import core, generate, library, live, midi, projects, song
 
 ROUTES: list[Route] = [
-    route for module in (core, generate, library, midi, projects, song) for route in module.group.routes
+    route for module in (core, generate, library, live, midi, projects, song) for route in module.group.routes
 ]
 
 

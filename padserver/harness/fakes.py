@@ -289,6 +289,7 @@ class FakeLyria:
         self.speed = speed  # the music's tempo against the bpm asked for (a model plays near it, not at it)
         self.song_s = song_s  # how long each session streams
         self.messages: list[dict] = []  # every client message, in order
+        self.arrived: list[float] = []  # when each came (time.monotonic())
         self.headers: list[dict] = []
         self.paths: list[str] = []
         self.scripts: list[LyriaScript] = []
@@ -339,6 +340,7 @@ class FakeLyria:
             async for raw in ws:
                 message = json.loads(raw)
                 self.messages.append(message)
+                self.arrived.append(time.monotonic())
                 if "musicGenerationConfig" in message:
                     config = message["musicGenerationConfig"]
                 if "clientContent" in message:

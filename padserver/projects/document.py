@@ -19,6 +19,8 @@ def to_document(project: Project, name: str) -> dict:
         pad: dict = {"number": p.number, "loop": p.loop_id}
         pad.update({f: getattr(p, f) for f in PAD_FIELDS})
         pad["region"] = [float(p.region[0]), float(p.region[1])]
+        if p.mode == "live" or any(t for t, _ in p.live_prompts) or p.live_settings:
+            pad["live"] = {"prompts": [[t, float(w)] for t, w in p.live_prompts], "settings": dict(p.live_settings)}
         pads.append(pad)
     return {
         "version": VERSION,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from padserver.state import fields as f
-from padserver.state.project import PAD_COUNT, Pad, Project
+from padserver.state.project import LIVE_SLOTS, PAD_COUNT, Pad, Project
 from padserver.state.song import MAX_TRACKS, Clip, Song, Track
 from padserver.values import Invalid, Kind, Maybe
 
@@ -63,6 +63,29 @@ class FieldReader:
         pad.choke = self.get(raw, "choke", 0, f.CHOKE, where)
         pad.region = self.get(raw, "region", (0.0, 1.0), f.REGION, where)
         pad.loop_id = self.get(raw, "loop", None, f.LOOP_ID, where)
+        live = raw.get("live") if isinstance(raw, dict) else None
+        if isinstance(live, dict):
+            self.live(pad, live, where + "live.")
+
+    def live(self, pad: Pad, raw: dict, where: str) -> None:
+        prompts = self.items(raw, "prompts", where)[:LIVE_SLOTS]
+        for i, item in enumerate(prompts):
+            if isinstance(item, list) and len(item) == 2:
+                text = self.get({"text": item[0]}, "text", "", f.LIVE_TEXT, f"{where}prompts[{i}].")
+                weight = self.get({"weight": item[1]}, "weight", 1.0, f.LIVE_WEIGHT, f"{where}prompts[{i}].")
+                pad.live_prompts[i] = (text, weight)
+            else:
+                self.problems.append(f"{where}prompts[{i}]: not [text, weight]; left empty")
+        settings = raw.get("settings")
+        if isinstance(settings, dict):
+            for name in settings:
+                kind = f.LIVE_SETTINGS.get(name)
+                if kind is None:
+                    self.problems.append(f"{where}settings.{name}: no such setting; left out")
+                    continue
+                got = self.get(settings, name, None, kind, f"{where}settings.")
+                if got is not None:
+                    pad.live_settings[name] = got
 
     def song(self, raw: Any) -> Song:
         if not raw:

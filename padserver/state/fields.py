@@ -50,6 +50,21 @@ class KeyKind(Kind):
         return "a key such as Am, F#, Eb minor or C major, or none"
 
 
+# a live pad's settings for its model (Lyria RealTime's own ranges; switches 0 or 1)
+LIVE_SETTINGS = {
+    "density": Number(0.0, 1.0),
+    "brightness": Number(0.0, 1.0),
+    "guidance": Number(0.0, 6.0),
+    "temperature": Number(0.0, 3.0),
+    "top_k": Whole(1, 1000),
+    "mute_bass": Flag(),
+    "mute_drums": Flag(),
+    "only_bass_and_drums": Flag(),
+}
+LIVE_WEIGHT = Number(0.0, 2.0)  # a live prompt's weight, as PromptDJ has them
+LIVE_TEXT = Text(200)
+
+
 MAX_ID = 2**53  # loop, track and clip ids: what SQLite and an OSC float both carry exactly
 MAX_BAR = 100_000
 MIN_REGION = 1e-4  # the narrowest pad region: a narrower one costs a block's worth of work a cycle

@@ -11,6 +11,7 @@ from padserver.state.song import Song
 
 PAD_COUNT = 16
 PAD_STATES = ("empty", "loaded", "queued", "playing", "stopping", "error")
+LIVE_SLOTS = 8  # weighted prompts a live pad steers its stream with
 
 
 @dataclass
@@ -36,6 +37,10 @@ class Pad:
     sounding: bool = False  # the engine reported it playing
     prepared_bpm: float = 0.0  # the tempo its buffer is fitted to (elsewhere it plays resampled)
     live: str = "closed"  # a live pad's stream: closed, connecting, buffering, playing, underrun
+    # a live pad's steering: up to LIVE_SLOTS weighted prompts ((text, weight), "" for an empty slot) and the
+    # model's settings (density, brightness, …)
+    live_prompts: list = field(default_factory=lambda: [("", 1.0)] * LIVE_SLOTS)
+    live_settings: dict = field(default_factory=dict)
 
     @property
     def has_audio(self) -> bool:
@@ -46,6 +51,7 @@ class Pad:
         d.pop("sounding")
         d.pop("prepared_bpm")
         d.pop("live")
+        d["live_prompts"] = [list(p) for p in self.live_prompts]
         d["region"] = list(self.region)
         return d
 

@@ -86,10 +86,13 @@ def test_a_live_pad_starts_its_stream_on_the_bar_and_a_second_press_fades_it_out
 def test_loading_a_project_with_a_live_pad_opens_no_session(stepped, lyria):
     d = stepped(config=config(), env=lyria.env())
     d.osc.send("/pad/3/mode", "live")
+    d.osc.send("/pad/3/live/prompt", 2, "glassy arps", 1.5)
+    d.osc.send("/pad/3/live/set", "brightness", 0.8)
     d.request("/project/save", "with-live", reply="/project/saved")
     d.request("/project/new", reply="/project/loaded")
     d.request("/project/load", "with-live", reply="/project/loaded")
     assert pad(d, 3)["mode"] == "live" and live_state(d, 3) == "closed"
+    assert pad(d, 3)["live_prompts"][1] == ["glassy arps", 1.5] and pad(d, 3)["live_settings"] == {"brightness": 0.8}
     d.step(4 * BAR)
     assert lyria.sessions == 0
     assert json.loads(json.dumps(d.status()["pads"][2]))["state"] in ("loaded", "empty")
@@ -115,3 +118,38 @@ def test_a_stream_a_little_fast_keeps_its_bar_lines_on_the_grid_for_64_bars(step
         assert pad(d, 1)["state"] == "playing"
     finally:
         fake.close()
+
+
+def test_steering_reaches_the_model_at_most_five_times_a_second_with_the_latest_of_everything(stepped, lyria):
+    import time
+
+    from padserver.harness.fakes import LyriaScript
+
+    lyria.scripts.append(LyriaScript(filtered="forbidden words"))
+    d = stepped(config=config(), env=lyria.env())
+    d.osc.send("/pad/1/mode", "live")
+    d.osc.send("/pad/1/live/prompt", 1, "warm pads", 1.0)
+    d.osc.send("/pad/1/live/prompt", 2, "dusty drums", 0.0)  # (weight 0: not sent)
+    wait_for(lambda: pad(d, 1)["live_prompts"][1] == ["dusty drums", 0.0], 5, "the prompts to be set")
+    d.osc.send("/pad/1/trigger", 1.0)
+    wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "playing", 30, "the stream to start")
+    opened = len(lyria.messages)
+    began = time.monotonic()
+    for i in range(20):  # a knob turned for a second: 20 weights
+        d.osc.send("/pad/1/live/weight", 1, 0.1 * (i + 1))
+        time.sleep(0.05)
+    d.osc.send("/pad/1/live/set", "density", 0.3)
+    d.osc.send("/pad/1/live/prompt", 3, "forbidden words", 1.0)
+    took = time.monotonic() - began
+    wait_for(lambda: "was filtered" in d.process.log(), 10, "the filtered prompt to be reported")
+    time.sleep(0.5)
+    sent = [m for m in lyria.messages[opened:] if "clientContent" in m]
+    assert 2 <= len(sent) <= 5 * (took + 0.5) + 1  # coalesced: at most 5 a second
+    assert sent[-1]["clientContent"]["weightedPrompts"] == [
+        {"text": "warm pads", "weight": 2.0},
+        {"text": "forbidden words", "weight": 1.0},
+    ]  # the latest weights; the slot of weight 0 left out
+    config_sent = [m for m in lyria.messages[opened:] if "musicGenerationConfig" in m][-1]["musicGenerationConfig"]
+    assert config_sent["density"] == 0.3 and config_sent["bpm"] == 120  # the whole config, not one field
+    with pytest.raises(AssertionError, match=r"weight must be in range 0..2 \(got 3\)"):  # an /error, at once
+        d.request("/pad/1/live/prompt", 4, "x", 3.0, reply="/error")

@@ -130,16 +130,6 @@ def _mode(ctx, n, mode):
     ctx.actions.pad_mode(n, mode)
 
 
-@route(
-    "/pad/{n}/live",
-    "",
-    "Replies `/pad/n/live s`: the live pad's stream (closed, connecting, buffering, playing, underrun).",
-)
-def _live(ctx, n):
-    pad = ctx.actions.pad_of(n)
-    return [(f"/pad/{pad.number}/live", [pad.live])]
-
-
 @route("/pad/{n}/quantize", "s:quantum", "Per-pad launch quantum: off, 1/16, 1/8, 1/4, 1/2, 1, 2, 4, 8, or global.")
 def _pad_quantize(ctx, n, quantum):
     ctx.actions.pad_quantize(n, quantum)
