@@ -11,9 +11,12 @@ the music once the buffer is full again.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from padserver.actions import checks
 from padserver.actions.checks import ActionError
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("padserver.live")
 
 PROVIDER = "lyria-realtime"
+CAPTURE_BARS = 32  # the most bars a capture can keep (what was heard is kept that long)
 STEER_S = 0.2  # the model is told of new prompts and settings at most this often (the latest of each)
 RING_S = 20.0  # a live pad's ring: the most of the stream held ahead of what is heard
 STATES = ("closed", "connecting", "buffering", "playing", "underrun")
@@ -56,6 +60,9 @@ class LivePad:
         self._dirty: set[str] = set()  # what changed since the model was last told: prompts, config
         self._steering: asyncio.Task | None = None
         self._last_steer = 0.0
+        # what went to the feed since its launch, as (ring frame, audio): the bars a capture keeps
+        self.heard: collections.deque[tuple[int, np.ndarray]] = collections.deque()
+        self.tempo = 120.0  # the tempo of the pad's ring time (the project's when the session opened)
 
     @property
     def actions(self) -> Actions:
@@ -133,6 +140,7 @@ class LivePad:
         provider = self.live.provider()
         tempo = float(a.project.tempo)
         self.bpm = model_bpm(tempo)
+        self.tempo = tempo
         lead_in = float(provider.settings.get("lead_in_s", 2.0))
         self.fit = StreamFit(RATE, a.engine.sample_rate, self.bpm, tempo, a.project.beats_per_bar, lead_in)
         self.set_state("connecting")
@@ -167,7 +175,8 @@ class LivePad:
         a = self.actions
         lead = int(self.live.buffer_s * a.engine.sample_rate)
         if self.feed is not None:
-            fit.feed(self.feed)
+            fit.feed(self.feed, self._keep)
+            self._forget()
             return
         if not self.wanted:  # silent: keep only what a fresh start would need
             fit.keep_last(lead + 2 * int(fit.bar_frames))
@@ -177,10 +186,37 @@ class LivePad:
             return
         feed = LiveFeed(int(RING_S * a.engine.sample_rate), fit.beat_frames)
         fit.drop_before(start)
-        fit.feed(feed)
+        self.heard.clear()
+        fit.feed(feed, self._keep)
         self.feed = feed
         a.engine.send(cmd.SetLiveFeed(self.number - 1, feed))
         a.engine.send(cmd.Launch(self.number - 1, a.quantum_of(self._pad)))
+
+    def _keep(self, audio: np.ndarray) -> None:
+        at = self.heard[-1][0] + self.heard[-1][1].shape[1] if self.heard else 0
+        self.heard.append((at, audio))
+
+    def _forget(self) -> None:
+        """Let go of what was heard more than CAPTURE_BARS ago."""
+        if self.feed is None or self.fit is None:
+            return
+        oldest = self.feed.played - CAPTURE_BARS * self.fit.bar_frames
+        while self.heard and self.heard[0][0] + self.heard[0][1].shape[1] < oldest:
+            self.heard.popleft()
+
+    def last_bars(self, bars: int) -> np.ndarray:
+        """The last ``bars`` whole bars heard, from the grid's bar lines (the ring's bars are the grid's)."""
+        if self.feed is None or self.fit is None:
+            raise ActionError(f"pad {self.number} is not playing a stream: nothing to capture")
+        bar = self.fit.bar_frames
+        end_bar = int(self.feed.played // bar)
+        first, last = int(round((end_bar - bars) * bar)), int(round(end_bar * bar))
+        have = self.heard[0][0] if self.heard else last
+        if end_bar < bars or first < have:
+            heard = max(0, int((self.feed.played - have) // bar))
+            raise ActionError(f"pad {self.number} has played {heard} whole bar{'s' if heard != 1 else ''} to keep")
+        parts = [a[:, max(0, first - at) : last - at] for at, a in self.heard if at < last and at + a.shape[1] > first]
+        return np.concatenate(parts, axis=1)
 
     def _ended(self, task: asyncio.Task) -> None:
         """The session ended (closed, dropped, stalled or refused)."""
@@ -298,6 +334,53 @@ class LivePads:
         pad.live_settings[key] = checks.value(kind, value, key)
         self.actions.changed(pad.number, "live_setting", (key, float(pad.live_settings[key])))
         self.pad(pad.number).steered("config")
+
+    async def capture(self, number: int, bars: object = 4, onto: object = None) -> tuple[int, int]:
+        """The last ``bars`` whole bars the live pad played, as a loop in the library (its prompts, settings and
+        model as provenance) on ``onto`` or the next empty pad; (loop id, pad)."""
+        a = self.actions
+        live = self.pad(a.pad_of(number).number)
+        count = checks.whole(bars, "bars", 1, CAPTURE_BARS)
+        target = self._capture_pad(live.number, onto)
+        audio = live.last_bars(count)
+        pad = a.project.pad(live.number)
+        prompts = [[t, float(w)] for t, w in live.prompts()]
+        meta = {
+            "name": f"live {' '.join(t for t, _ in live.prompts())[:40]}".strip(),
+            "category": "other",
+            "bpm": live.tempo,
+            "key": a.project.key or None,
+            "bars": count,
+            "source": "generated",
+            "provider": PROVIDER,
+            "model": self.provider().model,
+            "prompt": "; ".join(f"{t} ({w:g})" for t, w in prompts),
+            "params": {"prompts": prompts, "config": live.config(), "captured_from_pad": pad.number},
+            "seed": None,
+            "watermark": "SynthID",
+        }
+        try:
+            loop = await a.library.add_generated(
+                audio, a.engine.sample_rate, meta, a.take_recipe(live.tempo, count, 0.0)
+            )
+        except Exception as exc:
+            raise ActionError(f"the capture could not be kept: {exc}") from None
+        await a.pad_load(target, loop.id)  # type: ignore[attr-defined]  # (Loading's)
+        log.info("pad %d: captured %d bar%s of its stream as loop %d on pad %d", pad.number, count,
+                 "" if count == 1 else "s", loop.id, target)  # fmt: skip
+        return loop.id, target
+
+    def _capture_pad(self, number: int, onto: object) -> int:
+        a = self.actions
+        if onto is not None:
+            target = a.pad_of(onto)
+            if target.number == number or target.mode == "live":
+                raise ActionError(f"pad {target.number} is a live pad: capture onto a loop pad")
+            return target.number
+        for pad in a.project.pads:
+            if pad.state == "empty" and pad.mode != "live" and not pad.generating:
+                return pad.number
+        raise ActionError("no empty pad to capture onto: name one (onto)")
 
     def top_up(self) -> None:
         """Control side, every round: each live pad's ring filled from what has arrived, or started again from a

@@ -136,12 +136,15 @@ class StreamFit:
         """Let go of all but the newest ``frames`` (the pad is silent: only a fresh start will need them)."""
         self.drop_before(self.end - int(frames))
 
-    def feed(self, feed) -> int:
-        """Hand the oldest frames held to ``feed`` (an engine LiveFeed) as far as it has room; how many went."""
+    def feed(self, feed, tap=None) -> int:
+        """Hand the oldest frames held to ``feed`` (an engine LiveFeed) as far as it has room; how many went.
+        ``tap`` hears each part that went, as it went."""
         sent = 0
         while self._held:
             chunk = self._held[0]
             n = feed.write(chunk)
+            if tap is not None and n:
+                tap(chunk[:, :n])
             sent += n
             if n < chunk.shape[1]:
                 self._held[0] = chunk[:, n:]

@@ -72,6 +72,21 @@ def test_a_live_pad_starts_its_stream_on_the_bar_and_a_second_press_fades_it_out
     assert min(bars) > 1.5 * max(others), "the stream's own downbeats on the grid's bar lines"
     sent = [m for m in lyria.messages if "musicGenerationConfig" in m][-1]["musicGenerationConfig"]
     assert sent["bpm"] == 120 and sent["scale"] == "C_MAJOR_A_MINOR"  # the project's tempo and key
+    # capture: the last 4 whole bars heard, from the grid's bar lines, as a loop on the next empty pad
+    loop, onto = d.request("/pad/1/capture", 4, reply="/pad/1/captured")
+    assert onto == 2
+    wait_for(lambda: pad(d, 2)["state"] == "loaded", 10, "the capture to land")
+    found = json.loads(d.request("/library/search", "live", reply="/library/result")[0])
+    kept = next(entry for entry in found if entry["id"] == loop)
+    assert kept["bars"] == 4 and kept["source"] == "generated"
+    import soundfile as sf
+
+    audio, rate = sf.read(kept["path"], dtype="float32", always_2d=True)
+    heard = out[:, 4 * BAR - 128 : 8 * BAR - 128] / np.cos(np.pi / 4)  # bars 5..8, the last whole ones heard
+    # (as the master had them: panned centre, −3 dB a side)
+    assert audio.shape[0] == 4 * BAR and rate == 48000
+    middle = slice(BAR // 2, 7 * BAR // 2)  # (the loop's seam is crossfaded)
+    assert np.abs(audio.T[:, middle] - heard[:, middle]).max() < 1e-3
     # the second press: it fades out on the next bar line (the quantum), and the session stays open a while
     d.osc.send("/pad/1/trigger", 1.0)
     wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "stopping", 10, "the stop to be queued")

@@ -47,3 +47,19 @@ def _weight(ctx, n, slot, weight):
 )
 def _set(ctx, n, name, value):
     _live(ctx).set_setting(n, name, value)
+
+
+@route(
+    "/pad/{n}/capture",
+    "[i:bars] [i:onto]",
+    "Keep the last bars (4 if not given, at most 32) a live pad played, bar-exact from the grid's bar lines, as a "
+    "loop in the library (its prompts, settings and model as provenance) on the pad ``onto`` or the next empty "
+    "one; a button's 1 captures 4, its 0 nothing; replies `/pad/n/captured i:loop i:pad`.",
+)
+async def _capture(ctx, n, bars=None, onto=None):
+    if isinstance(bars, float) and onto is None and bars in (0.0, 1.0):  # a button: its press, or its release
+        if not bars:
+            return None
+        bars = None
+    loop, pad = await _live(ctx).capture(n, 4 if bars is None else bars, onto)
+    return [(f"/pad/{int(n)}/captured", [loop, pad])]
