@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("padserver.live")
 
 PROVIDER = "lyria-realtime"
+REOPEN_TRIES = 5  # new sessions opened after a drop or a stall, before the pad gives up
 CAPTURE_BARS = 32  # the most bars a capture can keep (what was heard is kept that long)
 STEER_S = 0.2  # the model is told of new prompts and settings at most this often (the latest of each)
 RING_S = 20.0  # a live pad's ring: the most of the stream held ahead of what is heard
@@ -62,7 +63,9 @@ class LivePad:
         self._last_steer = 0.0
         # what went to the feed since its launch, as (ring frame, audio): the bars a capture keeps
         self.heard: collections.deque[tuple[int, np.ndarray]] = collections.deque()
-        self.tempo = 120.0  # the tempo of the pad's ring time (the project's when the session opened)
+        self.tempo = 120.0  # the tempo of the pad's ring time (the project's when its stream opened)
+        self.next_tempo = 120.0  # that of the stream now arriving
+        self.stale = False  # the feed plays an earlier session's stream: the new one starts when it runs dry
 
     @property
     def actions(self) -> Actions:
@@ -134,24 +137,46 @@ class LivePad:
 
     # -- the session ----------------------------------------------------------------------------------
     async def _run(self) -> None:
+        """The session, and a new one with the same prompts when it drops or stalls while the pad is wanted: the
+        stream that was held plays on, and the new one joins on a bar line of its own when that runs dry."""
+        tries = 0
+        while True:
+            try:
+                await self._session()
+            except ProviderError as exc:
+                if exc.permanent or not self.wanted or tries >= REOPEN_TRIES:
+                    raise
+                tries += 1
+                log.warning("pad %d: %s; opening a new session (%d of %d)", self.number, exc, tries, REOPEN_TRIES)
+                self.actions.changed(self.number, "live_error", f"{exc}; opening a new session")
+                session, self.session = self.session, None
+                if session is not None:
+                    await session.close()
+                self.stale = self.feed is not None  # (what is held plays on; the new stream waits for it)
+                await asyncio.sleep(min(8.0, 0.5 * 2**tries))
+                continue
+
+    async def _session(self) -> None:
         from padserver.providers.google.live import RATE, LyriaLive, model_bpm
 
         a = self.actions
         provider = self.live.provider()
         tempo = float(a.project.tempo)
         self.bpm = model_bpm(tempo)
-        self.tempo = tempo
         lead_in = float(provider.settings.get("lead_in_s", 2.0))
-        self.fit = StreamFit(RATE, a.engine.sample_rate, self.bpm, tempo, a.project.beats_per_bar, lead_in)
-        self.set_state("connecting")
+        fit = StreamFit(RATE, a.engine.sample_rate, self.bpm, tempo, a.project.beats_per_bar, lead_in)
+        self.set_state("connecting" if self.feed is None else self.state)
         session = LyriaLive(provider, self._filtered)
         self.session = session
         self._dirty.clear()
         await session.open(self.prompts(), self.config())
         self._last_steer = time.monotonic()
-        self.set_state("buffering")
+        if self.feed is None:
+            self.set_state("buffering")
+        self.fit = fit
+        self.next_tempo = tempo
         async for audio in session.chunks():
-            self.fit.add(audio)
+            fit.add(audio)
             self._feed()
 
     def _default_prompts(self) -> list[tuple[str, float]]:
@@ -174,6 +199,9 @@ class LivePad:
             return
         a = self.actions
         lead = int(self.live.buffer_s * a.engine.sample_rate)
+        if self.feed is not None and self.stale:  # a new stream waits for the old one to run dry (holding
+            fit.keep_last(int(RING_S * a.engine.sample_rate))  # as much as the ring: after a drop, a deep buffer)
+            return
         if self.feed is not None:
             fit.feed(self.feed, self._keep)
             self._forget()
@@ -186,6 +214,7 @@ class LivePad:
             return
         feed = LiveFeed(int(RING_S * a.engine.sample_rate), fit.beat_frames)
         fit.drop_before(start)
+        self.tempo = self.next_tempo
         self.heard.clear()
         fit.feed(feed, self._keep)
         self.feed = feed
@@ -237,9 +266,11 @@ class LivePad:
             self.set_state("playing")
         elif event.kind == ev.UNDERRUN:
             self.feed = None
+            self.stale = False
             self.set_state("underrun")  # (it starts again from a bar line once the buffer is full)
         elif event.kind in (ev.STOPPED, ev.UNQUEUED) and self.state != "underrun":
             self.feed = None
+            self.stale = False
             self.wanted = False  # (a press, stop all or panic: whatever stopped it, it is off)
             self.set_state("buffering" if self.session is not None else "closed")
             self._close_later()

@@ -168,3 +168,46 @@ def test_steering_reaches_the_model_at_most_five_times_a_second_with_the_latest_
     assert config_sent["density"] == 0.3 and config_sent["bpm"] == 120  # the whole config, not one field
     with pytest.raises(AssertionError, match=r"weight must be in range 0..2 \(got 3\)"):  # an /error, at once
         d.request("/pad/1/live/prompt", 4, "x", 3.0, reply="/error")
+
+
+def test_a_dropped_session_is_opened_again_and_its_stream_rejoins_on_a_bar_line(stepped, lyria, tmp_path):
+    import subprocess
+
+    from padserver.harness.fakes import LyriaScript
+    from padserver.harness.signals import write_click
+    from tests.control.conftest import Dump
+
+    lyria.scripts.append(LyriaScript(close_after=4))  # 8 s of stream, then the socket drops
+    d = stepped(config=config(), env=lyria.env())
+    dump = Dump()
+    try:
+        subprocess.run(["oscsend", "localhost", str(d.process.port), "/register", "si", "127.0.0.1", str(dump.port)])
+        d.request("/pad/2/load", write_click(str(tmp_path / "click.wav")), reply="/pad/2/loaded")
+        d.osc.send("/pad/2/play")  # a loop holds the grid: the live pad rejoins on its bar lines
+        d.step(128)
+        launch = d.frame - 128
+        d.osc.send("/pad/1/mode", "live")
+        wait_for(lambda: pad(d, 1)["state"] == "loaded", 5, "the live pad to be ready")
+        d.osc.send("/pad/1/trigger", 1.0)
+        wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "playing", 30, "the stream to start")
+        wait_for(lambda: lyria.sessions == 2, 10, "a new session")
+        wait_for(lambda: d.status()["live"]["1"]["buffered_s"] > 8, 30, "the new stream to arrive")
+
+        def said() -> list[str]:
+            return [line.split()[-1].strip('"') for _, line in dump.lines if line.startswith("/pad/1/live s")]
+
+        # what was held runs dry, and the new stream starts on a later bar line
+        wait_for(lambda: (d.step(BAR // 4), said()[-2:])[1] == ["underrun", "playing"], 30, "the stream to rejoin")
+        out = d.step(4 * BAR)
+        assert said()[-2:] == ["underrun", "playing"]  # (and plays on)
+        start = d.frame - 4 * BAR
+        peaks = []
+        for b in range(17):  # every beat of the new stream on the grid's beats
+            line = (launch - start) % BEAT + b * BEAT
+            if line < 60 or line + 60 > out.shape[1]:
+                continue
+            window = np.abs(out[0, line - 60 : line + 60])
+            peaks.append(int(np.argmax(window >= 0.5 * window.max())) - 60)
+        assert len(peaks) >= 14 and max(peaks) - min(peaks) <= 24 and abs(float(np.median(peaks))) <= 12, peaks
+    finally:
+        dump.close()
