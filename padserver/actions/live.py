@@ -176,8 +176,29 @@ class LivePad:
         self.fit = fit
         self.next_tempo = tempo
         async for audio in session.chunks():
-            fit.add(audio)
+            self.live.spend(audio.shape[1] / RATE)
+            self.fit.add(audio)
             self._feed()
+
+    async def restream(self) -> None:
+        """The tempo moved far, or the key changed: the model is asked anew (its context reset, so it takes
+        them). What was held plays on, followed on the clock meanwhile; the new stream joins on a bar line."""
+        from padserver.providers.google.live import RATE, model_bpm
+
+        session, a = self.session, self.actions
+        if session is None or self.fit is None:
+            return
+        tempo = float(a.project.tempo)
+        self.bpm = model_bpm(tempo)
+        lead_in = float(self.live.provider().settings.get("lead_in_s", 2.0))
+        self.fit = StreamFit(RATE, a.engine.sample_rate, self.bpm, tempo, a.project.beats_per_bar, lead_in)
+        self.next_tempo = tempo
+        self.stale = self.feed is not None
+        try:
+            await session.steer(self.prompts(), self.config())
+            await session.reset()
+        except ProviderError as exc:  # (the session's own loop hears of a dropped socket too)
+            log.warning("pad %d: the model could not be told the new tempo or key: %s", self.number, exc)
 
     def _default_prompts(self) -> list[tuple[str, float]]:
         words = self.actions.project.prompt.strip() or self._pad.name.strip() or "instrumental groove"
@@ -253,6 +274,7 @@ class LivePad:
         if task.cancelled():
             return
         exc = task.exception()
+        self.wanted = False  # (what was held plays out; a press opens a new session)
         if exc is not None:
             reason = str(exc) if isinstance(exc, (ProviderError, ActionError)) else repr(exc)
             log.error("pad %d: the live stream ended: %s", self.number, reason)
@@ -267,8 +289,9 @@ class LivePad:
         elif event.kind == ev.UNDERRUN:
             self.feed = None
             self.stale = False
-            self.set_state("underrun")  # (it starts again from a bar line once the buffer is full)
-        elif event.kind in (ev.STOPPED, ev.UNQUEUED) and self.state != "underrun":
+            # it starts again from a bar line once the buffer is full, if a session still streams
+            self.set_state("underrun" if self.task is not None and not self.task.done() else "closed")
+        elif event.kind in (ev.STOPPED, ev.UNQUEUED) and self.state not in ("underrun", "closed"):
             self.feed = None
             self.stale = False
             self.wanted = False  # (a press, stop all or panic: whatever stopped it, it is off)
@@ -307,6 +330,7 @@ class LivePads:
         self.settings = settings  # the config's providers section
         self.pads: dict[int, LivePad] = {}
         self._provider = None
+        self._spent: dict[str, float] = {}  # streamed seconds, today's
 
     def provider(self):
         if self._provider is None:
@@ -328,6 +352,28 @@ class LivePads:
     def idle_close_s(self) -> float:
         return float(self.provider().settings.get("idle_close_s", 60.0))
 
+    @property
+    def daily_minutes(self) -> float:
+        return float(self.provider().settings.get("daily_minutes", 120.0))
+
+    def minutes_left(self) -> float | None:
+        limit = self.daily_minutes
+        if limit <= 0:
+            return None
+        return limit - self._spent.get(time.strftime("%Y-%m-%d"), 0.0) / 60.0
+
+    def spend(self, seconds: float) -> None:
+        """Streamed seconds, counted against the day's minutes; past them the session ends."""
+        day = time.strftime("%Y-%m-%d")
+        self._spent = {day: self._spent.get(day, 0.0) + seconds}
+        left = self.minutes_left()
+        if left is not None and left <= 0:
+            raise ProviderError(
+                f"{PROVIDER}: today's {self.daily_minutes:g} streaming minutes are used up "
+                "(providers.lyria-realtime.daily_minutes)",
+                permanent=True,
+            )
+
     def pad(self, number: int) -> LivePad:
         if number not in self.pads:
             self.pads[number] = LivePad(self, number)
@@ -335,7 +381,13 @@ class LivePads:
 
     def press(self, number: int) -> None:
         self.provider()  # (a clear error now if it cannot be used)
-        self.pad(number).press()
+        live = self.pad(number)
+        left = self.minutes_left()
+        if not live.wanted and left is not None and left <= 0:
+            raise ActionError(
+                f"today's {self.daily_minutes:g} streaming minutes are used up (providers.lyria-realtime.daily_minutes)"
+            )
+        live.press()
 
     # -- steering ---------------------------------------------------------------------------------------
     def set_prompt(self, number: int, slot: object, text: object, weight: object = None) -> None:
@@ -365,6 +417,19 @@ class LivePads:
         pad.live_settings[key] = checks.value(kind, value, key)
         self.actions.changed(pad.number, "live_setting", (key, float(pad.live_settings[key])))
         self.pad(pad.number).steered("config")
+
+    def tempo_changed(self, min_change: float) -> None:
+        """After a tempo change has settled: live pads whose stream is far from it ask the model anew (a small
+        change is followed by resampling alone)."""
+        tempo = self.actions.project.tempo
+        for live in self.pads.values():
+            if live.session is not None and abs(tempo / live.next_tempo - 1.0) > min_change:
+                spawn(live.restream(), f"pad {live.number}: the stream at the new tempo")
+
+    def key_changed(self) -> None:
+        for live in self.pads.values():
+            if live.session is not None:
+                spawn(live.restream(), f"pad {live.number}: the stream in the new key")
 
     async def capture(self, number: int, bars: object = 4, onto: object = None) -> tuple[int, int]:
         """The last ``bars`` whole bars the live pad played, as a loop in the library (its prompts, settings and
@@ -428,7 +493,10 @@ class LivePads:
 
     def status(self) -> dict:
         """Each live pad's stream: its state and how much of it is held ahead of what is heard."""
-        return {str(n): {"state": live.state, "buffered_s": round(live.buffered_s, 3)} for n, live in self.pads.items()}
+        return {
+            str(n): {"state": live.state, "buffered_s": round(live.buffered_s, 3), "tempo": live.tempo}
+            for n, live in self.pads.items()
+        }
 
     def state(self, number: int) -> str:
         live = self.pads.get(number)

@@ -60,6 +60,8 @@ class PadLoading(ActionsBase):
     ) -> Pad:
         """Load a library loop (by id) or a file (imported first) onto a pad; a failure leaves the pad as it was."""
         pad = self.pad_of(number)
+        if pad.mode == cmd.LIVE:
+            raise ActionError(f"pad {pad.number} is a live pad: set its mode to loop (or another) to load a loop")
         try:
             if isinstance(source, (int, float)) or (isinstance(source, str) and source.strip().isdigit()):
                 loop = self.library.get(checks.value(fields.ID, source, "loop id"))

@@ -44,10 +44,15 @@ class Refitter:
         return [
             p
             for p in self.actions.project.pads
-            if p.loop_id is not None and p.prepared_bpm > 0 and abs(tempo / p.prepared_bpm - 1.0) > self.min_change
+            if p.loop_id is not None
+            and p.mode != "live"  # (a live pad's stream follows the tempo itself)
+            and p.prepared_bpm > 0
+            and abs(tempo / p.prepared_bpm - 1.0) > self.min_change
         ]
 
     async def refit_all(self, generation: int) -> None:
+        if self.actions.live is not None:
+            self.actions.live.tempo_changed(self.min_change)
         for pad in self.due():
             if generation != self._generation:
                 return  # the tempo moved on: the next refit will do it

@@ -110,8 +110,10 @@ class ProjectClock(PadLoading):
         """The project's key ("Am", "F#"; "none"): what live pads and generation use when not told another."""
         value = checks.value(fields.KEY, key, "key")
         self._undoable_global("key", self.project.key, value, self.set_key)
-        self.project.key = value
+        changed, self.project.key = value != self.project.key, value
         self.changed(0, "key", value or "none")
+        if changed and self.live is not None:
+            self.live.key_changed()
         return value
 
     def set_quantize(self, quantum: object) -> str:

@@ -276,6 +276,7 @@ SCHEMA = Section(
                         "stall_s": Number(1, 120),
                         "buffer_s": Number(0.25, 10),
                         "idle_close_s": Number(1, 3600),
+                        "daily_minutes": Number(0, 1440),
                     }
                 ),
                 "lyria-clip": Section({"base_url": Str(), "model": Str()}),

@@ -351,6 +351,9 @@ class FakeLyria:
                         )
                 if message.get("playbackControl") == "PLAY" and sender is None:
                     sender = asyncio.get_running_loop().create_task(self._stream(ws, config, script))
+                if message.get("playbackControl") == "RESET_CONTEXT" and sender is not None:
+                    sender.cancel()  # the model starts over, with the config it has now (bpm, scale)
+                    sender = asyncio.get_running_loop().create_task(self._stream(ws, config, script))
         except Exception:
             pass
         finally:

@@ -211,3 +211,56 @@ def test_a_dropped_session_is_opened_again_and_its_stream_rejoins_on_a_bar_line(
         assert len(peaks) >= 14 and max(peaks) - min(peaks) <= 24 and abs(float(np.median(peaks))) <= 12, peaks
     finally:
         dump.close()
+
+
+def test_a_big_tempo_change_asks_the_model_anew_and_the_new_stream_joins_on_the_new_grid(stepped, lyria, tmp_path):
+    import subprocess
+
+    from padserver.harness.signals import write_click
+    from tests.control.conftest import Dump
+
+    d = stepped(config=config() + "  refit_after_s: 0.05\n", env=lyria.env())
+    dump = Dump()
+    try:
+        subprocess.run(["oscsend", "localhost", str(d.process.port), "/register", "si", "127.0.0.1", str(dump.port)])
+        d.request("/pad/2/load", write_click(str(tmp_path / "click.wav")), reply="/pad/2/loaded")
+        d.osc.send("/pad/2/play")
+        d.step(128)
+        d.osc.send("/pad/1/mode", "live")
+        wait_for(lambda: pad(d, 1)["state"] == "loaded", 5, "the live pad to be ready")
+        d.osc.send("/pad/1/trigger", 1.0)
+        wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "playing", 30, "the stream to start")
+        d.step(2 * BAR)
+        d.osc.send("/tempo", 132.0)  # 10 % faster: past loops.refit_min_change
+        wait_for(lambda: any(m.get("playbackControl") == "RESET_CONTEXT" for m in lyria.messages), 10, "a reset")
+        config_sent = [m for m in lyria.messages if "musicGenerationConfig" in m][-1]["musicGenerationConfig"]
+        assert config_sent["bpm"] == 132
+
+        def said() -> list[str]:
+            return [line.split()[-1].strip('"') for _, line in dump.lines if line.startswith("/pad/1/live s")]
+
+        wait_for(lambda: (d.step(BAR // 4), said()[-2:])[1] == ["underrun", "playing"], 60, "the new stream to join")
+        assert d.status()["live"]["1"]["tempo"] == 132.0  # a stream made at the new tempo, not the old one sped up
+        bar = 4 * 48000 * 60 / 132
+        out = d.step(int(4 * bar))
+        # the new stream's downbeats (its loudest clicks) a bar of the new tempo apart
+        clicks = np.flatnonzero(np.abs(out[0]) > 0.5)
+        firsts = clicks[np.concatenate([[True], np.diff(clicks) > 2000])]
+        assert len(firsts) >= 3 and np.all(np.abs(np.diff(firsts) - bar) < 24), firsts
+    finally:
+        dump.close()
+
+
+def test_streaming_stops_when_the_days_minutes_are_used_up(stepped, lyria):
+    d = stepped(
+        config=config().replace("    idle_close_s", "    daily_minutes: 0.2\n    idle_close_s"), env=lyria.env()
+    )
+    d.osc.send("/pad/1/mode", "live")
+    wait_for(lambda: pad(d, 1)["state"] == "loaded", 5, "the live pad to be ready")
+    d.osc.send("/pad/1/trigger", 1.0)  # 12 s a day: the fake streams them at once
+    wait_for(lambda: "streaming minutes are used up" in d.process.log(), 30, "the day's minutes to run out")
+    assert lyria.sessions == 1  # not opened again
+    d.step(20 * BAR)  # what was held plays out
+    assert pad(d, 1)["state"] == "loaded"
+    with pytest.raises(AssertionError, match="streaming minutes are used up"):
+        d.request("/pad/1/trigger", 1.0, reply="/error")
