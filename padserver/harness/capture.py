@@ -161,17 +161,27 @@ class Capture:
                 raise TimeoutError(f"JACK did not reach frame {frame} (at {self.last_frame})")
             time.sleep(0.01)
 
-    def onset_of(self, action, within: int, channel: int = 0, threshold: float = 1e-6) -> tuple[int, int | None]:
+    def onset_of(
+        self, action, within: int, channel: int = 0, threshold: float = 1e-6, patience_s: float = 10.0
+    ) -> tuple[int, int | None]:
         """Run ``action`` (e.g. an OSC send) and find the first sound after it.
 
-        Returns (stream frame just before the action, onset frame or None). The
-        search starts a little before "now", which is an estimate that can run
-        ahead of the frames already delivered.
+        Returns (stream frame just before the action, onset frame or None). The search starts a little before
+        "now", which is an estimate that can run ahead of the frames already delivered. It looks ``within``
+        frames on, and goes on looking (a tenth of a second at a time, up to ``patience_s``) while nothing has
+        sounded: a loaded machine may take that long to act, and how long it took is a benchmark's figure,
+        not a test's.
         """
         sent = self.now()
         action()
-        self.wait_until(sent + within)
-        return sent, self.onset(sent - 2048, sent + within, channel, threshold)
+        end = sent + max(within, int(min(patience_s * self.rate, self.size / 2)))
+        t = sent + within
+        while True:
+            self.wait_until(t)
+            onset = self.onset(max(sent - 2048, t - self.size // 2), t, channel, threshold)
+            if onset is not None or t >= end:
+                return sent, onset
+            t = min(end, t + self.rate // 10)
 
     def frames(self, start: int, end: int) -> np.ndarray:
         """Captured audio for frames [start, end) as (2, n)."""

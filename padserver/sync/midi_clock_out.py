@@ -52,8 +52,9 @@ class RtClockOut:
         if pad or key != "transport":
             return
         if value in ("playing", "recording"):
-            e = self.actions.engine
-            self.pending.extend(start_messages(e.song.song_beat(e.clock, e.frame)))
+            # from where the song (re)starts, not where it is by the time this is heard: the audio may have
+            # moved on a few blocks, and a song started from its beginning is a Start, not a Continue
+            self.pending.extend(start_messages(self.actions.engine.song.position))
         else:
             self.pending.append(STOP)
 

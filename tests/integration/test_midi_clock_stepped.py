@@ -104,3 +104,23 @@ def test_a_jump_of_the_playing_song_relocates_the_follower(stepped):
     assert [m for _, m in got].count(CONTINUE) == 3
     frames = [f for f, _ in got]
     assert frames == sorted(frames)  # every message in the order of its frame
+
+
+def test_rtmidi_clock_out_starts_a_song_from_its_beginning_with_start_however_late_it_hears_of_it():
+    """The control side hears that the song plays a few blocks after the audio started it (on a loaded machine,
+    many): a song started from its beginning is still a Start, not a Song Position and a Continue."""
+    from types import SimpleNamespace
+
+    from padserver.engine import commands as cmd
+    from padserver.engine.mixer import Engine
+    from padserver.sync.messages import START
+    from padserver.sync.midi_clock_out import RtClockOut
+
+    engine = Engine(48000, 256)
+    engine.send(cmd.Transport("play"))
+    for _ in range(200):  # half a second and more: the song is past its first beat by the time it is heard
+        engine.process(256)
+    assert engine.song.song_beat(engine.clock, engine.frame) > 1.0
+    out = RtClockOut(SimpleNamespace(backend=None), [], SimpleNamespace(engine=engine))
+    out.on_change(0, "transport", "playing")
+    assert list(out.pending) == [START]
