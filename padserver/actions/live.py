@@ -83,6 +83,8 @@ class LivePad:
             self.wanted = False
             if self.feed is not None:
                 self.actions.engine.send(cmd.Stop(self.number - 1, self.actions.quantum_of(self._pad)))
+            else:  # pressed off before it started: the session closes as a stopped one does
+                self._close_later()
             return
         self.wanted = True
         if self.idle is not None:

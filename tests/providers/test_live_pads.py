@@ -264,3 +264,14 @@ def test_streaming_stops_when_the_days_minutes_are_used_up(stepped, lyria):
     assert pad(d, 1)["state"] == "loaded"
     with pytest.raises(AssertionError, match="streaming minutes are used up"):
         d.request("/pad/1/trigger", 1.0, reply="/error")
+
+
+def test_a_live_pad_pressed_off_before_it_started_closes_its_session(stepped, lyria):
+    d = stepped(config=config(idle_close_s=1.0), env=lyria.env())
+    d.osc.send("/pad/1/mode", "live")
+    wait_for(lambda: pad(d, 1)["state"] == "loaded", 5, "the live pad to be ready")
+    d.osc.send("/pad/1/trigger", 1.0)
+    d.osc.send("/pad/1/trigger", 1.0)  # changed its mind (whether the stream had started or not)
+    wait_for(lambda: lyria.sessions == 1 and live_state(d, 1) == "closed", 10, "the session to close")
+    d.step(4 * BAR)
+    assert pad(d, 1)["state"] == "loaded" and lyria.sessions == 1
