@@ -66,6 +66,7 @@ class LivePad:
         self.tempo = 120.0  # the tempo of the pad's ring time (the project's when its stream opened)
         self.next_tempo = 120.0  # that of the stream now arriving
         self.stale = False  # the feed plays an earlier session's stream: the new one starts when it runs dry
+        self._restart = False  # the session was closed to open one at a new tempo or key
 
     @property
     def actions(self) -> Actions:
@@ -146,6 +147,10 @@ class LivePad:
             try:
                 await self._session()
             except ProviderError as exc:
+                if self._restart:  # asked anew (a new tempo or key), not dropped
+                    self._restart = False
+                    self.stale = self.feed is not None
+                    continue
                 if exc.permanent or not self.wanted or tries >= REOPEN_TRIES:
                     raise
                 tries += 1
@@ -183,24 +188,16 @@ class LivePad:
             self._feed()
 
     async def restream(self) -> None:
-        """The tempo moved far, or the key changed: the model is asked anew (its context reset, so it takes
-        them). What was held plays on, followed on the clock meanwhile; the new stream joins on a bar line."""
-        from padserver.providers.google.live import RATE, model_bpm
-
-        session, a = self.session, self.actions
-        if session is None or self.fit is None:
+        """The tempo moved far, or the key changed: the model is asked anew, in a session of its own (a context
+        reset on the same one would still deliver what it had already made at the old tempo, seconds of it
+        after a burst). What was held plays on, followed on the clock meanwhile; the new stream joins on a bar
+        line when that runs dry."""
+        session = self.session
+        if session is None or self.task is None or self.task.done():
             return
-        tempo = float(a.project.tempo)
-        self.bpm = model_bpm(tempo)
-        lead_in = float(self.live.provider().settings.get("lead_in_s", 2.0))
-        self.fit = StreamFit(RATE, a.engine.sample_rate, self.bpm, tempo, a.project.beats_per_bar, lead_in)
-        self.next_tempo = tempo
-        self.stale = self.feed is not None
-        try:
-            await session.steer(self.prompts(), self.config())
-            await session.reset()
-        except ProviderError as exc:  # (the session's own loop hears of a dropped socket too)
-            log.warning("pad %d: the model could not be told the new tempo or key: %s", self.number, exc)
+        self._restart = True
+        self.session = None
+        await session.close()  # (the session's loop ends, and opens the new one)
 
     def _default_prompts(self) -> list[tuple[str, float]]:
         words = self.actions.project.prompt.strip() or self._pad.name.strip() or "instrumental groove"

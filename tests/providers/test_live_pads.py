@@ -149,17 +149,17 @@ def test_steering_reaches_the_model_at_most_five_times_a_second_with_the_latest_
     d.osc.send("/pad/1/trigger", 1.0)
     wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "playing", 30, "the stream to start")
     opened = len(lyria.messages)
-    began = time.monotonic()
     for i in range(20):  # a knob turned for a second: 20 weights
         d.osc.send("/pad/1/live/weight", 1, 0.1 * (i + 1))
         time.sleep(0.05)
     d.osc.send("/pad/1/live/set", "density", 0.3)
     d.osc.send("/pad/1/live/prompt", 3, "forbidden words", 1.0)
-    took = time.monotonic() - began
     wait_for(lambda: "was filtered" in d.process.log(), 10, "the filtered prompt to be reported")
     time.sleep(0.5)
     sent = [m for m in lyria.messages[opened:] if "clientContent" in m]
-    assert 2 <= len(sent) <= 5 * (took + 0.5) + 1  # coalesced: at most 5 a second
+    times = [t for m, t in zip(lyria.messages[opened:], lyria.arrived[opened:], strict=True) if "clientContent" in m]
+    # coalesced: at most 5 a second (in any second, give or take one that the network held back)
+    assert 2 <= len(sent) and max(sum(1 for u in times if t <= u < t + 1.0) for t in times) <= 6, times
     assert sent[-1]["clientContent"]["weightedPrompts"] == [
         {"text": "warm pads", "weight": 2.0},
         {"text": "forbidden words", "weight": 1.0},
@@ -232,7 +232,7 @@ def test_a_big_tempo_change_asks_the_model_anew_and_the_new_stream_joins_on_the_
         wait_for(lambda: (d.step(128), pad(d, 1)["state"])[1] == "playing", 30, "the stream to start")
         d.step(2 * BAR)
         d.osc.send("/tempo", 132.0)  # 10 % faster: past loops.refit_min_change
-        wait_for(lambda: any(m.get("playbackControl") == "RESET_CONTEXT" for m in lyria.messages), 10, "a reset")
+        wait_for(lambda: lyria.sessions == 2, 10, "the model asked anew")  # (a session of its own: no old audio)
         config_sent = [m for m in lyria.messages if "musicGenerationConfig" in m][-1]["musicGenerationConfig"]
         assert config_sent["bpm"] == 132
 
