@@ -332,6 +332,7 @@ class FakeLyria:
         self.headers.append({k.lower(): v for k, v in ws.request.headers.raw_items()})
         setup = json.loads(await ws.recv())
         self.messages.append(setup)
+        self.arrived.append(time.monotonic())
         await ws.send(json.dumps({"setupComplete": {}}))
         config: dict = {}
         prompts: list = []
