@@ -41,7 +41,6 @@ REOPEN_TRIES = 5  # new sessions opened after a drop or a stall, before the pad 
 CAPTURE_BARS = 32  # the most bars a capture can keep (what was heard is kept that long)
 STEER_S = 0.2  # the model is told of new prompts and settings at most this often (the latest of each)
 RING_S = 20.0  # a live pad's ring: the most of the stream held ahead of what is heard
-STATES = ("closed", "connecting", "buffering", "playing", "underrun")
 
 
 class LivePad:

@@ -7,7 +7,7 @@ from padserver.drivers.offline import OfflineRenderer
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
 from padserver.engine.live_feed import LiveFeed
-from tests.engine.helpers import make_engine, q
+from tests.engine.helpers import grown_in_blocks, make_engine, q
 
 BEAT = 24000  # frames per beat at 120 BPM
 BAR = 4 * BEAT
@@ -104,21 +104,11 @@ def test_a_live_pad_ignores_presses_matched_on_the_audio_thread():
 
 
 def test_live_pads_allocate_nothing_that_grows_in_the_callback():
-    import tracemalloc
-
     engine = make_engine()
     feeds = [live_pad(engine, pad, 4 * BAR) for pad in range(16)]
     for pad, feed in enumerate(feeds):
         feed.write(clicks(feed.frames, BEAT, 0.05))
         engine.send(cmd.Launch(pad, q("off")))
     engine.send(cmd.SetTempo(133.0))  # (played resampled)
-    for _ in range(20):
-        engine.process(256)
-    tracemalloc.start()
-    before = tracemalloc.take_snapshot()
-    for _ in range(200):
-        engine.process(256)
-    after = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    grown = sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
+    grown = grown_in_blocks(engine)
     assert grown < 8 * 1024, grown

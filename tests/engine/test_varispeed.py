@@ -1,12 +1,10 @@
 """Tempo changes: loops keep to their bars at once (played resampled) until a re-stretched buffer takes over."""
 
-import tracemalloc
-
 import numpy as np
 
 from padserver.drivers.offline import OfflineRenderer
 from padserver.engine import commands as cmd
-from tests.engine.helpers import RATE, make_engine, q, ramp
+from tests.engine.helpers import RATE, grown_in_blocks, make_engine, q, ramp
 
 BEAT = 24000  # frames per beat at 120 BPM
 
@@ -68,13 +66,5 @@ def test_varispeed_blocks_allocate_nothing_that_grows():
         fitted(engine, pad, 0.05 * ramp(4 * BEAT), 4)
         engine.send(cmd.Launch(pad, q("off")))
     engine.send(cmd.SetTempo(133.0))
-    for _ in range(20):
-        engine.process(256)
-    tracemalloc.start()
-    before = tracemalloc.take_snapshot()
-    for _ in range(200):
-        engine.process(256)
-    after = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    grown = sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)
+    grown = grown_in_blocks(engine)
     assert grown < 8 * 1024, grown
