@@ -331,28 +331,36 @@ class LivePads:
         self._spent: dict[str, float] = {}  # streamed seconds, today's
 
     def provider(self):
+        """The provider, usable (a clear error if it is not: no key, no SDK); asked when a session opens."""
+        reason = self._made().unavailable()
+        if reason is not None:
+            raise ActionError(f"pad live needs {PROVIDER}: {reason}")
+        return self._made()
+
+    def _made(self):
         if self._provider is None:
             config = self.actions.generation if self.actions.generation is not None else self
             try:
                 self._provider = registry.create(PROVIDER, config)
             except (ValueError, TypeError) as exc:
                 raise ActionError(str(exc)) from None
-        reason = self._provider.unavailable()
-        if reason is not None:
-            raise ActionError(f"pad live needs {PROVIDER}: {reason}")
         return self._provider
+
+    def _setting(self, key: str, default: float) -> float:
+        """One of the provider's settings (read each time a stream is fed: no check of keys and SDKs)."""
+        return float(self._made().settings.get(key, default))
 
     @property
     def buffer_s(self) -> float:
-        return float(self.provider().settings.get("buffer_s", 1.5))
+        return self._setting("buffer_s", 1.5)
 
     @property
     def idle_close_s(self) -> float:
-        return float(self.provider().settings.get("idle_close_s", 60.0))
+        return self._setting("idle_close_s", 60.0)
 
     @property
     def daily_minutes(self) -> float:
-        return float(self.provider().settings.get("daily_minutes", 120.0))
+        return self._setting("daily_minutes", 120.0)
 
     def minutes_left(self) -> float | None:
         limit = self.daily_minutes
@@ -447,7 +455,7 @@ class LivePads:
             "bars": count,
             "source": "generated",
             "provider": PROVIDER,
-            "model": self.provider().model,
+            "model": self._made().model,
             "prompt": "; ".join(f"{t} ({w:g})" for t, w in prompts),
             "params": {"prompts": prompts, "config": live.config(), "captured_from_pad": pad.number},
             "seed": None,
