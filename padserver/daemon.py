@@ -76,6 +76,7 @@ class Daemon:
         from padserver.actions import Actions
         from padserver.actions.generate import Generation
         from padserver.actions.live import LivePads
+        from padserver.actions.live_mode import LiveMode
         from padserver.actions.performance import PerformanceRecorder
         from padserver.actions.projects import Projects
         from padserver.actions.record import Recording
@@ -191,6 +192,7 @@ class Daemon:
         self.network = NetworkProcess(cfg.providers)  # the cloud SDKs run there, away from the audio
         self.actions.generation.network = self.network
         self.actions.live = LivePads(self.actions, cfg.providers)
+        self.actions.live_mode = LiveMode(self.actions)
         self.actions.projects = self.projects
         self.engine, self.backend, self.project = engine, backend, project
         o = cfg.osc
@@ -199,6 +201,8 @@ class Daemon:
             osc.pairing = Pairing(data)
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
         osc.feedback.sync_source = lambda: self.actions.sync_source
+        mode = self.actions.live_mode
+        osc.feedback.live_mode = lambda: ("running" if mode.running else "stopped", mode.next_pad)
         self.actions.listeners.append(osc.feedback.on_change)
         self.osc = osc
         if getattr(cfg, "demo", False):
@@ -372,6 +376,8 @@ class Daemon:
             guarded(actions.on_engine_event, event)
         if actions.live is not None and actions.live.pads:
             guarded(actions.live.top_up)  # live pads' rings kept ahead of what is heard
+        if actions.live_mode is not None and actions.live_mode.running:
+            guarded(actions.live_mode.tick)  # live mode's next loop asked for, or put on before its bar
         if self.midi is not None:
             guarded(self.midi.poll)
         if self.follower is not None:

@@ -85,6 +85,7 @@ def snapshot(daemon) -> dict:
         "project": daemon.projects.name,
         "pads": [p.to_dict() for p in project.pads],
         "live": daemon.actions.live.status() if daemon.actions.live is not None else {},
+        "live_mode": daemon.actions.live_mode.status() if daemon.actions.live_mode is not None else {},
     }
 
 

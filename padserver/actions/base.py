@@ -21,6 +21,7 @@ from padserver.tasks import spawn
 if TYPE_CHECKING:  # (the services are built around the actions: their types only)
     from padserver.actions.generate import Generation
     from padserver.actions.live import LivePads
+    from padserver.actions.live_mode import LiveMode
     from padserver.actions.performance import PerformanceRecorder
     from padserver.actions.projects import Projects
     from padserver.actions.record import Recording
@@ -57,6 +58,7 @@ class ActionsBase:
         self.projects: Projects | None = None  # saving, opening and undoing projects
         self.generation: Generation | None = None  # generating loops
         self.live: LivePads | None = None  # live pads' sessions
+        self.live_mode: LiveMode | None = None  # new loops every few bars
         self.loop_settings: dict = {}  # how loops are prepared (padserver.loops.prepare.Settings fields)
         self.levels: dict[str, float] = {}  # dB against the loudness reference, per loop category
         self.refitter: Refitter | None = None  # re-stretches loops after tempo changes
@@ -257,6 +259,14 @@ class ActionsBase:
         self._undoable_pad(pad, "name", old, "pad_name")
         self.changed(pad.number, "name", pad.name)
 
+    def pad_keep(self, number: object, on: object) -> None:
+        """Mark a pad that live mode must never retire."""
+        pad = self.pad_of(number)
+        old = pad.keep
+        pad.keep = checks.flag(on, "keep")
+        self._undoable_pad(pad, "keep", old, "pad_keep")
+        self.changed(pad.number, "keep", pad.keep)
+
     # -- engine reports ----------------------------------------------------------------------
     def on_engine_event(self, event: ev.Event) -> None:
         if not 0 <= event.pad < len(self.project.pads):  # the grid, or the cue voice
@@ -270,6 +280,8 @@ class ActionsBase:
             self.performance.on_event(event)
         if self.live is not None and pad.mode == cmd.LIVE:
             self.live.on_event(event)
+        if self.live_mode is not None and self.live_mode.launching:
+            self.live_mode.on_event(event)
         if kind in (ev.STARTED, ev.SWAPPED):
             pad.sounding = True
             self.set_pad_state(pad, "playing")

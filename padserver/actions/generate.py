@@ -6,7 +6,7 @@ import asyncio
 import logging
 import random
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +31,7 @@ OPTIONS = {
     "seed": int,
     "instrumental": int,
 }
+Put = Callable[[int, int], Awaitable[None]]  # (pad, loop id): where a job's loop goes instead of onto its pad
 EXTRAS = PROVIDER_EXTRAS  # provider-specific settings, passed in the request's extras
 
 
@@ -94,6 +95,7 @@ class Generation:
             None  # callable(who, address, args): tells the requester about a failure
         )
         self._who: dict[int, object] = {}
+        self._put: dict[int, Put] = {}  # job → where its loop goes instead of the pad (live mode's)
         self.flash_failed = None  # callable(pad): a brief red flash on the grids
 
     async def warm(self) -> dict[str, str]:
@@ -166,14 +168,14 @@ class Generation:
                 **{k: v for k, v in opts.items() if k in EXTRAS},
             },
         )
-        return self._submit(pad.number, name, request, who)
+        return self.submit(pad.number, name, request, who)
 
     def regenerate(self, number: object, who=None) -> Job:
         pad = self.actions.pad_of(number)
         if pad.number not in self.last:
             raise ActionError(f"pad {pad.number} has no earlier generation to repeat")
         name, request = self.last[pad.number]
-        return self._submit(pad.number, name, replace(request, seed=random.randrange(1, 2**31)), who)
+        return self.submit(pad.number, name, replace(request, seed=random.randrange(1, 2**31)), who)
 
     VARIATIONS = {
         "more_complex": "busier, more complex",
@@ -215,9 +217,11 @@ class Generation:
         request = replace(
             base, prompt=f"{base.prompt}, {words}".strip(", "), instrument=instrument, seed=random.randrange(1, 2**31)
         )
-        return self._submit(pad.number, name, request, who)
+        return self.submit(pad.number, name, request, who)
 
-    def _submit(self, pad: int, name: str, request: Request, who) -> Job:
+    def submit(self, pad: int, name: str, request: Request, who=None, put: Put | None = None) -> Job:
+        """Ask ``name`` for ``request`` for ``pad``; its first take goes onto the pad at its next loop boundary,
+        or to ``put(pad, loop id)`` (live mode's, which launches it on its own bar)."""
         if self.jobs.pending_for(pad) is not None:
             raise ActionError(f"pad {pad} is already generating; cancel it first")
         provider = self.provider(name)
@@ -230,6 +234,8 @@ class Generation:
             raise ActionError(str(exc)) from None
         self.last[pad] = (name, request)
         self._who[job.id] = who
+        if put is not None:
+            self._put[job.id] = put
         return job
 
     def cancel(self, number: object) -> None:
@@ -263,6 +269,8 @@ class Generation:
             spawn(self._land(job), f"generation {job.id}: landing")
         elif job.state == "failed":
             self._failed(job, job.message)
+        if job.state in ("failed", "cancelled"):
+            self._put.pop(job.id, None)
 
     def _failed(self, job: Job, message: str) -> None:
         if self.notify is not None and self._who.get(job.id) is not None:
@@ -321,7 +329,11 @@ class Generation:
                 ids.append(loop.id)
             result.loops = ids
             self.takes[job.pad] = ids
-            await a.pad_load(job.pad, ids[0], at_wrap=True)
+            put = self._put.pop(job.id, None)
+            if put is not None:
+                await put(job.pad, ids[0])
+            else:
+                await a.pad_load(job.pad, ids[0], at_wrap=True)
         except Exception as exc:  # the pad keeps what it had; the job says why it failed after all
             log.warning("job %d: the loop could not be put on pad %d: %s", job.id, job.pad, exc)
             self.jobs.forget(job)

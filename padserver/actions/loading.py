@@ -60,6 +60,12 @@ class PadLoading(ActionsBase):
     ) -> Pad:
         """Load a library loop (by id) or a file (imported first) onto a pad; a failure leaves the pad as it was."""
         pad = self.pad_of(number)
+        loop, audio, info = await self.prepare_for(pad, source)
+        return self.put_prepared(pad, loop, audio, info, quantum, at_wrap)
+
+    async def prepare_for(self, pad: Pad, source: object) -> tuple[Loop, object, dict]:
+        """A library loop (by id) or a file (imported first), prepared for ``pad`` at the project's tempo: the
+        slow half of loading (the pad is not touched yet)."""
         if pad.mode == cmd.LIVE:
             raise ActionError(f"pad {pad.number} is a live pad: set its mode to loop (or another) to load a loop")
         try:
@@ -70,6 +76,15 @@ class PadLoading(ActionsBase):
             audio, info = await self.library.prepared(loop, self.recipe(loop))
         except LibraryError as exc:
             raise ActionError(str(exc)) from None
+        return loop, audio, info
+
+    def put_prepared(
+        self, pad: Pad, loop: Loop, audio, info: dict, quantum: Quantum | None = None, at_wrap: bool = False
+    ) -> Pad:
+        """A prepared loop onto ``pad``: at once if it is silent, else on ``quantum`` (or its own next loop
+        boundary with ``at_wrap``); one undo step."""
+        if pad.mode == cmd.LIVE:
+            raise ActionError(f"pad {pad.number} is a live pad: set its mode to loop (or another) to load a loop")
         self.give_prepared(pad, audio, info, self.quantum_of(pad) if quantum is None else quantum, at_wrap)
         self._undoable_loop(pad, pad.loop_id, loop.id)
         pad.loop_id = loop.id

@@ -115,6 +115,8 @@ class Projects:
         a = self.actions
         if a.live is not None:  # the old project's streams end (a loaded project opens none)
             await a.live.close_all()
+        if a.live_mode is not None:  # (its pads are the old project's)
+            a.live_mode.stop()
         if a.sync_source == "internal":  # (else the tempo is the external clock's)
             a.set_tempo(target.tempo)
         a.set_timesig(target.beats_per_bar)
@@ -145,7 +147,7 @@ class Projects:
                     pad.loop_id, pad.error = new.loop_id, str(exc)
                     a.set_pad_state(pad, "error")
                     problems.append(f"pad {pad.number}: {exc}")
-            for key in ("name", "gain", "pan", "mute", "solo", "mode", "quantize", "region", "choke"):
+            for key in ("name", "gain", "pan", "mute", "solo", "mode", "quantize", "region", "choke", "keep"):
                 value = pad.quantum if key == "quantize" else getattr(pad, key)
                 a.changed(pad.number, key, value)
         a.send_gains()

@@ -199,7 +199,7 @@ class Controller:
 
     # -- output ----------------------------------------------------------------------------------
     def on_change(self, pad: int, key: str, value) -> None:
-        if pad and key in ("state", "mute", "solo", "generating"):
+        if pad and key in ("state", "mute", "solo", "generating", "next"):
             controls = self._by_pad.get(pad, []) + (self._global if key == "state" else [])
             self.refresh(controls)
         elif not pad and key in ("transport", "metronome", "position"):

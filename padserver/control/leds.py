@@ -1,6 +1,6 @@
 """What a controller's lights say: pad state → colour, and the messages that set them.
 
-Precedence follows the OSC contract: error > failed job > generating > queued /
+Precedence follows the OSC contract: error > failed job > live mode's next > generating > queued /
 stopping > playing > loaded > empty; a muted (or soloed) pad uses the
 ``<state>_muted`` (``_soloed``) colour where the mapping has one.
 """
@@ -17,6 +17,8 @@ def pad_led_state(pad, failed: bool = False) -> str:
         return "error"
     if failed:
         return "failed"
+    if pad.next_up:
+        return "next"
     if pad.generating:
         return "generating"
     return pad.state if pad.state in ("queued", "stopping", "playing", "loaded") else "empty"
@@ -31,7 +33,14 @@ def pad_colour(mapping: Mapping, pad, failed: bool = False) -> Colour:
             return colours[f"{state}_{flag}"]
     if state in colours:
         return colours[state]
-    fallback = {"queued": "playing", "stopping": "playing", "generating": "loaded", "error": "empty", "failed": "error"}
+    fallback = {
+        "queued": "playing",
+        "stopping": "playing",
+        "generating": "loaded",
+        "next": "generating",
+        "error": "empty",
+        "failed": "error",
+    }
     while state in fallback and state not in colours:
         state = fallback[state]
     return colours.get(state, colours["empty"])

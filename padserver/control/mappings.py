@@ -71,6 +71,7 @@ PAD_LED_STATES = (
     "playing",
     "stopping",
     "generating",
+    "next",
     "error",
     "failed",
 )

@@ -39,6 +39,11 @@ FEEDBACK = [
     ("/pad/{n}/live/error", "s", "why a live pad's session ended or could not open"),
     ("/pad/{n}/live/prompt", "i s f", "a live pad's prompt slot: its words and weight (to a new client: live pads')"),
     ("/pad/{n}/live/set", "s f", "a live pad's model setting (to a new client: live pads' settings)"),
+    ("/pad/{n}/keep", "i", "live mode never retires the pad"),
+    ("/pad/{n}/next", "i", "live mode's next loop goes to the pad (its colour says so too)"),
+    ("/live/mode", "s", "live mode: running or stopped"),
+    ("/live/next", "i", "the pad live mode's next loop goes to (0: none)"),
+    ("/live/error", "s", "why live mode could not put a loop on, or stopped"),
     ("/pad/{n}/progress", "f", "a running generation's progress 0..1"),
     ("/job/{n}", "s f s", "a job's state (queued, running, done, failed, cancelled), progress, message"),
     ("/pad/{n}/level", "f", "peak 0..1, at most 30 Hz, only when it changes"),
@@ -80,16 +85,19 @@ PAD_COLOURS = {
     "playing": (0x00, 0xE0, 0x50),
     "stopping": (0xE0, 0x30, 0x20),
     "generating": (0xA0, 0x40, 0xFF),
+    "next": (0x20, 0xC0, 0xE0),
     "error": (0xFF, 0x20, 0x20),
 }
 SOLOED = (0x30, 0x70, 0xFF)
-_COLOUR_KEYS = ("state", "generating", "mute", "solo")
+_COLOUR_KEYS = ("state", "generating", "next", "mute", "solo")
 
 
 def pad_color(pad) -> str:
-    """``#RRGGBB`` for the pad as the grid shows it: by state (error > generating > the rest), soloed playing
-    pads blue, muted ones dimmed."""
-    state = "error" if pad.state == "error" else "generating" if pad.generating else pad.state
+    """``#RRGGBB`` for the pad as the grid shows it: by state (error > live mode's next > generating > the rest),
+    soloed playing pads blue, muted ones dimmed."""
+    state = (
+        "error" if pad.state == "error" else "next" if pad.next_up else "generating" if pad.generating else pad.state
+    )
     rgb = PAD_COLOURS.get(state, PAD_COLOURS["empty"])
     if pad.solo and state in ("playing", "queued"):
         rgb = SOLOED
@@ -113,6 +121,8 @@ def pad_messages(pad) -> list[tuple[str, list]]:
         (f"/pad/{n}/quantize", [pad.quantum]),
         (f"/pad/{n}/region", [float(pad.region[0]), float(pad.region[1])]),
         (f"/pad/{n}/choke", [int(pad.choke)]),
+        (f"/pad/{n}/keep", [int(pad.keep)]),
+        (f"/pad/{n}/next", [int(pad.next_up)]),
         (f"/pad/{n}/generating", [int(pad.generating)]),
         (f"/pad/{n}/live", [pad.live]),
     ] + _live_messages(pad)
@@ -144,6 +154,9 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
             "metronome": "/transport/metronome",
             "export": "/song/export/progress",
             "sync_source": "/sync/source",
+            "live_mode": "/live/mode",
+            "live_next": "/live/next",
+            "live_mode_error": "/live/error",
         }
         if key not in address:
             return None
@@ -176,6 +189,7 @@ class OscFeedback:
         self._opted_out: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._last_levels: list[float] = []
         self.sync_source = lambda: "internal"  # where the tempo comes from (the daemon tells)
+        self.live_mode = lambda: ("stopped", 0)  # live mode's state and next pad (the daemon tells)
         self._position = (1, 1)  # the song's last place (bar, beat), for a client that arrives
         self._colours: dict[int, str] = {}  # the colour last sent for each pad
 
@@ -222,6 +236,8 @@ class OscFeedback:
             ("/transport/metronome", [int(p.metronome)]),
             ("/transport/position", list(self._position)),
         ]
+        state, next_pad = self.live_mode()
+        out += [("/live/mode", [state]), ("/live/next", [next_pad])]
         for pad in p.pads:
             out += pad_messages(pad)
         return out

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from padserver.control.route import Route
-from padserver.control.routes import core, generate, library, live, midi, projects, song
+from padserver.control.routes import core, generate, library, live, live_mode, midi, projects, song
 
 ROUTES: list[Route] = [
-    route for module in (core, generate, library, live, midi, projects, song) for route in module.group.routes
+    route
+    for module in (core, generate, library, live, live_mode, midi, projects, song)
+    for route in module.group.routes
 ]
 
 

@@ -28,6 +28,7 @@ class Pad:
     region: tuple[float, float] = (0.0, 1.0)
     quantum: str = "global"
     choke: int = 0
+    keep: bool = False  # live mode never retires it
     loop_id: int | None = None  # the library loop on the pad
     source: str = ""  # the loop's name, for people reading the state
     bars: int = 0
@@ -36,6 +37,7 @@ class Pad:
     generating: bool = False  # a generation job for this pad is running
     sounding: bool = False  # the engine reported it playing
     prepared_bpm: float = 0.0  # the tempo its buffer is fitted to (elsewhere it plays resampled)
+    next_up: bool = False  # live mode's next loop goes here (the grid shows it)
     live: str = "closed"  # a live pad's stream: closed, connecting, buffering, playing, underrun
     # a live pad's steering: up to LIVE_SLOTS weighted prompts ((text, weight), "" for an empty slot) and the
     # model's settings (density, brightness, …)
@@ -51,6 +53,7 @@ class Pad:
         d.pop("sounding")
         d.pop("prepared_bpm")
         d.pop("live")
+        d.pop("next_up")
         d["live_prompts"] = [list(p) for p in self.live_prompts]
         d["region"] = list(self.region)
         return d

@@ -20,8 +20,10 @@ PHONE = "padserver-phone.tosc"
 OSC_SESSION = "padserver-open-stage-control.json"
 # what a new client is told and a layout leaves out on purpose: the loop id, region and choke group are for
 # scripts and editors, the pad's mode and quantum and the sync source are set elsewhere; a live pad's stream
-# shows in its state and colour (its own page, with the prompts, comes with steering)
-NOT_SHOWN = {"loop", "region", "choke", "mode", "quantize", "generating", "live", "/sync/source", "/master/level"}
+# shows in its state and colour, and live mode's next pad in its colour (their own page, with the prompts, live
+# mode and keep, comes with steering)
+NOT_SHOWN = {"loop", "region", "choke", "mode", "quantize", "generating", "live", "/sync/source", "/master/level",
+             "next", "keep", "/live/mode", "/live/next"}  # fmt: skip
 
 
 def shipped(name: str) -> bytes:
