@@ -201,8 +201,6 @@ class Daemon:
             osc.pairing = Pairing(data)
         osc.feedback = OscFeedback(osc, project, cfg.osc.auto_register)
         osc.feedback.sync_source = lambda: self.actions.sync_source
-        mode = self.actions.live_mode
-        osc.feedback.live_mode = lambda: ("running" if mode.running else "stopped", mode.next_pad)
         self.actions.listeners.append(osc.feedback.on_change)
         self.osc = osc
         if getattr(cfg, "demo", False):

@@ -329,6 +329,7 @@ class LivePads:
         self.pads: dict[int, LivePad] = {}
         self._provider = None
         self._spent: dict[str, float] = {}  # streamed seconds, today's
+        self.selected = 0  # the live pad last started: knobs without a pad of their own steer it
 
     def provider(self):
         """The provider, usable (a clear error if it is not: no key, no SDK); asked when a session opens."""
@@ -394,6 +395,22 @@ class LivePads:
                 f"today's {self.daily_minutes:g} streaming minutes are used up (providers.lyria-realtime.daily_minutes)"
             )
         live.press()
+        if live.wanted:
+            self.selected = number
+
+    def steered_pad(self, number: int | None = None) -> int:
+        """The live pad a knob steers: the one named, else the one last started, else the first live pad."""
+        a = self.actions
+        if number:
+            if a.project.pad(number).mode != "live":
+                raise ActionError(f"pad {number} is not a live pad")
+            return number
+        if self.selected and a.project.pad(self.selected).mode == "live":
+            return self.selected
+        for pad in a.project.pads:
+            if pad.mode == "live":
+                return pad.number
+        raise ActionError("no live pad to steer: make one (/pad/n/mode live)")
 
     # -- steering ---------------------------------------------------------------------------------------
     def set_prompt(self, number: int, slot: object, text: object, weight: object = None) -> None:

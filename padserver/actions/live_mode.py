@@ -93,6 +93,7 @@ class LiveMode:
         self.provider = ""
         self.prompt = ""
         self.who = None  # the client that started it: a failed request is answered there
+        self.last_options: list = []  # as it was last started (a controller's button starts it so again)
         self.next_pad = 0  # the pad the next loop goes to (0: none chosen yet)
         self.job: Job | None = None
         self.ready: tuple | None = None  # (pad, loop, audio, info): the next loop, prepared, waiting for its bar
@@ -131,9 +132,11 @@ class LiveMode:
             self.stop()
         self.every, self.bars, self.set, self.provider, self.prompt, self.who = every, bars, pads, provider, prompt, who
         self.running = True
+        self.last_options = list(options)
         self.launch_bar = None
         self._failures = 0
         self._hold = -math.inf
+        a.project.live_mode = "running"
         a.changed(0, "live_mode", "running")
         log.info("live mode: a new %d-bar loop every %d bars from %s on pads %s", bars, every, provider, pads)
         self.tick()
@@ -149,6 +152,7 @@ class LiveMode:
             self.actions.generation.jobs.cancel_pad(job.pad)
         self.ready = None
         self._choose(0)
+        self.actions.project.live_mode = "stopped"
         self.actions.changed(0, "live_mode", "stopped")
         log.info("live mode stopped")
 
@@ -344,6 +348,7 @@ class LiveMode:
             if n:
                 a.project.pad(n).next_up = on
                 a.changed(n, "next", on)
+        a.project.live_next = number
         a.changed(0, "live_next", number)
 
     def status(self) -> dict:

@@ -36,6 +36,7 @@ class Controller:
         self.send = send
         self.name = name  # the port it is connected to
         self.shift = False
+        self.layer: str | None = None  # the layer whose controls take over theirs (layer.live: the faders)
         self.pairing = None  # control.pairing.Pairing: a shift press accepts the OSC client waiting
         self.blink = False  # the shift key's blink while an OSC client waits to be paired
         self.failed: set[int] = set()  # pads whose generation just failed (red flash)
@@ -76,7 +77,7 @@ class Controller:
         kind, channel, number, value = parsed
         if self.learn_hook is not None and value and self.learn_hook(self, kind, channel, number):
             return
-        control = self.mapping.control_for(kind, channel, number)
+        control = self.mapping.control_for(kind, channel, number, self.layer)
         if control is None:
             log.debug("%s: %s %d on channel %d is not mapped", self.name, kind, number, channel + 1)
             return
@@ -101,6 +102,12 @@ class Controller:
                 log.info("%s: OSC client %s paired from the grid", self.name, host)
             self.refresh()
             return
+        if action == "layer.live":
+            if pressed:
+                self.layer = None if self.layer == "live" else "live"
+                log.info("%s: the live layer %s", self.name, "on" if self.layer else "off")
+                self.refresh(self._global)
+            return
         if action == "pad.trigger":
             if handled:
                 return  # started on its own frame by the audio thread
@@ -115,8 +122,14 @@ class Controller:
             a.pad_stop(pad)
         elif action == "pad.clear":
             a.pad_clear(pad)
+        elif action == "pad.capture" or (action == "pad.regenerate" and a.project.pad(pad).mode == "live"):
+            spawn(self._capture(pad), f"{self.name}: capture", self._report)  # (a live pad has nothing to regenerate)
         elif action == "pad.regenerate" and a.generation is not None:
             a.generation.regenerate(pad)
+        elif action == "pad.live":
+            a.pad_mode(pad, "loop" if a.project.pad(pad).mode == "live" else "live")
+        elif action == "live.mode":
+            self._live_mode()
         elif action == "pad.cancel" and a.generation is not None:
             a.generation.cancel(pad)
         elif action in ("pad.mute", "pad.solo"):
@@ -131,12 +144,30 @@ class Controller:
             spawn(a.undo() if action == "undo" else a.redo(), f"{self.name}: {action}", self._report)
         elif action is None:
             return
+        elif action.startswith("live.") and a.live is not None:  # a live pad's switch
+            name = action.split(".", 1)[1]
+            number = a.live.steered_pad(pad)
+            a.live.set_setting(number, name, 0.0 if a.project.pad(number).live_settings.get(name) else 1.0)
         elif action.startswith("scene."):
             a.song.launch_scene(int(action.split(".")[1]))
         elif action == "transport.metronome":
             a.song.metronome(not a.project.metronome)
         elif action.startswith("transport."):
             self._transport(action.split(".")[1])
+
+    async def _capture(self, pad: int | None) -> None:
+        loop, onto = await self.actions.live.capture(pad or 0, 4)
+        log.info("%s: pad %d's last 4 bars kept as loop %d on pad %d", self.name, pad, loop, onto)
+
+    def _live_mode(self) -> None:
+        """Start live mode as it was last set (else on the empty pads), or stop it."""
+        mode = self.actions.live_mode
+        if mode is None:
+            return
+        if mode.running:
+            mode.stop()
+        else:
+            mode.start(mode.last_options)
 
     def _transport(self, button: str) -> None:
         """Play toggles play and pause; record toggles recording the performance; stop stops."""
@@ -166,6 +197,9 @@ class Controller:
         a = self.actions
         assert control.value is not None
         pad = control.shift_pad if self.shift and control.shift_pad else control.pad
+        if control.value.startswith("live."):
+            self._steer(control, value, pad)
+            return
         current = {
             "pad.gain": lambda: a.project.pad(pad).gain,
             "pad.pan": lambda: a.project.pad(pad).pan,
@@ -187,6 +221,27 @@ class Controller:
         else:
             a.set_tempo(target)
 
+    def _steer(self, control: Control, value: int, pad: int | None) -> None:
+        """A knob or fader on a live pad's prompt weight or setting (absolute; relative ones step from where it is)."""
+        live = self.actions.live
+        if live is None:
+            return
+        assert control.value is not None
+        number = live.steered_pad(pad)
+        p = self.actions.project.pad(number)
+        name = control.value.split(".", 1)[1]
+        slot = int(name.rsplit(".", 1)[1]) if name.startswith("weight.") else 0
+        if control.relative:
+            now = p.live_prompts[slot - 1][1] if slot else p.live_settings.get(name, control.lo)
+            delta = value if value < 64 else value - 128
+            target = min(control.hi, max(control.lo, now + delta * control.step))
+        else:
+            target = control.lo + (control.hi - control.lo) * value / 127.0
+        if slot:
+            live.set_weight(number, slot, round(target, 3))
+        else:
+            live.set_setting(number, name, round(target, 3))
+
     def learned(self, kind: str, channel: int, number: int) -> None:
         """A binding was just learned for this control: the audio thread's table follows."""
         control = self.mapping.control_for(kind, channel, number)
@@ -202,7 +257,7 @@ class Controller:
         if pad and key in ("state", "mute", "solo", "generating", "next"):
             controls = self._by_pad.get(pad, []) + (self._global if key == "state" else [])
             self.refresh(controls)
-        elif not pad and key in ("transport", "metronome", "position"):
+        elif not pad and key in ("transport", "metronome", "position", "live_mode"):
             self.refresh(self._global)
 
     def refresh(self, controls: list[Control] | None = None) -> None:
@@ -214,7 +269,7 @@ class Controller:
         updates = []
         for control in controls:
             shift = self.shift or (self.blink and getattr(control.led, "when", None) == "shift")
-            colour = leds.control_colour(self.mapping, control, self.actions.project, shift, self.failed)
+            colour = leds.control_colour(self.mapping, control, self.actions.project, shift, self.failed, self.layer)
             if colour is not None and self._shown.get(control.key) != colour:
                 self._shown[control.key] = colour
                 updates.append((control, colour))

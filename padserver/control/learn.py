@@ -11,7 +11,7 @@ import logging
 import os
 
 from padserver.control.mapping_parse import Reader, parse_control
-from padserver.control.mappings import PAD_ACTIONS, PRESS_ACTIONS, VALUE_ACTIONS, Mapping, MappingError
+from padserver.control.mappings import LIVE_ACTIONS, PAD_ACTIONS, PRESS_ACTIONS, VALUE_ACTIONS, Mapping, MappingError
 from padserver.files import atomic_file
 
 log = logging.getLogger("padserver.midi")
@@ -30,7 +30,8 @@ class Learn:
             raise ValueError(f"action must be one of {', '.join(LEARNABLE)} (got {action!r})")
         if action in PAD_ACTIONS and not (isinstance(pad, int) and 1 <= pad <= 16):
             raise ValueError(f"{action} needs a pad 1..16")
-        self.pending = (pad if action in PAD_ACTIONS else None, action, who)
+        # (a live pad's steering: the pad named, else the live pad last started)
+        self.pending = ((pad or None) if action in PAD_ACTIONS or action in LIVE_ACTIONS else None, action, who)
         log.info("MIDI learn: touch a note or control for %s%s", action, f" on pad {pad}" if pad else "")
 
     def cancel(self) -> None:
@@ -120,8 +121,7 @@ def apply(mapping: Mapping, entries: list[dict], where: str) -> None:
     if reader.problems:
         raise MappingError(reader.problems)
     for control in controls:
-        old = mapping.by_key.get(control.key)
+        old = mapping.add(control)
         if old is not None:
             mapping.controls.remove(old)
         mapping.controls.append(control)
-        mapping.by_key[control.key] = control

@@ -76,7 +76,9 @@ def song_colour(rule: LedRule, project) -> Colour:
     return rule.on if lit else rule.off
 
 
-def control_colour(mapping: Mapping, control: Control, project, shift: bool, failed: set[int]) -> Colour | None:
+def control_colour(
+    mapping: Mapping, control: Control, project, shift: bool, failed: set[int], layer: str | None = None
+) -> Colour | None:
     if control.led is None or mapping.leds is None:
         return None
     pad = project.pad(control.pad) if control.pad else None
@@ -85,6 +87,10 @@ def control_colour(mapping: Mapping, control: Control, project, shift: bool, fai
     assert isinstance(control.led, LedRule)
     if control.led.when in SONG_LEDS:
         return song_colour(control.led, project)
+    if control.led.when == "layer.live":
+        return control.led.on if layer == "live" else control.led.off
+    if control.led.when == "live.running":
+        return control.led.on if project.live_mode == "running" else control.led.off
     if control.led.when != "shift" and pad is None:
         # global buttons (stop all …) light when any pad plays
         any_playing = any(p.state in ("playing", "stopping") for p in project.pads)

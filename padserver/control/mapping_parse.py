@@ -10,8 +10,10 @@ import re
 from padserver.actions import fields
 from padserver.control.mappings import (
     ANY_CHANNEL,
+    LAYERS,
     LED_MODES,
     LED_WHEN,
+    LIVE_SLOT_ACTIONS,
     PAD_ACTIONS,
     PAD_LED_STATES,
     PRESS_ACTIONS,
@@ -249,6 +251,7 @@ CONTROL_KEYS = (
     "range",
     "relative",
     "step",
+    "layer",
 )
 
 
@@ -304,11 +307,22 @@ def parse_control(r: Reader, node, i: int, default_channel: int) -> list[Control
     for key in ("pad", "shift_pad"):
         if key in node and r.value(node, fields.PAD, node[key], f"{where}.{key}") is None:
             return []
+    layer = node.get("layer")
+    if layer is not None and layer not in LAYERS:
+        r.fail(node, f"{where}.layer", f"must be one of {', '.join(LAYERS)} (got {layer!r})")
+        return []
     out = []
     for kind, channel, number, offset in _addresses(r, node, where, default_channel):
         pad = node.get("pad")
         shift_pad = node.get("shift_pad")
-        if offset is not None:
+        action = value
+        if offset is not None and value in LIVE_SLOT_ACTIONS:  # a range of weights: one slot each
+            slot = LIVE_SLOT_ACTIONS.index(value) + offset
+            if slot >= len(LIVE_SLOT_ACTIONS):
+                r.fail(node, where, f"a live pad has {len(LIVE_SLOT_ACTIONS)} prompt weights: the range runs past")
+                return []
+            action = LIVE_SLOT_ACTIONS[slot]
+        elif offset is not None:
             pad = (pad or 1) + offset
             shift_pad = None if shift_pad is None else shift_pad + offset
         uses_pad = node.get("press") in PAD_ACTIONS or node.get("shift") in PAD_ACTIONS or value in PAD_ACTIONS
@@ -322,7 +336,7 @@ def parse_control(r: Reader, node, i: int, default_channel: int) -> list[Control
                 number=number,
                 press=node.get("press"),
                 shift=node.get("shift"),
-                value=value,
+                value=action,
                 pad=pad,
                 shift_pad=shift_pad,
                 led=rule,
@@ -330,6 +344,7 @@ def parse_control(r: Reader, node, i: int, default_channel: int) -> list[Control
                 hi=hi,
                 relative=bool(node.get("relative", False)),
                 step=step,
+                layer=layer,
             )
         )
     return out
@@ -395,10 +410,10 @@ def parse(text: str, path: str) -> Mapping:
         controls=controls,
     )
     for c in controls:
-        if c.key in mapping.by_key:
+        if mapping.add(c) is not None:
             kind = "note" if c.kind == "note" else "CC"
-            r.problems.append(f"{path}: {kind} {c.number} on channel {c.channel + 1} is bound twice")
-        mapping.by_key[c.key] = c
+            layer = f" in the {c.layer} layer" if c.layer else ""
+            r.problems.append(f"{path}: {kind} {c.number} on channel {c.channel + 1} is bound twice{layer}")
     if r.problems:
         raise MappingError(r.problems)
     return mapping

@@ -36,8 +36,29 @@ PRESS_ACTIONS = (
     "scene.2",
     "scene.3",
     "scene.4",
+    "pad.live",  # the pad becomes a live pad (a loop pad again on the next)
+    "pad.capture",  # a live pad's last 4 bars kept as a loop
+    "live.mode",  # live mode started (as it was last set, else on the empty pads) or stopped
+    "layer.live",  # the controls of the live layer take over (faders: the live pad's prompt weights) or let go
+    "live.mute_bass",  # the live pad's switches, on or off
+    "live.mute_drums",
+    "live.only_bass_and_drums",
 )
-VALUE_ACTIONS = {"pad.gain": (0.0, 1.0), "pad.pan": (-1.0, 1.0), "master.gain": (0.0, 1.0), "tempo": (60.0, 180.0)}
+LIVE_SLOT_ACTIONS = tuple(f"live.weight.{slot}" for slot in range(1, 9))  # a live pad's prompt weights, by slot
+VALUE_ACTIONS = {
+    "pad.gain": (0.0, 1.0),
+    "pad.pan": (-1.0, 1.0),
+    "master.gain": (0.0, 1.0),
+    "tempo": (60.0, 180.0),
+    **{action: (0.0, 2.0) for action in LIVE_SLOT_ACTIONS},
+    "live.density": (0.0, 1.0),
+    "live.brightness": (0.0, 1.0),
+    "live.guidance": (0.0, 6.0),
+    "live.temperature": (0.0, 3.0),
+}
+# steer a live pad: the one named (``pad:``), else the live pad last started
+LIVE_ACTIONS = {a for a in (*PRESS_ACTIONS, *VALUE_ACTIONS) if a.startswith("live.") and a != "live.mode"}
+LAYERS = ("live",)  # a control with ``layer: live`` takes over its note or CC while that layer is on
 PAD_ACTIONS = {
     "pad.trigger",
     "pad.play",
@@ -49,6 +70,8 @@ PAD_ACTIONS = {
     "pad.pan",
     "pad.regenerate",
     "pad.cancel",
+    "pad.live",
+    "pad.capture",
 }
 LED_WHEN = (
     "playing",
@@ -61,6 +84,8 @@ LED_WHEN = (
     "song.recording",
     "metronome",
     "beat",
+    "layer.live",
+    "live.running",
 )
 SONG_LEDS = ("song.playing", "song.recording", "metronome", "beat")  # lit by the song transport, not a pad
 LED_MODES = ("static", "flash", "pulse")
@@ -119,6 +144,7 @@ class Control:
     hi: float = 1.0
     relative: bool = False
     step: float = 0.01
+    layer: str | None = None  # only while that layer is on (it takes over the note or CC from the one without)
 
     @property
     def key(self) -> tuple[str, int, int]:
@@ -149,9 +175,26 @@ class Mapping:
     leds: Leds | None
     controls: list[Control]
     by_key: dict[tuple[str, int, int], Control] = field(default_factory=dict)
+    layered: dict[tuple[str, str, int, int], Control] = field(default_factory=dict)  # (layer, kind, channel, n)
 
-    def control_for(self, kind: str, channel: int, number: int) -> Control | None:
+    def control_for(self, kind: str, channel: int, number: int, layer: str | None = None) -> Control | None:
+        if layer is not None and self.layered:
+            found = self.layered.get((layer, kind, channel, number)) or self.layered.get(
+                (layer, kind, ANY_CHANNEL, number)
+            )
+            if found is not None:
+                return found
         return self.by_key.get((kind, channel, number)) or self.by_key.get((kind, ANY_CHANNEL, number))
+
+    def add(self, control: Control) -> Control | None:
+        """Index ``control`` (a learned one replaces the one on its note or CC in its layer); the one replaced."""
+        if control.layer is not None:
+            old = self.layered.get((control.layer, *control.key))
+            self.layered[(control.layer, *control.key)] = control
+        else:
+            old = self.by_key.get(control.key)
+            self.by_key[control.key] = control
+        return old
 
     def matches(self, port_name: str) -> bool:
         if any(re.search(p, port_name, re.IGNORECASE) for p in self.exclude):

@@ -189,7 +189,6 @@ class OscFeedback:
         self._opted_out: OrderedDict[tuple[str, int], None] = OrderedDict()
         self._last_levels: list[float] = []
         self.sync_source = lambda: "internal"  # where the tempo comes from (the daemon tells)
-        self.live_mode = lambda: ("stopped", 0)  # live mode's state and next pad (the daemon tells)
         self._position = (1, 1)  # the song's last place (bar, beat), for a client that arrives
         self._colours: dict[int, str] = {}  # the colour last sent for each pad
 
@@ -236,8 +235,7 @@ class OscFeedback:
             ("/transport/metronome", [int(p.metronome)]),
             ("/transport/position", list(self._position)),
         ]
-        state, next_pad = self.live_mode()
-        out += [("/live/mode", [state]), ("/live/next", [next_pad])]
+        out += [("/live/mode", [p.live_mode]), ("/live/next", [p.live_next])]
         for pad in p.pads:
             out += pad_messages(pad)
         return out

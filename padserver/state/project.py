@@ -71,6 +71,8 @@ class Project:
     transport: str = "stopped"  # the song transport: playing, paused, stopped, recording (not saved)
     metronome: bool = False  # (not saved)
     beat: int = 0  # the song's beat in its bar from 1 while it plays, else 0 (not saved)
+    live_mode: str = "stopped"  # live mode: running or stopped (not saved)
+    live_next: int = 0  # the pad live mode's next loop goes to, 0 for none (not saved)
     pads: list[Pad] = field(default_factory=lambda: [Pad(i) for i in range(1, PAD_COUNT + 1)])
 
     def pad(self, number: int) -> Pad:

@@ -209,3 +209,93 @@ def test_a_waiting_osc_client_blinks_the_shift_key_and_a_press_pairs_it(actions,
     c.on_midi(bytes.fromhex("B0 13 7F"))  # shift pressed
     assert pairing.admits("10.0.0.20") and not pairing.waiting
     assert Pairing(str(tmp_path)).admits("10.0.0.20")  # remembered
+
+
+def test_the_live_layer_puts_the_faders_on_a_live_pads_weights_and_gives_the_gains_back(actions):
+    from padserver.actions.live import LivePads
+
+    actions.live = LivePads(actions)
+    c, sent = controller(actions)
+    actions.pad_mode(5, "live")
+    c.on_midi(bytes.fromhex("B0 30 7F"))  # fader 1: pad 1's gain, as always
+    assert actions.project.pad(1).gain == 1.0
+    sent.clear()
+    c.on_midi(bytes.fromhex("90 74 7F"))  # scene button 116: the live layer on, its light with it
+    assert bytes.fromhex("96 74 01") in sent
+    c.on_midi(bytes.fromhex("B0 30 40"))  # fader 1: the live pad's first prompt weight (0..2)
+    c.on_midi(bytes.fromhex("B0 37 7F"))  # fader 8: its eighth
+    weights = [w for _, w in actions.project.pad(5).live_prompts]
+    assert weights[0] == pytest.approx(2 * 64 / 127, abs=1e-3) and weights[7] == 2.0
+    assert actions.project.pad(1).gain == 1.0 and actions.project.pad(8).gain == 1.0  # the gains untouched
+    c.on_midi(bytes.fromhex("B0 38 00"))  # fader 9 stays the master
+    assert actions.project.master_gain == 0.0
+    sent.clear()
+    c.on_midi(bytes.fromhex("90 74 7F"))  # off again: the faders are the gains'
+    assert bytes.fromhex("96 74 00") in sent
+    c.on_midi(bytes.fromhex("B0 30 20"))
+    assert actions.project.pad(1).gain == pytest.approx(32 / 127, abs=1e-4)
+    assert actions.project.pad(5).live_prompts[0][1] == pytest.approx(2 * 64 / 127, abs=1e-3)
+
+
+def test_shift_and_a_solo_button_make_a_live_pad_and_back_and_knobs_steer_the_pad_they_name(actions):
+    from padserver.actions.live import LivePads
+
+    actions.live = LivePads(actions)
+    c, _ = controller(actions)
+    c.on_midi(bytes.fromhex("90 7A 7F"))  # shift held
+    c.on_midi(bytes.fromhex("90 15 7F"))  # + pad 6's solo button (note 21)
+    assert actions.project.pad(6).mode == "live" and not actions.project.pad(6).solo
+
+    async def back() -> None:  # (leaving live mode ends its session: a task)
+        c.on_midi(bytes.fromhex("90 15 7F"))
+
+    asyncio.run(back())
+    assert actions.project.pad(6).mode == "loop"
+    c.on_midi(bytes.fromhex("80 7A 00"))
+    knobs = """
+info: {device: Knobs, ports: [Knobs]}
+controls:
+  - {cc: 20, value: live.density, pad: 3}
+  - {cc: 21, value: live.weight.2, pad: 3, relative: true, step: 0.1}
+  - {note: 40, press: live.mute_drums, pad: 3}
+"""
+    k, _ = controller(actions, text=knobs)
+    k.on_midi(bytes.fromhex("B0 14 40"))  # pad 3 is no live pad: refused, nothing changes
+    assert actions.project.pad(3).live_settings == {}
+    actions.pad_mode(3, "live")
+    k.on_midi(bytes.fromhex("B0 14 7F"))
+    k.on_midi(bytes.fromhex("B0 15 03"))  # three steps up from 1.0
+    k.on_midi(bytes.fromhex("90 28 7F"))
+    assert actions.project.pad(3).live_settings == {"density": 1.0, "mute_drums": 1}
+    assert actions.project.pad(3).live_prompts[1][1] == pytest.approx(1.3)
+    k.on_midi(bytes.fromhex("90 28 7F"))
+    assert actions.project.pad(3).live_settings["mute_drums"] == 0
+
+
+def test_a_range_of_weights_numbers_the_slots_and_may_not_run_past_the_eighth():
+    from padserver.control.mappings import MappingError
+
+    mapping = parse_mapping("info: {device: F, ports: [F]}\ncontrols:\n  - {cc: [1, 4], value: live.weight.5}\n", "f")
+    assert [c.value for c in mapping.controls] == [f"live.weight.{n}" for n in (5, 6, 7, 8)]
+    with pytest.raises(MappingError, match="8 prompt weights"):
+        parse_mapping("info: {device: F, ports: [F]}\ncontrols:\n  - {cc: [1, 5], value: live.weight.5}\n", "f")
+    with pytest.raises(MappingError, match="layer"):
+        parse_mapping("info: {device: F, ports: [F]}\ncontrols:\n  - {cc: 1, value: pad.gain, pad: 1, layer: x}\n", "f")
+
+
+def test_midi_learn_puts_a_knob_on_a_live_prompt_weight_and_keeps_it(actions, tmp_path):
+    from padserver.actions.live import LivePads
+    from padserver.control.learn import Learn
+
+    actions.live = LivePads(actions)
+    actions.pad_mode(7, "live")
+    c, _ = controller(actions, "launchpad-x")
+    learn = Learn(str(tmp_path / "learned.yaml"))
+    learn.start(0, "live.weight.3", None)  # no pad: the live pad last started (else the first)
+    assert learn.hook(c, "cc", 0, 70)
+    c.on_midi(bytes.fromhex("B0 46 7F"))
+    assert actions.project.pad(7).live_prompts[2][1] == 2.0
+    saved = (tmp_path / "learned.yaml").read_text()
+    assert "live.weight.3" in saved and "cc: 70" in saved
+    with pytest.raises(ValueError, match="action must be one of"):
+        learn.start(0, "live.weight.9", None)

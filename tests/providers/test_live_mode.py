@@ -81,3 +81,31 @@ def test_live_mode_puts_a_new_loop_on_every_bar_line_of_its_pads_in_the_key_and_
     d.step(2 * BAR)
     assert mode(d)["state"] == "stopped" and len(mode(d)["started"]) == 8 and mode(d)["next"] == 0
     assert status(d)["pads"][1]["state"] == "playing"
+
+
+def test_a_grid_button_starts_and_stops_live_mode_and_the_grid_shows_the_next_pad(stepped):
+    from padserver.harness.launchpad import lit
+
+    d = stepped(config=CONFIG)
+    lpx_out, lpx_in = "Launchpad X:LPX MIDI Out", "Launchpad X:LPX MIDI In"
+    assert lpx_out in d.plug([lpx_out], [lpx_in])
+    d.osc.send("/pad/1/generate", "house drums", "instrument=drums")
+    wait_for(lambda: loaded(d, 1), 60, "the drums")
+    d.osc.send("/pad/1/play")
+    d.step(BAR // 4)
+    d.sent()
+    d.midi(lpx_out, 0xB0, 29, 127)  # CC 29: live mode, on the empty pads (2..16)
+    d.step(256)
+    assert mode(d)["state"] == "running" and mode(d)["pads"] == list(range(2, 17))
+    lights = [bytes(m) for m in d.sent()[lpx_in]]
+    assert any(map(lit(29, (0, 37)), lights))  # its button lit
+    assert any(map(lit(82, (2, 37)), lights))  # pad 2 (note 82) pulses light blue: the next loop goes there
+    wait_for(lambda: mode(d)["stage"] in ("ready", "launched"), 60, "the first loop")
+    d.step_to(d.frame + BAR)
+    assert [h["pad"] for h in mode(d)["started"]] == [2] and mode(d)["next"] == 3
+    lights = [bytes(m) for m in d.sent()[lpx_in]]
+    assert any(map(lit(82, (0, 21)), lights)) and any(map(lit(83, (2, 37)), lights))  # 2 plays, 3 is next
+    d.midi(lpx_out, 0xB0, 29, 127)  # off
+    d.step(256)
+    lights = [bytes(m) for m in d.sent()[lpx_in]]
+    assert mode(d)["state"] == "stopped" and any(map(lit(29, (0, 1)), lights)) and any(map(lit(83, (0, 0)), lights))

@@ -13,7 +13,10 @@ route = group.route
 @route(
     "/midi/learn",
     "i:pad s:action",
-    "MIDI learn: the next note or CC touched does `action` (pad.trigger, pad.stop, pad.gain …; pad 0 for global actions); replies `/midi/learned s:mapping s:kind i:number i:channel s:action i:pad`, saved in learned.yaml.",
+    "MIDI learn: the next note or CC touched does `action` (pad.trigger, pad.stop, pad.gain …; a live pad's "
+    "live.weight.1 … live.weight.8, live.density, live.brightness, live.guidance, live.temperature, live.mute_bass …; "
+    "pad 0 for global actions, and for live ones the live pad last started); replies `/midi/learned s:mapping s:kind "
+    "i:number i:channel s:action i:pad`, saved in learned.yaml.",
 )
 def _learn(ctx, pad, action):
     midi = ctx.midi
