@@ -206,6 +206,8 @@ class ActionsBase:
         self._undoable_pad(pad, "mode", old, "pad_mode")
         self.engine.send(cmd.SetMode(pad.number - 1, value))
         self.changed(pad.number, "mode", value)
+        if self.live is not None and (old == cmd.LIVE) != (value == cmd.LIVE):
+            self.live.reselect()  # (the live pad the knobs steer)
         if old == cmd.LIVE and value != cmd.LIVE:
             self._leave_live(pad)
         elif value == cmd.LIVE and old != cmd.LIVE and pad.state == "empty":

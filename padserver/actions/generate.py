@@ -224,6 +224,10 @@ class Generation:
         or to ``put(pad, loop id)`` (live mode's, which launches it on its own bar)."""
         if self.jobs.pending_for(pad) is not None:
             raise ActionError(f"pad {pad} is already generating; cancel it first")
+        if self.actions.project.pad(pad).mode == "live":  # (refused before it costs anything)
+            raise ActionError(
+                f"pad {pad} is a live pad: steer it with its prompts, or set its mode to loop to generate"
+            )
         provider = self.provider(name)
         reason = provider.unavailable()
         if reason is not None:

@@ -329,7 +329,6 @@ class LivePads:
         self.pads: dict[int, LivePad] = {}
         self._provider = None
         self._spent: dict[str, float] = {}  # streamed seconds, today's
-        self.selected = 0  # the live pad last started: knobs without a pad of their own steer it
 
     def provider(self):
         """The provider, usable (a clear error if it is not: no key, no SDK); asked when a session opens."""
@@ -396,7 +395,21 @@ class LivePads:
             )
         live.press()
         if live.wanted:
-            self.selected = number
+            self.reselect(number)
+
+    def reselect(self, prefer: int = 0) -> None:
+        """The live pad knobs and tablets steer: ``prefer`` (just started), else the one they steered while it is
+        still a live pad, else the first live pad (0: none); the tablets hear when it changes."""
+        p = self.actions.project
+        if prefer and p.pad(prefer).mode == "live":
+            chosen = prefer
+        elif p.live_pad and p.pad(p.live_pad).mode == "live":
+            chosen = p.live_pad
+        else:
+            chosen = next((pad.number for pad in p.pads if pad.mode == "live"), 0)
+        if chosen != p.live_pad:
+            p.live_pad = chosen
+            self.actions.changed(0, "live_pad", chosen)
 
     def steered_pad(self, number: int | None = None) -> int:
         """The live pad a knob steers: the one named, else the one last started, else the first live pad."""
@@ -405,12 +418,10 @@ class LivePads:
             if a.project.pad(number).mode != "live":
                 raise ActionError(f"pad {number} is not a live pad")
             return number
-        if self.selected and a.project.pad(self.selected).mode == "live":
-            return self.selected
-        for pad in a.project.pads:
-            if pad.mode == "live":
-                return pad.number
-        raise ActionError("no live pad to steer: make one (/pad/n/mode live)")
+        self.reselect()
+        if not a.project.live_pad:
+            raise ActionError("no live pad to steer: make one (/pad/n/mode live)")
+        return a.project.live_pad
 
     # -- steering ---------------------------------------------------------------------------------------
     def set_prompt(self, number: int, slot: object, text: object, weight: object = None) -> None:
@@ -460,8 +471,8 @@ class LivePads:
         a = self.actions
         live = self.pad(a.pad_of(number).number)
         count = checks.whole(bars, "bars", 1, CAPTURE_BARS)
+        audio = live.last_bars(count)  # (first: that it has nothing to keep says more than where it would go)
         target = self._capture_pad(live.number, onto)
-        audio = live.last_bars(count)
         pad = a.project.pad(live.number)
         prompts = [[t, float(w)] for t, w in live.prompts()]
         meta = {

@@ -116,15 +116,13 @@ class LiveMode:
         bars = checks.whole(opts.get("bars", 4), "bars", *BARS)
         provider = checks.text(opts.get("provider", a.generation.default), "provider", 40).strip()
         prompt = checks.text(opts.get("prompt", a.project.prompt), "prompt", 500).strip()
-        if "pads" in opts:
-            pads = parse_pads(opts["pads"])
-        else:  # the pads free now
-            pads = [p.number for p in a.project.pads if p.state == "empty" and p.mode != cmd.LIVE and not p.keep]
-            if not pads:
-                raise ActionError("no empty pads for live mode: name the pads it may use (pads=5-8)")
+        # (all pads by default: the empty ones are filled first, then the oldest replaced; kept ones never)
+        pads = parse_pads(opts["pads"]) if "pads" in opts else list(range(1, PAD_COUNT + 1))
         usable = [n for n in pads if not a.project.pad(n).keep and a.project.pad(n).mode != cmd.LIVE]
         if not usable:
-            raise ActionError(f"pads {opts.get('pads')} are all kept or live pads: live mode could put nothing there")
+            raise ActionError(
+                f"pads {opts.get('pads', 'all')} are kept or live pads: live mode could put nothing there"
+            )
         reason = a.generation.provider(provider).unavailable()
         if reason is not None:
             raise ActionError(f"{provider} is unavailable: {reason}")

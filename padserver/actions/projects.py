@@ -152,6 +152,8 @@ class Projects:
                 a.changed(pad.number, key, value)
         a.send_gains()
         a.send_quanta()
+        if a.live is not None:
+            a.live.reselect()
         a.project.song = target.song
         if a.song is not None:
             await a.song.push()

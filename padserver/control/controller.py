@@ -160,7 +160,7 @@ class Controller:
         log.info("%s: pad %d's last 4 bars kept as loop %d on pad %d", self.name, pad, loop, onto)
 
     def _live_mode(self) -> None:
-        """Start live mode as it was last set (else on the empty pads), or stop it."""
+        """Start live mode as it was last set (else on all the pads), or stop it."""
         mode = self.actions.live_mode
         if mode is None:
             return

@@ -38,7 +38,7 @@ PRESS_ACTIONS = (
     "scene.4",
     "pad.live",  # the pad becomes a live pad (a loop pad again on the next)
     "pad.capture",  # a live pad's last 4 bars kept as a loop
-    "live.mode",  # live mode started (as it was last set, else on the empty pads) or stopped
+    "live.mode",  # live mode started (as it was last set, else on all the pads) or stopped
     "layer.live",  # the controls of the live layer take over (faders: the live pad's prompt weights) or let go
     "live.mute_bass",  # the live pad's switches, on or off
     "live.mute_drums",

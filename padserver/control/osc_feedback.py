@@ -44,6 +44,13 @@ FEEDBACK = [
     ("/live/mode", "s", "live mode: running or stopped"),
     ("/live/next", "i", "the pad live mode's next loop goes to (0: none)"),
     ("/live/error", "s", "why live mode could not put a loop on, or stopped"),
+    ("/live/pad", "i", "the live pad the `/live/…` faders steer (0: none); its weights and settings follow"),
+    ("/live/weight/{n}", "f", "the steered live pad's prompt weight in slot n"),
+    ("/live/prompt/{n}", "s", "the steered live pad's prompt words in slot n"),
+    ("/live/density", "f", "and `/live/brightness`, `/live/guidance`, `/live/temperature`: the steered pad's"),
+    ("/live/brightness", "f", "the steered live pad's brightness"),
+    ("/live/guidance", "f", "the steered live pad's guidance"),
+    ("/live/temperature", "f", "the steered live pad's temperature"),
     ("/pad/{n}/progress", "f", "a running generation's progress 0..1"),
     ("/job/{n}", "s f s", "a job's state (queued, running, done, failed, cancelled), progress, message"),
     ("/pad/{n}/level", "f", "peak 0..1, at most 30 Hz, only when it changes"),
@@ -137,6 +144,20 @@ def _live_messages(pad) -> list[tuple[str, list]]:
     return out + [(f"/pad/{n}/live/set", [k, float(v)]) for k, v in sorted(pad.live_settings.items())]
 
 
+STEERED_SETTINGS = ("density", "brightness", "guidance", "temperature")  # (the tablets' faders)
+
+
+def steered_messages(project) -> list[tuple[str, list]]:
+    """The steered live pad's weights, words and settings, for the tablets' `/live/…` controls."""
+    out: list[tuple[str, list]] = [("/live/pad", [project.live_pad])]
+    if not project.live_pad:
+        return out
+    pad = project.pad(project.live_pad)
+    for i, (text, weight) in enumerate(pad.live_prompts, 1):
+        out += [(f"/live/weight/{i}", [float(weight)]), (f"/live/prompt/{i}", [text])]
+    return out + [(f"/live/{k}", [float(pad.live_settings[k])]) for k in STEERED_SETTINGS if k in pad.live_settings]
+
+
 def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
     """The OSC message for one state change (pad 0 = global)."""
     if pad == 0 and key == "job":
@@ -157,6 +178,7 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
             "live_mode": "/live/mode",
             "live_next": "/live/next",
             "live_mode_error": "/live/error",
+            "live_pad": "/live/pad",
         }
         if key not in address:
             return None
@@ -235,7 +257,7 @@ class OscFeedback:
             ("/transport/metronome", [int(p.metronome)]),
             ("/transport/position", list(self._position)),
         ]
-        out += [("/live/mode", [p.live_mode]), ("/live/next", [p.live_next])]
+        out += [("/live/mode", [p.live_mode]), ("/live/next", [p.live_next])] + steered_messages(p)
         for pad in p.pads:
             out += pad_messages(pad)
         return out
@@ -252,6 +274,13 @@ class OscFeedback:
             self._position = (int(value[0]), int(value[1]))
         elif pad == 0 and key == "transport":
             messages.append(("/transport/record", [int(value == "recording")]))
+        elif pad == 0 and key == "live_pad":
+            messages = steered_messages(self.project)
+        elif pad and pad == self.project.live_pad and key == "live_prompt":
+            i, text, weight = value
+            messages += [(f"/live/weight/{i}", [float(weight)]), (f"/live/prompt/{i}", [str(text)])]
+        elif pad and pad == self.project.live_pad and key == "live_setting" and value[0] in STEERED_SETTINGS:
+            messages.append((f"/live/{value[0]}", [float(value[1])]))
         elif pad and key in _COLOUR_KEYS:
             colour = pad_color(self.project.pad(pad))
             if self._colours.get(pad) != colour:

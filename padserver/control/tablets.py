@@ -64,6 +64,7 @@ def surface() -> list[Widget]:
             Widget("toggle", f"pad{n}_mute", f"/pad/{n}/mute", x + cell - 40, y + 98, 40, 22, caption="M"),
             Widget("toggle", f"pad{n}_solo", f"/pad/{n}/solo", x + cell - 40, y + 122, 40, 20, caption="S"),
             Widget("button", f"pad{n}_generate", f"/pad/{n}/generate", x + 4, y + 28, 40, 26, caption="GEN"),
+            Widget("toggle", f"pad{n}_keep", f"/pad/{n}/keep", x + cell - 44, y + 28, 40, 26, caption="KEEP"),
         ]
     for row in range(1, 5):
         out.append(
@@ -96,6 +97,33 @@ def surface() -> list[Widget]:
         Widget("text", "prompt", "/prompt", right, top + 300, 314, 80, text=""),
         Widget("label", "last_error", "/error", right, top + 390, 314, 60, text="", script="error"),
     ]
+    return out + _live_section(right, 520)
+
+
+def _live_section(left: int, top: int) -> list[Widget]:
+    """Live mode (start, stop, the next pad) and the steered live pad (the one last started): its eight prompt
+    weights under their words, its density, brightness, guidance and temperature, and capture."""
+    out = [
+        Widget("label", "live_caption", "", left, top, 50, 28, text="LIVE"),
+        Widget("label", "live_mode", "/live/mode", left + 52, top, 80, 28, text=""),
+        Widget("button", "live_start", "/live/start", left + 136, top, 88, 28, caption="START"),
+        Widget("button", "live_stop", "/live/stop", left + 226, top, 88, 28, caption="STOP"),
+        Widget("label", "live_next_caption", "", left, top + 32, 36, 24, text="next"),
+        Widget("label", "live_next", "/live/next", left + 36, top + 32, 30, 24, text=""),
+        Widget("label", "live_pad_caption", "", left + 70, top + 32, 60, 24, text="live pad"),
+        Widget("label", "live_pad", "/live/pad", left + 130, top + 32, 30, 24, text=""),
+        Widget("button", "live_capture", "/live/capture", left + 164, top + 32, 150, 24, caption="CAPTURE 4"),
+    ]
+    for slot in range(1, 9):
+        x, y = left + (slot - 1) // 4 * 159, top + 62 + (slot - 1) % 4 * 27
+        out += [
+            Widget("fader", f"live_weight{slot}", f"/live/weight/{slot}", x, y, 155, 24, 0.0, 2.0),
+            Widget("label", f"live_prompt{slot}", f"/live/prompt/{slot}", x + 4, y, 147, 24, text=""),
+        ]
+    spans = {"density": 1.0, "brightness": 1.0, "guidance": 6.0, "temperature": 3.0}
+    for i, (name, hi) in enumerate(spans.items()):
+        x, y = left + i % 2 * 159, top + 172 + i // 2 * 26
+        out.append(Widget("fader", f"live_{name}", f"/live/{name}", x, y, 155, 22, 0.0, hi, caption=name))
     return out
 
 

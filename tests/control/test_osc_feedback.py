@@ -88,3 +88,25 @@ def test_any_sender_is_registered_automatically_and_can_opt_out(daemon):
     daemon.osc.send("/tempo", 99)
     assert "/tempo" not in [a for a, _ in tablet.receive(0.5)]
     tablet.close()
+
+
+def test_the_live_faders_follow_the_live_pad_they_steer(daemon, dump):
+    osc = daemon.osc
+    dump.wait_for('/pad/16/state s "empty"')
+    osc.send("/pad/5/mode", "live")
+    chosen = dump.wait_for("/live/pad i 5")  # the first live pad is the one they steer
+    dump.wait_for("/live/weight/1 f 1.000000", after=chosen)
+    osc.send("/live/weight/3", 1.5)
+    dump.wait_for("/live/weight/3 f 1.500000")
+    dump.wait_for('/pad/5/live/prompt isf 3 "" 1.500000')
+    osc.send("/pad/5/live/prompt", 2, "glassy arps", 0.5)
+    dump.wait_for('/live/prompt/2 s "glassy arps"')
+    osc.send("/live/density", 0.7)
+    dump.wait_for("/live/density f 0.700000")
+    osc.send("/pad/9/mode", "live")
+    osc.send("/live/pad", 9)
+    other = dump.wait_for("/live/pad i 9")
+    dump.wait_for("/live/weight/3 f 1.000000", after=other)  # pad 9's own
+    osc.send("/pad/1/keep", 1)
+    dump.wait_for("/pad/1/keep i 1")
+    assert osc.request("/live/pad", reply="/live/pad") == [9]

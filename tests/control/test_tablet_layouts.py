@@ -20,10 +20,10 @@ PHONE = "padserver-phone.tosc"
 OSC_SESSION = "padserver-open-stage-control.json"
 # what a new client is told and a layout leaves out on purpose: the loop id, region and choke group are for
 # scripts and editors, the pad's mode and quantum and the sync source are set elsewhere; a live pad's stream
-# shows in its state and colour, and live mode's next pad in its colour (their own page, with the prompts, live
-# mode and keep, comes with steering)
+# shows in its state and colour, and live mode's next pad in its colour (and `/live/next`); each live pad's own
+# prompts and settings are steered through the live pad the `/live/…` controls follow
 NOT_SHOWN = {"loop", "region", "choke", "mode", "quantize", "generating", "live", "/sync/source", "/master/level",
-             "next", "keep", "/live/mode", "/live/next"}  # fmt: skip
+             "next", "prompt", "set"}  # fmt: skip
 
 
 def shipped(name: str) -> bytes:
@@ -282,6 +282,7 @@ def test_every_control_of_each_layout_works_on_a_daemon_with_the_starter_kit(tmp
             ["oscsend", "localhost", str(daemon.port), "/register", "si", "127.0.0.1", str(dump.port)], check=True
         )
         subprocess.run(["oscsend", "localhost", str(daemon.port), "/prompt", "s", "dusty drums"], check=True)
+        subprocess.run(["oscsend", "localhost", str(daemon.port), "/pad/16/mode", "s", "live"], check=True)
         sent = {repr(m): m for m in _sent_by_touchosc(TOSC) + _sent_by_open_stage_control()}  # once each
         # the generate buttons last: the loops they make land a moment later, and a change between an undo
         # and its redo (a loop landing) rightly leaves nothing to redo
@@ -295,10 +296,21 @@ def test_every_control_of_each_layout_works_on_a_daemon_with_the_starter_kit(tmp
             return all(not p["generating"] for p in status["pads"])
 
         wait_for(settled, 60, "the generate buttons' jobs to finish")
+        # the live pad's own: no Lyria key here, so it cannot play, nor be captured; nor is it a pad to generate on
+        refused = {
+            "/pad/16/trigger": "no Google API key",
+            "/live/capture": "not playing a stream",
+            "/pad/16/generate": "is a live pad",
+        }
         errors = [line for _, line in dump.lines if line.startswith("/error")]
-        assert errors == [], errors
+        assert [e for e in errors if e.split('"')[1] not in refused] == [], errors
+        assert {e.split('"')[1] for e in errors if refused.get(e.split('"')[1], "?") in e} == set(refused), errors
         pads = status["pads"]
         assert all(p["gain"] == 2.0 and p["pan"] == 1.0 and p["mute"] is False and p["solo"] is False for p in pads)
+        assert all(p["keep"] is False for p in pads) and status["live_mode"]["state"] == "stopped"
+        steered = pads[15]  # the tablet's live faders steered the live pad: each at its bottom, then its top
+        assert [w for _, w in steered["live_prompts"]] == [2.0] * 8
+        assert steered["live_settings"] == {"density": 1.0, "brightness": 1.0, "guidance": 6.0, "temperature": 3.0}
         assert status["tempo"] == 300.0 and status["master_gain"] == 2.0
     finally:
         dump.close()

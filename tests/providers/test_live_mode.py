@@ -94,9 +94,9 @@ def test_a_grid_button_starts_and_stops_live_mode_and_the_grid_shows_the_next_pa
     d.osc.send("/pad/1/play")
     d.step(BAR // 4)
     d.sent()
-    d.midi(lpx_out, 0xB0, 29, 127)  # CC 29: live mode, on the empty pads (2..16)
+    d.midi(lpx_out, 0xB0, 29, 127)  # CC 29: live mode, on all the pads (the free ones first)
     d.step(256)
-    assert mode(d)["state"] == "running" and mode(d)["pads"] == list(range(2, 17))
+    assert mode(d)["state"] == "running" and mode(d)["pads"] == list(range(1, 17))
     lights = [bytes(m) for m in d.sent()[lpx_in]]
     assert any(map(lit(29, (0, 37)), lights))  # its button lit
     assert any(map(lit(82, (2, 37)), lights))  # pad 2 (note 82) pulses light blue: the next loop goes there

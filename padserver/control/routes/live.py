@@ -7,6 +7,9 @@ from padserver.control.route import RouteGroup
 group = RouteGroup()
 route = group.route
 
+# the model's settings a tablet has a fader for (the switches and top_k are set with /pad/n/live/set)
+STEERED_SETTINGS = {"density": "0..1", "brightness": "0..1", "guidance": "0..6", "temperature": "0..3"}
+
 
 def _live(ctx):
     if ctx.actions.live is None:
@@ -63,3 +66,46 @@ async def _capture(ctx, n, bars=None, onto=None):
         bars = None
     loop, pad = await _live(ctx).capture(n, 4 if bars is None else bars, onto)
     return [(f"/pad/{int(n)}/captured", [loop, pad])]
+
+
+# -- the live pad knobs and tablets steer (the one last started, else the first): one address per control ------
+@route(
+    "/live/pad",
+    "[i:pad]",
+    "The live pad the `/live/…` faders and knobs without a pad of their own steer (the one last started, else "
+    "the first live pad); with no argument replies `/live/pad i` (0: none).",
+)
+def _steered(ctx, pad=None):
+    live = _live(ctx)
+    if pad is not None:
+        live.reselect(live.steered_pad(ctx.actions.pad_of(pad).number))
+    return None if pad is not None else [("/live/pad", [ctx.actions.project.live_pad])]
+
+
+@route("/live/weight/{n}", "f:weight", "The steered live pad's prompt weight in slot n (1..8), 0..2: a fader each.")
+def _steered_weight(ctx, slot, weight):
+    live = _live(ctx)
+    live.set_weight(live.steered_pad(), slot, weight)
+
+
+def _setting_route(name: str, span: str) -> None:
+    @route(f"/live/{name}", "f:value", f"The steered live pad's {name} ({span}).")
+    def _handler(ctx, value):
+        live = _live(ctx)
+        live.set_setting(live.steered_pad(), name, value)
+
+
+for _name, _span in STEERED_SETTINGS.items():
+    _setting_route(_name, _span)
+
+
+@route(
+    "/live/capture",
+    "[i:bars]",
+    "Keep the steered live pad's last bars (4 if not given; a button's 1 is 4, its 0 nothing) on the next empty "
+    "pad; replies `/pad/n/captured i:loop i:pad`.",
+)
+async def _steered_capture(ctx, bars=None):
+    live = _live(ctx)
+    number = live.steered_pad()
+    return await _capture(ctx, number, bars)

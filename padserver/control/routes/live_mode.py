@@ -22,16 +22,17 @@ def _mode(ctx):
     "Live mode: while music plays, every `every=` bars (4) a new `bars=`-bar loop (4) that fits what plays (the "
     "project's key and tempo, a role not yet playing: drums, bass, chords, lead, texture; the playing loops as "
     "context) from `provider=` (the default) with `prompt=` words (the prompt field's), launched on a bar line on "
-    "the next free pad of `pads=` (e.g. 5-8 or 1,2,3; the empty pads if not given), retiring the pad it filled "
-    "longest ago when none is free; kept pads (`/pad/n/keep`) never. A button's 1 starts it as it is set, its 0 "
-    "does nothing. Replies `/live/started s:json`; `/live/next i` shows the pad the next loop goes to.",
+    "the next free pad of `pads=` (e.g. 5-8 or 1,2,3; all if not given), retiring the pad it filled "
+    "longest ago when none is free; kept pads (`/pad/n/keep`) never. A button's 1 starts it as it was last "
+    "started, its 0 does nothing. Replies `/live/started s:json`; `/live/next i` shows the pad the next loop goes to.",
 )
 def _start(ctx, *options):
-    if len(options) == 1 and isinstance(options[0], (int, float)):  # a button
+    mode = _mode(ctx)
+    if len(options) == 1 and isinstance(options[0], (int, float)):  # a button: as it was last started
         if not options[0]:
             return None
-        options = ()
-    status = _mode(ctx).start(list(options), who=ctx.sender)
+        options = tuple(mode.last_options)
+    status = mode.start(list(options), who=ctx.sender)
     return [("/live/started", [json.dumps(status, separators=(",", ":"))])]
 
 
