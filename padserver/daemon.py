@@ -389,6 +389,8 @@ class Daemon:
         pads, master, gain = engine.meters.take()
         self.levels = ([round(float(p), 4) for p in pads], [round(float(m), 4) for m in master], gain)
         self.osc.feedback.on_levels(self.levels[0], self.levels[1])
+        if actions.live is not None and actions.live.pads:
+            actions.live.report_latency()
         if engine.song.playing and actions.song is not None:  # the song's place, as often as the meters
             bar, beat = actions.song.position()  # (and only when it moves)
             if (bar, int(beat)) != self._position:

@@ -23,6 +23,7 @@ from padserver.actions.checks import ActionError
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
 from padserver.engine.live_feed import LiveFeed
+from padserver.loops.arrival import Arrival
 from padserver.loops.stream_fit import StreamFit
 from padserver.providers import registry
 from padserver.providers.jobs import ProviderError
@@ -66,6 +67,8 @@ class LivePad:
         self.next_tempo = 120.0  # that of the stream now arriving
         self.stale = False  # the feed plays an earlier session's stream: the new one starts when it runs dry
         self._restart = False  # the session was closed to open one at a new tempo or key
+        self.arrival = Arrival()  # how the stream has been coming: the jitter buffer is sized from it
+        self.latency_bars = 0.0  # what the surfaces were last told
 
     @property
     def actions(self) -> Actions:
@@ -94,6 +97,13 @@ class LivePad:
             self.task = spawn(self._run(), f"pad {self.number}: live stream", self._ended)
         else:
             self._feed()
+
+    @property
+    def lead_s(self) -> float:
+        """What is held ahead of what is heard at a start: ``buffer_s``, or more where the stream needs it (a
+        chunk, which plays out before the next comes, and a quarter more than its largest delay), at most half
+        the ring."""
+        return min(RING_S / 2, max(self.live.buffer_s, self.arrival.needed_s()))
 
     @property
     def buffered_s(self) -> float:
@@ -148,6 +158,7 @@ class LivePad:
             except ProviderError as exc:
                 if self._restart:  # asked anew (a new tempo or key), not dropped
                     self._restart = False
+                    self.arrival = Arrival()  # (a new schedule: the pause between sessions is no lateness)
                     self.stale = self.feed is not None
                     continue
                 if exc.permanent or not self.wanted or tries >= REOPEN_TRIES:
@@ -182,6 +193,7 @@ class LivePad:
         self.fit = fit
         self.next_tempo = tempo
         async for audio in session.chunks():
+            self.arrival.add(time.monotonic(), audio.shape[1] / RATE)
             self.live.spend(audio.shape[1] / RATE)
             self.fit.add(audio)
             self._feed()
@@ -217,7 +229,7 @@ class LivePad:
         if fit is None:
             return
         a = self.actions
-        lead = int(self.live.buffer_s * a.engine.sample_rate)
+        lead = int(self.lead_s * a.engine.sample_rate)
         if self.feed is not None and self.stale:  # a new stream waits for the old one to run dry (holding
             fit.keep_last(int(RING_S * a.engine.sample_rate))  # as much as the ring: after a drop, a deep buffer)
             return
@@ -520,6 +532,16 @@ class LivePads:
             if fit is not None and fit.held and (live.feed is not None or live.wanted):
                 live._feed()
 
+    def report_latency(self) -> None:
+        """Each playing stream's latency in bars (how much of it is held ahead of what is heard), to the surfaces
+        when it moves by a tenth of a bar; at the meters' rate."""
+        bar_s = self.actions.project.beats_per_bar * 60.0 / self.actions.project.tempo
+        for live in self.pads.values():
+            bars = round(live.buffered_s / bar_s, 1) if live.state == "playing" else 0.0
+            if bars != live.latency_bars:
+                live.latency_bars = bars
+                self.actions.changed(live.number, "live_latency", bars)
+
     def on_event(self, event: ev.Event) -> None:
         live = self.pads.get(event.pad + 1)
         if live is not None:
@@ -528,7 +550,14 @@ class LivePads:
     def status(self) -> dict:
         """Each live pad's stream: its state and how much of it is held ahead of what is heard."""
         return {
-            str(n): {"state": live.state, "buffered_s": round(live.buffered_s, 3), "tempo": live.tempo}
+            str(n): {
+                "state": live.state,
+                "buffered_s": round(live.buffered_s, 3),
+                "lead_s": round(live.lead_s, 3),  # (the jitter buffer: held ahead at a start)
+                "jitter_s": round(live.arrival.jitter_s, 3),
+                "latency_bars": live.latency_bars,
+                "tempo": live.tempo,
+            }
             for n, live in self.pads.items()
         }
 

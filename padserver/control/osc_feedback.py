@@ -38,6 +38,7 @@ FEEDBACK = [
     ("/pad/{n}/live/filtered", "s", "a live pad's prompt the service filtered, and why (the stream goes on)"),
     ("/pad/{n}/live/error", "s", "why a live pad's session ended or could not open"),
     ("/pad/{n}/live/prompt", "i s f", "a live pad's prompt slot: its words and weight (to a new client: live pads')"),
+    ("/pad/{n}/live/latency", "f", "a playing live pad's latency in bars: how much of its stream is held ahead"),
     ("/pad/{n}/live/set", "s f", "a live pad's model setting (to a new client: live pads' settings)"),
     ("/pad/{n}/keep", "i", "live mode never retires the pad"),
     ("/pad/{n}/next", "i", "live mode's next loop goes to the pad (its colour says so too)"),
@@ -193,6 +194,8 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
         return f"/pad/{pad}/live/prompt", [int(value[0]), str(value[1]), float(value[2])]
     if key == "live_setting":
         return f"/pad/{pad}/live/set", [str(value[0]), float(value[1])]
+    if key == "live_latency":
+        return f"/pad/{pad}/live/latency", [float(value)]
     if key.startswith("live_"):  # live_filtered, live_error
         return f"/pad/{pad}/live/{key[5:]}", [str(value)]
     if isinstance(value, bool):

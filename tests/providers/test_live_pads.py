@@ -58,6 +58,8 @@ def test_a_live_pad_starts_its_stream_on_the_bar_and_a_second_press_fades_it_out
     wait_for(lambda: d.status()["live"]["1"]["buffered_s"] > 8 * BAR / 48000 + 1, 30, "the stream to arrive")
     start = d.frame
     out = d.step(8 * BAR)
+    # how far ahead of what is heard the stream is, in bars (told to the surfaces as /pad/1/live/latency)
+    assert d.status()["live"]["1"]["latency_bars"] >= 0.5
     # the fake's music: a click on every beat from its first downbeat (louder on the bar), chords and noise.
     # It launched at the start of the last 128-frame step: the grid's beats are every BEAT from there
     peaks, levels = [], []
