@@ -20,6 +20,7 @@ PARTS = (
     "soak",
     "vs-sooperlooper",
     "loads",
+    "live",
 )
 
 
@@ -55,6 +56,7 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         engine_bench,
         generate_bench,
         library_bench,
+        live_bench,
         loads_bench,
         prepare_bench,
         soak_bench,
@@ -73,6 +75,7 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         "vs-sooperlooper": [lambda smoke: vs_sooperlooper.run(smoke, seconds)],
         "loads": [lambda smoke: loads_bench.run_idle(smoke, seconds), lambda smoke: loads_bench.run(smoke, seconds)],
         "generate": [generate_bench.run],
+        "live": [live_bench.run_lock, lambda smoke: live_bench.run_streams_while_playing(smoke, seconds)],
         "prepare": [
             prepare_bench.run_prepare,
             prepare_bench.run_groove,

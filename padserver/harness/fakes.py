@@ -276,7 +276,13 @@ class FakeLyria:
     CHUNK_S = 2.0
 
     def __init__(
-        self, folder: str | None = None, realtime: bool = False, warmup_s: float = 1.0, speed: float = 1.0, song_s=120.0
+        self,
+        folder: str | None = None,
+        realtime: bool = False,
+        warmup_s: float = 1.0,
+        speed: float = 1.0,
+        song_s=120.0,
+        head_start_s: float = 0.0,
     ) -> None:
         import ssl
 
@@ -288,6 +294,7 @@ class FakeLyria:
         self.warmup_s = warmup_s  # noise before the music, like the model settling
         self.speed = speed  # the music's tempo against the bpm asked for (a model plays near it, not at it)
         self.song_s = song_s  # how long each session streams
+        self.head_start_s = head_start_s  # real time: this much is sent at once first (the model's head start)
         self.messages: list[dict] = []  # every client message, in order
         self.arrived: list[float] = []  # when each came (time.monotonic())
         self.headers: list[dict] = []
@@ -381,4 +388,5 @@ class FakeLyria:
                 "mimeType": "audio/l16;rate=48000;channels=2",
             }
             await ws.send(json.dumps({"serverContent": {"audioChunks": [chunk]}}))
-            await asyncio.sleep(self.CHUNK_S if self.realtime else 0.01)
+            ahead = (n + 1) * self.CHUNK_S <= self.head_start_s
+            await asyncio.sleep(self.CHUNK_S if self.realtime and not ahead else 0.01)
