@@ -51,6 +51,11 @@ def test_benchmarks_run_and_report_their_figures():
     assert re.search(r"elevenlabs-music: median [-\d.]+ ms, p95", out), out
     assert re.search(r"Lyria RealTime, request → a 4-bar loop at 120 BPM .*: [\d.]+ s", out), out
     assert re.search(r"period 256: 4 cloud jobs landed in median [\d.]+ s, xruns \d+", out), out
+    assert re.search(r"worst bar line [\d.]+ ms from the grid's", out), out
+    assert re.search(r"period 256, streaming: xruns \d+ \(\d+ with padserver the late client\), padserver CPU", out), (
+        out
+    )
+    assert re.search(r"period 256: a live stream costs [-\d.]+ % of one core", out), out
     assert re.search(r"wav 32: [\d.]+ s = \d+× real time", out), out
     assert re.search(r"period 256: exports took [\d.]+, [\d.]+, [\d.]+ s \(median \d+× real time\), xruns \d+", out), (
         out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from padserver.engine import events as ev
 from padserver.engine.live_feed import LiveFeed
 from padserver.loops.arrival import Arrival
 from padserver.loops.stream_fit import StreamFit
+from padserver.loops.stream_shape import Shape
 from padserver.providers import registry
 from padserver.providers.jobs import ProviderError
 from padserver.state import fields
@@ -33,7 +35,7 @@ from padserver.tasks import spawn
 
 if TYPE_CHECKING:
     from padserver.actions.core import Actions
-    from padserver.providers.google.live import LyriaLive
+    from padserver.providers.remote_live import LocalLive, RemoteLive
 
 log = logging.getLogger("padserver.live")
 
@@ -54,7 +56,7 @@ class LivePad:
         self.wanted = False  # the musician wants it heard (pressed on, not yet pressed off)
         self.feed: LiveFeed | None = None  # the feed the engine has (launched or about to be)
         self.fit: StreamFit | None = None
-        self.session: LyriaLive | None = None
+        self.session: RemoteLive | LocalLive | None = None
         self.task: asyncio.Task | None = None
         self.idle: asyncio.TimerHandle | None = None
         self.bpm = 120.0  # what the model was asked for
@@ -174,29 +176,34 @@ class LivePad:
                 continue
 
     async def _session(self) -> None:
-        from padserver.providers.google.live import RATE, LyriaLive, model_bpm
+        from padserver.providers.google.live import RATE, model_bpm
 
         a = self.actions
         provider = self.live.provider()
         tempo = float(a.project.tempo)
         self.bpm = model_bpm(tempo)
         lead_in = float(provider.settings.get("lead_in_s", 2.0))
-        fit = StreamFit(RATE, a.engine.sample_rate, self.bpm, tempo, a.project.beats_per_bar, lead_in)
+        fit = StreamFit(Shape(RATE, a.engine.sample_rate, self.bpm, tempo, a.project.beats_per_bar, lead_in))
         self.set_state("connecting" if self.feed is None else self.state)
-        session = LyriaLive(provider, self._filtered)
+        session = await self.live.open_session(self._filtered)
         self.session = session
         self._dirty.clear()
-        await session.open(self.prompts(), self.config())
-        self._last_steer = time.monotonic()
-        if self.feed is None:
-            self.set_state("buffering")
-        self.fit = fit
-        self.next_tempo = tempo
-        async for audio in session.chunks():
-            self.arrival.add(time.monotonic(), audio.shape[1] / RATE)
-            self.live.spend(audio.shape[1] / RATE)
-            self.fit.add(audio)
-            self._feed()
+        try:
+            await session.open(self.prompts(), self.config(), fit.shape)
+            self._last_steer = time.monotonic()
+            if self.feed is None:
+                self.set_state("buffering")
+            self.fit = fit
+            self.next_tempo = tempo
+            # (shaped to the bar grid where the stream arrives: the network process)
+            async for audio, downbeat, seconds in session.chunks():
+                self.arrival.add(time.monotonic(), seconds)
+                self.live.spend(seconds)
+                self.fit.add_shaped(audio, downbeat)
+                self._feed()
+        finally:  # (dropped, closed for a new one, out of minutes: the session there ends too)
+            with contextlib.suppress(Exception):
+                await session.close()
 
     async def restream(self) -> None:
         """The tempo moved far, or the key changed: the model is asked anew, in a session of its own (a context
@@ -341,6 +348,16 @@ class LivePads:
         self.pads: dict[int, LivePad] = {}
         self._provider = None
         self._spent: dict[str, float] = {}  # streamed seconds, today's
+
+    async def open_session(self, on_filtered):
+        """A session for a live pad: in the network process (its socket and the shaping of its stream kept off
+        the daemon's interpreter), or here where there is none."""
+        from padserver.providers.remote_live import LocalLive
+
+        network = getattr(self.actions.generation, "network", None)
+        if network is not None:
+            return await network.open_live(PROVIDER, on_filtered)
+        return LocalLive(self.provider(), on_filtered)
 
     def provider(self):
         """The provider, usable (a clear error if it is not: no key, no SDK); asked when a session opens."""
@@ -552,6 +569,7 @@ class LivePads:
         return {
             str(n): {
                 "state": live.state,
+                "fed": live.feed is not None,  # (handed to the engine: it starts on the pad's quantum)
                 "buffered_s": round(live.buffered_s, 3),
                 "lead_s": round(live.lead_s, 3),  # (the jitter buffer: held ahead at a start)
                 "jitter_s": round(live.arrival.jitter_s, 3),

@@ -43,10 +43,12 @@ def playing_kit(folder: str, smoke: bool, seed: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def sixteen_playing(period: int, folder: str, kit: list[str], config: str = "", env: dict | None = None):
+def sixteen_playing(
+    period: int, folder: str, kit: list[str], config: str = "", env: dict | None = None, realtime: bool = False
+):
     """A dummy JACK server and the daemon on it with the ``kit`` playing on all 16 pads: (server, daemon)."""
     data = scratch_dir("padserver-bench-data-")
-    server = JackServer(period=period, log=os.path.join(data, "jackd.log")).start()
+    server = JackServer(period=period, log=os.path.join(data, "jackd.log"), realtime=realtime).start()
     config = CONFIG + f"paths:\n  allowed_folders: [{folder}]\n" + config
     d = DaemonProcess(["--audio", "jack"], env={**server.env, **(env or {})}, config=config, data_dir=data)
     try:

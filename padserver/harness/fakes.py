@@ -270,6 +270,9 @@ class LyriaScript:
     stall_after: int | None = None  # chunks sent before the stream goes quiet
 
 
+FAST = 20  # how much faster than real time the fake Lyria streams when not in real time
+
+
 class FakeLyria:
     """A Lyria RealTime server: setup → setupComplete, prompts, config, PLAY → base64 PCM chunks of 2 s."""
 
@@ -301,6 +304,7 @@ class FakeLyria:
         self.paths: list[str] = []
         self.scripts: list[LyriaScript] = []
         self.sessions = 0
+        self.open_now = 0  # sessions connected and not yet closed
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -334,6 +338,13 @@ class FakeLyria:
 
     async def _session(self, ws) -> None:
         self.sessions += 1
+        self.open_now += 1
+        try:
+            await self._serve(ws)
+        finally:
+            self.open_now -= 1
+
+    async def _serve(self, ws) -> None:
         script = self.scripts.pop(0) if self.scripts else LyriaScript()
         self.paths.append(ws.request.path)
         self.headers.append({k.lower(): v for k, v in ws.request.headers.raw_items()})
@@ -389,4 +400,6 @@ class FakeLyria:
             }
             await ws.send(json.dumps({"serverContent": {"audioChunks": [chunk]}}))
             ahead = (n + 1) * self.CHUNK_S <= self.head_start_s
-            await asyncio.sleep(self.CHUNK_S if self.realtime and not ahead else 0.01)
+            # (else twenty times faster than real time: the stepped driver renders faster still, and a live pad's
+            # shaped stream comes to the daemon at 384 kB a second of it)
+            await asyncio.sleep(self.CHUNK_S if self.realtime and not ahead else self.CHUNK_S / FAST)

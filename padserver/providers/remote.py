@@ -13,6 +13,7 @@ process with its own event loop, speaking JSON lines over its stdin/stdout:
     ← {"id": 7, "result": {"takes": [...], "provenance": {...}}}   (audio in files under scratch)
     ← {"id": 7, "error": "...", "permanent": false, "retry_after": 2.0, "suggestion": null}
 
+Live pads' sessions run there too (`remote_live`: their ops and the stream's raw audio on the same pipe).
 The child ends when its stdin closes (the daemon went away).
 """
 
@@ -28,6 +29,7 @@ from types import SimpleNamespace
 
 from padserver.providers.base import Provider, Request, Result, Take
 from padserver.providers.jobs import ProviderError
+from padserver.providers.remote_live import LiveStreams, RemoteLive
 
 log = logging.getLogger("padserver.providers")
 
@@ -56,6 +58,8 @@ class NetworkProcess:
         self._pending: dict[int, tuple[asyncio.Future, object]] = {}
         self._next = 1
         self._reader: asyncio.Task | None = None
+        self.lives: dict[int, RemoteLive] = {}  # live pads' sessions held there, by their number
+        self._next_live = 1
 
     async def _ensure(self) -> asyncio.subprocess.Process:
         if self.proc is not None and self.proc.returncode is None:
@@ -82,6 +86,12 @@ class NetworkProcess:
                 message = json.loads(line)
             except ValueError:
                 continue
+            if "live" in message:  # a live pad's stream: its audio follows the line, as raw bytes
+                payload = await proc.stdout.readexactly(int(message["bytes"])) if "bytes" in message else b""
+                live = self.lives.get(message["live"])
+                if live is not None:
+                    live.arrived(message, payload)
+                continue
             entry = self._pending.get(message.get("id"))
             if entry is None:
                 continue
@@ -90,9 +100,25 @@ class NetworkProcess:
                 progress(message["progress"], message.get("message", ""))  # type: ignore[operator]
             elif not future.done():
                 future.set_result(message)
+        gone = "the network process ended; trying again starts a new one"
         for future, _ in self._pending.values():  # the child is gone: what was asked fails, and may be asked again
             if not future.done():
-                future.set_exception(ProviderError("the network process ended; trying again starts a new one"))
+                future.set_exception(ProviderError(gone))
+        for live in list(self.lives.values()):  # (a live pad opens a new session, in a new one)
+            live.end(ProviderError(gone))
+
+    async def open_live(self, provider: str, on_filtered) -> RemoteLive:
+        """A live pad's session, to be opened there (`RemoteLive.open`)."""
+        await self._ensure()
+        live = RemoteLive(self, self._next_live, provider, on_filtered)
+        self._next_live += 1
+        self.lives[live.lid] = live
+        return live
+
+    async def send_live(self, message: dict) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            raise ProviderError("the network process ended; trying again starts a new one")
+        await self._send(message)
 
     async def warm(self, names: list[str]) -> None:
         await self._ensure()
@@ -171,7 +197,10 @@ async def _serve() -> None:
     tasks: dict[int, asyncio.Task] = {}
 
     def send(message: dict) -> None:
-        out.write((json.dumps(message, default=str) + "\n").encode())
+        write((json.dumps(message, default=str) + "\n").encode())
+
+    def write(data: bytes) -> None:
+        out.write(data)
         out.flush()
 
     def provider(name: str) -> Provider:
@@ -226,6 +255,7 @@ async def _serve() -> None:
         finally:
             tasks.pop(rid, None)
 
+    lives = LiveStreams(provider, send, write)
     while True:
         line = await reader.readline()
         if not line:
@@ -245,7 +275,9 @@ async def _serve() -> None:
             tasks[rid] = loop.create_task(run(rid, message["name"], message["request"], message["scratch"]))
         elif op == "cancel" and message.get("id") in tasks:
             tasks[message["id"]].cancel()
-    for task in tasks.values():
+        elif op in ("live_open", "live_steer", "live_close"):
+            lives.handle(message)
+    for task in [*tasks.values(), *lives.tasks.values()]:
         task.cancel()
 
 

@@ -7,6 +7,7 @@ import pytest
 from padserver.library.testloops import click_song
 from padserver.loops.stream_fit import StreamFit
 from padserver.loops.stream_lock import MAX_CORRECTION, CubicVarispeed
+from padserver.loops.stream_shape import Shape
 
 RATE = 48000
 BAR = 4 * RATE * 60 // 120
@@ -16,7 +17,7 @@ def bar_line_errors(speed: float, bars: int = 64) -> list[int]:
     """Stream click music at 120 × ``speed`` BPM through a fit for 120 BPM, 2 s at a time as Lyria sends it;
     where each downbeat click rises against the bar lines the fit holds the stream to (frames)."""
     song = click_song(120 * speed, bars + 6, RATE, 0.15, seed=3)
-    fit = StreamFit(RATE, RATE, 120, 120.0, 4, 0.0)
+    fit = StreamFit(Shape(RATE, RATE, 120, 120.0, 4, 0.0))
     for i in range(0, song.shape[1], 2 * RATE):
         fit.add(song[:, i : i + 2 * RATE])
     assert fit.downbeat is not None
