@@ -53,6 +53,16 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
+class TakeOver:
+    """``pads`` start on the next boundary in phase with ``source`` (where it is in its loop), which stops there:
+    stems taking over from the loop they were split from (their periods are its)."""
+
+    pads: tuple[int, ...]
+    source: int
+    quantum: Quantum
+
+
+@dataclass(frozen=True, slots=True)
 class StopAll:
     quantum: Quantum
 

@@ -102,6 +102,23 @@ def on_launch(e: Engine, c: cmd.Launch, f0: int) -> None:
     launch(e, e.voices[c.pad], c.quantum, f0)
 
 
+def on_take_over(e: Engine, c: cmd.TakeOver, f0: int) -> None:
+    source = e.voices[c.source]
+    if not source.playing:  # nothing to be in phase with: they wait, loaded
+        return
+    beat, first = e.clock.boundary_frame(f0, c.quantum)
+    length = source._cycle_frames()
+    # the cycle the source is in at the boundary (its loops are whole periods from its origin)
+    origin = source.origin + ((first - source.origin) // length) * length if length > 0 else float(first)
+    for pad in c.pads:
+        voice = e.voices[pad]
+        if voice.buffer is None and voice.next_buffer is None:
+            continue
+        voice.schedule_launch(beat, first, f0)
+        voice.join_origin = origin
+    source.schedule_stop(beat, first, f0)
+
+
 def on_stop(e: Engine, c: cmd.Stop, f0: int) -> None:
     stop(e, e.voices[c.pad], c.quantum, f0)
 
@@ -150,6 +167,7 @@ HANDLERS: dict[type, Callable[[Engine, Any, int], None]] = {
     cmd.Trigger: on_trigger,
     cmd.Release: on_release,
     cmd.Launch: on_launch,
+    cmd.TakeOver: on_take_over,
     cmd.Stop: on_stop,
     cmd.StopAll: on_stop_all,
     cmd.Panic: on_panic,

@@ -58,6 +58,7 @@ class PadVoice(Varispeed, Tails):
         "next_period",
         "next_region",
         "origin",
+        "join_origin",
         "cycle_start",
         "cycle_end",
         "read0",
@@ -106,6 +107,7 @@ class PadVoice(Varispeed, Tails):
         self.next_region: tuple[float, float] | None = None
         # The current cycle: exact start, its first and end frames, buffer index at start.
         self.origin = 0.0
+        self.join_origin: float | None = None  # a pending launch joins a cycle that began there (a takeover)
         self.cycle_start = 0
         self.cycle_end = 0
         self.read0 = 0
@@ -158,6 +160,7 @@ class PadVoice(Varispeed, Tails):
             return
         self.launch_beat = beat
         self.launch_frame = _INF if beat is not None else first_frame
+        self.join_origin = None
         self.stop_beat = None
         self.stop_frame = _INF
         if beat is not None or first_frame > now:  # a launch this very frame is not "queued"
@@ -369,7 +372,10 @@ class PadVoice(Varispeed, Tails):
             return
         exact = clock.frame_at(self.launch_beat) if self.launch_beat is not None else float(t)
         # rounding noise can put the boundary a hair after this frame: it is this frame
-        self.start_at(min(exact, float(t)), t, ev.SWAPPED if swapped else ev.STARTED)
+        origin = min(exact, float(t))
+        if self.join_origin is not None:  # in phase with the loop it takes over from
+            origin, self.join_origin = self.join_origin, None
+        self.start_at(origin, t, ev.SWAPPED if swapped else ev.STARTED)
 
     def start_at(self, origin: float, t: int, event: int = ev.STARTED) -> None:
         """Play from frame ``t`` in a cycle that began at ``origin`` (earlier for a late join)."""

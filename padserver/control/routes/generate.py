@@ -72,3 +72,21 @@ async def _take(ctx, n, index):
 @route("/pad/{n}/cancel", "", "Cancel the pad's running generation (the pad keeps what it had).")
 def _cancel(ctx, n):
     ctx.actions.generation.cancel(n)
+
+
+@route(
+    "/pad/{n}/split",
+    "[*:options]",
+    "Split the pad's loop into stems on other pads (`onto=5,6`, else the next empty ones): bar-exact and in phase, "
+    "starting together on its next quantum as it stops there (one /undo brings it back), at its gain and pan, "
+    "adding up to it exactly. `stems=2` offline (drums, other); replies `/pad/n/split i:pad …` (drums first).",
+)
+async def _split(ctx, n, *options):
+    from padserver.actions.stems import split
+
+    if len(options) == 1 and isinstance(options[0], (int, float)):  # a button
+        if not options[0]:
+            return None
+        options = ()
+    pads = await split(ctx.actions, n, list(options))
+    return [(f"/pad/{int(n)}/split", pads)]
