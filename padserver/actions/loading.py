@@ -162,6 +162,13 @@ class PadLoading(ActionsBase):
 
         self.history.record(f"pad {n} loop", lambda: put(old), lambda: put(new))
 
+    def library_detail(self, source: object) -> dict:
+        """Everything known of a library loop (by id), where it came from included."""
+        try:
+            return self.library.detail(self.library.get(checks.value(fields.ID, source, "loop id")))
+        except LibraryError as exc:
+            raise ActionError(str(exc)) from None
+
     async def preview(self, source: object) -> str:
         """Play a library loop on the cue output (``stop`` ends it); the pads are not touched."""
         if isinstance(source, str) and source.strip().lower() == "stop":

@@ -124,18 +124,7 @@ def run(args) -> int:
             return 0
         if action == "show":
             loop = library.get(args.id)
-            detail = loop.summary(library.data_dir) | {
-                "bpm_confidence": loop.bpm_confidence,
-                "key_confidence": loop.key_confidence,
-                "rms_db": loop.rms_db,
-                "peak": loop.peak,
-                "sample_rate": loop.sample_rate,
-                "channels": loop.channels,
-                "hash": loop.hash,
-                "created": loop.created,
-                "provenance": loop.provenance,
-                "used_by": library.users(loop.id),
-            }
+            detail = library.detail(loop)
             if args.json:
                 print(json.dumps(detail | {"overview": loop.overview}))
             else:

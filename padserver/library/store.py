@@ -78,6 +78,22 @@ class Library:
             raise LibraryError(f"no loop {loop_id} in the library")
         return loop
 
+    def detail(self, loop: Loop) -> dict:
+        """Everything known of a loop: its summary, analysis and where it came from (provider, model, request as
+        sent, seed, watermark, a parent loop), and the projects that use it."""
+        return loop.summary(self.data_dir) | {
+            "bpm_confidence": loop.bpm_confidence,
+            "key_confidence": loop.key_confidence,
+            "rms_db": loop.rms_db,
+            "peak": loop.peak,
+            "sample_rate": loop.sample_rate,
+            "channels": loop.channels,
+            "hash": loop.hash,
+            "created": loop.created,
+            "provenance": loop.provenance,
+            "used_by": self.users(loop.id),
+        }
+
     def exists(self, loop_id: int) -> bool:
         return db.get(self.db, int(loop_id)) is not None
 

@@ -41,6 +41,13 @@ def test_a_split_takes_over_in_phase_adds_up_to_the_original_and_one_undo_brings
     assert np.abs(heard[:, 256:] - cycle[:, 3 * BAR + 256 :]).max() < 1e-5
     found = {e["id"]: e for e in json.loads(d.request("/library/search", "", reply="/library/result")[0])}
     assert all(found[s[n - 1]["loop_id"]]["bars"] == 4 for n in (2, 3))
+    # where each stem came from: the loop it was split from
+    shown = json.loads(d.request("/library/show", s[1]["loop_id"], reply="/library/show")[0])
+    parent = s[0]["loop_id"]
+    assert shown["provenance"]["params"] == {"parent": parent, "stem": "drums", "stems": 2}, shown
+    assert (
+        json.loads(d.request("/library/show", parent, reply="/library/show")[0])["provenance"]["provider"] == "offline"
+    )
     # one undo: the stems' pads are empty again and the original plays
     assert d.request("/undo", reply="/undo") == ["pad 1 split"]
     d.step(BAR + 256)

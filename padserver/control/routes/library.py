@@ -73,3 +73,13 @@ def _library_search(ctx, *args):
     if fits < len(found):  # a page: the client asks for the rest from here
         replies.append(("/library/result/more", [offset + fits]))
     return replies
+
+
+@route(
+    "/library/show",
+    "i:loop",
+    "Replies `/library/show s:json`: everything known of a loop (as `padserver library show`): its analysis and "
+    "where it came from (provider, model, the request as sent, seed, watermark, the loop it was split from).",
+)
+def _library_show(ctx, loop):
+    return [("/library/show", [json.dumps(ctx.actions.library_detail(loop), separators=(",", ":"), default=str)])]
