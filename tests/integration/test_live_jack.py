@@ -64,9 +64,12 @@ def test_a_live_stream_on_jack_starts_on_a_bar_line_of_the_loops_and_keeps_their
         assert any(abs(onset - line) <= 2 for line in lines), (onset, lines)
         # and its downbeats' clicks (the fake's music: a click each beat, louder on the bar) fall on the later
         # bar lines, to a couple of milliseconds
-        heard = [line for line in lines if line > onset + BAR // 2 and line + 200 < base + right.size]
+        heard = [line for line in lines if line > onset + BAR // 2 and line + 240 < base + right.size]
         assert len(heard) >= 3
-        for line in heard:
+        # (a cycle the capture missed leaves that bar line's click unknown: those are not read)
+        measured = [line for line in heard if not capture.missed(line - 240, line + 240)]
+        assert measured, (heard, lines)
+        for line in measured:
             window = right[line - base - 240 : line - base + 240]
             rise = int(np.argmax(window >= 0.5 * window.max())) - 240
             assert abs(rise) <= 96, (line, rise)
