@@ -295,6 +295,45 @@ EXPORT_OPTIONS = {
 EXPORT_RANGES = (("tail", "tail (seconds after the end)", 0.0, 60.0), ("normalize", "normalize (LUFS)", -70.0, 0.0))
 
 
+def _write_sources(actions, path: str, region: tuple[int, int], loops: list) -> str:
+    """Beside an export, ``<file>.sources.json``: every clip in it and where its loop came from (provider, model,
+    request, seed, watermark, the loop a stem was split from; a file's import)."""
+    import json
+    import os
+
+    from padserver.files import atomic_file
+
+    by_id = {loop.id: loop for loop in loops}
+    clips = []
+    for track in actions.song.song.tracks:
+        for clip in track.clips:
+            if clip.end <= region[0] or clip.start >= region[1]:
+                continue
+            loop = by_id[clip.loop_id]
+            clips.append(
+                {
+                    "track": track.id,
+                    "track_name": track.name,
+                    "clip": clip.id,
+                    "start_bar": clip.start,
+                    "bars": clip.bars,
+                    "offset_beats": clip.offset,
+                    "loop": {
+                        "id": loop.id,
+                        "name": loop.name,
+                        "source": loop.source,
+                        "file": loop.file,
+                        "provenance": loop.provenance,
+                    },
+                }  # fmt: skip
+            )
+    sources = path + ".sources.json"
+    document = {"file": os.path.basename(path), "bars": list(region), "tempo": actions.project.tempo, "clips": clips}
+    with atomic_file(sources, "w") as fh:
+        json.dump(document, fh, indent=1, default=str)
+    return sources
+
+
 async def export(actions, name: object, options: list, exports_dir: str, engine_settings: dict, report=None) -> dict:
     """Render the song (or its loop region) to a file in the worker pool; returns what was written.
 
@@ -384,6 +423,7 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
                 shown = fraction
                 report(round(fraction, 3), path)
         done = running.result()
+        done["sources"] = _write_sources(actions, path, region, wanted)
         if report is not None:
             report(1.0, path)
         return done

@@ -46,6 +46,14 @@ def test_export_equals_what_playback_sends(stepped, tmp_path):
             f"by up to {diff.max():.3g}"
         )
     assert not [n for n in os.listdir(os.path.dirname(path)) if n.endswith(".part")]
+    # beside it, where every clip in it came from
+    with open(path + ".sources.json") as fh:
+        sources = json.load(fh)
+    assert sources["file"] == "live.wav" and sources["bars"] == [1, 4]
+    clips = [
+        (c["track_name"], c["start_bar"], c["bars"], c["loop"]["name"], c["loop"]["source"]) for c in sources["clips"]
+    ]
+    assert clips == [("clicks", 1, 3, "click", "imported"), ("tone", 2, 1, "tone", "imported")], clips
 
 
 def test_an_export_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path):

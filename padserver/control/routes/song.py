@@ -198,7 +198,9 @@ async def _clip_delete(ctx, track, clip):
     "bits=16|24|32 rate= region=song|loop tail=seconds normalize=LUFS stems=1 (also each track alone, before the "
     "limiter, as name-01-track.ext …); a name without a folder goes to the data "
     "folder's exports/. The file appears complete or not at all; while it renders the sender and every tablet get "
-    "`/song/export/progress f:0..1 s:path` a few times a second; replies `/song/exported s:path`.",
+    "`/song/export/progress f:0..1 s:path` a few times a second; replies `/song/exported s:path`. Beside it, "
+    "`<file>.sources.json`: every clip in it and where its loop came from (provider, model, request, seed, "
+    "watermark, the loop a stem was split from).",
 )
 async def _export(ctx, name, *options):
     from padserver.actions.song import export
