@@ -124,10 +124,16 @@ class ActionsBase:
         else:
             self.pad_solo(pad.number, not pad.solo)
 
+    def needed(self, service: str, what: str):
+        """A service the daemon builds around the actions (``live``, ``live_mode`` …), or a clear error where
+        there is none (the actions alone, as some tests and tools make them)."""
+        found = getattr(self, service)
+        if found is None:
+            raise ActionError(f"{what} not available here")
+        return found
+
     def _live(self) -> LivePads:
-        if self.live is None:
-            raise ActionError("live pads are not available here")
-        return self.live
+        return self.needed("live", "live pads are")
 
     def pad_play(self, number: object) -> None:
         pad = self.pad_of(number)

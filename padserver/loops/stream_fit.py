@@ -29,11 +29,6 @@ class StreamFit:
         """The ring-time frame after the last one received."""
         return self.start + self.held
 
-    @property
-    def lock(self):
-        """The shaper's bar lock (where the stream is shaped here)."""
-        return self._shaper.lock if self._shaper is not None else None
-
     def add(self, audio: np.ndarray) -> None:
         """The next (2, n) frames of the stream as it arrived (48 kHz), shaped here."""
         if self._shaper is None:

@@ -139,7 +139,9 @@ class LiveStreams:
                 await session.steer([(t, w) for t, w in prompts], config)  # type: ignore[attr-defined]
             except ProviderError as exc:
                 self.send({"live": lid, "error": str(exc), "permanent": exc.permanent})
-                self.tasks[lid].cancel()
+                task = self.tasks.get(lid)
+                if task is not None:  # (the stream may have ended meanwhile)
+                    task.cancel()
 
     async def _run(self, lid: int, message: dict) -> None:
         from padserver.loops.stream_shape import Shape, StreamShaper

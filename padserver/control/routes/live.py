@@ -12,9 +12,7 @@ STEERED_SETTINGS = {"density": "0..1", "brightness": "0..1", "guidance": "0..6",
 
 
 def _live(ctx):
-    if ctx.actions.live is None:
-        raise ValueError("live pads are not available here")
-    return ctx.actions.live
+    return ctx.actions.needed("live", "live pads are")
 
 
 @route(

@@ -11,9 +11,7 @@ route = group.route
 
 
 def _mode(ctx):
-    if ctx.actions.live_mode is None:
-        raise ValueError("live mode is not available here")
-    return ctx.actions.live_mode
+    return ctx.actions.needed("live_mode", "live mode is")
 
 
 @route(

@@ -81,14 +81,6 @@ class LyriaLive:
         except Exception as exc:
             raise self.provider.fail(exc) from None
 
-    async def reset(self) -> None:
-        """Start the model's context again (a new bpm or scale takes effect only so)."""
-        if self.session is not None:
-            try:
-                await self.session.reset_context()
-            except Exception as exc:
-                raise self.provider.fail(exc) from None
-
     async def chunks(self) -> AsyncIterator[np.ndarray]:
         """The stream as it arrives: (2, n) float32 at 48 kHz."""
         session = self.session
