@@ -68,6 +68,9 @@ def parse_options(options: list) -> dict:
     return out
 
 
+ROLE_ROUTES = {"stems": "split a pad's loop with /pad/n/split", "speech": "speak onto a pad with /pad/n/speak"}
+
+
 class Generation:
     def __init__(self, actions, default_provider: str = "offline", pool=None, settings=None) -> None:
         self.actions = actions
@@ -229,6 +232,8 @@ class Generation:
                 f"pad {pad} is a live pad: steer it with its prompts, or set its mode to loop to generate"
             )
         provider = self.provider(name)
+        if provider.role != "loops":
+            raise ActionError(f"{name} makes {provider.role}, not loops: {ROLE_ROUTES.get(provider.role, '')}")
         reason = provider.unavailable()
         if reason is not None:
             raise ActionError(f"{name} is unavailable: {reason}")

@@ -4,6 +4,7 @@ loudness normalisation (they must add up). Offline (no key): two stems, drums an
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from padserver.actions import checks
 from padserver.actions.checks import ActionError
 from padserver.engine import commands as cmd
 from padserver.library.store import LibraryError
+from padserver.providers.jobs import ProviderError
 
 if TYPE_CHECKING:
     from padserver.actions.core import Actions
@@ -19,6 +21,8 @@ log = logging.getLogger("padserver.stems")
 
 OPTIONS = {"stems": int, "onto": str, "provider": str}
 CATEGORY = {"drums": "drums", "bass": "bass", "vocals": "vocals"}  # a stem's library category (else its loop's)
+PROVIDERS = {"offline": "offline", "local": "offline", "elevenlabs": "elevenlabs", "elevenlabs-stems": "elevenlabs"}
+MODELS = {"offline": "padserver-split-1 (median-filtered spectrogram)"}
 
 
 def _split(audio):
@@ -28,8 +32,51 @@ def _split(audio):
     return split_two(audio)
 
 
+def _write_source(audio, rate: int, folder: str) -> tuple[str, float]:
+    """Worker: the loop as a WAV named for its content (the cache's key), and its length in seconds."""
+    import hashlib
+    import os
+
+    import soundfile as sf
+
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"split-{hashlib.sha1(audio.tobytes()).hexdigest()[:20]}.wav")
+    if not os.path.exists(path):
+        sf.write(path + ".part", audio.T, rate, subtype="FLOAT", format="WAV")
+        os.replace(path + ".part", path)
+    return path, audio.shape[1] / rate
+
+
+def _fit(audio, takes, rate: int, count: int):
+    """Worker: the separator's stems fitted to the loop (`loops.stem_fit`); its take files are done with."""
+    import contextlib
+    import os
+
+    from padserver.loops.stem_fit import fit_stems
+
+    try:
+        return fit_stems(audio, takes, rate, count)
+    finally:
+        for _, (source, *_rest) in takes:
+            if isinstance(source, str):
+                with contextlib.suppress(OSError):
+                    os.remove(source)
+
+
+def _who(a: Actions, asked: str | None) -> str:
+    """Who splits: the one asked for, else the config's (``providers.stems``; auto: ElevenLabs with a key)."""
+    chosen = asked or str(getattr(getattr(a.generation, "settings", None), "stems", "auto") or "auto")
+    if chosen == "auto":
+        gen = a.generation
+        usable = gen is not None and gen.provider("elevenlabs-stems").unavailable() is None
+        return "elevenlabs" if usable else "offline"
+    if chosen not in PROVIDERS:
+        raise ActionError(f"provider= is offline or elevenlabs for stems (got {chosen!r})")
+    return PROVIDERS[chosen]
+
+
 async def split(actions: Actions, number: object, options: list) -> list[int]:
-    """Split the pad's loop; the pads the stems went to, in the order drums, other."""
+    """Split the pad's loop; the pads the stems went to, in the house order (drums, bass, vocals … other)."""
     from padserver.actions.live_mode import parse_pads
 
     a = actions
@@ -38,11 +85,16 @@ async def split(actions: Actions, number: object, options: list) -> list[int]:
         raise ActionError(f"pad {pad.number} has no loop to split")
     opts = checks.key_values(options, OPTIONS, "split")
     count = checks.whole(opts.get("stems", 2), "stems", 2, 6)
-    provider = checks.text(opts.get("provider", "offline"), "provider", 40).strip()
-    if provider != "offline":
-        raise ActionError(f"stems from {provider} are not available yet: provider=offline splits into 2")
-    if count != 2:
-        raise ActionError("the offline split makes 2 stems (drums and other): stems=2")
+    asked = checks.text(opts["provider"], "provider", 40).strip() if "provider" in opts else None
+    provider = _who(a, asked)
+    if provider == "offline" and count != 2:
+        raise ActionError("the offline split makes 2 stems (drums and other): stems=2, or provider=elevenlabs")
+    if count not in (2, 4, 6):
+        raise ActionError(f"stems= is 2, 4 or 6 (got {count})")
+    if provider == "elevenlabs":
+        reason = a.needed("generation", "stem separation is").provider("elevenlabs-stems").unavailable()
+        if reason is not None:
+            raise ActionError(f"elevenlabs-stems is unavailable: {reason} (provider=offline splits into 2)")
     targets = _targets(a, pad.number, parse_pads(opts["onto"]) if "onto" in opts else None, count)
     try:
         loop = a.library.get(pad.loop_id)
@@ -50,7 +102,73 @@ async def split(actions: Actions, number: object, options: list) -> list[int]:
     except LibraryError as exc:
         raise ActionError(str(exc)) from None
     pool = getattr(a.library, "pool", None)
-    stems = await pool.run(_split, audio) if pool is not None else _split(audio)
+    kept: list | None = None
+    figures: dict = {}
+    if provider == "offline":
+        stems = await pool.run(_split, audio) if pool is not None else _split(audio)
+        model, watermark = MODELS["offline"], None
+    else:
+        stems, kept, figures, job = await _separate(a, loop, audio, info, count)
+        model, watermark = job.result.provenance.get("model"), job.result.provenance.get("watermark")
+    if kept is None:
+        kept = await _keep(a, loop, info, stems, count, provider, model, watermark, figures)
+        if provider != "offline":
+            job.result.provenance.setdefault("kept", {})[str(count)] = [k.id for k in kept]
+    _put(a, pad, targets, kept, list(stems.values()), info)
+    log.info(
+        "pad %d: split by %s into %s on pads %s%s", pad.number, provider, ", ".join(stems), targets,
+        f" (the separator left {figures['residual_db']:g} dB, into {list(stems)[-1]})" if figures else "",
+    )  # fmt: skip
+    return targets
+
+
+async def _separate(a: Actions, loop, audio, info: dict, count: int):
+    """ElevenLabs' stems for the loop through the job manager (the same loop and variation: from its cache)."""
+    from padserver.loops.stem_fit import VARIATIONS, merged
+    from padserver.providers.base import Request
+
+    gen = a.needed("generation", "stem separation is")
+    rate = a.engine.sample_rate
+    folder = gen.scratch
+    pool = a.library.pool
+    source, seconds = await pool.run(_write_source, audio, rate, folder)
+    request = Request(
+        prompt=f"stems of loop {loop.id}",
+        bpm=info["bpm"],
+        bars=info["bars"],
+        extras={"source": source, "variation": VARIATIONS[count], "seconds": round(seconds, 3)},
+    )
+    try:
+        job = gen.jobs.submit(gen.provider("elevenlabs-stems"), request, None)
+    except ProviderError as exc:
+        raise ActionError(str(exc)) from None
+    await asyncio.shield(job.task)
+    if job.state != "done" or job.result is None:
+        raise ActionError(f"the stems did not come: {job.message}")
+    result = job.result
+    for made, ids in result.provenance.get("kept", {}).items():  # split before: its stems are in the library
+        if not all(a.library.exists(i) for i in ids):
+            continue
+        kept = [a.library.get(i) for i in ids]
+        names = [(k.provenance.get("params") or {}).get("stem") or f"stem{i + 1}" for i, k in enumerate(kept)]
+        stems = {name: await a.library.rendition(k) for name, k in zip(names, kept, strict=True)}
+        if int(made) == count:
+            return stems, kept, {}, job
+        return merged(stems, count), None, {}, job  # (six kept, four asked: the same answer, merged)
+    takes = [(t.name or f"stem{i + 1}", (t.path or t.data, t.format, t.sample_rate, t.channels))
+             for i, t in enumerate(result.takes)]  # fmt: skip
+    try:
+        stems, figures = await pool.run(_fit, audio, takes, rate, count)
+    except Exception as exc:  # an unreadable answer: asking again asks the service
+        gen.jobs.forget(job)
+        raise ActionError(f"the stems could not be read: {exc}") from None
+    log.info("elevenlabs-stems: %s; residual %.1f dB below the loop", ", ".join(stems), figures["residual_db"])
+    return stems, None, figures, job
+
+
+async def _keep(
+    a: Actions, loop, info: dict, stems: dict, count: int, provider: str, model, watermark, figures: dict
+) -> list:
     kept = []
     for name, stem in stems.items():
         meta = {
@@ -60,20 +178,18 @@ async def split(actions: Actions, number: object, options: list) -> list[int]:
             "key": loop.key,
             "bars": info["bars"],
             "source": "generated",
-            "provider": "offline",
-            "model": "padserver-split-1 (median-filtered spectrogram)",
+            "provider": "offline" if provider == "offline" else "elevenlabs-stems",
+            "model": model,
             "prompt": f"{name} of loop {loop.id}",
-            "params": {"parent": loop.id, "stem": name, "stems": count},
+            "params": {"parent": loop.id, "stem": name, "stems": count, **figures},
             "seed": None,
-            "watermark": None,
+            "watermark": watermark,
         }
         try:  # (kept as it plays: no preparation, no loudness step)
             kept.append(await a.library.add_generated(stem, a.engine.sample_rate, meta, None))
         except LibraryError as exc:
             raise ActionError(f"the stems could not be kept: {exc}") from None
-    _put(a, pad, targets, kept, list(stems.values()), info)
-    log.info("pad %d: split into %s on pads %s", pad.number, ", ".join(stems), targets)
-    return targets
+    return kept
 
 
 def _targets(a: Actions, own: int, named: list[int] | None, count: int) -> list[int]:

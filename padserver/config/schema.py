@@ -280,11 +280,31 @@ SCHEMA = Section(
                     }
                 ),
                 "lyria-clip": Section({"base_url": Str(), "model": Str()}),
+                "stems": Choice(("auto", "offline", "elevenlabs")),
                 "elevenlabs-music": Section(
-                    {"base_url": Str(), "model": Str(), "output_format": Str(), "stream": Bool()}
+                    {
+                        "base_url": Str(),
+                        "model": Str(),
+                        "output_format": Str(),
+                        "stream": Bool(),
+                        "pcm_channels": Number(0, 2, integer=True),
+                    }
                 ),
                 "elevenlabs-sfx": Section(
-                    {"base_url": Str(), "output_format": Str(), "prompt_influence": Number(0, 1)}
+                    {
+                        "base_url": Str(),
+                        "output_format": Str(),
+                        "prompt_influence": Number(0, 1),
+                        "pcm_channels": Number(0, 2, integer=True),
+                    }
+                ),
+                "elevenlabs-stems": Section(
+                    {
+                        "base_url": Str(),
+                        "output_format": Str(),
+                        "c2pa": Bool(),
+                        "pcm_channels": Number(0, 2, integer=True),
+                    }
                 ),
             }
         ),

@@ -33,7 +33,7 @@ class OscPeer:
     def send(self, address: str, *args) -> None:
         self.sock.sendto(build(address, list(args)), self.target)
 
-    def receive(self, timeout: float = 2.0, until: str | None = None) -> list[tuple[str, list]]:
+    def receive(self, timeout: float = 2.0, until: str | tuple[str, ...] | None = None) -> list[tuple[str, list]]:
         out = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -44,7 +44,8 @@ class OscPeer:
                 break
             arrived = [(msg.address, list(msg.params)) for msg in messages_in(data)]
             out += arrived
-            if until is not None and any(address == until for address, _ in arrived):
+            ends = (until,) if isinstance(until, str) else (until or ())
+            if any(address in ends for address, _ in arrived):
                 break
         return out
 
@@ -54,7 +55,7 @@ class OscPeer:
         self.send(address, *args)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for addr, values in self.receive(deadline - time.monotonic(), until=reply):
+            for addr, values in self.receive(deadline - time.monotonic(), until=(reply or "", "/error")):
                 if addr == "/error" and values and values[0] == address:
                     raise AssertionError(f"{address}: {values[1]}")
                 if addr == reply:

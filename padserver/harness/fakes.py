@@ -1,7 +1,7 @@
 """Local fake servers that speak the cloud providers' wire protocols (tests and benchmarks).
 
 ``FakeHttp`` answers ElevenLabs (``/v1/music``, ``/v1/music/stream``,
-``/v1/music/plan``, ``/v1/sound-generation``) and Google generate content
+``/v1/music/plan``, ``/v1/sound-generation``, ``/v1/music/stem-separation``) and Google generate content
 (``/v1beta/models/<model>:generateContent``). ``FakeLyria`` is a Lyria
 RealTime WebSocket server over TLS (the SDK always uses wss). Both return
 real, decodable audio with a known tempo (read from the request) and a known
@@ -20,6 +20,7 @@ import re
 import subprocess
 import threading
 import time
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -70,6 +71,29 @@ def encode(audio: np.ndarray, rate: int, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+STEMS_TWO = {"vocals": [(300.0, 3000.0)], "instrumental": [(0.0, 300.0), (3000.0, 1e9)]}
+STEMS_SIX = {"bass": [(0.0, 150.0)], "drums": [(150.0, 400.0)], "guitar": [(400.0, 1000.0)],
+             "piano": [(1000.0, 2500.0)], "vocals": [(2500.0, 6000.0)], "other": [(6000.0, 1e9)]}  # fmt: skip
+
+
+def multipart(content_type: str, raw: bytes) -> tuple[dict, dict]:
+    """A multipart/form-data body: (its text fields, its files' bytes), by field name."""
+    from email.parser import BytesParser
+    from email.policy import default
+
+    message = BytesParser(policy=default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    fields, files = {}, {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        payload = payload if isinstance(payload, bytes) else b""
+        if part.get_filename() is not None:
+            files[name] = payload
+        else:
+            fields[name] = payload.decode()
+    return fields, files
+
+
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         import sys
@@ -86,6 +110,9 @@ class FakeHttp:
         self.faults: dict[str, list[Fault]] = {}
         self.offset = DOWNBEAT_S
         self.chunk_s = 0.0  # pause between streamed chunks
+        self.pcm_channels = 1  # how many channels pcm_* answers interleave
+        self.stem_lag = 0  # frames the separated stems come late by (a service's padding)
+        self.stem_files = "{stem}.{ext}"  # how the stems are named in the ZIP
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -133,10 +160,14 @@ class FakeHttp:
         url = urlparse(h.path)
         length = int(h.headers.get("content-length") or 0)
         raw = h.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = {"raw": raw.decode(errors="replace")}
+        files: dict[str, bytes] = {}
+        if (h.headers.get("content-type") or "").startswith("multipart/form-data"):
+            body, files = multipart(h.headers["content-type"], raw)
+        else:
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = {"raw": raw.decode(errors="replace")}
         route = re.sub(r"/models/[^/:]+:", "/models/{model}:", url.path)
         self.requests.append(
             {
@@ -145,6 +176,7 @@ class FakeHttp:
                 "query": {k: v[0] for k, v in parse_qs(url.query).items()},
                 "headers": {k.lower(): v for k, v in h.headers.items()},
                 "body": body,
+                "files": {name: len(data) for name, data in files.items()},
             }
         )
         fault = self.faults.get(route, [None]).pop(0) if self.faults.get(route) else None
@@ -161,6 +193,8 @@ class FakeHttp:
             self._json(h, 200, self._plan(body))
         elif route in ("/v1/music", "/v1/music/stream", "/v1/sound-generation"):
             self._audio(h, route, body, {k: v[0] for k, v in parse_qs(url.query).items()}, fault)
+        elif route == "/v1/music/stem-separation":
+            self._stems(h, body, files, {k: v[0] for k, v in parse_qs(url.query).items()}, fault)
         else:
             self._json(h, 404, {"detail": {"status": "not_found", "message": f"no route {url.path}"}})
 
@@ -208,13 +242,52 @@ class FakeHttp:
             text = body.get("prompt") or " ".join((plan or {}).get("positive_global_styles", []))
             bpm, offset = tempo_in(text), self.offset
         audio = music(bpm, seconds, rate, offset, text)
-        data = encode(audio, rate, "pcm_mono" if kind == "pcm" else kind)
+        data = encode(audio, rate, self._pcm if kind == "pcm" else kind)
+        self._send_chunked(h, "audio/mpeg" if kind == "mp3" else "application/octet-stream", data, fault)
+
+    @property
+    def _pcm(self) -> str:
+        return "pcm_stereo" if self.pcm_channels == 2 else "pcm_mono"
+
+    def _stems(self, h, body: dict, files: dict, query: dict, fault: Fault | None) -> None:
+        """The uploaded loop split into bands, one stem each, 2 % of it left out (a separator's residual)."""
+        import soundfile as sf
+
+        if "file" not in files:
+            self._json(h, 422, {"detail": [{"loc": ["body", "file"], "msg": "Field required", "type": "missing"}]})
+            return
+        audio, rate_in = sf.read(io.BytesIO(files["file"]), dtype="float32", always_2d=True)
+        output = query.get("output_format", "mp3_44100_128")
+        kind, _, rest = output.partition("_")
+        rate = int(rest.split("_")[0]) if rest[:1].isdigit() else 44100
+        if rate != rate_in:
+            import soxr
+
+            audio = soxr.resample(audio, rate_in, rate, quality="VHQ")
+        variation = str(body.get("stem_variation_id") or "six_stems_v1")
+        names = STEMS_TWO if variation == "two_stems_v1" else STEMS_SIX
+        spectrum = np.fft.rfft(audio.T, axis=1)
+        freqs = np.fft.rfftfreq(audio.shape[0], 1 / rate)
+        ext = {"mp3": "mp3", "pcm": "pcm", "opus": "opus"}.get(kind, kind)
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as z:
+            for name, ranges in names.items():
+                band = 0.98 * sum(((freqs >= lo) & (freqs < hi)).astype(float) for lo, hi in ranges)
+                stem = np.fft.irfft(spectrum * band, n=audio.shape[0], axis=1).astype(np.float32)
+                stem = np.pad(stem, ((0, 0), (self.stem_lag, 0)))
+                z.writestr(
+                    self.stem_files.format(stem=name, ext=ext), encode(stem, rate, self._pcm if kind == "pcm" else kind)
+                )
+        data = archive.getvalue()
+        self._send_chunked(h, "application/zip", data, fault)
+
+    def _send_chunked(self, h, content_type: str, data: bytes, fault: Fault | None) -> None:
         if fault is not None and fault.garbage:
             data = os.urandom(len(data) // 20)
         if fault is not None and fault.truncate:
             data = data[: len(data) // 10]
         h.send_response(200)
-        h.send_header("content-type", "audio/mpeg" if kind == "mp3" else "application/octet-stream")
+        h.send_header("content-type", content_type)
         h.send_header("transfer-encoding", "chunked")
         h.end_headers()
         step = 16384

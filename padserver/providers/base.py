@@ -67,6 +67,7 @@ class Take:
     format: str = "pcm"  # "pcm_s16le" (raw, with sample_rate and channels), or a file format: "mp3", "wav" …
     channels: int = 2
     downbeat_s: float | None = None  # where the first downbeat is, when the provider knows (else it is found)
+    name: str | None = None  # what the take is, when a provider names its parts (a stem: "drums", "vocals" …)
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Provider(abc.ABC):
 
     name: str = "?"
     model: str = "?"
+    role: str = "loops"  # what it makes: "loops" (for /pad/n/generate), "stems" (a loop split), "speech"
     capabilities: Capabilities
     extras: tuple[str, ...] = ()  # the provider-specific request settings it honours
 

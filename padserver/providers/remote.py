@@ -165,6 +165,7 @@ class RemoteProvider(Provider):
         self.network = network
         self.scratch = scratch
         self.name = inner.name
+        self.role = inner.role
         self.capabilities = inner.capabilities
         self.extras = inner.extras
 
@@ -235,6 +236,7 @@ async def _serve() -> None:
                         "format": fmt,
                         "channels": take.channels,
                         "downbeat_s": take.downbeat_s,
+                        "name": take.name,
                     }
                 )
             send({"id": rid, "result": {"takes": takes, "provenance": result.provenance}})

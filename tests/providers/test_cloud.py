@@ -265,3 +265,16 @@ def test_the_sdks_run_outside_the_daemon(daemon):
     assert "pydantic_core" not in maps  # both SDKs parse through pydantic: it was never loaded here
     children = [" ".join(c.cmdline()) for c in psutil.Process(daemon.proc.pid).children()]
     assert any("padserver.providers.remote" in c for c in children), children
+
+
+def test_the_channels_of_raw_pcm_follow_the_setting_else_the_length():
+    from types import SimpleNamespace
+
+    from padserver.providers.elevenlabs import pcm_channels
+
+    unset, stereo = SimpleNamespace(get=lambda k, d: 0), SimpleNamespace(get=lambda k, d: 2)
+    ten_s_mono = 10 * 44100 * 2
+    assert pcm_channels(unset, ten_s_mono, 44100, 10.0) == 1
+    assert pcm_channels(unset, 2 * ten_s_mono, 44100, 10.0) == 2
+    assert pcm_channels(unset, ten_s_mono, 44100, None) == 1  # (speech: mono)
+    assert pcm_channels(stereo, ten_s_mono, 44100, 10.0) == 2  # told: as told

@@ -79,7 +79,10 @@ def _cancel(ctx, n):
     "[*:options]",
     "Split the pad's loop into stems on other pads (`onto=5,6`, else the next empty ones): bar-exact and in phase, "
     "starting together on its next quantum as it stops there (one /undo brings it back), at its gain and pan, "
-    "adding up to it exactly. `stems=2` offline (drums, other); replies `/pad/n/split i:pad …` (drums first).",
+    "adding up to it exactly. `stems=2|4|6` (ElevenLabs: vocals and instrumental; drums, bass, vocals, other; "
+    "with guitar and piano), `stems=2` offline (drums, other); `provider=offline|elevenlabs` (else "
+    "`providers.stems`: ElevenLabs with a key). What a separator leaves out goes into other or instrumental. "
+    "Replies `/pad/n/split i:pad …` (drums first, other last).",
 )
 async def _split(ctx, n, *options):
     from padserver.actions.stems import split

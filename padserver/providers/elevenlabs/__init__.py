@@ -23,6 +23,23 @@ def audio_format(output_format: str) -> tuple[str, int, int]:
     return kind, rate, 2
 
 
+def pcm_channels(settings, size: int, rate: int, seconds: float | None) -> int:
+    """How many channels raw ``pcm_*`` audio of ``size`` bytes holds.
+
+    ElevenLabs documents ``pcm_<rate>`` as raw 16-bit PCM and not how many channels each format carries;
+    ``providers.<name>.pcm_channels`` says so when set (1 or 2). Else, when the answer's length is known
+    (music and effects are asked for so many seconds), it is the count that makes it that long: mono is
+    twice as many frames as stereo, so the nearer of the two wins. Without a length, mono (speech is).
+    """
+    told = int(settings.get("pcm_channels", 0) or 0)
+    if told in (1, 2):
+        return told
+    if not seconds or seconds <= 0:
+        return 1
+    frames_mono = size / 2 / rate
+    return 1 if abs(frames_mono - seconds) <= abs(frames_mono / 2 - seconds) else 2
+
+
 def bytes_per_second(output_format: str) -> float:
     kind, _, rest = output_format.partition("_")
     parts = rest.split("_")

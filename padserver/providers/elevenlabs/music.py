@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from padserver.providers.base import Capabilities, Request, Result, Take
 from padserver.providers.cloud import provenance, seconds_for, words
-from padserver.providers.elevenlabs import REQUEST_OPTIONS, ElevenLabsProvider, audio_format, bytes_per_second
+from padserver.providers.elevenlabs import (
+    REQUEST_OPTIONS,
+    ElevenLabsProvider,
+    audio_format,
+    bytes_per_second,
+    pcm_channels,
+)
 
 MIN_MS, MAX_MS = 3000, 600000
 
@@ -65,6 +71,8 @@ class ElevenLabsMusic(ElevenLabsProvider):
                     progress((i + fraction) / max(1, request.takes), message)
 
                 data = await self.collect(call(**sent, request_options=REQUEST_OPTIONS), expected, part)
+                if fmt == "pcm_s16le":
+                    channels = pcm_channels(self.settings, len(data), rate, length / 1000)
                 takes.append(Take(audio=None, sample_rate=rate, data=data, format=fmt, channels=channels))
         except Exception as exc:
             raise self.fail(exc) from None

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from padserver.providers.base import Capabilities, Request, Result, Take
 from padserver.providers.cloud import provenance, seconds_for, words
-from padserver.providers.elevenlabs import REQUEST_OPTIONS, ElevenLabsProvider, audio_format, bytes_per_second
+from padserver.providers.elevenlabs import (
+    REQUEST_OPTIONS,
+    ElevenLabsProvider,
+    audio_format,
+    bytes_per_second,
+    pcm_channels,
+)
 
 MIN_S, MAX_S = 0.5, 30.0
 
@@ -51,6 +57,8 @@ class ElevenLabsSfx(ElevenLabsProvider):
 
                 chunks = client.text_to_sound_effects.convert(**sent, request_options=REQUEST_OPTIONS)
                 data = await self.collect(chunks, seconds * bytes_per_second(output), part)
+                if fmt == "pcm_s16le":
+                    channels = pcm_channels(self.settings, len(data), rate, seconds)
                 takes.append(
                     Take(audio=None, sample_rate=rate, data=data, format=fmt, channels=channels, downbeat_s=0.0)
                 )
