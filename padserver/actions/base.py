@@ -252,6 +252,36 @@ class ActionsBase:
         self.engine.send(cmd.SetRegion(pad.number - 1, s, e))
         self.changed(pad.number, "region", pad.region)
 
+    def pad_group(self, number: object, group: object) -> None:
+        pad = self.pad_of(number)
+        old = pad.group
+        pad.group = checks.value(fields.GROUP, group, "group")
+        self._undoable_pad(pad, "group", old, "pad_group")
+        self.changed(pad.number, "group", pad.group)
+
+    def group_members(self, group: object) -> list[int]:
+        """The pads of group ``group`` (1..16), or a clear error when it has none."""
+        g = checks.value(fields.GROUP, group, "group")
+        members = [p.number for p in self.project.pads if g and p.group == g]
+        if not members:
+            raise ActionError(f"group {g} has no pads (a split makes one; /pad/n/group puts a pad in one)")
+        return members
+
+    def group_launch(self, group: object) -> list[int]:
+        """Launch a group's pads together on the global quantum (in phase, as a scene is)."""
+        q = parse_quantum(self.project.quantize)
+        members = [n for n in self.group_members(group) if self.project.pad(n).has_audio]
+        for n in members:
+            self.engine.send(cmd.Launch(n - 1, q))
+        return members
+
+    def group_stop(self, group: object) -> list[int]:
+        q = parse_quantum(self.project.quantize)
+        members = self.group_members(group)
+        for n in members:
+            self.engine.send(cmd.Stop(n - 1, q))
+        return members
+
     def pad_choke(self, number: object, group: object) -> None:
         pad = self.pad_of(number)
         old = pad.choke

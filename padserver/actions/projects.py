@@ -147,7 +147,7 @@ class Projects:
                     pad.loop_id, pad.error = new.loop_id, str(exc)
                     a.set_pad_state(pad, "error")
                     problems.append(f"pad {pad.number}: {exc}")
-            for key in ("name", "gain", "pan", "mute", "solo", "mode", "quantize", "region", "choke", "keep"):
+            for key in ("name", "gain", "pan", "mute", "solo", "mode", "quantize", "region", "choke", "group", "keep"):
                 value = pad.quantum if key == "quantize" else getattr(pad, key)
                 a.changed(pad.number, key, value)
         a.send_gains()

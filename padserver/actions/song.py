@@ -247,11 +247,14 @@ class SongActions:
         self.actions.engine.set(cmd.SetMetronome(self.metronome_on, self.metronome_gain, self.click_to_master))
 
     def launch_scene(self, number: object) -> list[int]:
-        """Launch a scene's pads together (row n of the grid), on the global quantum; stop the others if set to."""
+        """Launch a scene's pads together (row n of the grid, and the groups its pads are in), on the global
+        quantum; stop the others if set to."""
         n = checks.value(fields.SCENE, number, "scene")
         a = self.actions
         q = parse_quantum(a.project.quantize)
-        members = list(range(4 * (n - 1) + 1, 4 * n + 1))
+        row = range(4 * (n - 1) + 1, 4 * n + 1)
+        groups = {a.project.pad(p).group for p in row} - {0}
+        members = sorted(set(row) | {p.number for p in a.project.pads if p.group in groups})
         launched = []
         for pad in a.project.pads:
             if pad.number in members and pad.has_audio:

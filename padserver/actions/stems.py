@@ -210,26 +210,30 @@ def _targets(a: Actions, own: int, named: list[int] | None, count: int) -> list[
 def _put(a: Actions, pad, targets: list[int], loops, audios, info: dict) -> None:
     """The stems onto their pads, starting on the original's next quantum as it stops there: one undo step."""
     playing = pad.sounding
-    before = [(n, a.project.pad(n).loop_id, a.project.pad(n).gain, a.project.pad(n).pan) for n in targets]
-    _swap(a, pad, targets, loops, audios, info)
+    before = [(n, a.project.pad(n).loop_id, a.project.pad(n).gain, a.project.pad(n).pan, a.project.pad(n).group)
+              for n in targets]  # fmt: skip
+    used = {p.group for p in a.project.pads if p.number not in targets}
+    group = next((g for g in range(1, len(a.project.pads) + 1) if g not in used), 0)
+    _swap(a, pad, targets, loops, audios, info, group)
     original = pad.number
 
     async def undo() -> None:
-        for n, loop_id, gain, pan in before:
+        for n, loop_id, gain, pan, was in before:
             target = a.project.pad(n)
             if loop_id is None:
                 a.pad_clear(n)  # type: ignore[attr-defined]
             else:
                 await a.pad_load(n, loop_id)  # type: ignore[attr-defined]
-            target.gain, target.pan = gain, pan
+            target.gain, target.pan, target.group = gain, pan, was
+            a.changed(n, "group", was)
         a.send_gains()
         if playing:
             a.pad_play(original)
 
-    a.history.record(f"pad {original} split", undo, lambda: _swap(a, pad, targets, loops, audios, info))
+    a.history.record(f"pad {original} split", undo, lambda: _swap(a, pad, targets, loops, audios, info, group))
 
 
-def _swap(a: Actions, pad, targets: list[int], loops, audios, info: dict) -> None:
+def _swap(a: Actions, pad, targets: list[int], loops, audios, info: dict, group: int) -> None:
     quantum = a.quantum_of(pad)
     playing = pad.sounding
     with a.history.paused():
@@ -239,8 +243,10 @@ def _swap(a: Actions, pad, targets: list[int], loops, audios, info: dict) -> Non
             target.name = loop.name
             a.changed(n, "name", target.name)
             target.gain, target.pan = pad.gain, pad.pan  # (as the original sounded: they add up to it)
+            target.group = group  # (they move together: a scene launch, /group/n/play|stop)
             a.changed(n, "gain", target.gain)
             a.changed(n, "pan", target.pan)
+            a.changed(n, "group", group)
         a.send_gains()
         if playing:  # together on the quantum, in phase with the original, which stops there
             a.engine.send(cmd.TakeOver(tuple(n - 1 for n in targets), pad.number - 1, quantum))

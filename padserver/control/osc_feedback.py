@@ -22,7 +22,8 @@ FEEDBACK = [
     (
         "/pad/{n}/gain",
         "f",
-        "and `/pan` f, `/mute` i, `/solo` i, `/mode` s, `/quantize` s, `/name` s, `/region` f f, `/choke` i",
+        "and `/pan` f, `/mute` i, `/solo` i, `/mode` s, `/quantize` s, `/name` s, `/region` f f, `/choke` i, "
+        "`/group` i",
     ),
     ("/pad/{n}/pan", "f", "pan −1..1"),
     ("/pad/{n}/mute", "i", "0/1"),
@@ -32,6 +33,7 @@ FEEDBACK = [
     ("/pad/{n}/name", "s", "the pad's name"),
     ("/pad/{n}/region", "f f", "loop region"),
     ("/pad/{n}/choke", "i", "choke group"),
+    ("/pad/{n}/group", "i", "the group the pad moves with (0 = none)"),
     ("/pad/{n}/generating", "i", "a generation runs for the pad"),
     ("/pad/{n}/loop", "i", "the library loop now on the pad"),
     ("/pad/{n}/live", "s", "a live pad's stream: closed, connecting, buffering, playing, underrun"),
@@ -129,6 +131,7 @@ def pad_messages(pad) -> list[tuple[str, list]]:
         (f"/pad/{n}/quantize", [pad.quantum]),
         (f"/pad/{n}/region", [float(pad.region[0]), float(pad.region[1])]),
         (f"/pad/{n}/choke", [int(pad.choke)]),
+        (f"/pad/{n}/group", [int(pad.group)]),
         (f"/pad/{n}/keep", [int(pad.keep)]),
         (f"/pad/{n}/next", [int(pad.next_up)]),
         (f"/pad/{n}/generating", [int(pad.generating)]),

@@ -6,7 +6,7 @@ from padserver.projects.reader import FieldReader
 from padserver.state.project import Project
 
 VERSION = 1
-PAD_FIELDS = ("name", "mode", "gain", "pan", "mute", "solo", "quantum", "choke", "keep")
+PAD_FIELDS = ("name", "mode", "gain", "pan", "mute", "solo", "quantum", "choke", "group", "keep")
 
 
 class DocumentError(ValueError):

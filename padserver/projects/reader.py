@@ -61,6 +61,7 @@ class FieldReader:
         pad.solo = self.get(raw, "solo", False, f.FLAG, where)
         pad.quantum = self.get(raw, "quantum", "global", f.PAD_QUANTUM, where)
         pad.choke = self.get(raw, "choke", 0, f.CHOKE, where)
+        pad.group = self.get(raw, "group", 0, f.GROUP, where)
         pad.keep = self.get(raw, "keep", False, f.FLAG, where)
         pad.region = self.get(raw, "region", (0.0, 1.0), f.REGION, where)
         pad.loop_id = self.get(raw, "loop", None, f.LOOP_ID, where)

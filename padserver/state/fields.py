@@ -80,6 +80,7 @@ FLAG = Flag()
 PAD = Whole(1, PAD_COUNT)
 MODE = Choice(MODES)
 CHOKE = Whole(0, PAD_COUNT)  # 0: no choke group
+GROUP = Whole(0, PAD_COUNT)  # 0: in no group
 NAME = Text(64)  # pads, tracks, projects
 REGION_EDGE = Number(0.0, 1.0)
 REGION = Span(REGION_EDGE, MIN_REGION)

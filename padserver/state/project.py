@@ -28,6 +28,7 @@ class Pad:
     region: tuple[float, float] = (0.0, 1.0)
     quantum: str = "global"
     choke: int = 0
+    group: int = 0  # pads that move together: a scene launch and /group/n/play|stop take all of them (0 = none)
     keep: bool = False  # live mode never retires it
     loop_id: int | None = None  # the library loop on the pad
     source: str = ""  # the loop's name, for people reading the state

@@ -22,7 +22,7 @@ OSC_SESSION = "padserver-open-stage-control.json"
 # scripts and editors, the pad's mode and quantum and the sync source are set elsewhere; a live pad's stream
 # shows in its state and colour, and live mode's next pad in its colour (and `/live/next`); each live pad's own
 # prompts and settings are steered through the live pad the `/live/…` controls follow
-NOT_SHOWN = {"loop", "region", "choke", "mode", "quantize", "generating", "live", "/sync/source", "/master/level",
+NOT_SHOWN = {"loop", "region", "choke", "group", "mode", "quantize", "generating", "live", "/sync/source", "/master/level",
              "next", "prompt", "set"}  # fmt: skip
 
 

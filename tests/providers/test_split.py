@@ -95,6 +95,15 @@ def test_six_stems_from_elevenlabs_add_up_and_a_second_split_of_the_loop_costs_n
     s = d.status()["pads"]
     assert [s[n - 1]["name"].split()[-1] for n in pads] == ["drums", "bass", "vocals", "guitar", "piano", "other"]
     assert all(s[n - 1]["bars"] == 4 and s[n - 1]["gain"] == 0.7 for n in pads)
+    # a group of their own, that moves together: stopped as one, launched with scene 1 (which holds pads 2..4)
+    assert [p["group"] for p in s[:8]] == [0, 1, 1, 1, 1, 1, 1, 0]
+    d.step(128)
+    assert d.request("/group/1/stop", reply="/group/1/pads") == pads
+    d.step_to(grid + 9 * BAR + 128)
+    assert states(d, pads) == ["loaded"] * 6
+    d.osc.send("/scene/1/launch")
+    d.step_to(grid + 10 * BAR + 128)
+    assert states(d, (1, *pads)) == ["playing"] * 7
     (sent,) = fake.seen("/v1/music/stem-separation")
     assert sent["body"]["stem_variation_id"] == "six_stems_v1" and sent["query"]["output_format"] == "mp3_44100_192"
     assert sent["files"]["file"] > 4 * BAR * 2 * 4  # the loop as it plays, 4 bars of float stereo

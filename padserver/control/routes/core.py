@@ -142,6 +142,26 @@ def _region(ctx, n, start, end):
     ctx.actions.pad_region(n, start, end)
 
 
+@route(
+    "/pad/{n}/group",
+    "i:group",
+    "Group 1..16 (0 = none): a scene launch takes a pad's whole group with it, and `/group/n/play|stop` move "
+    "them together (a split puts its stems in a group of their own).",
+)
+def _group(ctx, n, group):
+    ctx.actions.pad_group(n, group)
+
+
+@route("/group/{n}/play", "", "Launch a group's pads together on the global quantum; replies `/group/n/pads i …`.")
+def _group_play(ctx, n):
+    return [(f"/group/{int(n)}/pads", ctx.actions.group_launch(n))]
+
+
+@route("/group/{n}/stop", "", "Stop a group's pads together on the global quantum; replies `/group/n/pads i …`.")
+def _group_stop(ctx, n):
+    return [(f"/group/{int(n)}/pads", ctx.actions.group_stop(n))]
+
+
 @route("/pad/{n}/choke", "i:group", "Choke group 1..16 (0 = none): pads in one group stop each other on launch.")
 def _choke(ctx, n, group):
     ctx.actions.pad_choke(n, group)

@@ -111,8 +111,8 @@ async def _punch(ctx, on, start=None, end=None):
 @route(
     "/scene/{n}/launch",
     "",
-    "Launch scene n (row n of the grid, 1..4) together on the global quantum; pads outside it stop "
-    "(song.scene_stops_others).",
+    "Launch scene n (row n of the grid, 1..4, with every pad in a group with one of them) together on the "
+    "global quantum; pads outside it stop (song.scene_stops_others).",
 )
 def _scene(ctx, n):
     ctx.actions.song.launch_scene(n)
