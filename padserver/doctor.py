@@ -167,16 +167,26 @@ def doctor(config) -> tuple[str, bool]:
     from padserver.actions.checks import ActionError
     from padserver.providers import registry
 
+    reasons: dict[str, str | None] = {}
     for name in registry.names():
         try:
             reason = registry.create(name, SimpleNamespace(settings=config.providers, pool=None)).unavailable()
         except (ActionError, ValueError, TypeError, ImportError) as exc:
             reason = str(exc)
+        reasons[name] = reason
         add(
             "ok" if reason is None else "warn",
             f"provider {name}",
             "ready" if reason is None else f"unavailable: {reason}",
         )
+    speech = next((n for n in ("elevenlabs-voice", "espeak-ng") if n in reasons and reasons[n] is None), None)
+    add(
+        "ok" if speech else "warn",
+        "speech (/pad/n/speak)",
+        f"{speech}" + (" (ElevenLabs' voices)" if speech == "elevenlabs-voice" else " (offline, no key)")
+        if speech
+        else "none: set $ELEVENLABS_API_KEY or install espeak-ng (apt-get install espeak-ng)",
+    )
     width = max(len(w) for _, w, _ in rows)
     lines = [f"[{level:>4}] {what:<{width}}  {detail}" for level, what, detail in rows]
     return "\n".join(lines), all(level != "fail" for level, _, _ in rows)

@@ -32,7 +32,8 @@ apt_install() {
 
 if $debian; then
     # JACK (with its dummy driver), PortAudio, liblo's oscsend/oscdump
-    want=(jackd2 libportaudio2 liblo-tools)
+    # and espeak-ng: spoken lines (/pad/n/speak) without an ElevenLabs key
+    want=(jackd2 libportaudio2 liblo-tools espeak-ng)
     $tests && want+=(systemd util-linux openssl iproute2)  # iproute2: the Link test's own network namespace
     $tests && want+=(lua5.1)  # the TouchOSC layout's scripts, checked and run as TouchOSC's Lua 5.1 runs them
     # the speed benchmark's yardstick (padserver bench vs-sooperlooper), and the compiler for its shim where

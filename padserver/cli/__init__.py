@@ -83,6 +83,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_library_parser(sub)
     add_generate_parser(sub)
+    from padserver.cli.speak import add_parser as add_speak_parser
+
+    add_speak_parser(sub)
     common = shared(DATA_DIR, port_option())
     proj = sub.add_parser(
         "project", parents=[common], help="projects: list, show, remove; new/save/load on the running daemon"
@@ -293,6 +296,12 @@ def cmd_generate(args) -> int:
     return run(args)
 
 
+def cmd_speak(args) -> int:
+    from padserver.cli.speak import run
+
+    return run(args)
+
+
 def cmd_library(args) -> int:
     from padserver.cli.library import run
 
@@ -317,6 +326,7 @@ COMMANDS = {
     "mappings": cmd_mappings,
     "library": cmd_library,
     "generate": cmd_generate,
+    "speak": cmd_speak,
     "undo": cmd_step,
     "redo": cmd_step,
     "project": cmd_project,

@@ -298,6 +298,16 @@ SCHEMA = Section(
                         "pcm_channels": Number(0, 2, integer=True),
                     }
                 ),
+                "elevenlabs-voice": Section(
+                    {
+                        "base_url": Str(),
+                        "model": Str(),
+                        "voice": Str(),
+                        "output_format": Str(),
+                        "pcm_channels": Number(0, 2, integer=True),
+                    }
+                ),
+                "espeak-ng": Section({"voice": Str()}),
                 "elevenlabs-stems": Section(
                     {
                         "base_url": Str(),

@@ -71,6 +71,8 @@ def encode(audio: np.ndarray, rate: int, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+VOICES = (("21m00Tcm4TlvDq8ikWAM", "Rachel"), ("JBFqnCBsd6RMkjVDRZzb", "George - warm narrator"))
+SPEECH_S_PER_CHAR, SPEECH_LEAD_S = 0.06, 0.12  # the fake's speech: its length, and the silence before it
 STEMS_TWO = {"vocals": [(300.0, 3000.0)], "instrumental": [(0.0, 300.0), (3000.0, 1e9)]}
 STEMS_SIX = {"bass": [(0.0, 150.0)], "drums": [(150.0, 400.0)], "guitar": [(400.0, 1000.0)],
              "piano": [(1000.0, 2500.0)], "vocals": [(2500.0, 6000.0)], "other": [(6000.0, 1e9)]}  # fmt: skip
@@ -130,6 +132,9 @@ class FakeHttp:
             def do_POST(self):  # noqa: N802
                 fake._handle(self)
 
+            def do_GET(self):  # noqa: N802
+                fake._handle(self)
+
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
@@ -169,6 +174,7 @@ class FakeHttp:
             except ValueError:
                 body = {"raw": raw.decode(errors="replace")}
         route = re.sub(r"/models/[^/:]+:", "/models/{model}:", url.path)
+        route = re.sub(r"^/v1/text-to-speech/[^/]+$", "/v1/text-to-speech/{voice}", route)
         self.requests.append(
             {
                 "route": route,
@@ -193,6 +199,10 @@ class FakeHttp:
             self._json(h, 200, self._plan(body))
         elif route in ("/v1/music", "/v1/music/stream", "/v1/sound-generation"):
             self._audio(h, route, body, {k: v[0] for k, v in parse_qs(url.query).items()}, fault)
+        elif route == "/v1/voices":
+            self._json(h, 200, {"voices": [{"voice_id": i, "name": n, "category": "premade"} for i, n in VOICES]})
+        elif route == "/v1/text-to-speech/{voice}":
+            self._speech(h, url.path.rsplit("/", 1)[1], body, {k: v[0] for k, v in parse_qs(url.query).items()}, fault)
         elif route == "/v1/music/stem-separation":
             self._stems(h, body, files, {k: v[0] for k, v in parse_qs(url.query).items()}, fault)
         else:
@@ -280,6 +290,24 @@ class FakeHttp:
                 )
         data = archive.getvalue()
         self._send_chunked(h, "application/zip", data, fault)
+
+    def _speech(self, h, voice: str, body: dict, query: dict, fault: Fault | None) -> None:
+        """A line "spoken": a voiced tone of SPEECH_S_PER_CHAR a character after SPEECH_LEAD_S of silence."""
+        if voice not in {i for i, _ in VOICES}:
+            self._json(
+                h, 404, {"detail": {"status": "voice_not_found", "message": f"A voice with id {voice} was not found."}}
+            )
+            return
+        output = query.get("output_format", "mp3_44100_128")
+        kind, _, rest = output.partition("_")
+        rate = int(rest.split("_")[0]) if rest[:1].isdigit() else 44100
+        seconds = SPEECH_S_PER_CHAR * len(str(body.get("text", "")))
+        t = np.arange(int(seconds * rate)) / rate
+        pitch = 110.0 if voice == VOICES[1][0] else 220.0
+        voiced = 0.3 * np.sin(2 * np.pi * pitch * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 4 * t))
+        line = np.concatenate([np.zeros(int(SPEECH_LEAD_S * rate)), voiced])[None, :].astype(np.float32)
+        data = encode(line, rate, "pcm_mono" if kind == "pcm" else kind)
+        self._send_chunked(h, "audio/mpeg" if kind == "mp3" else "application/octet-stream", data, fault)
 
     def _send_chunked(self, h, content_type: str, data: bytes, fault: Fault | None) -> None:
         if fault is not None and fault.garbage:

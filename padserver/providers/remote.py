@@ -9,8 +9,10 @@ process with its own event loop, speaking JSON lines over its stdin/stdout:
     → {"op": "warm", "names": [...]}                     (import SDKs, make clients)
     → {"op": "generate", "id": 7, "name": "...", "request": {...}, "scratch": "folder"}
     → {"op": "cancel", "id": 7}
+    → {"op": "voices", "id": 8, "name": "..."}               (a speech provider's voices)
     ← {"id": 7, "progress": 0.4, "message": "..."}
     ← {"id": 7, "result": {"takes": [...], "provenance": {...}}}   (audio in files under scratch)
+    ← {"id": 8, "result": [{"id": ..., "name": ..., "category": ...}, ...]}
     ← {"id": 7, "error": "...", "permanent": false, "retry_after": 2.0, "suggestion": null}
 
 Live pads' sessions run there too (`remote_live`: their ops and the stream's raw audio on the same pipe).
@@ -124,16 +126,15 @@ class NetworkProcess:
         await self._ensure()
         await self._send({"op": "warm", "names": names})
 
-    async def generate(self, name: str, request: Request, progress, scratch: str) -> Result:
+    async def _ask(self, message: dict, progress=None):
+        """Send ``message`` with a new id; its answer's result (or its error, raised)."""
         await self._ensure()
         rid = self._next
         self._next += 1
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._pending[rid] = (future, progress)
         try:
-            await self._send(
-                {"op": "generate", "id": rid, "name": name, "request": request.as_sent(), "scratch": scratch}
-            )
+            await self._send({**message, "id": rid})
             answer = await future
         except asyncio.CancelledError:  # cancelled or timed out: the child stops too
             if self.proc is not None and self.proc.returncode is None:
@@ -148,9 +149,16 @@ class NetworkProcess:
                 retry_after=answer.get("retry_after"),
                 suggestion=answer.get("suggestion"),
             )
-        result = answer["result"]
+        return answer["result"]
+
+    async def generate(self, name: str, request: Request, progress, scratch: str) -> Result:
+        message = {"op": "generate", "name": name, "request": request.as_sent(), "scratch": scratch}
+        result = await self._ask(message, progress)
         takes = [Take(audio=None, **t) for t in result["takes"]]
         return Result(takes=takes, provenance=result["provenance"])
+
+    async def voices(self, name: str) -> list[dict]:
+        return await self._ask({"op": "voices", "name": name})
 
     def close(self) -> None:
         if self.proc is not None and self.proc.returncode is None and self.proc.stdin is not None:
@@ -182,6 +190,9 @@ class RemoteProvider(Provider):
     async def generate(self, request: Request, progress) -> Result:
         return await self.network.generate(self.name, request, progress, self.scratch)
 
+    async def voices(self) -> list[dict]:
+        return await self.network.voices(self.name)
+
 
 # -- the child's side ------------------------------------------------------------------------------------
 
@@ -211,6 +222,9 @@ async def _serve() -> None:
 
     async def run(rid: int, name: str, raw: dict, scratch: str) -> None:
         try:
+            if raw.get("op") == "voices":
+                send({"id": rid, "result": await provider(name).voices()})  # type: ignore[attr-defined]
+                return
             request = Request(**raw)
 
             def progress(fraction: float, message: str = "") -> None:
@@ -275,6 +289,9 @@ async def _serve() -> None:
         elif op == "generate":
             rid = message["id"]
             tasks[rid] = loop.create_task(run(rid, message["name"], message["request"], message["scratch"]))
+        elif op == "voices":
+            rid = message["id"]
+            tasks[rid] = loop.create_task(run(rid, message["name"], {"op": "voices"}, ""))
         elif op == "cancel" and message.get("id") in tasks:
             tasks[message["id"]].cancel()
         elif op in ("live_open", "live_steer", "live_close"):

@@ -1,4 +1,4 @@
-"""OSC routes for generating loops: generate, regenerate, vary, take, cancel."""
+"""OSC routes for generating loops (generate, regenerate, vary, take, cancel), splitting them and speaking lines."""
 
 from __future__ import annotations
 
@@ -93,3 +93,34 @@ async def _split(ctx, n, *options):
         options = ()
     pads = await split(ctx.actions, n, list(options))
     return [(f"/pad/{int(n)}/split", pads)]
+
+
+@route(
+    "/pad/{n}/speak",
+    "s:text [*:options]",
+    "Speak a line onto the pad: a one-shot from its first word (whole bars long), or with `fit=N` stretched to N "
+    "bars at the project tempo, looping. Options voice= (an id or a name: see /voices), model= (ElevenLabs: "
+    "eleven_multilingual_v2), stability= style= similarity= (0..1), speed= (0.7..1.2), provider=elevenlabs|espeak "
+    "(else ElevenLabs with a key, else espeak-ng when installed). A line said before with the same voice and "
+    "settings comes from the cache. Replies `/pad/n/speak i:loop s:engine s:voice i:bars i:cached`.",
+)
+async def _speak(ctx, n, text, *options):
+    from padserver.actions.speech import speak
+
+    done = await speak(ctx.actions, n, text, list(options))
+    values = [done["loop"], done["engine"], str(done["voice"] or ""), done["bars"], int(done["cached"])]
+    return [(f"/pad/{int(n)}/speak", values)]
+
+
+@route(
+    "/voices",
+    "[s:provider]",
+    "The voices of the speech engine in use (or `elevenlabs`, `espeak`): replies `/voices s:json` "
+    '(a list of {"id", "name", "category"}).',
+)
+async def _voices(ctx, provider=""):
+    import json
+
+    from padserver.actions.speech import voices
+
+    return [("/voices", [json.dumps(await voices(ctx.actions, str(provider)))])]
