@@ -318,8 +318,6 @@ class ActionsBase:
             self.performance.on_event(event)
         if self.live is not None and pad.mode == cmd.LIVE:
             self.live.on_event(event)
-        if self.live_mode is not None and self.live_mode.launching:
-            self.live_mode.on_event(event)
         if kind in (ev.STARTED, ev.SWAPPED):
             pad.sounding = True
             self.set_pad_state(pad, "playing")
@@ -334,3 +332,5 @@ class ActionsBase:
             self.set_pad_state(pad, "stopping")
         elif kind == ev.UNQUEUED:
             self.set_pad_state(pad, "playing" if pad.sounding else ("loaded" if pad.source else "empty"))
+        if self.live_mode is not None and self.live_mode.launching:  # (after: the next loop's role sees it playing)
+            self.live_mode.on_event(event)

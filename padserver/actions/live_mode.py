@@ -10,6 +10,7 @@ One that arrives late starts on the next bar line after it, and the count of N b
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import math
@@ -23,6 +24,7 @@ from padserver.engine import events as ev
 from padserver.engine.quantum import parse_quantum
 from padserver.providers.base import Request
 from padserver.state.project import PAD_COUNT
+from padserver.tasks import spawn
 
 if TYPE_CHECKING:
     from padserver.actions.core import Actions
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("padserver.live")
 
-OPTIONS = {"every": int, "pads": str, "provider": str, "prompt": str, "bars": int}
+OPTIONS = {"every": int, "pads": str, "provider": str, "prompt": str, "bars": int, "voice": str, "voice_pad": int}
 EVERY = (1, 64)  # bars between new loops
 BARS = (1, 16)  # the new loops' length
 FAILURES = 3  # requests that fail in a row before live mode stops (each tried again on the next turn)
@@ -102,6 +104,10 @@ class LiveMode:
         self.placed: dict[int, int] = {}  # pad → when live mode last filled it (a count: the oldest is retired)
         self.roles: dict[int, str] = {}  # pad → the role live mode asked of its loop
         self.started: collections.deque[dict] = collections.deque(maxlen=32)  # its last loops: pad, loop, bar
+        self.voice: str | None = None  # announcing each new loop in this voice ("": the engine's own), or not
+        self.voice_pad = 0  # the pad the announcements play from
+        self._line: asyncio.Task | None = None  # the next loop's announcement being made: (loop, audio, info)
+        self._ready_bar = 0.0  # when the next loop became ready
         self._count = 0
         self._failures = 0
         self._hold = -math.inf  # no request before this bar (after a failure)
@@ -118,6 +124,8 @@ class LiveMode:
         prompt = checks.text(opts.get("prompt", a.project.prompt), "prompt", 500).strip()
         # (all pads by default: the empty ones are filled first, then the oldest replaced; kept ones never)
         pads = parse_pads(opts["pads"]) if "pads" in opts else list(range(1, PAD_COUNT + 1))
+        voice, voice_pad = self._voice(opts, pads)
+        pads = [n for n in pads if n != voice_pad]
         usable = [n for n in pads if not a.project.pad(n).keep and a.project.pad(n).mode != cmd.LIVE]
         if not usable:
             raise ActionError(
@@ -129,6 +137,7 @@ class LiveMode:
         if self.running:
             self.stop()
         self.every, self.bars, self.set, self.provider, self.prompt, self.who = every, bars, pads, provider, prompt, who
+        self.voice, self.voice_pad = voice, voice_pad
         self.running = True
         self.last_options = list(options)
         self.launch_bar = None
@@ -149,6 +158,9 @@ class LiveMode:
         if job is not None and job.pad and job.state in ("queued", "running") and self.actions.generation:
             self.actions.generation.jobs.cancel_pad(job.pad)
         self.ready = None
+        if self._line is not None:
+            self._line.cancel()
+            self._line = None
         self._choose(0)
         self.actions.project.live_mode = "stopped"
         self.actions.changed(0, "live_mode", "stopped")
@@ -180,7 +192,10 @@ class LiveMode:
         a = self.actions
         pad_number, loop, audio, info = self.ready
         pad = a.project.pad(pad_number)
-        if self.launch_bar is not None:  # (the first starts at once, and the music with it if none plays)
+        if self.launch_bar is None:  # (the first starts at once, and the music with it if none plays) …
+            if self._line is not None and not self._line.done() and self._bar_now() < self._ready_bar + 1:
+                return  # … once its announcement is spoken (a bar at most)
+        else:
             if not self._music():  # the musician stopped it all: the loop waits for the music
                 return
             # in the bar before its own (strictly: on the bar line itself a launch would start then, a bar early)
@@ -199,6 +214,7 @@ class LiveMode:
             return
         if not pad.sounding:
             a.engine.send(cmd.Launch(pad_number - 1, bar))
+        self._announce(bar)
         self.launching = pad_number
         self._count += 1
         self.placed[pad_number] = self._count
@@ -224,6 +240,72 @@ class LiveMode:
             )
         self._choose(0)
         self.tick()
+
+    # -- announcing it ----------------------------------------------------------------------------------------
+    def _voice(self, opts: dict, pads: list[int]) -> tuple[str | None, int]:
+        """(the voice to announce in, or None; the pad the announcements play from: ``voice_pad``, else the
+        last of the set), checked now: a speech engine must be there."""
+        if "voice" not in opts:
+            return None, 0
+        from padserver.actions.speech import engine
+
+        voice = checks.text(opts["voice"], "voice", 100).strip()
+        voice = "" if voice.lower() in ("1", "on", "yes", "default") else voice
+        engine(self.actions)  # (no engine: a clear error now, not at the first loop)
+        pad = checks.whole(opts["voice_pad"], "voice_pad", 1, PAD_COUNT) if "voice_pad" in opts else pads[-1]
+        if self.actions.project.pad(pad).mode == cmd.LIVE:
+            raise ActionError(f"pad {pad} is a live pad: name another for the announcements with voice_pad=")
+        if [n for n in pads if n != pad] == []:
+            raise ActionError(f"pad {pad} is the set's only pad: the announcements need one of their own (voice_pad=)")
+        return voice, pad
+
+    def words_for(self, role: str) -> str:
+        """What is said of a new loop: its role and the project's key ("bass, A minor")."""
+        key = self.actions.project.key
+        if not key:
+            return role
+        from padserver.providers.offline.synth import key_name, parse_key
+
+        root, minor = parse_key(key)
+        return f"{role}, {key_name(root, False)} {'minor' if minor else 'major'}"
+
+    async def _make_line(self, role: str):
+        """The announcement, spoken, kept, and prepared for the voice pad: (loop, audio, info)."""
+        from padserver.actions.speech import line
+
+        a = self.actions
+        settings = {"voice": self.voice} if self.voice else {}
+        made = await line(a, self.words_for(role), settings, None, None, "live mode")
+        return await a.prepare_for(a.project.pad(self.voice_pad), made["loop"])  # type: ignore[attr-defined]
+
+    def _line_failed(self, task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            self._trouble(f"the announcement could not be spoken: {task.exception()}")
+
+    def _announce(self, bar) -> None:
+        """The announcement onto its pad, launched with the new loop (if it is ready: a late one is left out)."""
+        line, self._line = self._line, None
+        if line is None:
+            return
+        if not line.done():
+            line.cancel()
+            log.info("live mode: the announcement was not ready by the bar; the loop starts without it")
+            return
+        if line.cancelled() or line.exception() is not None:
+            return
+        a = self.actions
+        pad = a.project.pad(self.voice_pad)
+        loop, audio, info = line.result()
+        with a.history.paused():  # (live mode's own: not a musician's step)
+            try:
+                a.put_prepared(pad, loop, audio, info, quantum=bar)  # type: ignore[attr-defined]
+            except ActionError as exc:
+                log.warning("live mode: the announcement: %s", exc)
+                return
+            if pad.mode != "oneshot":
+                a.pad_mode(pad.number, "oneshot")
+            a.pad_name(pad.number, loop.name)
+        a.engine.send(cmd.Launch(pad.number - 1, bar))
 
     # -- the next loop ----------------------------------------------------------------------------------------
     def _target(self) -> int:
@@ -300,6 +382,10 @@ class LiveMode:
         self.roles[target] = role
         self._choose(target)
         log.info("live mode: a %s loop for pad %d (job %d)", role, target, self.job.id)
+        if self.voice is not None:  # (said while the loop is made: ready by the time it is)
+            if self._line is not None:
+                self._line.cancel()
+            self._line = spawn(self._make_line(role), "live mode: an announcement", report=self._line_failed)
 
     async def _landed(self, pad: int, loop_id: int) -> None:
         """The loop is in the library: prepared for the pad now, put on in the bar before its own."""
@@ -317,6 +403,7 @@ class LiveMode:
         self._failures = 0
         if self.running:
             self.ready = (pad, loop, audio, info)
+            self._ready_bar = self._bar_now()
             self.tick()
 
     def _failed(self, job: Job) -> None:
@@ -357,6 +444,9 @@ class LiveMode:
             "pads": list(self.set),
             "provider": self.provider,
             "next": self.next_pad,
+            "voice": self.voice,  # (None: no announcements; "": the speech engine's own voice)
+            "voice_pad": self.voice_pad or None,
+            "announcement": None if self._line is None else "ready" if self._line.done() else "making",
             # where the next loop is: asked for, ready (waiting for its bar), launched (on the bar line ahead)
             "stage": "ready" if self.ready else "launched" if self.launching else "asked" if self.job else "idle",
             "launch_bar": None if self.launch_bar is None else self.launch_bar + 1,  # (counted from 1)

@@ -103,8 +103,9 @@ def _shape(audio, rate: int, bpm: float, beats_per_bar: int, fit: int | None):
     return line, made_at, fit
 
 
-def _decode(take: tuple, rate: int, path: str):
-    """Worker: a speech take decoded at the engine rate, kept in the speech cache as ``path``."""
+def _decode(take: tuple, rate: int, path: str, provenance: dict):
+    """Worker: a speech take decoded at the engine rate, kept in the speech cache as ``path`` (and where it came
+    from beside it, as ``path.json``)."""
     import numpy as np
 
     from padserver.loops.stem_fit import decode_take
@@ -116,19 +117,22 @@ def _decode(take: tuple, rate: int, path: str):
     with open(path + ".part", "wb") as fh:
         np.save(fh, audio)
     os.replace(path + ".part", path)
+    with open(path + ".json.part", "w") as fh:
+        json.dump(provenance, fh, default=str)
+    os.replace(path + ".json.part", path + ".json")
     return audio
 
 
 def _load(path: str):
+    """Worker: a line from the speech cache, and where it came from."""
     import numpy as np
 
-    return np.load(path)
+    with open(path + ".json") as fh:
+        return np.load(path), json.load(fh)
 
 
 async def speak(a: Actions, number: object, text: object, options: list) -> dict:
     """Speak ``text`` onto the pad; what was done: loop id, engine, voice, bars, whether from the cache."""
-    from padserver.providers.base import Request
-
     pad = a.pad_of(number)
     words = checks.text(text, "text", MAX_CHARS).strip()
     if not words:
@@ -140,23 +144,32 @@ async def speak(a: Actions, number: object, text: object, options: list) -> dict
     fit = checks.whole(opts["fit"], "fit (bars)", 1, 16) if "fit" in opts else None
     if pad.mode == cmd.LIVE or pad.generating:
         raise ActionError(f"pad {pad.number} is a live pad or generating: speak onto another")
-    provider = engine(a, opts.get("provider"))
     settings = {k: opts[k] for k in ("voice", "model", "stability", "style", "speed", "similarity") if k in opts}
+    made = await line(a, words, settings, opts.get("provider"), fit, f"pad {pad.number}")
+    await _put(a, pad.number, made["loop"], "loop" if fit else "oneshot", title(words))
+    return made
+
+
+async def line(a: Actions, words: str, settings: dict, asked: str | None, fit: int | None, where: str) -> dict:
+    """A spoken line kept in the library, shaped for the pads (see `_shape`): loop id, engine, voice, bars, and
+    whether it came from the cache. Nothing on the pads changes."""
+    from padserver.providers.base import Request
+
+    provider = engine(a, asked)
     model = str(settings.get("model") or provider.model)
     key = json.dumps([provider.name, model, words, settings], sort_keys=True)
     path = os.path.join(a.library.data_dir, "cache", "speech", hashlib.sha256(key.encode()).hexdigest() + ".npy")
     pool = a.library.pool
     rate = a.engine.sample_rate
-    cached = os.path.exists(path)
-    provenance: dict = {"provider": provider.name, "model": model}
+    cached = os.path.exists(path) and os.path.exists(path + ".json")
     if cached:
-        audio = await pool.run(_load, path)
-        log.info("pad %d: %s from the speech cache", pad.number, shown(words))
+        audio, provenance = await pool.run(_load, path)
+        log.info("%s: %s from the speech cache", where, shown(words))
     else:
         audio, provenance = await _ask(a, provider, Request(prompt=words, instrumental=False, extras=settings), path)
-        log.info("pad %d: %s spoken by %s", pad.number, shown(words), provider.name)
+        log.info("%s: %s spoken by %s", where, shown(words), provider.name)
     try:
-        line, made_at, bars = await pool.run(_shape, audio, rate, a.project.tempo, a.project.beats_per_bar, fit)
+        shaped, made_at, bars = await pool.run(_shape, audio, rate, a.project.tempo, a.project.beats_per_bar, fit)
     except ValueError as exc:
         raise ActionError(str(exc)) from None
     voice = provenance.get("voice") or {"id": settings.get("voice"), "name": settings.get("voice")}
@@ -175,10 +188,9 @@ async def speak(a: Actions, number: object, text: object, options: list) -> dict
         "watermark": provenance.get("watermark"),
     }
     try:
-        loop = await a.library.add_generated(line, rate, meta, None)
+        loop = await a.library.add_generated(shaped, rate, meta, None)
     except LibraryError as exc:
         raise ActionError(f"the line could not be kept: {exc}") from None
-    await _put(a, pad.number, loop.id, "loop" if fit else "oneshot", title(words))
     return {"loop": loop.id, "engine": provider.name, "voice": voice.get("name"), "bars": bars, "cached": cached}
 
 
@@ -196,9 +208,8 @@ async def _ask(a: Actions, provider, request, path: str):
         raise ActionError(f"the line was not spoken: {job.message}")
     take = job.result.takes[0]
     try:
-        audio = await a.library.pool.run(
-            _decode, (take.path or take.data, take.format, take.sample_rate, take.channels), a.engine.sample_rate, path
-        )
+        source = (take.path or take.data, take.format, take.sample_rate, take.channels)
+        audio = await a.library.pool.run(_decode, source, a.engine.sample_rate, path, job.result.provenance)
     except Exception as exc:
         gen.jobs.forget(job)
         raise ActionError(f"the spoken line cannot be read: {exc}") from None

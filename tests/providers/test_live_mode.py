@@ -2,8 +2,10 @@
 line, on the pads of its set, in the project's key; a kept pad is never touched."""
 
 import json
+import shutil
 
 import numpy as np
+import pytest
 
 from padserver.harness.wait import wait_for
 
@@ -109,3 +111,33 @@ def test_a_grid_button_starts_and_stops_live_mode_and_the_grid_shows_the_next_pa
     d.step(256)
     lights = [bytes(m) for m in d.sent()[lpx_in]]
     assert mode(d)["state"] == "stopped" and any(map(lit(29, (0, 1)), lights)) and any(map(lit(83, (0, 0)), lights))
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_with_a_voice_each_new_loop_is_announced_on_its_bar_line(stepped):
+    d = stepped(config=CONFIG, env={"ELEVENLABS_API_KEY": ""})  # (espeak-ng speaks)
+    d.osc.send("/key", "Am")
+    d.osc.send("/pad/1/generate", "house drums", "instrument=drums")
+    wait_for(lambda: loaded(d, 1), 60, "the drums")
+    for n in (1, 2, 3):  # (muted: what is heard is the announcement on pad 16)
+        d.osc.send(f"/pad/{n}/mute", 1)
+    d.osc.send("/pad/1/play")
+    d.step(128)
+    grid = d.frame - 128
+    d.step(BAR // 4)  # (a pad started with the first ones would join them from the grid's start)
+    started = json.loads(d.request("/live/start", "every=2", "pads=2-3", "voice=1", "voice_pad=16",
+                                   reply="/live/started")[0])  # fmt: skip
+    assert started["voice"] == "" and started["voice_pad"] == 16 and started["pads"] == [2, 3]
+    for line in (grid + BAR, grid + 3 * BAR):  # (the first at once: on the next bar line; the next 2 bars on)
+        wait_for(lambda: (m := mode(d))["stage"] == "launched" or (m["stage"], m["announcement"]) == ("ready", "ready"),
+                 60, "the loop and its announcement")  # fmt: skip
+        d.step_to(line - 128)
+        out = d.step(BAR)  # (the others muted: the announcement alone, from the bar line 128 frames in)
+        loud = np.flatnonzero(np.abs(out).max(axis=0) > 0.01)
+        assert loud.size and 128 <= loud[0] < 128 + 96 + 128, loud[:3]
+    # what was said: each new loop's role in the project's key, kept in the library; the pad a one-shot
+    roles = [e["role"] for e in mode(d)["started"]]
+    found = json.loads(d.request("/library/search", "minor", reply="/library/result")[0])
+    assert [e["name"] for e in found if e["name"].endswith(", A minor")] == [f"{r}, A minor" for r in reversed(roles)]
+    pad = status(d)["pads"][15]
+    assert pad["mode"] == "oneshot" and pad["name"] == f"{roles[-1]}, A minor"
