@@ -320,7 +320,7 @@ class Generation:
                     "provider": result.provenance.get("provider"),
                     "model": result.provenance.get("model"),
                     "prompt": job.request.prompt,
-                    "params": result.provenance.get("request"),
+                    "params": _with_credentials(result.provenance),
                     "seed": (result.provenance.get("seed") or 0) + i,
                     "watermark": result.provenance.get("watermark"),
                 }
@@ -348,6 +348,14 @@ class Generation:
             self.jobs.forget(job)
             job.state, job.message = "failed", str(exc)
             self._update(job)
+
+
+def _with_credentials(provenance: dict) -> dict | None:
+    """The request as sent, and the answer's C2PA manifest when it carried one."""
+    request = provenance.get("request")
+    if provenance.get("c2pa") is None:
+        return request
+    return {**(request or {}), "c2pa": provenance["c2pa"]}
 
 
 def _category(instrument: str | None) -> str:

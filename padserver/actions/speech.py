@@ -183,7 +183,13 @@ async def line(a: Actions, words: str, settings: dict, asked: str | None, fit: i
         "provider": provider.name,
         "model": model,
         "prompt": words,
-        "params": {"speech": settings, "voice": voice, "fit": fit, "sent": provenance.get("request", {}).get("sent")},
+        "params": {
+            "speech": settings,
+            "voice": voice,
+            "fit": fit,
+            "sent": provenance.get("request", {}).get("sent"),
+            **({"c2pa": provenance["c2pa"]} if provenance.get("c2pa") else {}),
+        },  # fmt: skip
         "seed": None,
         "watermark": provenance.get("watermark"),
     }

@@ -110,6 +110,8 @@ async def split(actions: Actions, number: object, options: list) -> list[int]:
     else:
         stems, kept, figures, job = await _separate(a, loop, audio, info, count)
         model, watermark = job.result.provenance.get("model"), job.result.provenance.get("watermark")
+        if job.result.provenance.get("c2pa") is not None:
+            figures = {**figures, "c2pa": job.result.provenance["c2pa"]}
     if kept is None:
         kept = await _keep(a, loop, info, stems, count, provider, model, watermark, figures)
         if provider != "offline":

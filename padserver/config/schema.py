@@ -287,6 +287,7 @@ SCHEMA = Section(
                         "model": Str(),
                         "output_format": Str(),
                         "stream": Bool(),
+                        "c2pa": Bool(),
                         "pcm_channels": Number(0, 2, integer=True),
                     }
                 ),

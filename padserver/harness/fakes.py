@@ -253,6 +253,10 @@ class FakeHttp:
             bpm, offset = tempo_in(text), self.offset
         audio = music(bpm, seconds, rate, offset, text)
         data = encode(audio, rate, self._pcm if kind == "pcm" else kind)
+        if body.get("sign_with_c2pa") and kind == "mp3":  # (as the service: only MP3 is signed)
+            from padserver.harness.content_signing import sign
+
+            data = sign(data)
         self._send_chunked(h, "audio/mpeg" if kind == "mp3" else "application/octet-stream", data, fault)
 
     @property
@@ -285,9 +289,12 @@ class FakeHttp:
                 band = 0.98 * sum(((freqs >= lo) & (freqs < hi)).astype(float) for lo, hi in ranges)
                 stem = np.fft.irfft(spectrum * band, n=audio.shape[0], axis=1).astype(np.float32)
                 stem = np.pad(stem, ((0, 0), (self.stem_lag, 0)))
-                z.writestr(
-                    self.stem_files.format(stem=name, ext=ext), encode(stem, rate, self._pcm if kind == "pcm" else kind)
-                )
+                encoded = encode(stem, rate, self._pcm if kind == "pcm" else kind)
+                if str(body.get("sign_with_c2pa")).lower() == "true" and kind == "mp3":
+                    from padserver.harness.content_signing import sign
+
+                    encoded = sign(encoded, title=f"{name}.mp3")
+                z.writestr(self.stem_files.format(stem=name, ext=ext), encoded)
         data = archive.getvalue()
         self._send_chunked(h, "application/zip", data, fault)
 

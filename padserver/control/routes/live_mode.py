@@ -22,7 +22,7 @@ def _mode(ctx):
     "context) from `provider=` (the default) with `prompt=` words (the prompt field's), launched on a bar line on "
     "the next free pad of `pads=` (e.g. 5-8 or 1,2,3; all if not given), retiring the pad it filled "
     "longest ago when none is free; kept pads (`/pad/n/keep`) never. With `voice=` (a voice's id or name, or 1 "
-    "for the speech engine's own) each new loop is announced (its role and the key: \"bass, A minor\") as a "
+    'for the speech engine\'s own) each new loop is announced (its role and the key: "bass, A minor") as a '
     "one-shot on `voice_pad=` (the last pad of the set, then kept out of it), on the loop's bar line. "
     "A button's 1 starts it as it was last "
     "started, its 0 does nothing. Replies `/live/started s:json`; `/live/next i` shows the pad the next loop goes to.",

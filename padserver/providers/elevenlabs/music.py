@@ -11,6 +11,7 @@ from padserver.providers.elevenlabs import (
     bytes_per_second,
     pcm_channels,
 )
+from padserver.providers.elevenlabs.credentials import credentials
 
 MIN_MS, MAX_MS = 3000, 600000
 
@@ -43,8 +44,9 @@ class ElevenLabsMusic(ElevenLabsProvider):
 
     async def generate(self, request: Request, progress) -> Result:
         output = str(self.settings.get("output_format", "mp3_44100_192"))
-        stream = bool(self.settings.get("stream", True))
         fmt, rate, channels = audio_format(output)
+        signed = bool(self.settings.get("c2pa", False)) and fmt == "mp3"  # (only compose signs: not streamed)
+        stream = bool(self.settings.get("stream", True)) and not signed
         prompt = words(request)
         length = self.length_ms(request)
         client = self.client()
@@ -64,6 +66,8 @@ class ElevenLabsMusic(ElevenLabsProvider):
                     sent.update({"prompt": prompt, "music_length_ms": length})
                     if request.seed is not None:
                         sent["seed"] = int(request.seed) + i
+                if signed:
+                    sent["sign_with_c_2_pa"] = True
                 call = client.music.stream if stream else client.music.compose
                 expected = length / 1000 * bytes_per_second(output)
 
@@ -77,4 +81,4 @@ class ElevenLabsMusic(ElevenLabsProvider):
         except Exception as exc:
             raise self.fail(exc) from None
         shown = {k: (v if k != "composition_plan" else "(plan)") for k, v in sent.items()}
-        return Result(takes, provenance(self, request, shown, None, "elevenlabs music"))
+        return Result(takes, credentials(provenance(self, request, shown, None, "elevenlabs music"), takes))

@@ -11,6 +11,7 @@ from padserver.providers.elevenlabs import (
     bytes_per_second,
     pcm_channels,
 )
+from padserver.providers.elevenlabs.credentials import credentials
 
 MIN_S, MAX_S = 0.5, 30.0
 
@@ -64,4 +65,4 @@ class ElevenLabsSfx(ElevenLabsProvider):
                 )
         except Exception as exc:
             raise self.fail(exc) from None
-        return Result(takes, provenance(self, request, sent, None, "sound effect"))
+        return Result(takes, credentials(provenance(self, request, sent, None, "sound effect"), takes))

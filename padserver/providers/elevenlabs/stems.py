@@ -23,6 +23,7 @@ from padserver.providers.elevenlabs import (
     bytes_per_second,
     pcm_channels,
 )
+from padserver.providers.elevenlabs.credentials import credentials
 
 KNOWN = ("vocals", "drums", "bass", "guitar", "piano", "other", "instrumental")
 SAME = {"accompaniment": "instrumental", "no_vocals": "instrumental", "music": "instrumental", "vocal": "vocals",
@@ -102,4 +103,6 @@ class ElevenLabsStems(ElevenLabsProvider):
             )
             for filename, content in files
         ]
-        return Result(takes, provenance(self, request, sent, None, "stems", files=[f for f, _ in files]))
+        return Result(
+            takes, credentials(provenance(self, request, sent, None, "stems", files=[f for f, _ in files]), takes)
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from padserver.providers.base import Capabilities, Request, Result, Take
 from padserver.providers.cloud import permanent, provenance
 from padserver.providers.elevenlabs import REQUEST_OPTIONS, ElevenLabsProvider, audio_format, pcm_channels
+from padserver.providers.elevenlabs.credentials import credentials
 
 SETTINGS = ("stability", "style", "speed", "similarity")
 
@@ -93,4 +94,4 @@ class ElevenLabsVoice(ElevenLabsProvider):
             channels = pcm_channels(self.settings, len(data), rate, None)
         take = Take(audio=None, sample_rate=rate, data=data, format=fmt, channels=channels, downbeat_s=0.0)
         more = {"voice": {"id": voice, "name": voice_name}, "model": model}
-        return Result([take], {**provenance(self, request, sent, None, "speech"), **more})
+        return Result([take], credentials({**provenance(self, request, sent, None, "speech"), **more}, [take]))
