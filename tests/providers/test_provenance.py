@@ -3,21 +3,11 @@ a certificate chain the tests mint), Lyria's SynthID; through the real SDKs agai
 
 import json
 
-import pytest
-
 from padserver.harness.content_signing import GENERATOR, SIGNER
-from padserver.harness.fakes import FakeHttp
 from padserver.harness.wait import wait_for
 
 KEY = "el-test-key-654"
 MADE_BY_AI = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-
-
-@pytest.fixture
-def fake():
-    http = FakeHttp()
-    yield http
-    http.close()
 
 
 def shown(d, loop_id) -> dict:

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from padserver.harness.fakes import SPEECH_S_PER_CHAR, VOICES, FakeHttp, Fault
+from padserver.harness.fakes import SPEECH_S_PER_CHAR, VOICES, Fault
 from padserver.harness.wait import wait_for
 
 BAR = 96000  # 120 BPM at 48 kHz
@@ -23,13 +23,6 @@ def cli(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "padserver", *args], capture_output=True, text=True, env=full, timeout=60
     )
-
-
-@pytest.fixture
-def fake():
-    http = FakeHttp()
-    yield http
-    http.close()
 
 
 def config(url: str) -> str:

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from padserver.harness.fakes import FakeHttp, Fault
+from padserver.harness.fakes import Fault
 from padserver.harness.wait import wait_for
 
 BAR = 96000  # 120 BPM at 48 kHz
@@ -69,13 +69,6 @@ def test_a_split_takes_over_in_phase_adds_up_to_the_original_and_one_undo_brings
 # -- ElevenLabs' stem separation, through the real SDK against a fake of its wire protocol -----------------
 
 KEY = "el-test-key-789"
-
-
-@pytest.fixture
-def fake():
-    http = FakeHttp()
-    yield http
-    http.close()
 
 
 def elevenlabs(url: str, output: str = "mp3_44100_192") -> str:
