@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 
+from padserver.actions import effects
 from padserver.actions.checks import ActionError
 from padserver.engine import commands as cmd
 from padserver.engine.quantum import parse_quantum
@@ -150,6 +151,10 @@ class Projects:
             for key in ("name", "gain", "pan", "mute", "solo", "mode", "quantize", "region", "choke", "group", "keep"):
                 value = pad.quantum if key == "quantize" else getattr(pad, key)
                 a.changed(pad.number, key, value)
+            pad.fx = dict(new.fx)
+            effects.apply(a, pad.number)
+        a.project.master_fx = dict(target.master_fx)
+        effects.apply(a, "master")
         a.send_gains()
         a.send_quanta()
         if a.live is not None:

@@ -21,6 +21,7 @@ PARTS = (
     "vs-sooperlooper",
     "loads",
     "live",
+    "effects",
 )
 
 
@@ -53,6 +54,7 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         cloud_bench,
         control_bench,
         daemon_bench,
+        effects_bench,
         engine_bench,
         generate_bench,
         library_bench,
@@ -67,6 +69,7 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
 
     runs = {
         "engine": [engine_bench.run],
+        "effects": [effects_bench.run],
         "jack": [lambda smoke: daemon_bench.run_jack(smoke, seconds)],
         "startup": [daemon_bench.run_startup],
         "midi": [control_bench.run_midi],

@@ -166,6 +166,8 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
     """The OSC message for one state change (pad 0 = global)."""
     if pad == 0 and key == "job":
         return f"/job/{value.id}", [value.state, float(round(value.progress, 3)), value.message]
+    if pad == 0 and key.startswith("master_fx/"):
+        return f"/master/fx/{key[10:]}", [value]
     if pad == 0:
         address = {
             "tempo": "/tempo",

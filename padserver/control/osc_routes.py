@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from padserver.control.route import Route
-from padserver.control.routes import core, generate, library, live, live_mode, midi, projects, song
+from padserver.control.routes import core, effects, generate, library, live, live_mode, midi, projects, song
 
 ROUTES: list[Route] = [
     route
-    for module in (core, generate, library, live, live_mode, midi, projects, song)
+    for module in (core, generate, library, live, live_mode, midi, projects, song, effects)
     for route in module.group.routes
 ]
 

@@ -228,3 +228,21 @@ class Record:
 @dataclass(frozen=True, slots=True)
 class FinishRecord:
     """End the open-ended recording on the next bar line (so the take is whole bars)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetFx:
+    """One setting of a pad's effects chain (``pad`` -1: the master's), by its index in `engine.effects.NAMES`;
+    the master's send is the reverb's return level."""
+
+    pad: int
+    what: int
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetFxLine:
+    """A delay line for a chain (made on the control side the first time its delay is turned on)."""
+
+    pad: int
+    line: np.ndarray

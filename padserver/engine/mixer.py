@@ -19,11 +19,12 @@ import numpy as np
 
 from padserver.engine import commands as cmd
 from padserver.engine import events as ev
-from padserver.engine import follow_commands, pad_commands, record_commands, song_commands
+from padserver.engine import follow_commands, fx_commands, pad_commands, record_commands, song_commands
 from padserver.engine.capture import InputCapture
 from padserver.engine.clock import Clock
 from padserver.engine.command_queue import PER_BLOCK, CommandQueue
 from padserver.engine.dsp import Fades, Resampler
+from padserver.engine.effects import SEND, Chain, Reverb
 from padserver.engine.faults import Faults
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
@@ -76,6 +77,10 @@ class Engine:
         self._cue = self._cue_flat.reshape(2, self.max_block)
         self._cue_dirty = False
         self.limiter = Limiter(self.sample_rate, self.max_block)
+        self.fx = [Chain(self.sample_rate) for _ in range(pads)]  # each pad's effects
+        self.master_fx = Chain(self.sample_rate)
+        self.reverb = Reverb(self.sample_rate, self.max_block)  # the pads' sends, its return into the master
+        self.fx_on = False  # a chain or the reverb may be busy: only then are they looked at
         self.song = SongPlayer(self.max_block, self.fades)
         self.metronome = Metronome(self.sample_rate, self.max_block)
         self.capture = InputCapture()
@@ -121,6 +126,7 @@ class Engine:
             **song_commands.HANDLERS,
             **record_commands.HANDLERS,
             **follow_commands.HANDLERS,
+            **fx_commands.HANDLERS,
             cmd.SetPadGains: Engine._on_set_pad_gains,
             cmd.SetMasterGain: Engine._on_set_master_gain,
             cmd.SetLimiter: Engine._on_set_limiter,
@@ -210,6 +216,9 @@ class Engine:
         dirty = self._dirty
         sounding = False
         end = f0 + n
+        fx_on = self.fx_on
+        fx = self.fx
+        beat = clock.frames_per_beat
         # All pads silent and nothing pending at the last block, and nothing has reached them since: they are
         # silent now too (only a command, press or choke starts one).
         for i, voice in enumerate(() if self._pads_quiet and not changed else voices):
@@ -220,10 +229,9 @@ class Engine:
                     np.copyto(views[i], voice.buffer[:, j : j + n])  # type: ignore[index]  # (a run has a buffer)
                     voice.steady_read = j + n
                     voice.steady_from = end
-                    dirty[i] = True
-                    sounding = True
-                    continue
-                sounds = voice.render(views[i], f0, n, clock)
+                    sounds = True
+                else:
+                    sounds = voice.render(views[i], f0, n, clock)
             except Exception as exc:  # this pad falls silent; the others play on
                 self.faults.note(exc, self._labels[i])
                 voice.halt(f0, tail=False)
@@ -235,6 +243,15 @@ class Engine:
             elif dirty[i]:
                 views[i].fill(0.0)
                 dirty[i] = False
+            if fx_on and fx[i].busy and (sounds or fx[i].line is not None):
+                try:
+                    fx[i].process(views[i], n, beat)  # (a silent pad's delay rings on into its row)
+                except Exception as exc:  # its effects are switched off; the pad plays on dry
+                    self.faults.note(exc, self._labels[i] + " effects")
+                    fx[i].reset()
+                if fx[i].ringing > 0.0:
+                    dirty[i] = True
+                    sounding = True
         # (a pad that plays, waits to launch or rings out writes its row: it sounds)
         self._pads_quiet = not sounding and True not in dirty
         cue = self._cue
@@ -260,6 +277,9 @@ class Engine:
         song = self.song
         if song.active:
             sounding = True
+        reverb = self.reverb
+        if fx_on and reverb.ringing > 0.0:
+            sounding = True
         metronome = self.metronome
         clicks = metronome.busy(song.playing)
         if clicks and metronome.to_master:
@@ -275,6 +295,11 @@ class Engine:
         if pads_sounding:
             self._apply_pad_gains(rows, n)
             np.add.reduce(rows, axis=0, out=mix)
+            if fx_on:
+                for i in range(self.pads):  # the reverb's sends, after the faders
+                    send = fx[i].targets[SEND]
+                    if send != 0.0 and dirty[i]:
+                        reverb.feed(rows[i], send, n)
         else:  # only the song (or the cue) sounds: the pads' rows are silent
             mix.fill(0.0)
         if song.active:
@@ -287,6 +312,8 @@ class Engine:
             self._click(mix, f0, n, skipped)
         if self.cue_to_master and self._cue_dirty:
             mix += cue
+        if fx_on:
+            self._master_effects(mix, n, beat)
         self._apply_master_gain(mix, n)
         hi = self._master_hi
         peak = self._peaks(mix, hi)
@@ -304,6 +331,23 @@ class Engine:
             np.abs(self._rows_2d, out=magnitudes)
             np.maximum(self._pad_hold, magnitudes, out=self._pad_hold)
         return mix
+
+    def _master_effects(self, mix: np.ndarray, n: int, beat: float) -> None:
+        """The reverb's return into the master, then the master's own chain; whether any is left busy."""
+        reverb = self.reverb
+        try:
+            if reverb.busy:
+                mix += reverb.process(n)
+            if self.master_fx.busy:
+                self.master_fx.process(mix, n, beat)
+        except Exception as exc:  # the master's effects are switched off; the music plays on dry
+            self.faults.note(exc, "master effects")
+            self.master_fx.reset()
+            reverb.clear()
+        busy = reverb.busy or self.master_fx.busy
+        for chain in self.fx:
+            busy = busy or chain.busy
+        self.fx_on = busy
 
     def _peaks(self, mix: np.ndarray, hi: np.ndarray) -> float:
         """Each channel's peak magnitude of ``mix`` into ``hi``; the larger (NaN when a sample is NaN)."""

@@ -132,6 +132,10 @@ def on_stop_all(e: Engine, c: cmd.StopAll, f0: int) -> None:
 def on_panic(e: Engine, c: cmd.Panic, f0: int) -> None:
     for voice in e.voices:
         voice.halt(f0)
+    for chain in e.fx:  # (the delays' and the reverb's tails too: silence now)
+        chain.clear()
+    e.master_fx.clear()
+    e.reverb.clear()
 
 
 def on_set_buffer(e: Engine, c: cmd.SetBuffer, f0: int) -> None:

@@ -6,7 +6,7 @@ from padserver.projects.reader import FieldReader
 from padserver.state.project import Project
 
 VERSION = 1
-PAD_FIELDS = ("name", "mode", "gain", "pan", "mute", "solo", "quantum", "choke", "group", "keep")
+PAD_FIELDS = ("name", "mode", "gain", "pan", "mute", "solo", "quantum", "choke", "group", "keep", "fx")
 
 
 class DocumentError(ValueError):
@@ -30,6 +30,7 @@ def to_document(project: Project, name: str) -> dict:
         "quantize": project.quantize,
         "key": project.key,
         "master_gain": float(project.master_gain),
+        "master_fx": dict(project.master_fx),
         "pads": pads,
         "song": project.song.to_dict(),
     }

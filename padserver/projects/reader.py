@@ -43,6 +43,7 @@ class FieldReader:
             key=self.get(doc, "key", "", f.KEY),
             master_gain=self.get(doc, "master_gain", 1.0, f.GAIN),
         )
+        project.master_fx = self.effects(doc.get("master_fx"), "master_fx.")
         for i, raw in enumerate(self.items(doc, "pads")[:PAD_COUNT]):
             number_ = self.get(raw, "number", None, f.PAD, f"pads[{i}].")
             if number_ is None:
@@ -51,6 +52,23 @@ class FieldReader:
             self.pad(project.pad(number_), raw, f"pads[{i}].")
         project.song = self.song(doc.get("song"))
         return project
+
+    def effects(self, raw: Any, where: str) -> dict:
+        """Effect settings, each checked: a bad one is left out (off) and said."""
+        from padserver.state.effects import checked
+
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problems.append(f"{where[:-1]}: {str(raw)[:40]!r} is not a table of settings; left out")
+            return {}
+        out = {}
+        for name, value in raw.items():
+            try:
+                out[str(name)] = checked(str(name), value)
+            except ValueError as exc:
+                self.problems.append(f"{where}{name}: {exc}; left off")
+        return out
 
     def pad(self, pad: Pad, raw: dict, where: str) -> None:
         pad.name = self.get(raw, "name", "", f.NAME, where)
@@ -63,6 +81,7 @@ class FieldReader:
         pad.choke = self.get(raw, "choke", 0, f.CHOKE, where)
         pad.group = self.get(raw, "group", 0, f.GROUP, where)
         pad.keep = self.get(raw, "keep", False, f.FLAG, where)
+        pad.fx = self.effects(raw.get("fx") if isinstance(raw, dict) else None, where + "fx.")
         pad.region = self.get(raw, "region", (0.0, 1.0), f.REGION, where)
         pad.loop_id = self.get(raw, "loop", None, f.LOOP_ID, where)
         live = raw.get("live") if isinstance(raw, dict) else None

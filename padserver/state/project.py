@@ -30,6 +30,7 @@ class Pad:
     choke: int = 0
     group: int = 0  # pads that move together: a scene launch and /group/n/play|stop take all of them (0 = none)
     keep: bool = False  # live mode never retires it
+    fx: dict = field(default_factory=dict)  # its effects' settings that are not off (state.effects.DEFAULTS)
     loop_id: int | None = None  # the library loop on the pad
     source: str = ""  # the loop's name, for people reading the state
     bars: int = 0
@@ -67,6 +68,7 @@ class Project:
     quantize: str = "1"
     key: str = ""  # the project's key ("Am", "F#"; "" for none): live pads and generation use it
     master_gain: float = 1.0
+    master_fx: dict = field(default_factory=dict)  # the master's effects (the reverb's return under "reverb")
     prompt: str = ""  # what the tablets' prompt field holds: pads generate from it when given no words
     song: Song = field(default_factory=Song)  # the arrangement
     transport: str = "stopped"  # the song transport: playing, paused, stopped, recording (not saved)

@@ -5,6 +5,7 @@ import numpy as np
 from padserver.engine import commands as cmd
 from padserver.engine.mixer import Engine
 from padserver.engine.quantum import parse_quantum
+from padserver.harness.memory import grown_in_blocks  # noqa: F401  (the engine tests' measure of growth)
 
 RATE = 48000
 
@@ -39,18 +40,3 @@ def onset(signal, threshold=0.0):
 
 def q(name):
     return parse_quantum(name)
-
-
-def grown_in_blocks(engine, blocks: int = 200, n: int = 256) -> int:
-    """Bytes the engine's blocks allocated and kept (after 20 blocks to settle): the callback's growth."""
-    import tracemalloc
-
-    for _ in range(20):
-        engine.process(n)
-    tracemalloc.start()
-    before = tracemalloc.take_snapshot()
-    for _ in range(blocks):
-        engine.process(n)
-    after = tracemalloc.take_snapshot()
-    tracemalloc.stop()
-    return sum(s.size_diff for s in after.compare_to(before, "filename") if s.size_diff > 0)

@@ -1,0 +1,364 @@
+/* Effects kernels for the audio thread: a DJ filter, a three-band isolator EQ, a tempo delay, a reverb.
+ *
+ * Each works in place on a planar (2, n) float32 block (channel 0's n frames, then channel 1's) and keeps
+ * its state in arrays the caller owns and preallocated: nothing here allocates, locks, or calls back into
+ * Python. The interpreter is kept (a block takes microseconds; letting it go would let another thread hold
+ * the audio thread up). Parameters move towards their
+ * targets one sample at a time (a one-pole smoother), so a knob turned fast never steps, and the result
+ * does not depend on how the audio is cut into blocks: live and exported, the same samples come out.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+#define SWEEP_S 0.04 /* the DJ filter's fastest: end to end in 40 ms */
+#define XFADE_S 0.01 /* its crossfade with the dry sound, going on and off */
+#define GLIDE_MOST 0.1 /* the delay time's fastest change, in frames a frame: echoes bend at most 10 % in pitch */
+
+/* -- a state-variable filter (topology-preserving transform), one sample --------------------------------- */
+typedef struct {
+    double a1, a2, a3, k;
+} Coeffs;
+
+/* a crossfade's share, eased at both ends (smoothstep): no kink where it starts or ends */
+static inline double eased(double w) { return w * w * (3.0 - 2.0 * w); }
+
+static inline Coeffs svf_coeffs(double g, double k) {
+    Coeffs c;
+    c.k = k;
+    c.a1 = 1.0 / (1.0 + g * (g + k));
+    c.a2 = g * c.a1;
+    c.a3 = g * c.a2;
+    return c;
+}
+
+/* returns the low-pass output; *band gets the band-pass one */
+static inline double svf_tick(double *ic, const Coeffs *c, double x, double *band) {
+    double v3 = x - ic[1];
+    double v1 = c->a1 * ic[0] + c->a2 * v3;
+    double v2 = ic[1] + c->a2 * ic[0] + c->a3 * v3;
+    ic[0] = 2.0 * v1 - ic[0];
+    ic[1] = 2.0 * v2 - ic[1];
+    *band = v1;
+    return v2;
+}
+
+/* -- the DJ filter -------------------------------------------------------------------------------------------
+ * dj_filter(block, n, state, position, resonance, rate, smoothing) -> 1 when it filtered, 0 when transparent
+ * position -1..1: left a low-pass closing from 20 kHz to 40 Hz, right a high-pass opening from 20 Hz to 10 kHz,
+ * on an exponential (musical) scale, with the resonance (0..1) on the one that moves; 0 passes the block
+ * untouched. The two filters run in series whenever it is on, so crossing the centre changes nothing abruptly;
+ * going on and off it crossfades with the dry sound over XFADE_S. The position moves one sample at a time and
+ * never faster than end to end in SWEEP_S.
+ * state (float64, 12): low-pass ic1 L, ic2 L, ic1 R, ic2 R, position now, resonance now, wet share now, spare,
+ * high-pass ic1 L, ic2 L, ic1 R, ic2 R */
+static PyObject *dj_filter(PyObject *self, PyObject *args) {
+    Py_buffer block, state;
+    Py_ssize_t n;
+    double target, res_target, rate, smooth;
+    if (!PyArg_ParseTuple(args, "w*nw*dddd", &block, &n, &state, &target, &res_target, &rate, &smooth))
+        return NULL;
+    float *x = (float *)block.buf;
+    double *s = (double *)state.buf;
+    int filtered = 0;
+    if ((Py_ssize_t)block.len < (Py_ssize_t)(2 * n * sizeof(float)) || state.len < (Py_ssize_t)(12 * sizeof(double))) {
+        PyBuffer_Release(&block);
+        PyBuffer_Release(&state);
+        PyErr_SetString(PyExc_ValueError, "dj_filter: the block or the state is too small");
+        return NULL;
+    }
+    double p = s[4], r = s[5], wet = s[6];
+    double most = 2.0 / (SWEEP_S * rate);
+    double fade = 1.0 / (XFADE_S * rate);
+    double nyquist = 0.49 * rate;
+    if (!(p == 0.0 && target == 0.0 && wet == 0.0)) {
+        filtered = 1;
+        float *left = x, *right = x + n;
+        Coeffs lo, hi;
+        double made_p = NAN, made_r = NAN; /* (the coefficients are made again only when the knobs moved) */
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (wet == 0.0) { /* coming on: both filters start settled on the input */
+                s[0] = s[2] = s[8] = s[9] = s[10] = s[11] = 0.0;
+                s[1] = left[i];
+                s[3] = right[i];
+            }
+            double step = smooth * (target - p);
+            p += step > most ? most : (step < -most ? -most : step);
+            if (fabs(p - target) < 1e-7) p = target;
+            r += smooth * (res_target - r);
+            if (fabs(r - res_target) < 1e-7) r = res_target;
+            int off = p == 0.0 && target == 0.0;
+            wet += off ? -fade : fade;
+            wet = wet < 0.0 ? 0.0 : (wet > 1.0 ? 1.0 : wet);
+            if (p != made_p || r != made_r) {
+                double k_res = 2.0 - 1.9 * (r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r)); /* 2 (Q 0.5) .. 0.1 (Q 10) */
+                /* (the moving filter's resonance grows in over the first tenth of the knob: at the centre both
+                 * are Butterworth, so crossing it changes no coefficient abruptly) */
+                double near = fabs(p) / 0.1;
+                k_res = 1.41421356 + (k_res - 1.41421356) * (near > 1.0 ? 1.0 : near);
+                double lo_fc = p < 0.0 ? 20000.0 * pow(40.0 / 20000.0, -p) : 20000.0;
+                double hi_fc = p > 0.0 ? 20.0 * pow(10000.0 / 20.0, p) : 20.0;
+                lo = svf_coeffs(tan(M_PI * (lo_fc > nyquist ? nyquist : lo_fc) / rate), p < 0.0 ? k_res : 1.41421356);
+                hi = svf_coeffs(tan(M_PI * hi_fc / rate), p > 0.0 ? k_res : 1.41421356);
+                made_p = p;
+                made_r = r;
+            }
+            for (int c = 0; c < 2; c++) {
+                float *row = c == 0 ? left : right;
+                double in = row[i], band;
+                double low = svf_tick(s + 2 * c, &lo, in, &band);
+                double below = svf_tick(s + 8 + 2 * c, &hi, low, &band);
+                double high = low - hi.k * band - below;
+                row[i] = (float)(in + eased(wet) * (high - in));
+            }
+        }
+    }
+    s[4] = p;
+    s[5] = r;
+    s[6] = wet;
+    PyBuffer_Release(&block);
+    PyBuffer_Release(&state);
+    return PyLong_FromLong(filtered);
+}
+
+/* -- the isolator EQ -----------------------------------------------------------------------------------------
+ * eq3(block, n, state, low, mid, high, rate, smoothing) -> 1 when it ran, 0 when it passed the block untouched
+ * Three bands split at 250 Hz and 2.5 kHz by Linkwitz–Riley crossovers (24 dB/octave: two Butterworth sections
+ * each way), so a band at gain 0 is gone and the bands at 1 add up flat in level. Gains are linear and move one
+ * sample at a time; going on and off (all gains back at 1) it crossfades with the dry sound over XFADE_S, and
+ * off it passes the block untouched.
+ * state (float64, 32): per channel six sections × 2 (low split, its low-pass, its high-pass; the same at
+ * 2.5 kHz on what lies above 250 Hz), then gains now (3), wet share now */
+static PyObject *eq3(PyObject *self, PyObject *args) {
+    Py_buffer block, state;
+    Py_ssize_t n;
+    double tl, tm, th, rate, smooth;
+    if (!PyArg_ParseTuple(args, "w*nw*ddddd", &block, &n, &state, &tl, &tm, &th, &rate, &smooth)) return NULL;
+    if ((Py_ssize_t)block.len < (Py_ssize_t)(2 * n * sizeof(float)) || state.len < (Py_ssize_t)(32 * sizeof(double))) {
+        PyBuffer_Release(&block);
+        PyBuffer_Release(&state);
+        PyErr_SetString(PyExc_ValueError, "eq3: the block or the state is too small");
+        return NULL;
+    }
+    float *x = (float *)block.buf;
+    double *s = (double *)state.buf;
+    double *g = s + 24;
+    double wet = s[27];
+    int ran = 0;
+    int flat_targets = tl == 1.0 && tm == 1.0 && th == 1.0;
+    if (!(flat_targets && wet == 0.0)) {
+        ran = 1;
+        double fade = 1.0 / (XFADE_S * rate);
+        Coeffs lo = svf_coeffs(tan(M_PI * 250.0 / rate), 1.41421356);
+        Coeffs hi = svf_coeffs(tan(M_PI * 2500.0 / rate), 1.41421356);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (wet == 0.0) /* coming on: the sections start settled (everything in the low band) */
+                for (int c = 0; c < 2; c++) {
+                    double *st = s + c * 12;
+                    for (int k = 0; k < 12; k++) st[k] = 0.0;
+                    st[1] = st[3] = x[c * n + i];
+                }
+            g[0] += smooth * (tl - g[0]);
+            g[1] += smooth * (tm - g[1]);
+            g[2] += smooth * (th - g[2]);
+            for (int k = 0; k < 3; k++)
+                if (fabs(g[k] - (k == 0 ? tl : k == 1 ? tm : th)) < 1e-7) g[k] = k == 0 ? tl : k == 1 ? tm : th;
+            int flat = flat_targets && g[0] == 1.0 && g[1] == 1.0 && g[2] == 1.0;
+            wet += flat ? -fade : fade;
+            wet = wet < 0.0 ? 0.0 : (wet > 1.0 ? 1.0 : wet);
+            for (int c = 0; c < 2; c++) {
+                double *st = s + c * 12, band;
+                double in = x[c * n + i];
+                double lp = svf_tick(st, &lo, in, &band);
+                double hp = in - lo.k * band - lp;
+                double low = svf_tick(st + 2, &lo, lp, &band);
+                double rest = svf_tick(st + 4, &lo, hp, &band);
+                rest = hp - lo.k * band - rest;
+                double lp2 = svf_tick(st + 6, &hi, rest, &band);
+                double hp2 = rest - hi.k * band - lp2;
+                double mid = svf_tick(st + 8, &hi, lp2, &band);
+                double high = svf_tick(st + 10, &hi, hp2, &band);
+                high = hp2 - hi.k * band - high;
+                double eq = g[0] * low + g[1] * mid + g[2] * high;
+                x[c * n + i] = (float)(in + eased(wet) * (eq - in));
+            }
+            if (wet == 0.0 && flat) break; /* (off again: the rest of the block passes untouched) */
+        }
+    }
+    s[27] = wet;
+    PyBuffer_Release(&block);
+    PyBuffer_Release(&state);
+    return PyLong_FromLong(ran);
+}
+
+/* -- the delay -----------------------------------------------------------------------------------------------
+ * delay(block, n, line, state, frames, feedback, level, glide, smoothing) -> the peak of what it added
+ * line: float32 (2, length) ring. The echo is read ``frames`` (fractional) behind the write point, linearly
+ * interpolated; the time glides to a new value with ``glide`` (a tape's slide, no click); out = in + level·echo,
+ * and in + feedback·echo goes into the line. state (float64, 8): write index, frames now, feedback now,
+ * level now, spare. A block of silence in, with an empty line, costs a test and nothing more. */
+static PyObject *delay(PyObject *self, PyObject *args) {
+    Py_buffer block, line, state;
+    Py_ssize_t n;
+    double frames, fb_t, level_t, glide, smooth;
+    if (!PyArg_ParseTuple(args, "w*nw*w*ddddd", &block, &n, &line, &state, &frames, &fb_t, &level_t, &glide,
+                          &smooth))
+        return NULL;
+    Py_ssize_t length = (Py_ssize_t)(line.len / (2 * sizeof(float)));
+    if ((Py_ssize_t)block.len < (Py_ssize_t)(2 * n * sizeof(float)) || state.len < (Py_ssize_t)(8 * sizeof(double)) ||
+        length < 4) {
+        PyBuffer_Release(&block);
+        PyBuffer_Release(&line);
+        PyBuffer_Release(&state);
+        PyErr_SetString(PyExc_ValueError, "delay: the block, the line or the state is too small");
+        return NULL;
+    }
+    float *x = (float *)block.buf;
+    float *ring = (float *)line.buf;
+    double *s = (double *)state.buf;
+    double peak = 0.0;
+    Py_ssize_t w = (Py_ssize_t)s[0];
+    double d = s[1] > 0.0 ? s[1] : frames, fb = s[2], level = s[3];
+    double most = (double)(length - 2);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double slide = glide * (frames - d); /* (a tape's slide: never more than GLIDE_MOST in pitch) */
+        d += slide > GLIDE_MOST ? GLIDE_MOST : (slide < -GLIDE_MOST ? -GLIDE_MOST : slide);
+        if (fabs(d - frames) < 1e-9) d = frames;
+        fb += smooth * (fb_t - fb);
+        level += smooth * (level_t - level);
+        double at = d < 1.0 ? 1.0 : (d > most ? most : d);
+        double back = (double)w - at;
+        while (back < 0.0) back += (double)length;
+        Py_ssize_t j = (Py_ssize_t)back;
+        double frac = back - (double)j;
+        Py_ssize_t j1 = j + 1 == length ? 0 : j + 1;
+        for (int c = 0; c < 2; c++) {
+            float *row = ring + c * length;
+            double echo = row[j] + frac * (row[j1] - row[j]);
+            double in = x[c * n + i];
+            double fed = in + fb * echo;
+            if (fed > 4.0) fed = 4.0; /* (a feedback of 1 rings on, never runs away) */
+            if (fed < -4.0) fed = -4.0;
+            row[w] = (float)fed;
+            double added = level * echo;
+            x[c * n + i] = (float)(in + added);
+            double a = fabs(added);
+            if (a > peak) peak = a;
+        }
+        w = w + 1 == length ? 0 : w + 1;
+    }
+    s[0] = (double)w;
+    s[1] = d;
+    s[2] = fb;
+    s[3] = level;
+    PyBuffer_Release(&block);
+    PyBuffer_Release(&line);
+    PyBuffer_Release(&state);
+    return PyFloat_FromDouble(peak);
+}
+
+/* -- the reverb ----------------------------------------------------------------------------------------------
+ * reverb(block, n, lines, state, size, damping, level, smoothing, rate) -> the peak of its output
+ * A Schroeder–Moorer reverb (eight damped combs in parallel, four all-passes in series, per channel; the right
+ * channel's lines a little longer, for width), fed the (2, n) block and writing its wet sound over it.
+ * lines: float32, laid out by `reverb_layout`; state (float64, 64): each line's index, each comb's damping
+ * memory, level now. */
+static const int COMBS[8] = {1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617};
+static const int PASSES[4] = {556, 441, 341, 225};
+#define SPREAD 23
+
+static Py_ssize_t reverb_length(double rate, int line, int channel) {
+    int base = line < 8 ? COMBS[line] : PASSES[line - 8];
+    return (Py_ssize_t)((base + channel * SPREAD) * rate / 44100.0) + 1;
+}
+
+static PyObject *reverb_layout(PyObject *self, PyObject *args) {
+    double rate;
+    if (!PyArg_ParseTuple(args, "d", &rate)) return NULL;
+    Py_ssize_t total = 0;
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < 12; k++) total += reverb_length(rate, k, c);
+    return PyLong_FromSsize_t(total);
+}
+
+static PyObject *reverb(PyObject *self, PyObject *args) {
+    Py_buffer block, lines, state;
+    Py_ssize_t n;
+    double size, damp, level_t, smooth, rate;
+    if (!PyArg_ParseTuple(args, "w*nw*w*ddddd", &block, &n, &lines, &state, &size, &damp, &level_t, &smooth, &rate))
+        return NULL;
+    Py_ssize_t need = 0;
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < 12; k++) need += reverb_length(rate, k, c);
+    if ((Py_ssize_t)block.len < (Py_ssize_t)(2 * n * sizeof(float)) ||
+        lines.len < (Py_ssize_t)(need * sizeof(float)) || state.len < (Py_ssize_t)(64 * sizeof(double))) {
+        PyBuffer_Release(&block);
+        PyBuffer_Release(&lines);
+        PyBuffer_Release(&state);
+        PyErr_SetString(PyExc_ValueError, "reverb: the block, the lines or the state is too small");
+        return NULL;
+    }
+    float *x = (float *)block.buf;
+    float *all = (float *)lines.buf;
+    double *s = (double *)state.buf;
+    double peak = 0.0;
+    float *start[2][12];
+    Py_ssize_t len[2][12];
+    float *at = all;
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < 12; k++) {
+            len[c][k] = reverb_length(rate, k, c);
+            start[c][k] = at;
+            at += len[c][k];
+        }
+    double feedback = 0.7 + 0.28 * size, level = s[60];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        level += smooth * (level_t - level);
+        double in = 0.015 * (x[i] + x[n + i]);
+        for (int c = 0; c < 2; c++) {
+            double out = 0.0;
+            for (int k = 0; k < 8; k++) {
+                double *idx = s + c * 12 + k, *mem = s + 24 + c * 8 + k;
+                float *row = start[c][k];
+                Py_ssize_t j = (Py_ssize_t)*idx;
+                double y = row[j];
+                *mem = y * (1.0 - damp) + *mem * damp;
+                row[j] = (float)(in + *mem * feedback);
+                *idx = (double)(j + 1 == len[c][k] ? 0 : j + 1);
+                out += y;
+            }
+            for (int k = 8; k < 12; k++) {
+                double *idx = s + c * 12 + k;
+                float *row = start[c][k];
+                Py_ssize_t j = (Py_ssize_t)*idx;
+                double b = row[j];
+                row[j] = (float)(out + b * 0.5);
+                out = b - out;
+                *idx = (double)(j + 1 == len[c][k] ? 0 : j + 1);
+            }
+            double wet = level * out;
+            x[c * n + i] = (float)wet;
+            if (fabs(wet) > peak) peak = fabs(wet);
+        }
+    }
+    s[60] = level;
+    PyBuffer_Release(&block);
+    PyBuffer_Release(&lines);
+    PyBuffer_Release(&state);
+    return PyFloat_FromDouble(peak);
+}
+
+static PyMethodDef METHODS[] = {
+    {"dj_filter", dj_filter, METH_VARARGS, "The one-knob DJ filter, in place (see the source)."},
+    {"eq3", eq3, METH_VARARGS, "The three-band isolator EQ, in place."},
+    {"delay", delay, METH_VARARGS, "The tempo delay, in place."},
+    {"reverb", reverb, METH_VARARGS, "The reverb: its wet sound over the block."},
+    {"reverb_layout", reverb_layout, METH_VARARGS, "How many float32 the reverb's lines take at a sample rate."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "_fx", "Effects kernels for the audio thread.", -1,
+                                    METHODS};
+
+PyMODINIT_FUNC PyInit__fx(void) { return PyModule_Create(&MODULE); }

@@ -1,0 +1,34 @@
+"""Effects commands on the audio thread: a chain's settings and its delay line (see `engine.effects`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from padserver.engine import commands as cmd
+from padserver.engine.effects import SEND
+
+if TYPE_CHECKING:
+    from padserver.engine.mixer import Engine
+
+
+def on_set_fx(e: Engine, c: cmd.SetFx, f0: int) -> None:
+    if c.pad < 0 and c.what == SEND:
+        e.reverb.level = c.value
+        return
+    chain = e.master_fx if c.pad < 0 else e.fx[c.pad]
+    chain.targets[c.what] = c.value
+    e.fx_on = True  # (looked at again at the end of the block: whether any chain or tail is left busy)
+
+
+def on_set_fx_line(e: Engine, c: cmd.SetFxLine, f0: int) -> None:
+    chain = e.master_fx if c.pad < 0 else e.fx[c.pad]
+    old, chain.line = chain.line, c.line
+    if old is not None:
+        e.garbage.append(old)  # (freed by the control side, not here)
+
+
+HANDLERS: dict[type, Callable[[Engine, Any, int], None]] = {
+    cmd.SetFx: on_set_fx,
+    cmd.SetFxLine: on_set_fx_line,
+}
