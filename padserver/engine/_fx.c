@@ -53,25 +53,40 @@ static inline double svf_tick(double *ic, const Coeffs *c, double x, double *ban
  * never faster than end to end in SWEEP_S.
  * state (float64, 12): low-pass ic1 L, ic2 L, ic1 R, ic2 R, position now, resonance now, wet share now, spare,
  * high-pass ic1 L, ic2 L, ic1 R, ic2 R */
-static PyObject *dj_filter(PyObject *self, PyObject *args) {
-    Py_buffer block, state;
-    Py_ssize_t n;
-    double target, res_target, rate, smooth;
-    if (!PyArg_ParseTuple(args, "w*nw*dddd", &block, &n, &state, &target, &res_target, &rate, &smooth))
-        return NULL;
-    float *x = (float *)block.buf;
-    double *s = (double *)state.buf;
+/* the DJ filter's two sections for knob position p and resonance r */
+static void filter_coeffs(double p, double r, double rate, Coeffs *lo, Coeffs *hi) {
+    double k_res = 2.0 - 1.9 * (r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r)); /* 2 (Q 0.5) .. 0.1 (Q 10) */
+    /* (the moving filter's resonance grows in over the first tenth of the knob: at the centre both are
+     * Butterworth, so crossing it changes no coefficient abruptly) */
+    double near = fabs(p) / 0.1;
+    k_res = 1.41421356 + (k_res - 1.41421356) * (near > 1.0 ? 1.0 : near);
+    double nyquist = 0.49 * rate;
+    double lo_fc = p < 0.0 ? 20000.0 * pow(40.0 / 20000.0, -p) : 20000.0;
+    double hi_fc = p > 0.0 ? 20.0 * pow(10000.0 / 20.0, p) : 20.0;
+    *lo = svf_coeffs(tan(M_PI * (lo_fc > nyquist ? nyquist : lo_fc) / rate), p < 0.0 ? k_res : 1.41421356);
+    *hi = svf_coeffs(tan(M_PI * hi_fc / rate), p > 0.0 ? k_res : 1.41421356);
+}
+
+static int filter_run(float *x, Py_ssize_t n, double *s, double target, double res_target, double rate,
+                      double smooth) {
     int filtered = 0;
-    if ((Py_ssize_t)block.len < (Py_ssize_t)(2 * n * sizeof(float)) || state.len < (Py_ssize_t)(12 * sizeof(double))) {
-        PyBuffer_Release(&block);
-        PyBuffer_Release(&state);
-        PyErr_SetString(PyExc_ValueError, "dj_filter: the block or the state is too small");
-        return NULL;
-    }
     double p = s[4], r = s[5], wet = s[6];
+    if (p == target && r == res_target && wet == 1.0 && target != 0.0) { /* settled: the knobs still, fully on */
+        Coeffs lo, hi;
+        filter_coeffs(p, r, rate, &lo, &hi);
+        for (int c = 0; c < 2; c++) {
+            float *row = x + c * n;
+            double *a = s + 2 * c, *b = s + 8 + 2 * c;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double band, low = svf_tick(a, &lo, row[i], &band);
+                double below = svf_tick(b, &hi, low, &band);
+                row[i] = (float)(low - hi.k * band - below);
+            }
+        }
+        return 1;
+    }
     double most = 2.0 / (SWEEP_S * rate);
     double fade = 1.0 / (XFADE_S * rate);
-    double nyquist = 0.49 * rate;
     if (!(p == 0.0 && target == 0.0 && wet == 0.0)) {
         filtered = 1;
         float *left = x, *right = x + n;
@@ -92,15 +107,7 @@ static PyObject *dj_filter(PyObject *self, PyObject *args) {
             wet += off ? -fade : fade;
             wet = wet < 0.0 ? 0.0 : (wet > 1.0 ? 1.0 : wet);
             if (p != made_p || r != made_r) {
-                double k_res = 2.0 - 1.9 * (r < 0.0 ? 0.0 : (r > 1.0 ? 1.0 : r)); /* 2 (Q 0.5) .. 0.1 (Q 10) */
-                /* (the moving filter's resonance grows in over the first tenth of the knob: at the centre both
-                 * are Butterworth, so crossing it changes no coefficient abruptly) */
-                double near = fabs(p) / 0.1;
-                k_res = 1.41421356 + (k_res - 1.41421356) * (near > 1.0 ? 1.0 : near);
-                double lo_fc = p < 0.0 ? 20000.0 * pow(40.0 / 20000.0, -p) : 20000.0;
-                double hi_fc = p > 0.0 ? 20.0 * pow(10000.0 / 20.0, p) : 20.0;
-                lo = svf_coeffs(tan(M_PI * (lo_fc > nyquist ? nyquist : lo_fc) / rate), p < 0.0 ? k_res : 1.41421356);
-                hi = svf_coeffs(tan(M_PI * hi_fc / rate), p > 0.0 ? k_res : 1.41421356);
+                filter_coeffs(p, r, rate, &lo, &hi);
                 made_p = p;
                 made_r = r;
             }
@@ -117,9 +124,22 @@ static PyObject *dj_filter(PyObject *self, PyObject *args) {
     s[4] = p;
     s[5] = r;
     s[6] = wet;
+    return filtered;
+}
+
+static PyObject *dj_filter(PyObject *self, PyObject *args) {
+    Py_buffer block, state;
+    Py_ssize_t n;
+    double target, res_target, rate, smooth;
+    if (!PyArg_ParseTuple(args, "w*nw*dddd", &block, &n, &state, &target, &res_target, &rate, &smooth))
+        return NULL;
+    int done = -1;
+    if ((Py_ssize_t)block.len >= (Py_ssize_t)(2 * n * sizeof(float)) && state.len >= (Py_ssize_t)(12 * sizeof(double)))
+        done = filter_run((float *)block.buf, n, (double *)state.buf, target, res_target, rate, smooth);
     PyBuffer_Release(&block);
     PyBuffer_Release(&state);
-    return PyLong_FromLong(filtered);
+    if (done < 0) return PyErr_Format(PyExc_ValueError, "dj_filter: the block or the state is too small");
+    return PyLong_FromLong(done);
 }
 
 /* -- the isolator EQ -----------------------------------------------------------------------------------------
@@ -130,19 +150,7 @@ static PyObject *dj_filter(PyObject *self, PyObject *args) {
  * off it passes the block untouched.
  * state (float64, 32): per channel six sections × 2 (low split, its low-pass, its high-pass; the same at
  * 2.5 kHz on what lies above 250 Hz), then gains now (3), wet share now */
-static PyObject *eq3(PyObject *self, PyObject *args) {
-    Py_buffer block, state;
-    Py_ssize_t n;
-    double tl, tm, th, rate, smooth;
-    if (!PyArg_ParseTuple(args, "w*nw*ddddd", &block, &n, &state, &tl, &tm, &th, &rate, &smooth)) return NULL;
-    if ((Py_ssize_t)block.len < (Py_ssize_t)(2 * n * sizeof(float)) || state.len < (Py_ssize_t)(32 * sizeof(double))) {
-        PyBuffer_Release(&block);
-        PyBuffer_Release(&state);
-        PyErr_SetString(PyExc_ValueError, "eq3: the block or the state is too small");
-        return NULL;
-    }
-    float *x = (float *)block.buf;
-    double *s = (double *)state.buf;
+static int eq_run(float *x, Py_ssize_t n, double *s, double tl, double tm, double th, double rate, double smooth) {
     double *g = s + 24;
     double wet = s[27];
     int ran = 0;
@@ -187,9 +195,21 @@ static PyObject *eq3(PyObject *self, PyObject *args) {
         }
     }
     s[27] = wet;
+    return ran;
+}
+
+static PyObject *eq3(PyObject *self, PyObject *args) {
+    Py_buffer block, state;
+    Py_ssize_t n;
+    double tl, tm, th, rate, smooth;
+    if (!PyArg_ParseTuple(args, "w*nw*ddddd", &block, &n, &state, &tl, &tm, &th, &rate, &smooth)) return NULL;
+    int done = -1;
+    if ((Py_ssize_t)block.len >= (Py_ssize_t)(2 * n * sizeof(float)) && state.len >= (Py_ssize_t)(32 * sizeof(double)))
+        done = eq_run((float *)block.buf, n, (double *)state.buf, tl, tm, th, rate, smooth);
     PyBuffer_Release(&block);
     PyBuffer_Release(&state);
-    return PyLong_FromLong(ran);
+    if (done < 0) return PyErr_Format(PyExc_ValueError, "eq3: the block or the state is too small");
+    return PyLong_FromLong(done);
 }
 
 /* -- the delay -----------------------------------------------------------------------------------------------
@@ -198,29 +218,36 @@ static PyObject *eq3(PyObject *self, PyObject *args) {
  * interpolated; the time glides to a new value with ``glide`` (a tape's slide, no click); out = in + level·echo,
  * and in + feedback·echo goes into the line. state (float64, 8): write index, frames now, feedback now,
  * level now, spare. A block of silence in, with an empty line, costs a test and nothing more. */
-static PyObject *delay(PyObject *self, PyObject *args) {
-    Py_buffer block, line, state;
-    Py_ssize_t n;
-    double frames, fb_t, level_t, glide, smooth;
-    if (!PyArg_ParseTuple(args, "w*nw*w*ddddd", &block, &n, &line, &state, &frames, &fb_t, &level_t, &glide,
-                          &smooth))
-        return NULL;
-    Py_ssize_t length = (Py_ssize_t)(line.len / (2 * sizeof(float)));
-    if ((Py_ssize_t)block.len < (Py_ssize_t)(2 * n * sizeof(float)) || state.len < (Py_ssize_t)(8 * sizeof(double)) ||
-        length < 4) {
-        PyBuffer_Release(&block);
-        PyBuffer_Release(&line);
-        PyBuffer_Release(&state);
-        PyErr_SetString(PyExc_ValueError, "delay: the block, the line or the state is too small");
-        return NULL;
-    }
-    float *x = (float *)block.buf;
-    float *ring = (float *)line.buf;
-    double *s = (double *)state.buf;
+static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, double *s, double frames, double fb_t,
+                        double level_t, double glide, double smooth) {
     double peak = 0.0;
     Py_ssize_t w = (Py_ssize_t)s[0];
     double d = s[1] > 0.0 ? s[1] : frames, fb = s[2], level = s[3];
     double most = (double)(length - 2);
+    double held = frames < 1.0 ? 1.0 : (frames > most ? most : frames);
+    if (d == frames && fb == fb_t && level == level_t) { /* settled: a fixed time, feedback and level */
+        Py_ssize_t whole = (Py_ssize_t)held;
+        double frac = held - (double)whole; /* (read at w - held: between w - whole - 1 and w - whole) */
+        float *rows[2] = {ring, ring + length};
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Py_ssize_t j1 = w - whole, j0 = j1 - 1;
+            if (j1 < 0) j1 += length;
+            if (j0 < 0) j0 += length;
+            for (int c = 0; c < 2; c++) {
+                float *row = rows[c];
+                double echo = row[j1] + frac * (row[j0] - row[j1]);
+                double in = x[c * n + i];
+                double fed = in + fb * echo;
+                row[w] = (float)(fed > 4.0 ? 4.0 : (fed < -4.0 ? -4.0 : fed));
+                double added = level * echo;
+                x[c * n + i] = (float)(in + added);
+                if (fabs(added) > peak) peak = fabs(added);
+            }
+            w = w + 1 == length ? 0 : w + 1;
+        }
+        s[0] = (double)w;
+        return peak;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         double slide = glide * (frames - d); /* (a tape's slide: never more than GLIDE_MOST in pitch) */
         d += slide > GLIDE_MOST ? GLIDE_MOST : (slide < -GLIDE_MOST ? -GLIDE_MOST : slide);
@@ -252,10 +279,80 @@ static PyObject *delay(PyObject *self, PyObject *args) {
     s[1] = d;
     s[2] = fb;
     s[3] = level;
+    return peak;
+}
+
+static PyObject *delay(PyObject *self, PyObject *args) {
+    Py_buffer block, line, state;
+    Py_ssize_t n;
+    double frames, fb_t, level_t, glide, smooth;
+    if (!PyArg_ParseTuple(args, "w*nw*w*ddddd", &block, &n, &line, &state, &frames, &fb_t, &level_t, &glide,
+                          &smooth))
+        return NULL;
+    Py_ssize_t length = (Py_ssize_t)(line.len / (2 * sizeof(float)));
+    double peak = -1.0;
+    if ((Py_ssize_t)block.len >= (Py_ssize_t)(2 * n * sizeof(float)) && state.len >= (Py_ssize_t)(8 * sizeof(double)) &&
+        length >= 4)
+        peak = delay_run((float *)block.buf, n, (float *)line.buf, length, (double *)state.buf, frames, fb_t, level_t,
+                         glide, smooth);
     PyBuffer_Release(&block);
     PyBuffer_Release(&line);
     PyBuffer_Release(&state);
+    if (peak < 0.0) return PyErr_Format(PyExc_ValueError, "delay: the block, the line or the state is too small");
     return PyFloat_FromDouble(peak);
+}
+
+/* -- a whole chain in one call -------------------------------------------------------------------------------
+ * chain(block, n, targets, filter_state, eq_state, delay_state, line, rate, smooth, glide, frames_per_beat,
+ *       bus, left_gain, right_gain) -> the delay's peak, or -1 when the chain has nothing more to do (all off)
+ * and then the block's send to the reverb: ``bus`` (a (2, n) float32 block, or empty) += send × gain × out, the
+ * gains being the pad's fader and pan as the mixer applies them after (the send is after the fader).
+ * targets (float64, 9): filter, resonance, low, mid, high, beats, feedback, echo, send (as engine.effects);
+ * line: the delay's (2, length) float32 ring, or an empty array before it has one. Each effect runs only when
+ * it is on or still fading out, exactly as the separate calls do. */
+static PyObject *chain(PyObject *self, PyObject *args) {
+    Py_buffer block, targets, fs, es, ds, line, bus;
+    Py_ssize_t n;
+    double rate, smooth, glide, beat, gain_l, gain_r;
+    if (!PyArg_ParseTuple(args, "w*nw*w*w*w*w*ddddw*dd", &block, &n, &targets, &fs, &es, &ds, &line, &rate, &smooth,
+                          &glide, &beat, &bus, &gain_l, &gain_r))
+        return NULL;
+    double peak = 0.0;
+    int busy = 0;
+    int ok = (Py_ssize_t)block.len >= (Py_ssize_t)(2 * n * sizeof(float)) &&
+             targets.len >= (Py_ssize_t)(9 * sizeof(double)) && fs.len >= (Py_ssize_t)(12 * sizeof(double)) &&
+             es.len >= (Py_ssize_t)(32 * sizeof(double)) && ds.len >= (Py_ssize_t)(8 * sizeof(double));
+    if (ok) {
+        float *x = (float *)block.buf;
+        double *t = (double *)targets.buf, *f = (double *)fs.buf, *e = (double *)es.buf, *d = (double *)ds.buf;
+        if (t[0] != 0.0 || f[6] != 0.0) filter_run(x, n, f, t[0], t[1], rate, smooth);
+        if (t[2] != 1.0 || t[3] != 1.0 || t[4] != 1.0 || e[27] != 0.0) eq_run(x, n, e, t[2], t[3], t[4], rate, smooth);
+        Py_ssize_t length = (Py_ssize_t)(line.len / (2 * sizeof(float)));
+        if (length >= 4 && (t[7] != 0.0 || d[4] > 1e-5 || d[3] != 0.0)) {
+            peak = delay_run(x, n, (float *)line.buf, length, d, t[5] * beat, t[6], t[7], glide, smooth);
+            d[4] = peak;
+            if (t[7] == 0.0 && fabs(d[3]) < 1e-6) d[3] = 0.0;
+        }
+        if (t[8] != 0.0 && (Py_ssize_t)bus.len >= (Py_ssize_t)(2 * n * sizeof(float))) {
+            float *b = (float *)bus.buf;
+            float sl = (float)(t[8] * gain_l), sr = (float)(t[8] * gain_r);
+            for (Py_ssize_t i = 0; i < n; i++) {
+                b[i] += sl * x[i];
+                b[n + i] += sr * x[n + i];
+            }
+        }
+        busy = t[0] != 0.0 || f[6] != 0.0 || t[2] != 1.0 || t[3] != 1.0 || t[4] != 1.0 || e[27] != 0.0 ||
+               (length >= 4 && (t[7] != 0.0 || d[4] > 1e-5 || d[3] != 0.0)) || t[8] != 0.0;
+    }
+    PyBuffer_Release(&block);
+    PyBuffer_Release(&targets);
+    PyBuffer_Release(&fs);
+    PyBuffer_Release(&es);
+    PyBuffer_Release(&ds);
+    PyBuffer_Release(&line);
+    PyBuffer_Release(&bus);
+    if (!ok) return PyErr_Format(PyExc_ValueError, "chain: the block or a state is too small");
+    return PyFloat_FromDouble(busy ? peak : -1.0);
 }
 
 /* -- the reverb ----------------------------------------------------------------------------------------------
@@ -353,6 +450,7 @@ static PyMethodDef METHODS[] = {
     {"dj_filter", dj_filter, METH_VARARGS, "The one-knob DJ filter, in place (see the source)."},
     {"eq3", eq3, METH_VARARGS, "The three-band isolator EQ, in place."},
     {"delay", delay, METH_VARARGS, "The tempo delay, in place."},
+    {"chain", chain, METH_VARARGS, "A pad's whole chain (filter, EQ, delay) in one call, in place."},
     {"reverb", reverb, METH_VARARGS, "The reverb: its wet sound over the block."},
     {"reverb_layout", reverb_layout, METH_VARARGS, "How many float32 the reverb's lines take at a sample rate."},
     {NULL, NULL, 0, NULL},

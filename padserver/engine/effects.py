@@ -28,6 +28,7 @@ MAX_DELAY_S = 4.0  # the longest echo a line holds (1 bar at 60 BPM); longer tim
 QUIET = 1e-5  # (-100 dBFS) a tail below this has rung out
 FILTER, RESONANCE, LOW, MID, HIGH, BEATS, FEEDBACK, ECHO, SEND = range(9)
 NEUTRAL = (0.0, 0.3, 1.0, 1.0, 1.0, 0.5, 0.35, 0.0, 0.0)  # off: what a chain is set to at first and on reset
+_NO_LINE = np.zeros((2, 0), dtype=np.float32)  # (a chain's delay before it has a line)
 NAMES = ("filter", "resonance", "low", "mid", "high", "beats", "feedback", "echo", "send")
 
 
@@ -48,6 +49,7 @@ class Chain:
         self.delay_state = np.zeros(8, dtype=np.float64)
         self.line: np.ndarray | None = None  # (2, frames) float32, handed over by the control side
         self.ringing = 0.0  # the delay's last block's peak: it rings until that is QUIET and its echo is off
+        self.active = False  # anything to do (a setting changed, an effect on or fading, a tail): the mixer's test
         self.smooth = coefficient(SMOOTH_S, rate)
         self.glide = coefficient(GLIDE_S, rate)
 
@@ -65,20 +67,15 @@ class Chain:
             or (self.line is not None and (t[ECHO] != 0.0 or self.ringing > QUIET or self.delay_state[3] != 0.0))
         )
 
-    def process(self, block: np.ndarray, n: int, frames_per_beat: float) -> None:
-        """Run the chain over the (2, n) ``block`` in place."""
-        t = self.targets
-        if t[FILTER] != 0.0 or self.filter_state[6] != 0.0:
-            _fx.dj_filter(block, n, self.filter_state, t[FILTER], t[RESONANCE], self.rate, self.smooth)
-        if t[LOW] != 1.0 or t[MID] != 1.0 or t[HIGH] != 1.0 or self.eq_state[27] != 0.0:
-            _fx.eq3(block, n, self.eq_state, t[LOW], t[MID], t[HIGH], self.rate, self.smooth)
-        line = self.line
-        if line is not None and (t[ECHO] != 0.0 or self.ringing > QUIET or self.delay_state[3] != 0.0):
-            frames = t[BEATS] * frames_per_beat
-            self.ringing = _fx.delay(block, n, line, self.delay_state, frames, t[FEEDBACK], t[ECHO], self.glide,
-                                     self.smooth)  # fmt: skip
-            if t[ECHO] == 0.0 and abs(self.delay_state[3]) < 1e-6:
-                self.delay_state[3] = 0.0
+    def process(self, block: np.ndarray, n: int, frames_per_beat: float, bus: np.ndarray = _NO_LINE,
+                left: float = 1.0, right: float = 1.0) -> None:  # fmt: skip
+        """Run the chain over the (2, n) ``block`` in place and add its send to ``bus`` (at the pad's fader and
+        pan: ``left``, ``right``). One call: each effect runs only when on or fading out."""
+        line = self.line if self.line is not None else _NO_LINE
+        peak = _fx.chain(block, n, self.targets, self.filter_state, self.eq_state, self.delay_state, line,
+                         self.rate, self.smooth, self.glide, frames_per_beat, bus, left, right)  # fmt: skip
+        self.active = peak >= 0.0
+        self.ringing = peak if peak > 0.0 else 0.0
 
     def reset(self) -> None:
         """Every effect off at once (after a fault): targets and smoothed values back to neutral, tails gone."""
@@ -91,6 +88,7 @@ class Chain:
 
     def clear(self) -> None:
         """Silence the tails now (panic): the line emptied, the filters' memories too."""
+        self.active = True  # (looked at again: whatever is still on carries on from silence)
         if self.line is not None:
             self.line.fill(0.0)
         self.ringing = 0.0
@@ -108,40 +106,32 @@ class Reverb:
         self.state = np.zeros(64, dtype=np.float64)
         self.size, self.damping, self.level = 0.84, 0.25, 1.0
         self.ringing = 0.0
-        self.fed = False  # a send went into this block's bus
+        self.sends = 0  # how many chains send to it (set with their settings)
         self._flat = np.zeros(2 * max_block, dtype=np.float32)
-        self._scratch_flat = np.zeros(2 * max_block, dtype=np.float32)
+        self.bus = self._flat[:2].reshape(2, 1)
         self.smooth = coefficient(SMOOTH_S, rate)
 
-    def bus(self, n: int) -> np.ndarray:
-        return self._flat[: 2 * n].reshape(2, n)
-
-    def feed(self, row: np.ndarray, send: float, n: int) -> None:
-        """Add ``send`` × ``row`` to this block's input."""
-        bus = self.bus(n)
-        if not self.fed:
-            np.multiply(row, send, out=bus)
-            self.fed = True
-            return
-        scratch = self._scratch_flat[: 2 * n].reshape(2, n)
-        np.multiply(row, send, out=scratch)
-        bus += scratch
+    def set_block(self, n: int) -> None:
+        """The bus for blocks of ``n`` frames (the chains add their sends to it)."""
+        self.bus = self._flat[: 2 * n].reshape(2, n)
 
     @property
     def busy(self) -> bool:
-        return self.fed or self.ringing > QUIET
+        return self.sends > 0 or self.ringing > QUIET
 
     def process(self, n: int) -> np.ndarray:
-        """The wet sound of this block's input (over the bus; fed again from scratch next block)."""
-        bus = self.bus(n)
-        if not self.fed:
-            bus.fill(0.0)
+        """The wet sound of this block's sends (over the bus: add it to the master, then `emptied`)."""
+        bus = self.bus
         self.ringing = _fx.reverb(bus, n, self.lines, self.state, self.size, self.damping, self.level, self.smooth,
                                   self.rate)  # fmt: skip
-        self.fed = False
         return bus
+
+    def emptied(self) -> None:
+        """The bus made ready for the next block's sends."""
+        self.bus.fill(0.0)
 
     def clear(self) -> None:
         self.lines.fill(0.0)
+        self.bus.fill(0.0)
         self.state[24:40] = 0.0
         self.ringing = 0.0

@@ -18,12 +18,16 @@ def on_set_fx(e: Engine, c: cmd.SetFx, f0: int) -> None:
         return
     chain = e.master_fx if c.pad < 0 else e.fx[c.pad]
     chain.targets[c.what] = c.value
+    chain.active = True
+    if c.what == SEND:
+        e.reverb.sends = sum(1 for ch in e.fx if ch.targets[SEND] != 0.0)  # (a command: not every block)
     e.fx_on = True  # (looked at again at the end of the block: whether any chain or tail is left busy)
 
 
 def on_set_fx_line(e: Engine, c: cmd.SetFxLine, f0: int) -> None:
     chain = e.master_fx if c.pad < 0 else e.fx[c.pad]
     old, chain.line = chain.line, c.line
+    chain.active = True
     if old is not None:
         e.garbage.append(old)  # (freed by the control side, not here)
 

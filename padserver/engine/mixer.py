@@ -24,7 +24,7 @@ from padserver.engine.capture import InputCapture
 from padserver.engine.clock import Clock
 from padserver.engine.command_queue import PER_BLOCK, CommandQueue
 from padserver.engine.dsp import Fades, Resampler
-from padserver.engine.effects import SEND, Chain, Reverb
+from padserver.engine.effects import Chain, Reverb
 from padserver.engine.faults import Faults
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
@@ -219,6 +219,7 @@ class Engine:
         fx_on = self.fx_on
         fx = self.fx
         beat = clock.frames_per_beat
+        reverb = self.reverb
         # All pads silent and nothing pending at the last block, and nothing has reached them since: they are
         # silent now too (only a command, press or choke starts one).
         for i, voice in enumerate(() if self._pads_quiet and not changed else voices):
@@ -243,9 +244,10 @@ class Engine:
             elif dirty[i]:
                 views[i].fill(0.0)
                 dirty[i] = False
-            if fx_on and fx[i].busy and (sounds or fx[i].line is not None):
-                try:
-                    fx[i].process(views[i], n, beat)  # (a silent pad's delay rings on into its row)
+            if fx_on and fx[i].active and (sounds or fx[i].line is not None):
+                try:  # (a silent pad's delay rings on into its row; its send goes to the reverb's bus)
+                    gain = self._gain_now[i]
+                    fx[i].process(views[i], n, beat, reverb.bus, float(gain[0]), float(gain[1]))
                 except Exception as exc:  # its effects are switched off; the pad plays on dry
                     self.faults.note(exc, self._labels[i] + " effects")
                     fx[i].reset()
@@ -277,7 +279,6 @@ class Engine:
         song = self.song
         if song.active:
             sounding = True
-        reverb = self.reverb
         if fx_on and reverb.ringing > 0.0:
             sounding = True
         metronome = self.metronome
@@ -295,11 +296,6 @@ class Engine:
         if pads_sounding:
             self._apply_pad_gains(rows, n)
             np.add.reduce(rows, axis=0, out=mix)
-            if fx_on:
-                for i in range(self.pads):  # the reverb's sends, after the faders
-                    send = fx[i].targets[SEND]
-                    if send != 0.0 and dirty[i]:
-                        reverb.feed(rows[i], send, n)
         else:  # only the song (or the cue) sounds: the pads' rows are silent
             mix.fill(0.0)
         if song.active:
@@ -338,15 +334,16 @@ class Engine:
         try:
             if reverb.busy:
                 mix += reverb.process(n)
-            if self.master_fx.busy:
+                reverb.emptied()
+            if self.master_fx.active:
                 self.master_fx.process(mix, n, beat)
         except Exception as exc:  # the master's effects are switched off; the music plays on dry
             self.faults.note(exc, "master effects")
             self.master_fx.reset()
             reverb.clear()
-        busy = reverb.busy or self.master_fx.busy
+        busy = reverb.busy or self.master_fx.active
         for chain in self.fx:
-            busy = busy or chain.busy
+            busy = busy or chain.active
         self.fx_on = busy
 
     def _peaks(self, mix: np.ndarray, hi: np.ndarray) -> float:
@@ -414,6 +411,7 @@ class Engine:
         self._gcols = self._gcols_flat[:size].reshape(self.pads * 2, n)
         self._gmat_steady = False
         self._row_views = [self._rows[i] for i in range(self.pads)]
+        self.reverb.set_block(n)
         self._dirty = [True] * self.pads
         self._views_n = n
 
