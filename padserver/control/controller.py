@@ -102,12 +102,15 @@ class Controller:
                 log.info("%s: OSC client %s paired from the grid", self.name, host)
             self.refresh()
             return
-        if action == "layer.live":
-            if pressed:
-                self.layer = None if self.layer == "live" else "live"
-                log.info("%s: the live layer %s", self.name, "on" if self.layer else "off")
+        if action in ("layer.live", "layer.fx"):
+            if pressed:  # (one layer at a time: another's button switches to it)
+                wanted = action[6:]
+                self.layer = None if self.layer == wanted else wanted
+                log.info("%s: the %s layer %s", self.name, wanted, "on" if self.layer else "off")
                 self.refresh(self._global)
             return
+        if self.layer == "fx" and shifted and action == "pad.clear" and pad:
+            action = "pad.select"  # (in the effects layer, shift + a pad picks the pad the faders play)
         if action == "pad.trigger":
             if handled:
                 return  # started on its own frame by the audio thread
@@ -122,6 +125,9 @@ class Controller:
             a.pad_stop(pad)
         elif action == "pad.clear":
             a.pad_clear(pad)
+        elif action == "pad.select":
+            a.fx_pad = pad
+            log.info("%s: the effects controls play pad %d", self.name, pad)
         elif action == "pad.capture" or (action == "pad.regenerate" and a.project.pad(pad).mode == "live"):
             spawn(self._capture(pad), f"{self.name}: capture", self._report)  # (a live pad has nothing to regenerate)
         elif action == "pad.regenerate" and a.generation is not None:
@@ -200,6 +206,9 @@ class Controller:
         if control.value.startswith("live."):
             self._steer(control, value, pad)
             return
+        if control.value.startswith("fx."):
+            self._effect(control, value, pad)
+            return
         current = {
             "pad.gain": lambda: a.project.pad(pad).gain,
             "pad.pan": lambda: a.project.pad(pad).pan,
@@ -241,6 +250,24 @@ class Controller:
             live.set_weight(number, slot, round(target, 3))
         else:
             live.set_setting(number, name, round(target, 3))
+
+    def _effect(self, control: Control, value: int, pad: int | None) -> None:
+        """A knob or fader on an effect of the pad it names, else the selected pad (absolute, or stepping)."""
+        from padserver.actions.effects import set_fx
+        from padserver.state.effects import DEFAULTS
+
+        assert control.value is not None
+        number = pad or self.actions.fx_pad
+        name = control.value[3:].replace(".", "/")
+        if control.relative:
+            now = self.actions.project.pad(number).fx.get(name, DEFAULTS[name])
+            delta = value if value < 64 else value - 128
+            target = min(control.hi, max(control.lo, float(now) + delta * control.step))  # type: ignore[arg-type]
+        else:
+            target = control.lo + (control.hi - control.lo) * value / 127.0
+        if name.startswith("eq/") and target <= control.lo:
+            target = -96.0  # (the bottom kills the band)
+        set_fx(self.actions, number, name, round(target, 3))
 
     def learned(self, kind: str, channel: int, number: int) -> None:
         """A binding was just learned for this control: the audio thread's table follows."""

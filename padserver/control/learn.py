@@ -11,7 +11,15 @@ import logging
 import os
 
 from padserver.control.mapping_parse import Reader, parse_control
-from padserver.control.mappings import LIVE_ACTIONS, PAD_ACTIONS, PRESS_ACTIONS, VALUE_ACTIONS, Mapping, MappingError
+from padserver.control.mappings import (
+    FX_ACTIONS,
+    LIVE_ACTIONS,
+    PAD_ACTIONS,
+    PRESS_ACTIONS,
+    VALUE_ACTIONS,
+    Mapping,
+    MappingError,
+)
 from padserver.files import atomic_file
 
 log = logging.getLogger("padserver.midi")
@@ -31,7 +39,11 @@ class Learn:
         if action in PAD_ACTIONS and not (isinstance(pad, int) and 1 <= pad <= 16):
             raise ValueError(f"{action} needs a pad 1..16")
         # (a live pad's steering: the pad named, else the live pad last started)
-        self.pending = ((pad or None) if action in PAD_ACTIONS or action in LIVE_ACTIONS else None, action, who)
+        self.pending = (
+            (pad or None) if action in PAD_ACTIONS or action in LIVE_ACTIONS or action in FX_ACTIONS else None,
+            action,
+            who,
+        )
         log.info("MIDI learn: touch a note or control for %s%s", action, f" on pad {pad}" if pad else "")
 
     def cancel(self) -> None:

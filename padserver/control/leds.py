@@ -87,8 +87,9 @@ def control_colour(
     assert isinstance(control.led, LedRule)
     if control.led.when in SONG_LEDS:
         return song_colour(control.led, project)
-    if control.led.when == "layer.live":
-        return control.led.on if layer == "live" else control.led.off
+    if control.led.when in ("layer.live", "layer.fx", "layer.on"):
+        on = layer is not None if control.led.when == "layer.on" else layer == control.led.when[6:]
+        return control.led.on if on else control.led.off
     if control.led.when == "live.running":
         return control.led.on if project.live_mode == "running" else control.led.off
     if control.led.when != "shift" and pad is None:

@@ -40,6 +40,8 @@ PRESS_ACTIONS = (
     "pad.capture",  # a live pad's last 4 bars kept as a loop
     "live.mode",  # live mode started (as it was last set, else on all the pads) or stopped
     "layer.live",  # the controls of the live layer take over (faders: the live pad's prompt weights) or let go
+    "layer.fx",  # the controls of the effects layer take over (faders: the selected pad's effects) or let go
+    "pad.select",  # the pad the effects controls play (also shift + a pad while the effects layer is on)
     "live.mute_bass",  # the live pad's switches, on or off
     "live.mute_drums",
     "live.only_bass_and_drums",
@@ -55,10 +57,21 @@ VALUE_ACTIONS = {
     "live.brightness": (0.0, 1.0),
     "live.guidance": (0.0, 6.0),
     "live.temperature": (0.0, 3.0),
+    # the selected pad's effects (else the pad named): the filter's position, its resonance, EQ bands in dB (the
+    # bottom kills), the delay's echo level and feedback, the reverb send
+    "fx.filter": (-1.0, 1.0),
+    "fx.resonance": (0.0, 1.0),
+    "fx.eq.low": (-24.0, 6.0),
+    "fx.eq.mid": (-24.0, 6.0),
+    "fx.eq.high": (-24.0, 6.0),
+    "fx.delay.mix": (0.0, 1.0),
+    "fx.delay.feedback": (0.0, 1.0),
+    "fx.reverb": (0.0, 1.0),
 }
 # steer a live pad: the one named (``pad:``), else the live pad last started
 LIVE_ACTIONS = {a for a in (*PRESS_ACTIONS, *VALUE_ACTIONS) if a.startswith("live.") and a != "live.mode"}
-LAYERS = ("live",)  # a control with ``layer: live`` takes over its note or CC while that layer is on
+FX_ACTIONS = {a for a in VALUE_ACTIONS if a.startswith("fx.")}  # (the pad named, else the selected pad)
+LAYERS = ("live", "fx")  # a control with ``layer: live`` takes over its note or CC while that layer is on
 PAD_ACTIONS = {
     "pad.trigger",
     "pad.play",
@@ -72,6 +85,7 @@ PAD_ACTIONS = {
     "pad.cancel",
     "pad.live",
     "pad.capture",
+    "pad.select",
 }
 LED_WHEN = (
     "playing",
@@ -85,6 +99,8 @@ LED_WHEN = (
     "metronome",
     "beat",
     "layer.live",
+    "layer.fx",
+    "layer.on",  # any layer
     "live.running",
 )
 SONG_LEDS = ("song.playing", "song.recording", "metronome", "beat")  # lit by the song transport, not a pad

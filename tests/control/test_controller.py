@@ -299,3 +299,40 @@ def test_midi_learn_puts_a_knob_on_a_live_prompt_weight_and_keeps_it(actions, tm
     assert "live.weight.3" in saved and "cc: 70" in saved
     with pytest.raises(ValueError, match="action must be one of"):
         learn.start(0, "live.weight.9", None)
+
+
+@pytest.mark.skipif(not __import__("padserver.engine.effects", fromlist=["x"]).AVAILABLE, reason="effects not built")
+def test_the_effects_layer_puts_the_faders_on_the_selected_pads_effects_and_leaves_the_gains(actions):
+    c, sent = controller(actions)
+    c.on_midi(bytes.fromhex("90 7A 7F"))  # shift held
+    c.on_midi(bytes.fromhex("90 74 7F"))  # + scene button 116: the effects layer on, the button lit
+    c.on_midi(bytes.fromhex("80 74 00"))
+    assert bytes.fromhex("96 74 01") in sent
+    c.on_midi(bytes.fromhex("90 3A 7F"))  # shift + pad 3 (note 58, top row): selected, not cleared
+    c.on_midi(bytes.fromhex("80 7A 00"))  # shift let go
+    assert actions.fx_pad == 3
+    c.on_midi(bytes.fromhex("B0 30 00"))  # fader 1: the filter, all the way left
+    c.on_midi(bytes.fromhex("B0 32 00"))  # fader 3: EQ low at the bottom: killed
+    c.on_midi(bytes.fromhex("B0 35 7F"))  # fader 6: the delay's echoes, full
+    c.on_midi(bytes.fromhex("B0 37 40"))  # fader 8: the reverb send, half way
+    assert actions.project.pad(3).fx == {"filter": -1.0, "eq/low": -96.0, "delay/mix": 1.0,
+                                         "reverb": pytest.approx(64 / 127, abs=1e-3)}  # fmt: skip
+    assert all(p.gain == 1.0 for p in actions.project.pads)  # the gains untouched
+    c.on_midi(bytes.fromhex("90 74 7F"))  # (without shift) the button switches to the live layer
+    assert c.layer == "live"
+    c.on_midi(bytes.fromhex("90 74 7F"))  # and off: the faders are the gains'
+    c.on_midi(bytes.fromhex("B0 30 20"))
+    assert actions.project.pad(1).gain == pytest.approx(32 / 127, abs=1e-4)
+
+
+@pytest.mark.skipif(not __import__("padserver.engine.effects", fromlist=["x"]).AVAILABLE, reason="effects not built")
+def test_midi_learn_puts_a_knob_on_a_pads_filter(actions, tmp_path):
+    from padserver.control.learn import Learn
+
+    c, _ = controller(actions, "launchpad-x")
+    learn = Learn(str(tmp_path / "learned.yaml"))
+    learn.start(5, "fx.filter", None)
+    assert learn.hook(c, "cc", 0, 71)
+    c.on_midi(bytes.fromhex("B0 47 7F"))
+    assert actions.project.pad(5).fx["filter"] == 1.0
+    assert "fx.filter" in (tmp_path / "learned.yaml").read_text()
