@@ -82,6 +82,11 @@ def _send(a: Actions, index: int, name: str, engine: float, state: dict) -> None
     a.engine.send(cmd.SetFx(index, INDEX[name], float(engine)))
 
 
+def value_of(a: Actions, where: object, name: str) -> object:
+    """A pad's (or the master's) setting as it is now (its default when it was never set)."""
+    return _target(a, where)[1].get(name, DEFAULTS[name])
+
+
 def reset(a: Actions, where: object) -> None:
     """Every effect of a pad (or the master) back to off: one undo step."""
     index, state = _target(a, where)

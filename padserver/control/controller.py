@@ -253,14 +253,13 @@ class Controller:
 
     def _effect(self, control: Control, value: int, pad: int | None) -> None:
         """A knob or fader on an effect of the pad it names, else the selected pad (absolute, or stepping)."""
-        from padserver.actions.effects import set_fx
-        from padserver.state.effects import DEFAULTS
+        from padserver.actions.effects import set_fx, value_of
 
         assert control.value is not None
         number = pad or self.actions.fx_pad
         name = control.value[3:].replace(".", "/")
         if control.relative:
-            now = self.actions.project.pad(number).fx.get(name, DEFAULTS[name])
+            now = value_of(self.actions, number, name)
             delta = value if value < 64 else value - 128
             target = min(control.hi, max(control.lo, float(now) + delta * control.step))  # type: ignore[arg-type]
         else:
