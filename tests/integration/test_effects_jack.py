@@ -1,0 +1,62 @@
+"""Effects on a real (dummy-driver) JACK server: a pad's delay puts its echo one beat after each click, at the
+level asked, in what JACK hears; the echoes ring on after the pad stops, and panic silences them."""
+
+import numpy as np
+import pytest
+
+from padserver.harness.capture import Capture
+from padserver.harness.daemon import DaemonProcess
+from padserver.harness.signals import write_click
+from tests.integration.test_jack_daemon import CONFIG
+
+pytest.importorskip("padserver.engine._fx", reason="the effects' kernels are not built (pip install -e .)")
+
+BEAT = 24000  # frames per beat at 120 BPM, 48 kHz
+BAR = 4 * BEAT
+
+
+def rises(x: np.ndarray, level: float) -> list[int]:
+    return [int(i) + 1 for i in np.flatnonzero((x[1:] > level) & (x[:-1] <= level))]
+
+
+def test_a_delay_on_jack_echoes_each_click_a_beat_later_and_rings_on_after_the_stop(jack_server, tmp_path):
+    d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
+    d.wait_ready()
+    capture = Capture(jack_server)
+    try:
+        capture.connect("padserver:master_L", "padserver:master_R")
+        osc = d.osc
+        osc.request("/pad/1/load", write_click(str(tmp_path / "click.wav")), reply="/pad/1/loaded")  # a click a bar
+        for address, value in (("/pad/1/fx/delay/time", "1/4"), ("/pad/1/fx/delay/feedback", 0.6),
+                               ("/pad/1/fx/delay/mix", 0.5)):  # fmt: skip
+            osc.send(address, value)
+        _, first = capture.onset_of(lambda: osc.send("/pad/1/trigger"), 96000, channel=0)
+        assert first is not None
+        capture.wait_until(first + 2 * BAR)
+        heard = capture.frames(first - 100, first + 2 * BAR)[0]
+        clicks = rises(heard, 0.6)  # the clicks (0.8), not their echoes (0.4, 0.24 …)
+        echoes = rises(heard, 0.3)
+        for click in clicks:
+            if capture.missed(first - 100 + click, first - 100 + click + BEAT + 100):
+                continue  # (a cycle the capture missed: that click's echo is unknown)
+            echo = [e for e in echoes if abs(e - click - BEAT) <= 2]
+            assert echo, (click, echoes)  # a beat later, to the frame JACK counts
+            level = heard[echo[0] + 200] / heard[click + 200]
+            assert abs(level - 0.5) < 0.01, level  # at the level asked
+        # stopped at once: the echoes ring on (each 0.6 of the last), and they alone …
+        osc.send("/quantize", "off")
+        osc.send("/pad/1/stop")
+        osc.request("/ping", reply="/pong")
+        stopped = capture.now()
+        capture.wait_until(stopped + BAR)
+        after = np.abs(capture.frames(stopped + BAR // 2, stopped + BAR)[0])
+        assert after.max() > 0.001
+        # … and panic silences them at once
+        osc.send("/pads/panic")
+        osc.request("/ping", reply="/pong")
+        hushed = capture.now() + 4096
+        capture.wait_until(hushed + BAR // 2)
+        assert np.abs(capture.frames(hushed, hushed + BAR // 2)).max() == 0.0
+    finally:
+        capture.close()
+        d.terminate()
