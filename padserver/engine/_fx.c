@@ -220,7 +220,10 @@ static PyObject *eq3(PyObject *self, PyObject *args) {
  * level now, spare. A block of silence in, with an empty line, costs a test and nothing more. */
 static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, double *s, double frames, double fb_t,
                         double level_t, double glide, double smooth) {
+    /* s[5]: frames the line may still hold sound for (set from its delay when a loud sample goes in): while
+     * above 0 the delay rings, even in a block where no echo happens to come out */
     double peak = 0.0;
+    int loud = 0;
     Py_ssize_t w = (Py_ssize_t)s[0];
     double d = s[1] > 0.0 ? s[1] : frames, fb = s[2], level = s[3];
     double most = (double)(length - 2);
@@ -239,6 +242,7 @@ static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, 
                 double in = x[c * n + i];
                 double fed = in + fb * echo;
                 row[w] = (float)(fed > 4.0 ? 4.0 : (fed < -4.0 ? -4.0 : fed));
+                if (fabs(fed) > 1e-5) loud = 1;
                 double added = level * echo;
                 x[c * n + i] = (float)(in + added);
                 if (fabs(added) > peak) peak = fabs(added);
@@ -246,6 +250,7 @@ static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, 
             w = w + 1 == length ? 0 : w + 1;
         }
         s[0] = (double)w;
+        s[5] = loud ? held + (double)n : (s[5] > (double)n ? s[5] - (double)n : 0.0);
         return peak;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -268,6 +273,7 @@ static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, 
             if (fed > 4.0) fed = 4.0; /* (a feedback of 1 rings on, never runs away) */
             if (fed < -4.0) fed = -4.0;
             row[w] = (float)fed;
+            if (fabs(fed) > 1e-5) loud = 1;
             double added = level * echo;
             x[c * n + i] = (float)(in + added);
             double a = fabs(added);
@@ -276,6 +282,7 @@ static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, 
         w = w + 1 == length ? 0 : w + 1;
     }
     s[0] = (double)w;
+    s[5] = loud ? most + (double)n : (s[5] > (double)n ? s[5] - (double)n : 0.0);
     s[1] = d;
     s[2] = fb;
     s[3] = level;
@@ -328,10 +335,11 @@ static PyObject *chain(PyObject *self, PyObject *args) {
         if (t[0] != 0.0 || f[6] != 0.0) filter_run(x, n, f, t[0], t[1], rate, smooth);
         if (t[2] != 1.0 || t[3] != 1.0 || t[4] != 1.0 || e[27] != 0.0) eq_run(x, n, e, t[2], t[3], t[4], rate, smooth);
         Py_ssize_t length = (Py_ssize_t)(line.len / (2 * sizeof(float)));
-        if (length >= 4 && (t[7] != 0.0 || d[4] > 1e-5 || d[3] != 0.0)) {
+        if (length >= 4 && (t[7] != 0.0 || d[5] > 0.0 || d[3] != 0.0)) {
             peak = delay_run(x, n, (float *)line.buf, length, d, t[5] * beat, t[6], t[7], glide, smooth);
             d[4] = peak;
             if (t[7] == 0.0 && fabs(d[3]) < 1e-6) d[3] = 0.0;
+            if (peak == 0.0 && d[5] > 0.0 && d[3] != 0.0) peak = 1e-9; /* (between echoes: still ringing) */
         }
         if (t[8] != 0.0 && (Py_ssize_t)bus.len >= (Py_ssize_t)(2 * n * sizeof(float))) {
             float *b = (float *)bus.buf;
@@ -342,7 +350,7 @@ static PyObject *chain(PyObject *self, PyObject *args) {
             }
         }
         busy = t[0] != 0.0 || f[6] != 0.0 || t[2] != 1.0 || t[3] != 1.0 || t[4] != 1.0 || e[27] != 0.0 ||
-               (length >= 4 && (t[7] != 0.0 || d[4] > 1e-5 || d[3] != 0.0)) || t[8] != 0.0;
+               (length >= 4 && (t[7] != 0.0 || d[5] > 0.0 || d[3] != 0.0)) || t[8] != 0.0;
     }
     PyBuffer_Release(&block);
     PyBuffer_Release(&targets);

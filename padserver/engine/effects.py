@@ -64,7 +64,7 @@ class Chain:
             or t[MID] != 1.0
             or t[HIGH] != 1.0
             or self.eq_state[27] != 0.0  # (still fading out)
-            or (self.line is not None and (t[ECHO] != 0.0 or self.ringing > QUIET or self.delay_state[3] != 0.0))
+            or (self.line is not None and (t[ECHO] != 0.0 or self.delay_state[5] > 0.0 or self.delay_state[3] != 0.0))
         )
 
     def process(self, block: np.ndarray, n: int, frames_per_beat: float, bus: np.ndarray = _NO_LINE,
@@ -92,6 +92,7 @@ class Chain:
         if self.line is not None:
             self.line.fill(0.0)
         self.ringing = 0.0
+        self.delay_state[4:6] = 0.0
         self.filter_state[0:4] = 0.0
         self.filter_state[8:12] = 0.0
         self.eq_state[:24] = 0.0

@@ -1,5 +1,5 @@
-"""Effects on a real (dummy-driver) JACK server: a pad's delay puts its echo one beat after each click, at the
-level asked, in what JACK hears; the echoes ring on after the pad stops, and panic silences them."""
+"""Effects on a real (dummy-driver) JACK server: a pad's delay puts its echoes a beat apart after a click, each at
+the feedback's share of the last, in what JACK hears; they ring on after the pad stops, and panic silences them."""
 
 import numpy as np
 import pytest
@@ -19,7 +19,7 @@ def rises(x: np.ndarray, level: float) -> list[int]:
     return [int(i) + 1 for i in np.flatnonzero((x[1:] > level) & (x[:-1] <= level))]
 
 
-def test_a_delay_on_jack_echoes_each_click_a_beat_later_and_rings_on_after_the_stop(jack_server, tmp_path):
+def test_a_delay_on_jack_echoes_a_click_each_beat_at_the_feedback_and_rings_on_after_the_stop(jack_server, tmp_path):
     d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
     d.wait_ready()
     capture = Capture(jack_server)
@@ -33,16 +33,17 @@ def test_a_delay_on_jack_echoes_each_click_a_beat_later_and_rings_on_after_the_s
         _, first = capture.onset_of(lambda: osc.send("/pad/1/trigger"), 96000, channel=0)
         assert first is not None
         capture.wait_until(first + 2 * BAR)
-        heard = capture.frames(first - 100, first + 2 * BAR)[0]
-        clicks = rises(heard, 0.6)  # the clicks (0.8), not their echoes (0.4, 0.24 …)
-        echoes = rises(heard, 0.3)
-        for click in clicks:
-            if capture.missed(first - 100 + click, first - 100 + click + BEAT + 100):
-                continue  # (a cycle the capture missed: that click's echo is unknown)
-            echo = [e for e in echoes if abs(e - click - BEAT) <= 2]
-            assert echo, (click, echoes)  # a beat later, to the frame JACK counts
-            level = heard[echo[0] + 200] / heard[click + 200]
-            assert abs(level - 0.5) < 0.01, level  # at the level asked
+        heard = capture.frames(first, first + BAR)[0]  # the first click (at 0) and its echoes
+        click = float(heard[200])
+        assert click > 0.1
+        half = rises(np.abs(heard[:300]), 0.5 * click)[0]  # (where it is half up: it fades in over 2 ms)
+        for k, share in ((1, 0.5), (2, 0.5 * 0.6), (3, 0.5 * 0.36)):  # each beat, each 0.6 of the last
+            at = k * BEAT
+            if capture.missed(first + at - 100, first + at + 300):
+                continue  # (a cycle the capture missed: that echo is unknown)
+            onset = rises(np.abs(heard[at - 100 : at + 300]), 0.5 * share * click)
+            assert onset and abs(onset[0] - 100 - half) <= 1, (k, onset, half)  # its beat, to the frame JACK counts
+            assert abs(float(heard[at + 200]) / click - share) < 0.005, (k, heard[at + 200] / click)
         # stopped at once: the echoes ring on (each 0.6 of the last), and they alone …
         osc.send("/quantize", "off")
         osc.send("/pad/1/stop")
