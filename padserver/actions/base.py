@@ -54,8 +54,7 @@ class ActionsBase:
         self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
         self.listener_failures = 0
         self.history = History(now=now)
-        self.delay_lines: set[int] = set()
-        self.fx_pad = 1  # the pad the controllers' effects controls play (shift + a pad in their effects layer)  # the effects chains (-1: the master's) the engine has a delay line for
+        self.delay_lines: set[int] = set()  # the effects chains (-1: the master's) the engine has a delay line for
         # The services the daemon builds around the actions (each needs the actions, so they are set after):
         self.projects: Projects | None = None  # saving, opening and undoing projects
         self.generation: Generation | None = None  # generating loops
@@ -283,6 +282,11 @@ class ActionsBase:
         for n in members:
             self.engine.send(cmd.Stop(n - 1, q))
         return members
+
+    def select_fx_pad(self, number: object) -> int:
+        from padserver.actions.effects import select
+
+        return select(self, number)  # type: ignore[arg-type]
 
     def pad_choke(self, number: object, group: object) -> None:
         pad = self.pad_of(number)

@@ -82,6 +82,17 @@ def _send(a: Actions, index: int, name: str, engine: float, state: dict) -> None
     a.engine.send(cmd.SetFx(index, INDEX[name], float(engine)))
 
 
+NOTES = ("1/16", "1/8t", "1/8", "1/8.", "1/4t", "1/4", "1/4.", "1/2", "1")  # the tablets' delay times, by number
+
+
+def select(a: Actions, number: object) -> int:
+    """The pad the effects controls play (the tablets' `/fx/…`, a controller's effects layer)."""
+    pad = a.pad_of(number)
+    a.project.fx_pad = pad.number
+    a.changed(0, "fx_pad", pad.number)
+    return pad.number
+
+
 def value_of(a: Actions, where: object, name: str) -> object:
     """A pad's (or the master's) setting as it is now (its default when it was never set)."""
     return _target(a, where)[1].get(name, DEFAULTS[name])

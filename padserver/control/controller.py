@@ -126,7 +126,7 @@ class Controller:
         elif action == "pad.clear":
             a.pad_clear(pad)
         elif action == "pad.select":
-            a.fx_pad = pad
+            a.select_fx_pad(pad)
             log.info("%s: the effects controls play pad %d", self.name, pad)
         elif action == "pad.capture" or (action == "pad.regenerate" and a.project.pad(pad).mode == "live"):
             spawn(self._capture(pad), f"{self.name}: capture", self._report)  # (a live pad has nothing to regenerate)
@@ -256,7 +256,7 @@ class Controller:
         from padserver.actions.effects import set_fx, value_of
 
         assert control.value is not None
-        number = pad or self.actions.fx_pad
+        number = pad or self.actions.project.fx_pad
         name = control.value[3:].replace(".", "/")
         if control.relative:
             now = value_of(self.actions, number, name)

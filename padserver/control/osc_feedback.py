@@ -16,6 +16,8 @@ from collections import OrderedDict
 log = logging.getLogger("padserver.osc")
 
 # What registered clients receive (documented in docs/osc.md; layouts are checked against it).
+EFFECTS = ("filter", "resonance", "eq/low", "eq/mid", "eq/high", "delay/time", "delay/feedback", "delay/mix",
+           "reverb")  # (the effect settings: state.effects.DEFAULTS, which the feedback may not import)  # fmt: skip
 FEEDBACK = [
     ("/pad/{n}/state", "s", "empty, loaded, queued, playing, stopping, error"),
     ("/pad/{n}/color", "s", "#RRGGBB: the colour the grid shows for the pad now (state, generating; muted dimmed)"),
@@ -48,6 +50,10 @@ FEEDBACK = [
     ("/live/next", "i", "the pad live mode's next loop goes to (0: none)"),
     ("/live/error", "s", "why live mode could not put a loop on, or stopped"),
     ("/live/pad", "i", "the live pad the `/live/…` faders steer (0: none); its weights and settings follow"),
+    ("/fx/pad", "i", "the pad the `/fx/…` controls play; its effect settings follow on `/fx/…`"),
+    *((f"/fx/{name}", "s" if name == "delay/time" else "f", "the selected pad's") for name in EFFECTS),
+    *((f"/pad/{{n}}/fx/{name}", "s" if name == "delay/time" else "f", "a pad's, as it changes") for name in EFFECTS),
+    *((f"/master/fx/{name}", "s" if name == "delay/time" else "f", "the master's, as it changes") for name in EFFECTS),
     ("/live/weight/{n}", "f", "the steered live pad's prompt weight in slot n"),
     ("/live/prompt/{n}", "s", "the steered live pad's prompt words in slot n"),
     ("/live/density", "f", "and `/live/brightness`, `/live/guidance`, `/live/temperature`: the steered pad's"),
@@ -162,6 +168,14 @@ def steered_messages(project) -> list[tuple[str, list]]:
     return out + [(f"/live/{k}", [float(pad.live_settings[k])]) for k in STEERED_SETTINGS if k in pad.live_settings]
 
 
+def effects_messages(project) -> list[tuple[str, list]]:
+    """The selected pad and its effect settings, for the tablets' `/fx/…` controls."""
+    from padserver.actions.effects import DEFAULTS
+
+    pad = project.pad(project.fx_pad)
+    return [("/fx/pad", [pad.number])] + [(f"/fx/{name}", [pad.fx.get(name, d)]) for name, d in DEFAULTS.items()]
+
+
 def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
     """The OSC message for one state change (pad 0 = global)."""
     if pad == 0 and key == "job":
@@ -185,6 +199,7 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
             "live_next": "/live/next",
             "live_mode_error": "/live/error",
             "live_pad": "/live/pad",
+            "fx_pad": "/fx/pad",
         }
         if key not in address:
             return None
@@ -266,6 +281,7 @@ class OscFeedback:
             ("/transport/position", list(self._position)),
         ]
         out += [("/live/mode", [p.live_mode]), ("/live/next", [p.live_next])] + steered_messages(p)
+        out += effects_messages(p)
         for pad in p.pads:
             out += pad_messages(pad)
         return out
@@ -284,6 +300,10 @@ class OscFeedback:
             messages.append(("/transport/record", [int(value == "recording")]))
         elif pad == 0 and key == "live_pad":
             messages = steered_messages(self.project)
+        elif pad == 0 and key == "fx_pad":
+            messages = effects_messages(self.project)
+        elif pad and pad == self.project.fx_pad and key.startswith("fx/"):
+            messages.append((f"/fx/{key[3:]}", [value]))
         elif pad and pad == self.project.live_pad and key == "live_prompt":
             i, text, weight = value
             messages += [(f"/live/weight/{i}", [float(weight)]), (f"/live/prompt/{i}", [str(text)])]

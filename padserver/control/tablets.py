@@ -127,6 +127,43 @@ def _live_section(left: int, top: int) -> list[Widget]:
     return out
 
 
+def effects_surface() -> list[Widget]:
+    """The tablet's effects page: the pad the controls play (picked on a small grid, shown), its DJ filter and
+    resonance, its EQ (the bottom of a band kills it), its delay (time as note values, feedback, mix) and its
+    reverb send; reset; and the master's filter and reverb return."""
+    out = [Widget("label", "fx_caption", "", 10, 10, 120, 40, text="EFFECTS"),
+           Widget("label", "fx_pad_caption", "", 140, 10, 60, 40, text="pad"),
+           Widget("label", "fx_pad", "/fx/pad", 200, 10, 60, 40, text=""),
+           Widget("button", "fx_reset", "/fx/reset", 270, 10, 120, 40, caption="RESET")]  # fmt: skip
+    for n, x, y in _grid(70, 6, 10, 60):
+        out.append(Widget("button", f"fx_select{n}", f"/pad/{n}/fx/select", x, y, 70, 56, caption=str(n)))
+    left, width = 330, 680
+    faders = (("filter", "filter", -1.0, 1.0), ("resonance", "resonance", 0.0, 1.0),
+              ("eq/low", "EQ low", -24.0, 6.0), ("eq/mid", "EQ mid", -24.0, 6.0), ("eq/high", "EQ high", -24.0, 6.0),
+              ("delay/feedback", "delay feedback", 0.0, 1.0), ("delay/mix", "delay mix", 0.0, 1.0),
+              ("reverb", "reverb send", 0.0, 1.0))  # fmt: skip
+    for i, (name, caption, lo, hi) in enumerate(faders):
+        y = 60 + i * 58
+        out.append(Widget("fader", f"fx_{name.replace('/', '_')}", f"/fx/{name}", left, y, width, 50, lo, hi,
+                          caption=caption))  # fmt: skip
+    y = 60 + len(faders) * 58
+    out += [Widget("label", "fx_time_caption", "", 10, y, 120, 40, text="delay time"),
+            Widget("label", "fx_time", "/fx/delay/time", 130, y, 80, 40, text="")]  # fmt: skip
+    from padserver.actions.effects import NOTES  # (the buttons' numbers are the route's)
+
+    for i, note in enumerate(NOTES, 1):
+        out.append(Widget("button", f"fx_time{i}", f"/fx/delay/time/{i}", 220 + (i - 1) * 88, y, 84, 40, caption=note))
+    y += 60
+    out += [Widget("label", "master_fx_caption", "", 10, y, 120, 40, text="MASTER"),
+            Widget("fader", "master_fx_filter", "/master/fx/filter", 130, y, 430, 40, -1.0, 1.0, caption="filter"),
+            Widget("fader", "master_fx_reverb", "/master/fx/reverb", 580, y, 430, 40, 0.0, 1.0,
+                   caption="reverb return")]  # fmt: skip
+    return out
+
+
+PAGES = (("PLAY", surface), ("EFFECTS", effects_surface))  # the tablet's pages, in tab order
+TAB_BAR = 40  # TouchOSC's tab bar above the pages
+
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 
 
@@ -293,26 +330,58 @@ def _caption(w: Widget) -> Widget:
     return Widget("label", f"{w.name}_caption", "", w.x, w.y, w.w, w.h, text=w.caption)
 
 
-def touchosc(widgets: list[Widget], size: tuple[int, int] = (WIDTH, HEIGHT)) -> bytes:
+def _container(parent, kind: str, seed: int, name: str, frame: tuple[int, int, int, int]):
+    """A GROUP or PAGER node with its frame: (its properties, its children)."""
+    node = ET.SubElement(parent, "node", ID=str(uuid.UUID(int=seed)), type=kind)
+    props = ET.SubElement(node, "properties")
+    _prop(props, "s", "name", name)
+    _prop(props, "r", "frame", x=frame[0], y=frame[1], w=frame[2], h=frame[3])
+    ET.SubElement(node, "values")
+    ET.SubElement(node, "messages")
+    return props, node
+
+
+def _controls(children, widgets: list[Widget], seed: int) -> int:
     from padserver.control.osc_routes import feedback_match
 
-    root = ET.Element("lexml", version="3")
-    top = ET.SubElement(root, "node", ID=str(uuid.UUID(int=1)), type="GROUP")
-    props = ET.SubElement(top, "properties")
-    _prop(props, "s", "name", "padserver")
-    _prop(props, "r", "frame", x=0, y=0, w=size[0], h=size[1])
-    _colour(props, "color", (0.06, 0.06, 0.07, 1.0))
-    _prop(props, "s", "script", SCRIPTS["register"].strip() + "\n")  # feedback from the moment it opens
-    ET.SubElement(top, "values")
-    ET.SubElement(top, "messages")
-    children = ET.SubElement(top, "children")
-    seed = 1000
     for w in widgets:
         _tosc_node(children, w, seed, lambda address: bool(feedback_match(address)))
         seed += 1
         if w.caption:  # drawn over the control, touches pass through to it
             _tosc_node(children, _caption(w), seed, lambda address: False)
             seed += 1
+    return seed
+
+
+def touchosc(widgets: list[Widget] | list[tuple[str, list[Widget]]], size: tuple[int, int] = (WIDTH, HEIGHT)) -> bytes:
+    """A .tosc of one page of ``widgets``, or of several (``(tab label, widgets)`` each) under a tab bar."""
+    pages = widgets if widgets and isinstance(widgets[0], tuple) else None
+    height = size[1] + (TAB_BAR if pages else 0)
+    root = ET.Element("lexml", version="3")
+    props, top = _container(root, "GROUP", 1, "padserver", (0, 0, size[0], height))
+    _colour(props, "color", (0.06, 0.06, 0.07, 1.0))
+    _prop(props, "s", "script", SCRIPTS["register"].strip() + "\n")  # feedback from the moment it opens
+    children = ET.SubElement(top, "children")
+    if pages is None:
+        _controls(children, widgets, 1000)  # type: ignore[arg-type]
+    else:  # (a pager inside the root: TouchOSC pages a pager only below the canvas)
+        props, pager = _container(children, "PAGER", 2, "pages", (0, 0, size[0], height))
+        _prop(props, "b", "tabbar", 1)
+        _prop(props, "i", "tabbarSize", TAB_BAR)
+        _prop(props, "b", "tabLabels", 1)
+        _prop(props, "i", "orientation", 0)  # (the tabs on top)
+        _colour(props, "color", (0.06, 0.06, 0.07, 1.0))
+        held = ET.SubElement(pager, "children")
+        seed = 1000
+        for i, (label, page) in enumerate(pages):
+            props, group = _container(held, "GROUP", 10 + i, label.lower(), (0, TAB_BAR, size[0], size[1]))
+            _prop(props, "s", "tabLabel", label)
+            for key, colour in (("tabColorOff", (0.25, 0.25, 0.25, 1.0)), ("tabColorOn", (0.5, 0.5, 0.5, 1.0)),
+                                ("textColorOff", (1.0, 1.0, 1.0, 1.0)), ("textColorOn", (1.0, 1.0, 1.0, 1.0))):  # fmt: skip
+                _colour(props, key, colour)
+            _prop(props, "b", "interactive", 0)
+            _prop(props, "b", "outline", 0)
+            seed = _controls(ET.SubElement(group, "children"), page, seed)
     return zlib.compress(ET.tostring(root, encoding="UTF-8", xml_declaration=True), 9)
 
 
@@ -396,7 +465,10 @@ def _osc_item(w: Widget) -> dict:
     return item
 
 
-def open_stage_control(widgets: list[Widget]) -> str:
+def open_stage_control(pages: list[tuple[str, list[Widget]]]) -> str:
+    """The session: a tab per page, each with its widgets."""
+    tabs = [{"type": "tab", "id": label.lower(), "label": label, "widgets": [_osc_item(w) for w in widgets]}
+            for label, widgets in pages]  # fmt: skip
     session = {
         "createdWith": "open-stage-control",
         "version": "1.26.2",
@@ -408,8 +480,8 @@ def open_stage_control(widgets: list[Widget]) -> str:
             "height": HEIGHT,
             "target": TARGET,
             "onCreate": _REGISTER,
-            "widgets": [_osc_item(w) for w in widgets],
-            "tabs": [],
+            "widgets": [],
+            "tabs": tabs,
         },
     }
     return json.dumps(session, indent=1, ensure_ascii=False) + "\n"
@@ -420,17 +492,27 @@ def open_stage_control_addresses(text: str) -> list[tuple[str, bool]]:
     every OSC listener written in a property (a pad's colour)."""
     session = json.loads(text)
     out = []
-    for w in session["content"]["widgets"]:
+    for w in osc_widgets(session):
         sends = w["type"] in ("button", "fader", "input") and not w.get("bypass", False)
         out.append((w["address"], sends))
         out += [(a, False) for v in w.values() if isinstance(v, str) for a in re.findall(r"OSC\{\s*(/[^,}\s]*)", v)]
     return out
 
 
+def osc_widgets(session: dict) -> list[dict]:
+    """Every widget of an Open Stage Control session, its tabs' included."""
+    content = session["content"]
+    return [*content["widgets"], *(w for tab in content.get("tabs", []) for w in tab["widgets"])]
+
+
+def _pages() -> list[tuple[str, list[Widget]]]:
+    return [(label, make()) for label, make in PAGES]
+
+
 FILES: dict[str, Callable[[], bytes]] = {
-    "padserver.tosc": lambda: touchosc(surface()),
+    "padserver.tosc": lambda: touchosc(_pages()),
     "padserver-phone.tosc": lambda: touchosc(phone_surface(), (PHONE_WIDTH, PHONE_HEIGHT)),
-    "padserver-open-stage-control.json": lambda: open_stage_control(surface()).encode(),
+    "padserver-open-stage-control.json": lambda: open_stage_control(_pages()).encode(),
 }
 
 

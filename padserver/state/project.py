@@ -76,6 +76,7 @@ class Project:
     beat: int = 0  # the song's beat in its bar from 1 while it plays, else 0 (not saved)
     live_mode: str = "stopped"  # live mode: running or stopped (not saved)
     live_next: int = 0  # the pad live mode's next loop goes to, 0 for none (not saved)
+    fx_pad: int = 1  # the pad the tablets' and controllers' effects controls play (not saved)
     live_pad: int = 0  # the live pad knobs and tablets steer: the one last started, else the first (not saved)
     pads: list[Pad] = field(default_factory=lambda: [Pad(i) for i in range(1, PAD_COUNT + 1)])
 

@@ -310,7 +310,7 @@ def test_the_effects_layer_puts_the_faders_on_the_selected_pads_effects_and_leav
     assert bytes.fromhex("96 74 01") in sent
     c.on_midi(bytes.fromhex("90 3A 7F"))  # shift + pad 3 (note 58, top row): selected, not cleared
     c.on_midi(bytes.fromhex("80 7A 00"))  # shift let go
-    assert actions.fx_pad == 3
+    assert actions.project.fx_pad == 3
     c.on_midi(bytes.fromhex("B0 30 00"))  # fader 1: the filter, all the way left
     c.on_midi(bytes.fromhex("B0 32 00"))  # fader 3: EQ low at the bottom: killed
     c.on_midi(bytes.fromhex("B0 35 7F"))  # fader 6: the delay's echoes, full

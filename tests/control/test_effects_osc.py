@@ -56,3 +56,25 @@ def test_a_delay_on_a_pad_puts_its_echo_a_beat_later_and_everything_about_it_is_
     assert d.status()["pads"][0]["fx"] == {"delay/time": "1/4", "delay/feedback": 0.0, "delay/mix": 0.5,
                                            "filter": 0.0, "eq/low": -30.0}  # fmt: skip
     assert json.loads(d.request("/status", reply="/status")[0])["pads"][0]["fx"]["eq/low"] == -30.0
+
+
+def test_the_tablets_effects_controls_play_the_selected_pad_and_show_its_settings(stepped):
+    from padserver.control.osc_feedback import EFFECTS
+    from padserver.state.effects import DEFAULTS
+
+    assert EFFECTS == tuple(DEFAULTS)  # (the feedback's own list of the settings is the state's)
+    d = stepped(config=CONFIG)
+    d.osc.send("/pad/3/fx/filter", -0.5)
+    tablet = OscPeer(d.process.port, feedback=True)
+    try:
+        tablet.request("/register", reply="/pad/16/state")  # (the whole state first)
+        tablet.send("/pad/3/fx/select", 1.0)  # a button on the effects page
+        heard = tablet.receive(2.0, until="/fx/reverb")
+        assert ("/fx/pad", [3]) in heard and ("/fx/filter", [-0.5]) in heard and ("/fx/delay/time", ["1/8"]) in heard
+        tablet.send("/fx/eq/low", -30.0)  # the selected pad's
+        tablet.send("/fx/delay/time/6", 1.0)  # the sixth time button: 1/4
+        tablet.receive(1.0)
+        assert d.status()["pads"][2]["fx"] == {"filter": -0.5, "eq/low": -30.0, "delay/time": "1/4"}
+        assert "delay time buttons are numbered 1..9" in tablet.error("/fx/delay/time/12", 1.0)
+    finally:
+        tablet.close()

@@ -188,7 +188,7 @@ def test_open_stage_control_session_has_only_properties_its_widgets_have():
     session = _osc_session()
     assert session["type"] == "session" and session["version"].startswith("1.")
     problems = []
-    for w in [session["content"], *session["content"]["widgets"]]:
+    for w in [session["content"], *session["content"]["tabs"], *tablets.osc_widgets(session)]:
         props = table.get(w["type"])
         if props is None:
             problems.append(f"{w['id']}: no widget type {w['type']!r} in the table")
@@ -204,10 +204,11 @@ def test_open_stage_control_session_has_only_properties_its_widgets_have():
 
 
 def test_open_stage_control_widgets_take_what_padserver_sends():
-    root = _osc_session()["content"]
+    session = _osc_session()
+    root = session["content"]
     # it sends to padserver on this machine, and registers as it opens (so it shows the truth at once)
     assert root["target"] == "127.0.0.1:9000" and "'/register'" in root["onCreate"]
-    widgets = {w["id"]: w for w in root["widgets"]}
+    widgets = {w["id"]: w for w in tablets.osc_widgets(session)}
     for w in widgets.values():  # widgets do not inherit a target: each takes the root's, and only that
         if w["type"] in ("button", "fader", "input") and not w.get("bypass"):
             assert w["target"] == "@{parent.target}" and w["ignoreDefaults"] is True, w["id"]
@@ -251,7 +252,7 @@ def _sent_by_open_stage_control() -> list[tuple[str, list[tuple[str, str]]]]:
     """The same for the Open Stage Control session (as its server sends them: numbers as floats): a button's
     on then off, a fader from one end to the other, the prompt field's words."""
     out = []
-    for w in _osc_session()["content"]["widgets"]:
+    for w in tablets.osc_widgets(_osc_session()):
         if w["type"] == "button":
             out.append((w["address"], [("f", str(float(w["on"]))), ("f", str(float(w["off"])))]))
         elif w["type"] == "fader" and not w.get("bypass"):

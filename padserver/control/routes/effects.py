@@ -34,6 +34,10 @@ def _routes(name: str, args: str, doc: str) -> None:
     def _master(ctx, value):
         set_fx(ctx.actions, "master", name, value)
 
+    @route(f"/fx/{name}", args, "The selected pad's (`/fx/pad`): " + doc[0].lower() + doc[1:])
+    def _selected(ctx, value):
+        set_fx(ctx.actions, ctx.actions.project.fx_pad, name, value)
+
 
 for _name, _args, _doc in SETTINGS:
     _routes(_name, _args, _doc)
@@ -51,3 +55,37 @@ def _master_reset(ctx):
     from padserver.actions.effects import reset
 
     reset(ctx.actions, "master")
+
+
+@route(
+    "/fx/pad", "i:pad", "Select the pad the `/fx/…` controls play; feeds back `/fx/pad i` and its settings on `/fx/…`."
+)
+def _select(ctx, pad):
+    ctx.actions.select_fx_pad(pad)
+
+
+@route("/pad/{n}/fx/select", "[f:press]", "Select this pad for the `/fx/…` controls (a tablet's button).")
+def _select_button(ctx, n, press=1.0):
+    if press >= 0.5:
+        ctx.actions.select_fx_pad(n)
+
+
+@route("/fx/delay/time/{n}", "[f:press]", "The selected pad's delay time by number (a tablet's button): 1 1/16, "
+       "2 1/8t, 3 1/8, 4 1/8., 5 1/4t, 6 1/4, 7 1/4., 8 1/2, 9 a bar.")  # fmt: skip
+def _time_button(ctx, n, press=1.0):
+    from padserver.actions.effects import NOTES, set_fx
+
+    if press < 0.5:
+        return
+    i = int(n) if str(n).isdigit() else 0
+    if not 1 <= i <= len(NOTES):
+        raise ValueError(f"delay time buttons are numbered 1..{len(NOTES)} (got {n})")
+    set_fx(ctx.actions, ctx.actions.project.fx_pad, "delay/time", NOTES[i - 1])
+
+
+@route("/fx/reset", "[f:press]", "Every effect of the selected pad off (one undo step).")
+def _selected_reset(ctx, press=1.0):
+    from padserver.actions.effects import reset
+
+    if press >= 0.5:
+        reset(ctx.actions, ctx.actions.project.fx_pad)
