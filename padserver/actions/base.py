@@ -54,7 +54,7 @@ class ActionsBase:
         self.listeners: list = []  # callables(pad_number_or_0, key, value) for feedback
         self.listener_failures = 0
         self.history = History(now=now)
-        self.delay_lines: set[int] = set()  # the effects chains (-1: the master's) the engine has a delay line for
+        self.delay_lines: set[tuple[str, int]] = set()  # the effects chains (kind, row) the engine has a line for
         # The services the daemon builds around the actions (each needs the actions, so they are set after):
         self.projects: Projects | None = None  # saving, opening and undoing projects
         self.generation: Generation | None = None  # generating loops

@@ -39,6 +39,7 @@ class SongActions:
     def __init__(self, actions) -> None:
         self.actions = actions
         self._buffers: dict[tuple[int, float], tuple[np.ndarray, dict]] = {}  # (loop, tempo) → prepared
+        self._fx_rows: set[int] = set()  # the song's rows the engine was given effects for
         self.metronome_on = False
         self.track_ports: Callable[[tuple[int, ...]], bool] | None = (
             None  # callable(rows) → bool: the backend gives tracks outputs of their own
@@ -194,6 +195,17 @@ class SongActions:
         if own and not (self.track_ports is not None and self.track_ports(own)):
             own = ()  # no ports of their own here (PortAudio, null): those tracks play on the master
         a.engine.send(cmd.SetSong(tuple(clips), track_gains(song), loop, own))
+        # the tracks' effects by row (rows move when tracks do): set where there are some, off where there were
+        from padserver.actions import effects
+
+        rows = {i for i, t in enumerate(song.tracks) if t.fx}
+        for row in rows | (self._fx_rows - rows):
+            if row < len(song.tracks):
+                effects.apply(a, ("track", row + 1))
+            else:
+                for what, value in enumerate(effects.NEUTRAL):
+                    a.engine.send(cmd.SetTrackFx(row, what, value))
+        self._fx_rows = rows
 
     # -- transport ----------------------------------------------------------------------------------------
     def play(self, count_in: int = 0, state: str = "playing") -> None:
@@ -401,6 +413,7 @@ async def export(actions, name: object, options: list, exports_dir: str, engine_
         "tempo": actions.project.tempo,
         "beats_per_bar": actions.project.beats_per_bar,
         "master_gain": actions.project.master_gain,
+        "master_fx": dict(actions.project.master_fx),
         **engine_settings,
         "song": song.to_dict(),
         "gains": track_gains(song).tolist(),

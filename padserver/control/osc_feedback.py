@@ -54,6 +54,7 @@ FEEDBACK = [
     *((f"/fx/{name}", "s" if name == "delay/time" else "f", "the selected pad's") for name in EFFECTS),
     *((f"/pad/{{n}}/fx/{name}", "s" if name == "delay/time" else "f", "a pad's, as it changes") for name in EFFECTS),
     *((f"/master/fx/{name}", "s" if name == "delay/time" else "f", "the master's, as it changes") for name in EFFECTS),
+    *((f"/song/track/{{n}}/fx/{name}", "s" if name == "delay/time" else "f", "a song track's") for name in EFFECTS),
     ("/live/weight/{n}", "f", "the steered live pad's prompt weight in slot n"),
     ("/live/prompt/{n}", "s", "the steered live pad's prompt words in slot n"),
     ("/live/density", "f", "and `/live/brightness`, `/live/guidance`, `/live/temperature`: the steered pad's"),
@@ -182,6 +183,9 @@ def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
         return f"/job/{value.id}", [value.state, float(round(value.progress, 3)), value.message]
     if pad == 0 and key.startswith("master_fx/"):
         return f"/master/fx/{key[10:]}", [value]
+    if pad == 0 and key.startswith("track_fx/"):
+        track, _, name = key[9:].partition("/")
+        return f"/song/track/{track}/fx/{name}", [value]
     if pad == 0:
         address = {
             "tempo": "/tempo",

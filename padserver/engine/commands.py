@@ -246,3 +246,20 @@ class SetFxLine:
 
     pad: int
     line: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class SetTrackFx:
+    """One setting of a song track's effects chain (by its row), as `SetFx`."""
+
+    track: int
+    what: int
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class SetTrackFxLine:
+    """A delay line for a song track's chain."""
+
+    track: int
+    line: np.ndarray

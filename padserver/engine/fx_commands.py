@@ -20,8 +20,31 @@ def on_set_fx(e: Engine, c: cmd.SetFx, f0: int) -> None:
     chain.targets[c.what] = c.value
     chain.active = True
     if c.what == SEND:
-        e.reverb.sends = sum(1 for ch in e.fx if ch.targets[SEND] != 0.0)  # (a command: not every block)
-    e.fx_on = True  # (looked at again at the end of the block: whether any chain or tail is left busy)
+        _count_sends(e)
+    e.fx_on = True
+
+
+def _count_sends(e: Engine) -> None:
+    """How many chains send to the reverb, pads' and tracks' (a command: not every block)."""
+    e.reverb.sends = sum(1 for ch in (*e.fx, *e.song.fx) if ch.targets[SEND] != 0.0)
+
+
+def on_set_track_fx(e: Engine, c: cmd.SetTrackFx, f0: int) -> None:
+    chain = e.song.fx[c.track]
+    chain.targets[c.what] = c.value
+    chain.active = True
+    e.song.fx_rows |= 1 << c.track
+    if c.what == SEND:
+        _count_sends(e)
+    e.fx_on = True
+
+
+def on_set_track_fx_line(e: Engine, c: cmd.SetTrackFxLine, f0: int) -> None:
+    chain = e.song.fx[c.track]
+    old, chain.line = chain.line, c.line
+    chain.active = True
+    if old is not None:
+        e.garbage.append(old)  # (looked at again at the end of the block: whether any chain or tail is left busy)
 
 
 def on_set_fx_line(e: Engine, c: cmd.SetFxLine, f0: int) -> None:
@@ -35,4 +58,6 @@ def on_set_fx_line(e: Engine, c: cmd.SetFxLine, f0: int) -> None:
 HANDLERS: dict[type, Callable[[Engine, Any, int], None]] = {
     cmd.SetFx: on_set_fx,
     cmd.SetFxLine: on_set_fx_line,
+    cmd.SetTrackFx: on_set_track_fx,
+    cmd.SetTrackFxLine: on_set_track_fx_line,
 }

@@ -81,7 +81,7 @@ class Engine:
         self.master_fx = Chain(self.sample_rate)
         self.reverb = Reverb(self.sample_rate, self.max_block)  # the pads' sends, its return into the master
         self.fx_on = False  # a chain or the reverb may be busy: only then are they looked at
-        self.song = SongPlayer(self.max_block, self.fades)
+        self.song = SongPlayer(self.max_block, self.fades, self.sample_rate)
         self.metronome = Metronome(self.sample_rate, self.max_block)
         self.capture = InputCapture()
         self._master_views: list = [None, None]
@@ -277,7 +277,8 @@ class Engine:
             sounding = True
         pads_sounding = sounding or self._gains_moving
         song = self.song
-        if song.active:
+        song_on = song.active or (song.fx_rows != 0 and song.ringing)  # (a stopped song's echoes ring on)
+        if song_on:
             sounding = True
         if fx_on and reverb.ringing > 0.0:
             sounding = True
@@ -298,9 +299,9 @@ class Engine:
             np.add.reduce(rows, axis=0, out=mix)
         else:  # only the song (or the cue) sounds: the pads' rows are silent
             mix.fill(0.0)
-        if song.active:
+        if song_on:
             try:
-                song.render(mix, f0, n, clock)
+                song.render(mix, f0, n, clock, reverb.bus)
             except Exception as exc:  # the song stops where it is; the pads play on
                 self.faults.note(exc, "song")
                 song.stop(clock, f0)

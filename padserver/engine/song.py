@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from padserver.engine.dsp import Fades
+from padserver.engine.effects import Chain
 
 MAX_TRACKS = 32
+_NO_BUS = np.zeros((2, 0), dtype=np.float32)
 _EPS = 1e-6
 
 
@@ -34,8 +36,14 @@ class SongClip:
 
 
 class SongPlayer:
-    def __init__(self, max_block: int, fades: Fades) -> None:
+    def __init__(self, max_block: int, fades: Fades, rate: int = 48000) -> None:
         self.clips: tuple[SongClip, ...] = ()
+        # each track's effects (after its fader): its rows gather in a block of their own, then the chain runs
+        self.fx = [Chain(rate) for _ in range(MAX_TRACKS)]
+        self.fx_rows = 0  # the rows whose chains were set: their audio goes through them
+        # (flat, viewed as contiguous (tracks, 2, n) blocks for each block size: the kernels need them whole)
+        self._blocks_flat = np.zeros(MAX_TRACKS * 2 * max_block, dtype=np.float32)
+        self._blocks = self._blocks_flat[: MAX_TRACKS * 2].reshape(MAX_TRACKS, 2, 1)
         self.gains = np.zeros((MAX_TRACKS, 2), dtype=np.float32)
         self.tracks = 0
         self.playing = False
@@ -55,7 +63,6 @@ class SongPlayer:
         self.own: tuple[int, ...] = ()  # their row indexes
         self._own_mask = 0
         self.track_out = np.zeros((MAX_TRACKS, 2, max_block), dtype=np.float32)
-        self._scratch = np.zeros((2, max_block), dtype=np.float32)
         fades = fades if fades.length >= 1 else Fades(1)  # (a jump always crossfades, over a frame at least)
         self.fade = fades.length
         self._fade_out = fades.fade_out
@@ -105,10 +112,19 @@ class SongPlayer:
         self.own = rows
         self._own_mask = sum(1 << r for r in rows)
 
-    def render(self, mix: np.ndarray, f0: int, n: int, clock) -> bool:
-        """Add this block of the song into the (2, n) ``mix``; False when nothing was added."""
+    def render(self, mix: np.ndarray, f0: int, n: int, clock, bus: np.ndarray | None = None) -> bool:
+        """Add this block of the song into the (2, n) ``mix`` (and its tracks' sends into the reverb's ``bus``);
+        False when nothing was added."""
         for r in self.own:
             self.track_out[r, :, :n].fill(0.0)
+        if self._blocks.shape[2] != n:  # (a new block size: new views, not per block)
+            self._blocks = self._blocks_flat[: MAX_TRACKS * 2 * n].reshape(MAX_TRACKS, 2, n)
+        added = self._render(mix, f0, n, clock)
+        if self.fx_rows:
+            added |= self._effects(mix, n, clock.frames_per_beat, _NO_BUS if bus is None else bus, not self.playing)
+        return added
+
+    def _render(self, mix: np.ndarray, f0: int, n: int, clock) -> bool:
         if not self.playing and self.start_beat is not None:
             first = clock.first_frame_at(self.start_beat)
             if first < f0 + n:
@@ -141,11 +157,8 @@ class SongPlayer:
             if self._xfade_left > 0:  # the audio that went on past the loop's end, fading out
                 k = min(self._xfade_left, stop - t)
                 done = self.fade - self._xfade_left
-                part = self._scratch[:, :k]
-                part.fill(0.0)
-                self._mix_span(part, t, clock, self._xfade_origin, -1)
-                part *= self._fade_out[done : done + k]
-                mix[:, t - f0 : t - f0 + k] += part
+                fade = self._fade_out[done : done + k]
+                self._mix_span(mix[:, t - f0 : t - f0 + k], t, clock, self._xfade_origin, t - f0, fade)
                 self._xfade_left -= k
             if wrap_frame is not None and stop == wrap_frame and stop < end and self.loop is not None:
                 self._xfade_origin = self.origin
@@ -158,10 +171,14 @@ class SongPlayer:
         self._until = end
         return added
 
-    def _mix_span(self, dst: np.ndarray, t0: int, clock, origin: float, offset: int) -> bool:
+    def _mix_span(
+        self, dst: np.ndarray, t0: int, clock, origin: float, offset: int, fade: np.ndarray | None = None
+    ) -> bool:
         """Add the clips over frames [t0, t0 + k) of the song whose beat 0 is clock beat ``origin``.
 
-        Tracks with their own outputs go to ``track_out`` at ``offset`` in the block (-1: leave them out).
+        Tracks with their own outputs go to ``track_out`` at ``offset`` in the block, tracks with effects to
+        their own block there; with ``fade`` (a loop's end, fading out) every row is faded first and tracks with
+        their own outputs are left out.
         """
         k = dst.shape[1]
         b0 = clock.beat_at(t0) - origin
@@ -183,16 +200,52 @@ class SongPlayer:
             return False
         gains = self.gains
         own = self._own_mask
+        effected = self.fx_rows
         for i in range(self.tracks):
             if (used >> i) & 1:
                 rows[i, 0, :k] *= gains[i, 0]  # scalar multiplies: no temporary arrays
                 rows[i, 1, :k] *= gains[i, 1]
-                if (own >> i) & 1:
-                    if offset >= 0:
+                if fade is not None:
+                    rows[i, 0, :k] *= fade
+                    rows[i, 1, :k] *= fade
+                if (effected >> i) & 1:
+                    self._blocks[i, :, offset : offset + k] += rows[i, :, :k]
+                elif (own >> i) & 1:
+                    if fade is None:
                         self.track_out[i, :, offset : offset + k] += rows[i, :, :k]
                 else:
                     dst += rows[i, :, :k]
         return True
+
+    def _effects(self, mix: np.ndarray, n: int, beat: float, bus: np.ndarray, only_ringing: bool) -> bool:
+        """Run the tracks' chains over their blocks and add what comes out (into ``mix``, or a track's own
+        output); with ``only_ringing`` (the song stopped) only the chains whose delays still hold sound."""
+        added = False
+        own = self._own_mask
+        for i in range(MAX_TRACKS):
+            if not (self.fx_rows >> i) & 1:
+                continue
+            chain = self.fx[i]
+            if only_ringing and chain.delay_state[5] <= 0.0:
+                continue
+            block = self._blocks[i]
+            chain.process(block, n, beat, bus, 1.0, 1.0)
+            if (own >> i) & 1:
+                self.track_out[i, :, :n] += block
+            else:
+                mix += block
+            block.fill(0.0)
+            added = True
+            if not chain.active:
+                self.fx_rows &= ~(1 << i)
+        return added
+
+    @property
+    def ringing(self) -> bool:
+        """A stopped song's track effects still sound (a delay's echoes)."""
+        if not self.fx_rows:
+            return False
+        return any((self.fx_rows >> i) & 1 and self.fx[i].delay_state[5] > 0.0 for i in range(MAX_TRACKS))
 
     @staticmethod
     def _add_clip(dst: np.ndarray, clip: SongClip, t: int, content: float) -> None:

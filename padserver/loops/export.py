@@ -100,11 +100,35 @@ def render(job: dict, progress: Progress | None = None) -> np.ndarray:
     gains = np.asarray(job["gains"], dtype=np.float32).reshape(-1, 2)
     first, last = job["region"]
     engine.send(cmd.SetSong(tuple(clips), gains, None))
+    _effects(engine, job, bpb)
     engine.send(cmd.Transport("locate", float((first - 1) * bpb)))
     engine.send(cmd.Transport("play"))
     frames = int(math.ceil((last - first) * bpb * rate * 60.0 / job["tempo"])) + int(job["tail"] * rate)
     report = None if progress is None else (lambda frame: progress.at(frame, frames))
     return OfflineRenderer(engine, EXPORT_BLOCK).render(frames, before_block=report, interleaved=True)
+
+
+def _effects(engine, job: dict, bpb: int) -> None:
+    """The tracks' and the master's effects, as playback has them (the same chains, the same code): set on the
+    engine at once, before it renders (as commands they could spread over its first blocks)."""
+    from padserver.engine import commands as cmd
+    from padserver.engine.effects import ECHO, MAX_DELAY_S
+    from padserver.engine.fx_commands import HANDLERS
+    from padserver.state.effects import engine_settings
+
+    def apply(command) -> None:
+        HANDLERS[type(command)](engine, command, 0)
+
+    chains = [(row, track.get("fx") or {}) for row, track in enumerate(job["song"]["tracks"])]
+    for row, fx in [*chains, (-1, job.get("master_fx") or {})]:
+        if not fx:
+            continue
+        settings = engine_settings(fx, bpb, master=row < 0)
+        if dict(settings)[ECHO] > 0.0:
+            line = np.zeros((2, int(MAX_DELAY_S * job["rate"]) + 4), dtype=np.float32)
+            apply(cmd.SetFxLine(row, line) if row < 0 else cmd.SetTrackFxLine(row, line))
+        for what, value in settings:
+            apply(cmd.SetFx(row, what, value) if row < 0 else cmd.SetTrackFx(row, what, value))
 
 
 def export_song(job: dict) -> dict:

@@ -141,6 +141,7 @@ class FieldReader:
             mute=self.get(raw, "mute", False, f.FLAG, where),
             solo=self.get(raw, "solo", False, f.FLAG, where),
             output=self.get(raw, "output", "master", f.OUTPUT, where),
+            fx=self.effects(raw.get("fx") if isinstance(raw, dict) else None, where + "fx."),
         )
         for j, c in enumerate(self.items(raw, "clips", where)):
             clip = self.clip(c, f"{where}clips[{j}].")

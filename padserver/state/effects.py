@@ -20,6 +20,7 @@ DEFAULTS: dict[str, object] = {
     "delay/mix": 0.0,
     "reverb": 0.0,
 }
+MASTER_DEFAULTS = {**DEFAULTS, "reverb": 1.0}  # (the master's "reverb" is the reverb's return: all of it at first)
 RANGES = {"filter": (-1.0, 1.0), "resonance": (0.0, 1.0), "eq/low": (-96.0, BOOST_DB), "eq/mid": (-96.0, BOOST_DB),
           "eq/high": (-96.0, BOOST_DB), "delay/feedback": (0.0, 1.0), "delay/mix": (0.0, 1.0),
           "reverb": (0.0, 1.0)}  # fmt: skip
@@ -52,3 +53,25 @@ def checked(name: str, value: object) -> object:
     if not lo <= value <= hi:
         raise ValueError(f"{name.replace('/', ' ')} must be {lo:g}..{hi:g} (got {value:g})")
     return float(value)
+
+
+def engine_value(name: str, value: object, beats_per_bar: int) -> float:
+    """What the engine is given for a setting's kept value (EQ gains linear, the killed band 0; the delay's
+    time in beats), or ValueError."""
+    if name == "delay/time":
+        return note_beats(value, beats_per_bar)
+    v = float(value)  # type: ignore[arg-type]
+    if name.startswith("eq/"):
+        return 0.0 if v <= KILL_DB else 10.0 ** (v / 20.0)
+    return v
+
+
+def engine_settings(fx: dict, beats_per_bar: int, master: bool = False) -> list[tuple[int, float]]:
+    """Every setting of a chain (the master's with ``master``) as the engine takes them: (its index in
+    `engine.effects.NAMES`, value), the defaults for those not kept."""
+    defaults = MASTER_DEFAULTS if master else DEFAULTS
+    from padserver.engine import effects as engine_fx
+
+    index = dict(zip(DEFAULTS, (engine_fx.FILTER, engine_fx.RESONANCE, engine_fx.LOW, engine_fx.MID, engine_fx.HIGH,
+                                engine_fx.BEATS, engine_fx.FEEDBACK, engine_fx.ECHO, engine_fx.SEND), strict=True))  # fmt: skip
+    return [(index[name], engine_value(name, fx.get(name, defaults[name]), beats_per_bar)) for name in DEFAULTS]

@@ -45,6 +45,7 @@ class Track:
     solo: bool = False
     output: str = "master"  # master, or "own": its own output pair
     clips: list[Clip] = field(default_factory=list)
+    fx: dict = field(default_factory=dict)  # its effects' settings that are not off (state.effects.DEFAULTS)
 
 
 @dataclass

@@ -4,6 +4,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from padserver.harness.capture import Capture
@@ -178,3 +179,40 @@ def test_a_long_export_reports_its_progress_to_the_tablets(tmp_path):
         if tablet is not None:
             tablet.close()
         d.terminate()
+
+
+def test_export_equals_playback_with_effects_on_the_tracks_and_the_master_tails_included(stepped, tmp_path):
+    pytest.importorskip("padserver.engine._fx", reason="the effects' kernels are not built (pip install -e .)")
+    d = stepped()
+    osc = d.osc
+    click = write_click(str(tmp_path / "click.wav"))
+    tone = write_tone(str(tmp_path / "tone.wav"), rate=48000, seconds=2.0, freq=330.0, level=0.4)
+    osc.request("/song/track/add", "clicks", reply="/song/track/added")
+    osc.request("/song/track/add", "tone", reply="/song/track/added")
+    osc.request("/song/clip/add", 1, click, 1, 2, reply="/song/clip/added")
+    osc.request("/song/clip/add", 2, tone, 2, 1, reply="/song/clip/added")
+    for address, value in (
+        ("/song/track/1/fx/delay/time", "1/8."), ("/song/track/1/fx/delay/feedback", 0.5),
+        ("/song/track/1/fx/delay/mix", 0.6), ("/song/track/1/fx/filter", -0.3),
+        ("/song/track/2/fx/eq/low", -40.0), ("/song/track/2/fx/reverb", 0.4), ("/master/fx/filter", 0.2),
+    ):  # fmt: skip
+        osc.send(address, value)
+    d.step(1000)
+    osc.send("/transport/play")
+    live = d.step(2 * BAR + 48000)  # the song's 2 bars and a second past its end: the echoes and the reverb
+    tail = live[:, 2 * BAR :]
+    assert np.abs(tail).max() > 1e-3  # (they ring on past the last clip)
+    path = osc.request("/song/export", "fx", "format=wav", "tail=1", reply="/song/exported", timeout=60)[0]
+    exported, _ = sf.read(path, dtype="float32", always_2d=True)
+    exported = exported.T
+    assert exported.shape[1] == live.shape[1]
+    if not np.array_equal(live, exported):
+        diff = np.abs(live - exported).max(axis=0)
+        raise AssertionError(
+            f"playback and export differ in {np.count_nonzero(diff)} frames, from frame {np.flatnonzero(diff)[0]}, "
+            f"by up to {diff.max():.3g}"
+        )
+    # and the effects were there: the click's dotted-eighth echo (0.75 beat) in both
+    echo = int(0.75 * 24000)
+    before, at = np.abs(exported[0, echo - 3000 : echo - 100]).max(), np.abs(exported[0, echo : echo + 600]).max()
+    assert at > 0.05 and before < 0.01, (before, at)

@@ -34,6 +34,10 @@ def _routes(name: str, args: str, doc: str) -> None:
     def _master(ctx, value):
         set_fx(ctx.actions, "master", name, value)
 
+    @route(f"/song/track/{{n}}/fx/{name}", args, "A song track's (after its fader): " + doc[0].lower() + doc[1:])
+    def _track(ctx, n, value):
+        set_fx(ctx.actions, ("track", n), name, value)
+
     @route(f"/fx/{name}", args, "The selected pad's (`/fx/pad`): " + doc[0].lower() + doc[1:])
     def _selected(ctx, value):
         set_fx(ctx.actions, ctx.actions.project.fx_pad, name, value)
@@ -89,3 +93,10 @@ def _selected_reset(ctx, press=1.0):
 
     if press >= 0.5:
         reset(ctx.actions, ctx.actions.project.fx_pad)
+
+
+@route("/song/track/{n}/fx/reset", "", "Every effect of a song track off (one undo step).")
+def _track_reset(ctx, n):
+    from padserver.actions.effects import reset
+
+    reset(ctx.actions, ("track", n))
