@@ -156,13 +156,24 @@ def _status(d: DaemonProcess) -> dict:
     return json.loads(d.osc.request("/status", reply="/status")[0])
 
 
-def side_by_side(period: int, seconds: float, triggers: int) -> dict:
+EFFECTS = (("fx/filter", -0.3), ("fx/delay/time", "1/8."), ("fx/delay/feedback", 0.4), ("fx/delay/mix", 0.3),
+           ("fx/reverb", 0.2))  # each pad's, with effects: the filter, a delay and the send to the reverb (15 pads)  # fmt: skip
+
+
+def side_by_side(period: int, seconds: float, triggers: int, effects: bool = False) -> dict:
     server = JackServer(period=period).start()
     folder = scratch_dir("padserver-vs-sl-")
     files = _files(folder)
     d = tablet = sl = ours = theirs = None
     try:
         d, tablet = _padserver(server, folder, files)
+        if effects:
+            for pad in range(1, LOOPS + 1):
+                if pad == CLICK + 1:
+                    continue  # (the click the triggers are timed by stays dry: its echoes would come before it)
+                for setting, value in EFFECTS:
+                    d.osc.send(f"/pad/{pad}/{setting}", value)
+            d.osc.request("/ping", reply="/pong")
         sl = SooperLooper(server, files)
         ours, theirs = Capture(server, name="ours"), Capture(server, name="theirs")
         ours.connect("padserver:master_L", "padserver:master_R")
@@ -224,10 +235,14 @@ def run(smoke: bool, seconds: float | None = None) -> bool:
     seconds = seconds or (4.0 if smoke else 60.0)
     triggers = 4 if smoke else max(4, int(seconds / 2))  # (each takes ~0.5 s of the run: heard on both)
     ok = True
-    for period in (256, 128):
-        r = side_by_side(period, seconds, triggers)
+    plain: dict[int, float] = {}
+    for period, effects in ((256, False), (128, False), (256, True), (128, True)):
+        r = side_by_side(period, seconds, triggers, effects)
         cpu, lat = r["cpu"], r["latency"]
-        print(f"period {period}, {r['took']:.0f} s:")
+        print(
+            f"period {period}, {r['took']:.0f} s"
+            + (", every pad with a filter, a delay and the reverb send:" if effects else ":")
+        )
         for who in ("padserver", "sooperlooper"):
             heard = lat[who]
             said = f"median {np.median(heard):.0f} frames, p95 {np.percentile(heard, 95):.0f}" if len(heard) else "none"
@@ -250,6 +265,13 @@ def run(smoke: bool, seconds: float | None = None) -> bool:
             print("  a trigger was not heard: no ratio")
             ok = False
             continue
+        if effects:  # (the effects' budget: half again the plain loops' CPU, and still under SooperLooper's)
+            ok &= expect(f"CPU with effects vs without at {period}", cpu["padserver"] / plain[period], "×",
+                         at_most=1.5, sane=20)  # fmt: skip
+            ok &= expect(f"CPU with effects vs SooperLooper at {period}", cpu["padserver"] / cpu["sooperlooper"],
+                         "×", at_most=1.0, sane=20)  # fmt: skip
+            continue
+        plain[period] = cpu["padserver"]
         ok &= expect(
             f"CPU vs SooperLooper at {period}", cpu["padserver"] / cpu["sooperlooper"], "×", at_most=0.5, sane=20
         )
