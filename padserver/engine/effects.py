@@ -77,6 +77,21 @@ class Chain:
         self.active = peak >= 0.0
         self.ringing = peak if peak > 0.0 else 0.0
 
+    def skip(self, frames: int) -> None:
+        """The driver dropped ``frames`` (a cycle JACK ran without us): the line moves on by as many, silent, so
+        the echoes stay on the music's timeline. (A fault path: it takes views.)"""
+        line = self.line
+        if line is None or frames <= 0:
+            return
+        length = line.shape[1]
+        frames = min(frames, length)
+        w = int(self.delay_state[0])
+        end = w + frames
+        line[:, w : min(end, length)] = 0.0
+        if end > length:
+            line[:, : end - length] = 0.0
+        self.delay_state[0] = end % length
+
     def reset(self) -> None:
         """Every effect off at once (after a fault): targets and smoothed values back to neutral, tails gone."""
         self.targets[:] = NEUTRAL

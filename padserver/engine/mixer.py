@@ -210,6 +210,9 @@ class Engine:
             for voice in voices:
                 voice.steady_to = 0
         clock = self.clock
+        if skipped and self.fx_on:  # (the delays' lines move on with the music)
+            for chain in (*self.fx, self.master_fx, *self.song.fx):
+                chain.skip(skipped)
         if self.capture.buffer is not None and not self.capture.master:
             self._capture(self.inputs, f0, n)
         views = self._row_views

@@ -199,3 +199,28 @@ def test_sixteen_pads_with_effects_keep_nothing_the_blocks_allocate():
     grown = grown_in_blocks(engine)  # (what is kept: the attributes' latest values, a few per pad, not growth)
     assert grown < 8 * 1024 and grown_in_blocks(engine, blocks=800) < 8 * 1024, grown
     assert engine.fx_on and engine.reverb.ringing > 0.0 and not engine.faults.count
+
+
+def test_a_cycle_the_driver_dropped_leaves_the_echoes_on_the_timeline():
+    engine = make_engine(block=256)
+    click = np.zeros((2, 96000), dtype=np.float32)
+    click[:, :200] = 0.5
+    load(engine, 0, click, quantum="off")
+    engine.send(cmd.SetFxLine(0, np.zeros((2, int(fx.MAX_DELAY_S * RATE) + 4), dtype=np.float32)))
+    engine.send(cmd.SetFx(0, fx.BEATS, 1.0))
+    engine.send(cmd.SetFx(0, fx.FEEDBACK, 0.0))
+    engine.send(cmd.SetFx(0, fx.ECHO, 0.5))
+    engine.send(cmd.Launch(0, q("off")))
+    start = engine.frame
+    heard = {}
+    while engine.frame < start + 30000:
+        if engine.frame == start + 4096:
+            engine.frame += 256  # (a cycle JACK ran without the engine: its frames move on)
+        f0 = engine.frame
+        heard[f0] = engine.process(256)[0].copy()
+
+    def first_above(level: float, after: int) -> int:
+        return min(f0 + int(i) for f0, b in heard.items() for i in np.flatnonzero(np.abs(b) > level) if f0 + i > after)
+
+    # the click (0.5) and its echo (0.25) where each is 0.4 of the way up its fade-in: a beat apart on the timeline
+    assert first_above(0.1, start + 20000) - first_above(0.2, start - 1) == 24000
