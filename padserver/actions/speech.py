@@ -108,11 +108,9 @@ def _decode(take: tuple, rate: int, path: str, provenance: dict):
     from beside it, as ``path.json``)."""
     import numpy as np
 
-    from padserver.loops.stem_fit import decode_take
+    from padserver.loops.decode import decode_take
 
-    audio = decode_take(take, rate)
-    if isinstance(take[0], str):
-        os.remove(take[0])
+    audio = decode_take(take, rate, remove=True)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path + ".part", "wb") as fh:
         np.save(fh, audio)

@@ -215,12 +215,7 @@ class Controller:
             "master.gain": lambda: a.project.master_gain,
             "tempo": lambda: a.project.tempo,
         }[control.value]
-        if control.relative:  # two's complement: 1..63 up, 65..127 down
-            delta = value if value < 64 else value - 128
-            target = min(control.hi, max(control.lo, current() + delta * control.step))
-        else:
-            target = control.lo + (control.hi - control.lo) * value / 127.0
-        target = round(target, 4)
+        target = round(_position(control, value, current), 4)
         if control.value == "pad.gain":
             a.pad_gain(pad, target)
         elif control.value == "pad.pan":
@@ -240,12 +235,9 @@ class Controller:
         p = self.actions.project.pad(number)
         name = control.value.split(".", 1)[1]
         slot = int(name.rsplit(".", 1)[1]) if name.startswith("weight.") else 0
-        if control.relative:
-            now = p.live_prompts[slot - 1][1] if slot else p.live_settings.get(name, control.lo)
-            delta = value if value < 64 else value - 128
-            target = min(control.hi, max(control.lo, now + delta * control.step))
-        else:
-            target = control.lo + (control.hi - control.lo) * value / 127.0
+        target = _position(
+            control, value, lambda: p.live_prompts[slot - 1][1] if slot else p.live_settings.get(name, control.lo)
+        )
         if slot:
             live.set_weight(number, slot, round(target, 3))
         else:
@@ -258,12 +250,7 @@ class Controller:
         assert control.value is not None
         number = pad or self.actions.project.fx_pad
         name = control.value[3:].replace(".", "/")
-        if control.relative:
-            now = value_of(self.actions, number, name)
-            delta = value if value < 64 else value - 128
-            target = min(control.hi, max(control.lo, float(now) + delta * control.step))  # type: ignore[arg-type]
-        else:
-            target = control.lo + (control.hi - control.lo) * value / 127.0
+        target = _position(control, value, lambda: float(value_of(self.actions, number, name)))  # type: ignore[arg-type]
         if name.startswith("eq/") and target <= control.lo:
             target = -96.0  # (the bottom kills the band)
         set_fx(self.actions, number, name, round(target, 3))
@@ -301,3 +288,12 @@ class Controller:
                 updates.append((control, colour))
         for message in leds.messages(self.mapping, updates):
             self.send(message)
+
+
+def _position(control: Control, value: int, now) -> float:
+    """Where a knob or fader puts its setting: absolute across its range, or (relative, two's complement: 1..63
+    up, 65..127 down) stepped from ``now()``, within its range."""
+    if control.relative:
+        delta = value if value < 64 else value - 128
+        return min(control.hi, max(control.lo, now() + delta * control.step))
+    return control.lo + (control.hi - control.lo) * value / 127.0

@@ -53,20 +53,6 @@ class Chain:
         self.smooth = coefficient(SMOOTH_S, rate)
         self.glide = coefficient(GLIDE_S, rate)
 
-    @property
-    def busy(self) -> bool:
-        """Anything to do this block (an effect on, or moving back to off, or a tail ringing)."""
-        t = self.targets
-        return (
-            t[FILTER] != 0.0
-            or self.filter_state[6] != 0.0  # (the filter still fading out)
-            or t[LOW] != 1.0
-            or t[MID] != 1.0
-            or t[HIGH] != 1.0
-            or self.eq_state[27] != 0.0  # (still fading out)
-            or (self.line is not None and (t[ECHO] != 0.0 or self.delay_state[5] > 0.0 or self.delay_state[3] != 0.0))
-        )
-
     def process(self, block: np.ndarray, n: int, frames_per_beat: float, bus: np.ndarray = _NO_LINE,
                 left: float = 1.0, right: float = 1.0) -> None:  # fmt: skip
         """Run the chain over the (2, n) ``block`` in place and add its send to ``bus`` (at the pad's fader and

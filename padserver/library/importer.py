@@ -146,19 +146,13 @@ def store_generated(
     import soundfile as sf
 
     from padserver.library.analysis import analyse
-    from padserver.loops.decode import decode_bytes
+    from padserver.loops.decode import decode_take
 
     if encoded is not None and encoded[1] == "npy":  # a take a worker left in a file
         audio, rate = np.load(encoded[0]), encoded[2]
         os.remove(encoded[0])
-    elif encoded is not None and isinstance(encoded[0], str):  # encoded audio the network process left in a file
-        with open(encoded[0], "rb") as fh:
-            data = fh.read()
-        os.remove(encoded[0])
-        audio, rate = decode_bytes(data, engine_rate, encoded[1], encoded[2], encoded[3]), engine_rate
-    elif encoded is not None:
-        data, fmt, source_rate, channels = encoded
-        audio, rate = decode_bytes(data, engine_rate, fmt, source_rate, channels), engine_rate
+    elif encoded is not None:  # encoded audio (or a file of it the network process left)
+        audio, rate = decode_take(encoded, engine_rate, remove=True), engine_rate
     assert audio is not None
     if recipe is not None:
         from padserver.loops.prepare import prepare_recipe

@@ -59,6 +59,18 @@ def decode_bytes(
     return _planar(pcm, int(rate), sample_rate, "the provider's audio")
 
 
+def decode_take(take: tuple, sample_rate: int, remove: bool = False) -> np.ndarray:
+    """A provider's take as (its bytes, or the path of a file holding them; format; sample rate; channels)
+    decoded at ``sample_rate`` (see `decode_bytes`); with ``remove`` the file is removed once read."""
+    source, fmt, source_rate, channels = take
+    if isinstance(source, str):
+        with open(source, "rb") as fh:
+            source = fh.read()
+        if remove:
+            os.remove(take[0])
+    return decode_bytes(source, sample_rate, fmt, source_rate, channels)
+
+
 def _planar(data: np.ndarray, rate: int, sample_rate: int, what: str) -> np.ndarray:
     if data.shape[0] == 0:
         raise AudioFileError(f"{what} holds no audio")

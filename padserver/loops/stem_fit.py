@@ -45,25 +45,16 @@ def _placed(audio: np.ndarray, lag: float, frames: int) -> np.ndarray:
     return out
 
 
-def decode_take(take: tuple, rate: int) -> np.ndarray:
-    """A take as (source: bytes or a path, format, sample rate, channels) decoded to (2, n) at ``rate``."""
-    from padserver.loops.decode import decode_bytes
-
-    source, fmt, source_rate, channels = take
-    if isinstance(source, str):
-        with open(source, "rb") as fh:
-            source = fh.read()
-    return decode_bytes(source, rate, fmt if fmt == "pcm_s16le" else "", source_rate, channels)
-
-
 def fit_stems(original: np.ndarray, takes: list[tuple[str, tuple]], rate: int, count: int) -> tuple[dict, dict]:
-    """(stems by name in the house order, figures) for ``original`` (2, n) from named takes (see `decode_take`).
+    """(stems by name in the house order, figures) for ``original`` (2, n) from named takes (see `loops.decode.decode_take`).
 
     The figures: the lag the stems were moved by (frames), and the separator's residual — what is left of the
     loop once its stems are taken away, in dB below the loop — before it went into "other".
     """
     frames = original.shape[1]
     decoded: dict[str, np.ndarray] = {}
+    from padserver.loops.decode import decode_take
+
     for name, take in takes:
         audio = decode_take(take, rate)
         key, i = name, 2

@@ -75,7 +75,7 @@ def test_the_centre_passes_the_sound_bit_for_bit_even_after_a_sweep():
     run(chain, audio[:, :12000])
     chain.targets[fx.FILTER] = 0.0
     run(chain, audio[:, :12000])  # (back to the centre: 60 ms is twelve time constants)
-    assert chain.filter_state[4] == 0.0 and chain.filter_state[6] == 0.0 and not chain.busy
+    assert chain.filter_state[4] == 0.0 and chain.filter_state[6] == 0.0 and not chain.active
     assert np.array_equal(run(chain, audio), audio)
 
 
@@ -111,7 +111,7 @@ def test_eq_kills_its_band_and_flat_passes_untouched():
     chain.targets[fx.LOW] = 1.0
     run(chain, sine(60, 0.2))
     audio = sine(60, 0.5)
-    assert not chain.busy and np.array_equal(run(chain, audio), audio)
+    assert not chain.active and np.array_equal(run(chain, audio), audio)
 
 
 def delay_chain(beats: float, feedback: float = 0.5, echo: float = 1.0) -> Chain:
@@ -167,15 +167,21 @@ def test_a_tempo_change_moves_the_delay_time_without_a_click():
     assert float(np.abs(np.diff(cut[0], 2)).max()) > bound * 3
 
 
-def test_tails_ring_on_after_the_sound_stops_and_panic_silences_them():
+def clicking_with_a_delay(settings: dict):
+    """An engine whose pad 1 plays a click a bar (0.5, 200 frames) at once, through a delay set so."""
     engine = make_engine(block=256)
     click = np.zeros((2, 96000), dtype=np.float32)
     click[:, :200] = 0.5
     load(engine, 0, click, quantum="off")
     engine.send(cmd.SetFxLine(0, np.zeros((2, int(fx.MAX_DELAY_S * RATE) + 4), dtype=np.float32)))
-    engine.send(cmd.SetFx(0, fx.ECHO, 0.8))
-    engine.send(cmd.SetFx(0, fx.FEEDBACK, 0.7))
+    for what, value in settings.items():
+        engine.send(cmd.SetFx(0, what, value))
     engine.send(cmd.Launch(0, q("off")))
+    return engine
+
+
+def test_tails_ring_on_after_the_sound_stops_and_panic_silences_them():
+    engine = clicking_with_a_delay({fx.ECHO: 0.8, fx.FEEDBACK: 0.7})
     out = np.concatenate([engine.process(256).copy() for _ in range(40)], axis=1)
     assert np.abs(out).max() > 0.1
     engine.send(cmd.Stop(0, q("off")))
@@ -202,15 +208,7 @@ def test_sixteen_pads_with_effects_keep_nothing_the_blocks_allocate():
 
 
 def test_a_cycle_the_driver_dropped_leaves_the_echoes_on_the_timeline():
-    engine = make_engine(block=256)
-    click = np.zeros((2, 96000), dtype=np.float32)
-    click[:, :200] = 0.5
-    load(engine, 0, click, quantum="off")
-    engine.send(cmd.SetFxLine(0, np.zeros((2, int(fx.MAX_DELAY_S * RATE) + 4), dtype=np.float32)))
-    engine.send(cmd.SetFx(0, fx.BEATS, 1.0))
-    engine.send(cmd.SetFx(0, fx.FEEDBACK, 0.0))
-    engine.send(cmd.SetFx(0, fx.ECHO, 0.5))
-    engine.send(cmd.Launch(0, q("off")))
+    engine = clicking_with_a_delay({fx.BEATS: 1.0, fx.FEEDBACK: 0.0, fx.ECHO: 0.5})
     start = engine.frame
     heard = {}
     while engine.frame < start + 30000:
