@@ -103,6 +103,8 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
         ],
     }[part]
     ok = True
-    for run in runs:
-        ok &= run(smoke)
+    for k, run in enumerate(runs):
+        if not run(smoke):
+            print(f"part {part}: its benchmark {k + 1} of {len(runs)} did not go through (said above)")
+            ok = False
     return ok

@@ -19,6 +19,10 @@ def free_udp_port() -> int:
         return s.getsockname()[1]
 
 
+READS = frozenset({"/status", "/ping"})  # requests that change nothing: sent again when no reply comes
+ASK_AGAIN_S = 5.0
+
+
 class OscPeer:
     """A UDP socket that sends requests and collects what comes back."""
 
@@ -27,6 +31,7 @@ class OscPeer:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind(("127.0.0.1", 0))
         self.feedback = feedback
+        self.asked_again = 0  # reads sent again after no reply came (see `request`)
         if not feedback:
             self.send("/unregister")  # replies only: no auto-registered feedback stream
 
@@ -51,11 +56,20 @@ class OscPeer:
 
     def request(self, address: str, *args, reply: str | None = None, timeout: float = 30.0):
         """Send and wait for the reply ``reply`` (or an /error); returns its arguments. (The timeout only ends a
-        wait for a reply that will never come: a loaded machine may take seconds.)"""
+        wait for a reply that will never come: a loaded machine may take seconds.) A read that changes nothing
+        (``/status``) is asked again every few seconds meanwhile, as a tablet polls: UDP may lose a datagram
+        either way, and one loss must not end the wait (each time is counted in ``asked_again``)."""
         self.send(address, *args)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for addr, values in self.receive(deadline - time.monotonic(), until=(reply or "", "/error")):
+        now = time.monotonic()
+        deadline = now + timeout
+        again = now + ASK_AGAIN_S if address in READS else deadline
+        while (now := time.monotonic()) < deadline:
+            if now >= again:
+                self.asked_again += 1
+                print(f"no {reply} for {address} in {ASK_AGAIN_S:g} s: asked again", file=sys.stderr)
+                self.send(address, *args)
+                again = now + ASK_AGAIN_S
+            for addr, values in self.receive(min(deadline, again) - now, until=(reply or "", "/error")):
                 if addr == "/error" and values and values[0] == address:
                     raise AssertionError(f"{address}: {values[1]}")
                 if addr == reply:

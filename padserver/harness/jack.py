@@ -319,6 +319,29 @@ class MidiDevice(_Client):
             time.sleep(0.001)
         return self.sent[count][0]
 
+    def clean(self, frame: int, until: int | None = None) -> bool:
+        """Whether JACK ran every cycle around ``frame`` (to ``until``) with every client on time: a message
+        this device sent then reached padserver, and padserver's answer came back (a cycle some client missed
+        takes the MIDI in it along, as on any JACK MIDI port)."""
+        period = self.client.blocksize
+        end = self.client.frame_time if until is None else until
+        return self.on_time(frame) and not self.xruns_between(frame - 2 * period, end + 2 * period)
+
+    def press_until(self, message: bytes, predicate, since: int = 0, tries: int = 4, wait: float = 5.0) -> int:
+        """Press ``message`` until the device receives what ``predicate`` accepts (at or after index
+        ``since``); the frame the press that was answered went out on. A press is made again only when no answer came and the
+        cycles around it were not clean (see `clean`): then it may never have reached padserver. Padserver
+        resends its lights after an xrun, so a lost light is not taken for a lost press."""
+        for attempt in range(tries):
+            pressed = self.press(message)
+            try:
+                self.wait_for(predicate, wait if attempt < tries - 1 else 30.0, since)
+                return pressed
+            except AssertionError:
+                if self.clean(pressed) or attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     def wait_for(self, predicate, timeout: float = 30.0, since: int = 0) -> tuple[int, bytes]:
         """The first received (frame, message) at or after index ``since`` that ``predicate`` accepts."""
         deadline = time.monotonic() + timeout
