@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from padserver.bench.control_bench import padserver_late
 from padserver.bench.sooperlooper_shim import preload_env
 from padserver.bench.targets import expect
 from padserver.harness.capture import Capture
@@ -161,8 +162,8 @@ EFFECTS = (("fx/filter", -0.3), ("fx/delay/time", "1/8."), ("fx/delay/feedback",
 
 
 def side_by_side(period: int, seconds: float, triggers: int, effects: bool = False) -> dict:
-    server = JackServer(period=period).start()
     folder = scratch_dir("padserver-vs-sl-")
+    server = JackServer(period=period, log=os.path.join(folder, "jackd.log")).start()  # (whom jackd found late)
     files = _files(folder)
     d = tablet = sl = ours = theirs = None
     try:
@@ -179,7 +180,8 @@ def side_by_side(period: int, seconds: float, triggers: int, effects: bool = Fal
         ours.connect("padserver:master_L", "padserver:master_R")
         theirs.connect(f"sl:loop{CLICK}_out_1", f"sl:loop{CLICK}_out_2")
         pids = {"padserver": [d.proc.pid], "sooperlooper": [sl.proc.pid]}
-        audio0 = _status(d)["audio_callback"]["thread_cpu_s"]
+        before = _status(d)
+        audio0, xruns0, late0 = before["audio_callback"]["thread_cpu_s"], before["xruns"], padserver_late(server)
         cpu0, t0 = {k: _cpu_seconds(v) for k, v in pids.items()}, time.monotonic()
         latency: dict[str, list[float]] = {"padserver": [], "sooperlooper": []}
         spacing = seconds / max(1, triggers)
@@ -215,6 +217,7 @@ def side_by_side(period: int, seconds: float, triggers: int, effects: bool = Fal
             "took": took,
             "callback": callback,
             "handled": handled,
+            "xruns": (status["xruns"] - xruns0, padserver_late(server) - late0),
         }
     finally:
         for closing in (ours, theirs, tablet):
@@ -257,6 +260,12 @@ def run(smoke: bool, seconds: float | None = None) -> bool:
             f"(longest {cb['max_us']:.0f} µs); its audio thread {cb['thread_percent']:.2f} % CPU, "
             f"the rest of padserver {cpu['padserver'] - cb['thread_percent']:.2f} %"
         )
+        xruns, late = r["xruns"]
+        print(f"  xruns {xruns} ({late} with padserver the late client; the dummy driver's own are the rest)")
+        if effects and period == 256:
+            ok &= expect(
+                f"xruns with padserver the late client, with effects at {period}", late, "xruns", at_most=0, sane=50
+            )
         handled = r["handled"]
         print(
             f"  padserver's OSC: packet in → handled (its command queued) over the last {handled['packets']}: "

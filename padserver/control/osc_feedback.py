@@ -52,9 +52,30 @@ FEEDBACK = [
     ("/live/pad", "i", "the live pad the `/live/…` faders steer (0: none); its weights and settings follow"),
     ("/fx/pad", "i", "the pad the `/fx/…` controls play; its effect settings follow on `/fx/…`"),
     *((f"/fx/{name}", "s" if name == "delay/time" else "f", "the selected pad's") for name in EFFECTS),
-    *((f"/pad/{{n}}/fx/{name}", "s" if name == "delay/time" else "f", "a pad's, as it changes") for name in EFFECTS),
-    *((f"/master/fx/{name}", "s" if name == "delay/time" else "f", "the master's, as it changes") for name in EFFECTS),
-    *((f"/song/track/{{n}}/fx/{name}", "s" if name == "delay/time" else "f", "a song track's") for name in EFFECTS),
+    *(
+        (
+            f"/pad/{{n}}/fx/{name}",
+            "s" if name == "delay/time" else "f",
+            "a pad's: in the full state, then as it changes",
+        )
+        for name in EFFECTS
+    ),
+    *(
+        (
+            f"/master/fx/{name}",
+            "s" if name == "delay/time" else "f",
+            "the master's: in the full state, then as it changes",
+        )
+        for name in EFFECTS
+    ),
+    *(
+        (
+            f"/song/track/{{n}}/fx/{name}",
+            "s" if name == "delay/time" else "f",
+            "a song track's: in the full state, then as it changes",
+        )
+        for name in EFFECTS
+    ),
     ("/live/weight/{n}", "f", "the steered live pad's prompt weight in slot n"),
     ("/live/prompt/{n}", "s", "the steered live pad's prompt words in slot n"),
     ("/live/density", "f", "and `/live/brightness`, `/live/guidance`, `/live/temperature`: the steered pad's"),
@@ -169,12 +190,31 @@ def steered_messages(project) -> list[tuple[str, list]]:
     return out + [(f"/live/{k}", [float(pad.live_settings[k])]) for k in STEERED_SETTINGS if k in pad.live_settings]
 
 
-def effects_messages(project) -> list[tuple[str, list]]:
+def _chain_messages(prefix: str, settings: dict, defaults: dict) -> list[tuple[str, list]]:
+    return [(f"{prefix}/{name}", [settings.get(name, d)]) for name, d in defaults.items()]
+
+
+def selected_effects_messages(project) -> list[tuple[str, list]]:
     """The selected pad and its effect settings, for the tablets' `/fx/…` controls."""
     from padserver.actions.effects import DEFAULTS
 
     pad = project.pad(project.fx_pad)
-    return [("/fx/pad", [pad.number])] + [(f"/fx/{name}", [pad.fx.get(name, d)]) for name, d in DEFAULTS.items()]
+    return [("/fx/pad", [pad.number])] + _chain_messages("/fx", pad.fx, DEFAULTS)
+
+
+def effects_messages(project) -> list[tuple[str, list]]:
+    """Every chain's effect settings — each pad's, the master's, each song track's — then the selected pad's
+    for the `/fx/…` controls: a new surface shows what plays, and a control left from an earlier set is put
+    back to where its chain is now."""
+    from padserver.actions.effects import DEFAULTS, MASTER_DEFAULTS
+
+    out = []
+    for pad in project.pads:
+        out += _chain_messages(f"/pad/{pad.number}/fx", pad.fx, DEFAULTS)
+    out += _chain_messages("/master/fx", project.master_fx, MASTER_DEFAULTS)
+    for number, track in enumerate(project.song.tracks, 1):
+        out += _chain_messages(f"/song/track/{number}/fx", track.fx, DEFAULTS)
+    return out + selected_effects_messages(project)
 
 
 def change_message(pad: int, key: str, value) -> tuple[str, list] | None:
@@ -305,7 +345,7 @@ class OscFeedback:
         elif pad == 0 and key == "live_pad":
             messages = steered_messages(self.project)
         elif pad == 0 and key == "fx_pad":
-            messages = effects_messages(self.project)
+            messages = selected_effects_messages(self.project)
         elif pad and pad == self.project.fx_pad and key.startswith("fx/"):
             messages.append((f"/fx/{key[3:]}", [value]))
         elif pad and pad == self.project.live_pad and key == "live_prompt":

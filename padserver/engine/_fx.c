@@ -10,6 +10,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #define SWEEP_S 0.04 /* the DJ filter's fastest: end to end in 40 ms */
@@ -44,6 +45,41 @@ static inline double svf_tick(double *ic, const Coeffs *c, double x, double *ban
     return v2;
 }
 
+/* -- both channels at once ------------------------------------------------------------------------------------
+ * Where the compiler has vector types (GCC, Clang: SSE2 on x86-64, NEON on ARM), the settled paths run the
+ * left and right channels in the two lanes of one register: the same operations on each lane, so the same
+ * samples as the one-channel code, bit for bit, in about half the instructions. */
+#if defined(__GNUC__) && (defined(__SSE2__) || defined(__ARM_NEON) || defined(__aarch64__))
+#define PAIRS 1
+typedef double pair __attribute__((vector_size(16)));
+
+static inline pair svf_pair(pair *ic0, pair *ic1, const Coeffs *c, pair x, pair *band) {
+    pair v3 = x - *ic1;
+    pair v1 = c->a1 * *ic0 + c->a2 * v3;
+    pair v2 = *ic1 + c->a2 * *ic0 + c->a3 * v3;
+    *ic0 = 2.0 * v1 - *ic0;
+    *ic1 = 2.0 * v2 - *ic1;
+    *band = v1;
+    return v2;
+}
+
+/* the DJ filter's settled path (see filter_run): both sections, both channels */
+static void filter_settled_pairs(float *x, Py_ssize_t n, double *s, const Coeffs *lo, const Coeffs *hi) {
+    float *left = x, *right = x + n;
+    pair a0 = {s[0], s[2]}, a1 = {s[1], s[3]}, b0 = {s[8], s[10]}, b1 = {s[9], s[11]};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        pair in = {left[i], right[i]}, band;
+        pair low = svf_pair(&a0, &a1, lo, in, &band);
+        pair below = svf_pair(&b0, &b1, hi, low, &band);
+        pair out = low - hi->k * band - below;
+        left[i] = (float)out[0];
+        right[i] = (float)out[1];
+    }
+    s[0] = a0[0], s[2] = a0[1], s[1] = a1[0], s[3] = a1[1];
+    s[8] = b0[0], s[10] = b0[1], s[9] = b1[0], s[11] = b1[1];
+}
+#endif
+
 /* -- the DJ filter -------------------------------------------------------------------------------------------
  * dj_filter(block, n, state, position, resonance, rate, smoothing) -> 1 when it filtered, 0 when transparent
  * position -1..1: left a low-pass closing from 20 kHz to 40 Hz, right a high-pass opening from 20 Hz to 10 kHz,
@@ -74,6 +110,10 @@ static int filter_run(float *x, Py_ssize_t n, double *s, double target, double r
     if (p == target && r == res_target && wet == 1.0 && target != 0.0) { /* settled: the knobs still, fully on */
         Coeffs lo, hi;
         filter_coeffs(p, r, rate, &lo, &hi);
+#ifdef PAIRS
+        filter_settled_pairs(x, n, s, &lo, &hi);
+        return 1;
+#endif
         for (int c = 0; c < 2; c++) {
             float *row = x + c * n;
             double *a = s + 2 * c, *b = s + 8 + 2 * c;
@@ -231,24 +271,38 @@ static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, 
     if (d == frames && fb == fb_t && level == level_t) { /* settled: a fixed time, feedback and level */
         Py_ssize_t whole = (Py_ssize_t)held;
         double frac = held - (double)whole; /* (read at w - held: between w - whole - 1 and w - whole) */
-        float *rows[2] = {ring, ring + length};
-        for (Py_ssize_t i = 0; i < n; i++) {
+        double loudest = 0.0;
+        /* in runs over which neither the write point nor the two read points wrap round the ring */
+        for (Py_ssize_t i = 0; i < n;) {
             Py_ssize_t j1 = w - whole, j0 = j1 - 1;
             if (j1 < 0) j1 += length;
             if (j0 < 0) j0 += length;
-            for (int c = 0; c < 2; c++) {
-                float *row = rows[c];
-                double echo = row[j1] + frac * (row[j0] - row[j1]);
-                double in = x[c * n + i];
-                double fed = in + fb * echo;
-                row[w] = (float)(fed > 4.0 ? 4.0 : (fed < -4.0 ? -4.0 : fed));
-                if (fabs(fed) > 1e-5) loud = 1;
-                double added = level * echo;
-                x[c * n + i] = (float)(in + added);
-                if (fabs(added) > peak) peak = fabs(added);
+            Py_ssize_t run = n - i;
+            if (length - w < run) run = length - w;
+            if (length - j1 < run) run = length - j1;
+            if (length - j0 < run) run = length - j0;
+            for (int c = 0; c < 2; c++) { /* (the channels' lines are apart: each runs on its own) */
+                float *row = ring + c * length, *xc = x + c * n + i;
+                const float *a = row + j1, *b = row + j0;
+                float *into = row + w;
+                for (Py_ssize_t k = 0; k < run; k++) {
+                    double echo = a[k] + frac * (b[k] - a[k]);
+                    double in = xc[k];
+                    double fed = in + fb * echo;
+                    into[k] = (float)(fed > 4.0 ? 4.0 : (fed < -4.0 ? -4.0 : fed));
+                    double af = fabs(fed), aa;
+                    loudest = af > loudest ? af : loudest; /* (not fmax: a library call where NaN is kept) */
+                    double added = level * echo;
+                    xc[k] = (float)(in + added);
+                    aa = fabs(added);
+                    peak = aa > peak ? aa : peak;
+                }
             }
-            w = w + 1 == length ? 0 : w + 1;
+            i += run;
+            w += run;
+            if (w == length) w = 0;
         }
+        loud = loudest > 1e-5;
         s[0] = (double)w;
         s[5] = loud ? held + (double)n : (s[5] > (double)n ? s[5] - (double)n : 0.0);
         return peak;
@@ -310,13 +364,45 @@ static PyObject *delay(PyObject *self, PyObject *args) {
 }
 
 /* -- a whole chain in one call -------------------------------------------------------------------------------
- * chain(block, n, targets, filter_state, eq_state, delay_state, line, rate, smooth, glide, frames_per_beat,
+ * One chain over the (2, n) block ``x``: each effect runs only when it is on or still fading out, then the
+ * block's send goes to the reverb's ``bus`` (when there is one) at the pad's fader and pan ``gl``, ``gr`` (the
+ * send is after the fader). t: the 9 targets (filter, resonance, low, mid, high, beats, feedback, echo, send,
+ * as engine.effects); f, e, d: the filter's, the EQ's and the delay's state; line: the delay's (2, length)
+ * ring, or NULL before it has one. Returns the delay's peak, or -1 when the chain has nothing more to do. */
+static double chain_run(float *x, Py_ssize_t n, const double *t, double *f, double *e, double *d, float *line,
+                        Py_ssize_t length, double rate, double smooth, double glide, double beat, float *bus,
+                        double gl, double gr) {
+    double peak = 0.0;
+    if (t[0] != 0.0 || f[6] != 0.0) filter_run(x, n, f, t[0], t[1], rate, smooth);
+    if (t[2] != 1.0 || t[3] != 1.0 || t[4] != 1.0 || e[27] != 0.0) eq_run(x, n, e, t[2], t[3], t[4], rate, smooth);
+    int delayed = line != NULL && length >= 4 && (t[7] != 0.0 || d[5] > 0.0 || d[3] != 0.0);
+    if (delayed) {
+        peak = delay_run(x, n, line, length, d, t[5] * beat, t[6], t[7], glide, smooth);
+        d[4] = peak;
+        if (t[7] == 0.0 && fabs(d[3]) < 1e-6) d[3] = 0.0;
+        if (peak == 0.0 && d[5] > 0.0 && d[3] != 0.0) peak = 1e-9; /* (between echoes: still ringing) */
+    }
+    if (t[8] != 0.0 && bus != NULL) {
+        float sl = (float)(t[8] * gl), sr = (float)(t[8] * gr);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            bus[i] += sl * x[i];
+            bus[n + i] += sr * x[n + i];
+        }
+    }
+    int busy = t[0] != 0.0 || f[6] != 0.0 || t[2] != 1.0 || t[3] != 1.0 || t[4] != 1.0 || e[27] != 0.0 ||
+               (line != NULL && length >= 4 && (t[7] != 0.0 || d[5] > 0.0 || d[3] != 0.0)) || t[8] != 0.0;
+    return busy ? peak : -1.0;
+}
+
+#define TARGETS 9
+#define FILTER_STATE 12
+#define EQ_STATE 32
+#define DELAY_STATE 8
+
+/* chain(block, n, targets, filter_state, eq_state, delay_state, line, rate, smooth, glide, frames_per_beat,
  *       bus, left_gain, right_gain) -> the delay's peak, or -1 when the chain has nothing more to do (all off)
- * and then the block's send to the reverb: ``bus`` (a (2, n) float32 block, or empty) += send × gain × out, the
- * gains being the pad's fader and pan as the mixer applies them after (the send is after the fader).
- * targets (float64, 9): filter, resonance, low, mid, high, beats, feedback, echo, send (as engine.effects);
- * line: the delay's (2, length) float32 ring, or an empty array before it has one. Each effect runs only when
- * it is on or still fading out, exactly as the separate calls do. */
+ * line: the delay's (2, length) float32 ring, or an empty array before it has one; bus: a (2, n) float32
+ * block, or empty (no send). */
 static PyObject *chain(PyObject *self, PyObject *args) {
     Py_buffer block, targets, fs, es, ds, line, bus;
     Py_ssize_t n;
@@ -324,33 +410,17 @@ static PyObject *chain(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(args, "w*nw*w*w*w*w*ddddw*dd", &block, &n, &targets, &fs, &es, &ds, &line, &rate, &smooth,
                           &glide, &beat, &bus, &gain_l, &gain_r))
         return NULL;
-    double peak = 0.0;
-    int busy = 0;
+    double peak = -1.0;
     int ok = (Py_ssize_t)block.len >= (Py_ssize_t)(2 * n * sizeof(float)) &&
-             targets.len >= (Py_ssize_t)(9 * sizeof(double)) && fs.len >= (Py_ssize_t)(12 * sizeof(double)) &&
-             es.len >= (Py_ssize_t)(32 * sizeof(double)) && ds.len >= (Py_ssize_t)(8 * sizeof(double));
+             targets.len >= (Py_ssize_t)(TARGETS * sizeof(double)) &&
+             fs.len >= (Py_ssize_t)(FILTER_STATE * sizeof(double)) && es.len >= (Py_ssize_t)(EQ_STATE * sizeof(double)) &&
+             ds.len >= (Py_ssize_t)(DELAY_STATE * sizeof(double));
     if (ok) {
-        float *x = (float *)block.buf;
-        double *t = (double *)targets.buf, *f = (double *)fs.buf, *e = (double *)es.buf, *d = (double *)ds.buf;
-        if (t[0] != 0.0 || f[6] != 0.0) filter_run(x, n, f, t[0], t[1], rate, smooth);
-        if (t[2] != 1.0 || t[3] != 1.0 || t[4] != 1.0 || e[27] != 0.0) eq_run(x, n, e, t[2], t[3], t[4], rate, smooth);
         Py_ssize_t length = (Py_ssize_t)(line.len / (2 * sizeof(float)));
-        if (length >= 4 && (t[7] != 0.0 || d[5] > 0.0 || d[3] != 0.0)) {
-            peak = delay_run(x, n, (float *)line.buf, length, d, t[5] * beat, t[6], t[7], glide, smooth);
-            d[4] = peak;
-            if (t[7] == 0.0 && fabs(d[3]) < 1e-6) d[3] = 0.0;
-            if (peak == 0.0 && d[5] > 0.0 && d[3] != 0.0) peak = 1e-9; /* (between echoes: still ringing) */
-        }
-        if (t[8] != 0.0 && (Py_ssize_t)bus.len >= (Py_ssize_t)(2 * n * sizeof(float))) {
-            float *b = (float *)bus.buf;
-            float sl = (float)(t[8] * gain_l), sr = (float)(t[8] * gain_r);
-            for (Py_ssize_t i = 0; i < n; i++) {
-                b[i] += sl * x[i];
-                b[n + i] += sr * x[n + i];
-            }
-        }
-        busy = t[0] != 0.0 || f[6] != 0.0 || t[2] != 1.0 || t[3] != 1.0 || t[4] != 1.0 || e[27] != 0.0 ||
-               (length >= 4 && (t[7] != 0.0 || d[5] > 0.0 || d[3] != 0.0)) || t[8] != 0.0;
+        float *b = (Py_ssize_t)bus.len >= (Py_ssize_t)(2 * n * sizeof(float)) ? (float *)bus.buf : NULL;
+        peak = chain_run((float *)block.buf, n, (double *)targets.buf, (double *)fs.buf, (double *)es.buf,
+                         (double *)ds.buf, length >= 4 ? (float *)line.buf : NULL, length, rate, smooth, glide, beat,
+                         b, gain_l, gain_r);
     }
     PyBuffer_Release(&block);
     PyBuffer_Release(&targets);
@@ -360,7 +430,66 @@ static PyObject *chain(PyObject *self, PyObject *args) {
     PyBuffer_Release(&line);
     PyBuffer_Release(&bus);
     if (!ok) return PyErr_Format(PyExc_ValueError, "chain: the block or a state is too small");
-    return PyFloat_FromDouble(busy ? peak : -1.0);
+    return PyFloat_FromDouble(peak);
+}
+
+/* -- every pad's chain in one call ---------------------------------------------------------------------------
+ * chains(rows, n, count, sounding, targets, filter_state, eq_state, delay_state, lines, lengths, rate, smooth,
+ *        glide, frames_per_beat, bus, gains, peaks) -> a bit mask of the chains left ringing (peak > 0)
+ * rows: the mixer's pad rows, ``count`` planar (2, n) blocks one after another; sounding: a bit mask of the
+ * rows that hold sound this block. A chain runs when it is busy (its ``peaks`` entry >= 0: set by a command,
+ * or by its last block) and its row sounds or its delay has a line (a silent pad's echoes ring on into its
+ * row). targets, filter_state, eq_state, delay_state: (count, 9 | 12 | 32 | 8) float64; lines: each delay's
+ * ring's address (uint64, 0: none yet; the arrays are kept alive by their chains), lengths: its frames
+ * (int64); gains: (count, 2) float32, each pad's fader and pan now (for its send); peaks: (count,) float64,
+ * each chain's result (as `chain`'s). One call instead of one a pad: the interpreter's cost is paid once. */
+static PyObject *chains(PyObject *self, PyObject *args) {
+    Py_buffer rows, targets, fs, es, ds, lines, lengths, bus, gains, peaks;
+    Py_ssize_t n, count;
+    unsigned long long sounding;
+    double rate, smooth, glide, beat;
+    if (!PyArg_ParseTuple(args, "w*nnKw*w*w*w*w*w*ddddw*w*w*", &rows, &n, &count, &sounding, &targets, &fs, &es, &ds,
+                          &lines, &lengths, &rate, &smooth, &glide, &beat, &bus, &gains, &peaks))
+        return NULL;
+    Py_ssize_t c = count;
+    int ok = c >= 0 && c <= 64 && n >= 0 && (Py_ssize_t)rows.len >= (Py_ssize_t)(c * 2 * n * sizeof(float)) &&
+             targets.len >= (Py_ssize_t)(c * TARGETS * sizeof(double)) &&
+             fs.len >= (Py_ssize_t)(c * FILTER_STATE * sizeof(double)) &&
+             es.len >= (Py_ssize_t)(c * EQ_STATE * sizeof(double)) &&
+             ds.len >= (Py_ssize_t)(c * DELAY_STATE * sizeof(double)) &&
+             lines.len >= (Py_ssize_t)(c * sizeof(unsigned long long)) &&
+             lengths.len >= (Py_ssize_t)(c * sizeof(long long)) && gains.len >= (Py_ssize_t)(c * 2 * sizeof(float)) &&
+             peaks.len >= (Py_ssize_t)(c * sizeof(double));
+    unsigned long long ringing = 0;
+    if (ok) {
+        float *x = (float *)rows.buf, *g = (float *)gains.buf;
+        float *b = (Py_ssize_t)bus.len >= (Py_ssize_t)(2 * n * sizeof(float)) ? (float *)bus.buf : NULL;
+        const unsigned long long *addr = (const unsigned long long *)lines.buf;
+        const long long *len = (const long long *)lengths.buf;
+        double *p = (double *)peaks.buf;
+        for (Py_ssize_t i = 0; i < c; i++) {
+            if (!(p[i] >= 0.0)) continue; /* all off and settled */
+            float *line = len[i] >= 4 ? (float *)(uintptr_t)addr[i] : NULL;
+            if (!((sounding >> i) & 1ULL) && line == NULL) continue;
+            p[i] = chain_run(x + i * 2 * n, n, (double *)targets.buf + i * TARGETS,
+                             (double *)fs.buf + i * FILTER_STATE, (double *)es.buf + i * EQ_STATE,
+                             (double *)ds.buf + i * DELAY_STATE, line, (Py_ssize_t)len[i], rate, smooth, glide, beat,
+                             b, g[2 * i], g[2 * i + 1]);
+            if (p[i] > 0.0) ringing |= 1ULL << i;
+        }
+    }
+    PyBuffer_Release(&rows);
+    PyBuffer_Release(&targets);
+    PyBuffer_Release(&fs);
+    PyBuffer_Release(&es);
+    PyBuffer_Release(&ds);
+    PyBuffer_Release(&lines);
+    PyBuffer_Release(&lengths);
+    PyBuffer_Release(&bus);
+    PyBuffer_Release(&gains);
+    PyBuffer_Release(&peaks);
+    if (!ok) return PyErr_Format(PyExc_ValueError, "chains: the rows, a state or a table is too small");
+    return PyLong_FromUnsignedLongLong(ringing);
 }
 
 /* -- the reverb ----------------------------------------------------------------------------------------------
@@ -418,34 +547,45 @@ static PyObject *reverb(PyObject *self, PyObject *args) {
             at += len[c][k];
         }
     double feedback = 0.7 + 0.28 * size, level = s[60];
+    Py_ssize_t idx[2][12]; /* (the lines' positions and the combs' memories are kept in locals over the block) */
+    double mem[2][8];
+    for (int c = 0; c < 2; c++) {
+        for (int k = 0; k < 12; k++) {
+            idx[c][k] = (Py_ssize_t)s[c * 12 + k];
+            if (idx[c][k] < 0 || idx[c][k] >= len[c][k]) idx[c][k] = 0;
+        }
+        for (int k = 0; k < 8; k++) mem[c][k] = s[24 + c * 8 + k];
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         level += smooth * (level_t - level);
         double in = 0.015 * (x[i] + x[n + i]);
         for (int c = 0; c < 2; c++) {
             double out = 0.0;
             for (int k = 0; k < 8; k++) {
-                double *idx = s + c * 12 + k, *mem = s + 24 + c * 8 + k;
                 float *row = start[c][k];
-                Py_ssize_t j = (Py_ssize_t)*idx;
+                Py_ssize_t j = idx[c][k];
                 double y = row[j];
-                *mem = y * (1.0 - damp) + *mem * damp;
-                row[j] = (float)(in + *mem * feedback);
-                *idx = (double)(j + 1 == len[c][k] ? 0 : j + 1);
+                mem[c][k] = y * (1.0 - damp) + mem[c][k] * damp;
+                row[j] = (float)(in + mem[c][k] * feedback);
+                idx[c][k] = j + 1 == len[c][k] ? 0 : j + 1;
                 out += y;
             }
             for (int k = 8; k < 12; k++) {
-                double *idx = s + c * 12 + k;
                 float *row = start[c][k];
-                Py_ssize_t j = (Py_ssize_t)*idx;
+                Py_ssize_t j = idx[c][k];
                 double b = row[j];
                 row[j] = (float)(out + b * 0.5);
                 out = b - out;
-                *idx = (double)(j + 1 == len[c][k] ? 0 : j + 1);
+                idx[c][k] = j + 1 == len[c][k] ? 0 : j + 1;
             }
             double wet = level * out;
             x[c * n + i] = (float)wet;
             if (fabs(wet) > peak) peak = fabs(wet);
         }
+    }
+    for (int c = 0; c < 2; c++) {
+        for (int k = 0; k < 12; k++) s[c * 12 + k] = (double)idx[c][k];
+        for (int k = 0; k < 8; k++) s[24 + c * 8 + k] = mem[c][k];
     }
     s[60] = level;
     PyBuffer_Release(&block);
@@ -459,6 +599,7 @@ static PyMethodDef METHODS[] = {
     {"eq3", eq3, METH_VARARGS, "The three-band isolator EQ, in place."},
     {"delay", delay, METH_VARARGS, "The tempo delay, in place."},
     {"chain", chain, METH_VARARGS, "A pad's whole chain (filter, EQ, delay) in one call, in place."},
+    {"chains", chains, METH_VARARGS, "Every pad's chain in one call, in place (see the source)."},
     {"reverb", reverb, METH_VARARGS, "The reverb: its wet sound over the block."},
     {"reverb_layout", reverb_layout, METH_VARARGS, "How many float32 the reverb's lines take at a sample rate."},
     {NULL, NULL, 0, NULL},

@@ -37,31 +37,99 @@ def coefficient(seconds: float, rate: int) -> float:
     return 1.0 - math.exp(-1.0 / (seconds * rate))
 
 
-class Chain:
-    """One pad's (or the master's) effects: targets, the kernels' state, the delay's line once it is used."""
+class Bank:
+    """The state of ``count`` chains in shared arrays, one row each, so the pads' chains run in one call
+    (`process`): the interpreter's cost is paid once a block, not once a pad."""
 
-    def __init__(self, rate: int) -> None:
+    def __init__(self, rate: int, count: int) -> None:
+        if not 1 <= count <= 64:
+            raise ValueError(f"a bank holds 1 to 64 chains (not {count})")  # (one bit each in a mask)
         self.rate = float(rate)
-        self.targets = np.array(NEUTRAL, dtype=np.float64)
-        self.filter_state = np.zeros(12, dtype=np.float64)
-        self.eq_state = np.zeros(32, dtype=np.float64)
-        self.eq_state[24:27] = 1.0
-        self.delay_state = np.zeros(8, dtype=np.float64)
-        self.line: np.ndarray | None = None  # (2, frames) float32, handed over by the control side
-        self.ringing = 0.0  # the delay's last block's peak: it rings until that is QUIET and its echo is off
-        self.active = False  # anything to do (a setting changed, an effect on or fading, a tail): the mixer's test
+        self.count = count
+        self.targets = np.tile(np.array(NEUTRAL, dtype=np.float64), (count, 1))
+        self.filters = np.zeros((count, 12), dtype=np.float64)
+        self.eqs = np.zeros((count, 32), dtype=np.float64)
+        self.eqs[:, 24:27] = 1.0
+        self.delays = np.zeros((count, 8), dtype=np.float64)
+        self.addresses = np.zeros(count, dtype=np.uint64)  # each delay's line (0: none yet)
+        self.lengths = np.zeros(count, dtype=np.int64)
+        # each chain's last result: -1 all off (nothing to do), else the delay's peak (> 0: ringing)
+        self.peaks = np.full(count, -1.0, dtype=np.float64)
         self.smooth = coefficient(SMOOTH_S, rate)
         self.glide = coefficient(GLIDE_S, rate)
+        self.chains = [Chain(rate, self, i) for i in range(count)]
+
+    def process(self, rows: np.ndarray, n: int, sounding: int, frames_per_beat: float, bus: np.ndarray,
+                gains: np.ndarray) -> int:  # fmt: skip
+        """Every busy chain over its pad's (2, n) block in ``rows`` (count × 2 × n, in place), those whose row
+        sounds (bit i of ``sounding``) or whose delay has a line; each adds its send to ``bus`` at its pad's
+        fader and pan (``gains``, count × 2). A bit mask of the chains left ringing."""
+        return _fx.chains(rows, n, self.count, sounding, self.targets, self.filters, self.eqs, self.delays,
+                          self.addresses, self.lengths, self.rate, self.smooth, self.glide, frames_per_beat, bus,
+                          gains, self.peaks)  # fmt: skip
+
+
+class Chain:
+    """One pad's (or the master's, or a track's) effects: targets, the kernels' state (its row of a `Bank`),
+    the delay's line once it is used."""
+
+    def __init__(self, rate: int, bank: Bank | None = None, index: int = 0) -> None:
+        if bank is None:  # (a chain of its own)
+            bank = Bank(rate, 1)
+            bank.chains[0] = self
+        self.rate = float(rate)
+        self._bank = bank
+        self._index = index
+        self.targets = bank.targets[index]
+        self.filter_state = bank.filters[index]
+        self.eq_state = bank.eqs[index]
+        self.delay_state = bank.delays[index]
+        self._line: np.ndarray | None = None
+        self.smooth = bank.smooth
+        self.glide = bank.glide
+
+    @property
+    def line(self) -> np.ndarray | None:
+        """The delay's (2, frames) float32 line, handed over by the control side (None: not used yet)."""
+        return self._line
+
+    @line.setter
+    def line(self, line: np.ndarray | None) -> None:
+        if line is not None and not (line.ndim == 2 and line.shape[0] == 2 and line.dtype == np.float32
+                                     and line.flags.c_contiguous):  # fmt: skip
+            raise ValueError("a delay line is a C-contiguous (2, frames) float32 array")
+        self._line = line
+        bank, i = self._bank, self._index
+        bank.addresses[i] = 0 if line is None else line.__array_interface__["data"][0]
+        bank.lengths[i] = 0 if line is None else line.shape[1]
+
+    @property
+    def active(self) -> bool:
+        """Anything to do: a setting changed, an effect on or fading, a tail (the mixer's test)."""
+        return bool(self._bank.peaks[self._index] >= 0.0)
+
+    @active.setter
+    def active(self, on: bool) -> None:
+        peaks, i = self._bank.peaks, self._index
+        if not on:
+            peaks[i] = -1.0
+        elif peaks[i] < 0.0:
+            peaks[i] = 0.0
+
+    @property
+    def ringing(self) -> float:
+        """The delay's last block's peak: it rings until that is QUIET and its echo is off."""
+        peak = float(self._bank.peaks[self._index])
+        return peak if peak > 0.0 else 0.0
 
     def process(self, block: np.ndarray, n: int, frames_per_beat: float, bus: np.ndarray = _NO_LINE,
                 left: float = 1.0, right: float = 1.0) -> None:  # fmt: skip
         """Run the chain over the (2, n) ``block`` in place and add its send to ``bus`` (at the pad's fader and
         pan: ``left``, ``right``). One call: each effect runs only when on or fading out."""
-        line = self.line if self.line is not None else _NO_LINE
-        peak = _fx.chain(block, n, self.targets, self.filter_state, self.eq_state, self.delay_state, line,
-                         self.rate, self.smooth, self.glide, frames_per_beat, bus, left, right)  # fmt: skip
-        self.active = peak >= 0.0
-        self.ringing = peak if peak > 0.0 else 0.0
+        line = self._line if self._line is not None else _NO_LINE
+        self._bank.peaks[self._index] = _fx.chain(block, n, self.targets, self.filter_state, self.eq_state,
+                                                  self.delay_state, line, self.rate, self.smooth, self.glide,
+                                                  frames_per_beat, bus, left, right)  # fmt: skip
 
     def skip(self, frames: int) -> None:
         """The driver dropped ``frames`` (a cycle JACK ran without us): the line moves on by as many, silent, so
@@ -89,10 +157,9 @@ class Chain:
 
     def clear(self) -> None:
         """Silence the tails now (panic): the line emptied, the filters' memories too."""
-        self.active = True  # (looked at again: whatever is still on carries on from silence)
-        if self.line is not None:
-            self.line.fill(0.0)
-        self.ringing = 0.0
+        self._bank.peaks[self._index] = 0.0  # (looked at again: whatever is still on carries on from silence)
+        if self._line is not None:
+            self._line.fill(0.0)
         self.delay_state[4:6] = 0.0
         self.filter_state[0:4] = 0.0
         self.filter_state[8:12] = 0.0

@@ -24,7 +24,7 @@ from padserver.engine.capture import InputCapture
 from padserver.engine.clock import Clock
 from padserver.engine.command_queue import PER_BLOCK, CommandQueue
 from padserver.engine.dsp import Fades, Resampler
-from padserver.engine.effects import Chain, Reverb
+from padserver.engine.effects import Bank, Chain, Reverb
 from padserver.engine.faults import Faults
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
@@ -77,7 +77,8 @@ class Engine:
         self._cue = self._cue_flat.reshape(2, self.max_block)
         self._cue_dirty = False
         self.limiter = Limiter(self.sample_rate, self.max_block)
-        self.fx = [Chain(self.sample_rate) for _ in range(pads)]  # each pad's effects
+        self.fx_bank = Bank(self.sample_rate, pads)  # each pad's effects, run in one call a block
+        self.fx = self.fx_bank.chains
         self.master_fx = Chain(self.sample_rate)
         self.reverb = Reverb(self.sample_rate, self.max_block)  # the pads' sends, its return into the master
         self.fx_on = False  # a chain or the reverb may be busy: only then are they looked at
@@ -221,6 +222,7 @@ class Engine:
         end = f0 + n
         fx_on = self.fx_on
         fx = self.fx
+        rows_sounding = 0  # a bit for each pad whose row holds sound this block
         beat = clock.frames_per_beat
         reverb = self.reverb
         # All pads silent and nothing pending at the last block, and nothing has reached them since: they are
@@ -244,19 +246,23 @@ class Engine:
             if sounds:
                 dirty[i] = True
                 sounding = True
+                rows_sounding |= 1 << i
             elif dirty[i]:
                 views[i].fill(0.0)
                 dirty[i] = False
-            if fx_on and fx[i].active and (sounds or fx[i].line is not None):
-                try:  # (a silent pad's delay rings on into its row; its send goes to the reverb's bus)
-                    gain = self._gain_now[i]
-                    fx[i].process(views[i], n, beat, reverb.bus, float(gain[0]), float(gain[1]))
-                except Exception as exc:  # its effects are switched off; the pad plays on dry
-                    self.faults.note(exc, self._labels[i] + " effects")
-                    fx[i].reset()
-                if fx[i].ringing > 0.0:
-                    dirty[i] = True
-                    sounding = True
+        if fx_on:  # every busy chain in one call (a silent pad's delay rings on into its row)
+            try:
+                ringing = self.fx_bank.process(self._rows, n, rows_sounding, beat, reverb.bus, self._gain_now)
+            except Exception as exc:  # the pads' effects are switched off; they play on dry
+                self.faults.note(exc, "pads' effects")
+                for chain in fx:
+                    chain.reset()
+                ringing = 0
+            if ringing:
+                sounding = True
+                for i in range(self.pads):
+                    if (ringing >> i) & 1:
+                        dirty[i] = True
         # (a pad that plays, waits to launch or rings out writes its row: it sounds)
         self._pads_quiet = not sounding and True not in dirty
         cue = self._cue
@@ -345,10 +351,8 @@ class Engine:
             self.faults.note(exc, "master effects")
             self.master_fx.reset()
             reverb.clear()
-        busy = reverb.busy or self.master_fx.active
-        for chain in self.fx:
-            busy = busy or chain.active
-        self.fx_on = busy
+        # (a pad's chain is busy while its entry in the bank's peaks is not -1)
+        self.fx_on = reverb.busy or self.master_fx.active or bool(self.fx_bank.peaks.max() >= 0.0)
 
     def _peaks(self, mix: np.ndarray, hi: np.ndarray) -> float:
         """Each channel's peak magnitude of ``mix`` into ``hi``; the larger (NaN when a sample is NaN)."""

@@ -65,9 +65,18 @@ def test_the_tablets_effects_controls_play_the_selected_pad_and_show_its_setting
     assert EFFECTS == tuple(DEFAULTS)  # (the feedback's own list of the settings is the state's)
     d = stepped(config=CONFIG)
     d.osc.send("/pad/3/fx/filter", -0.5)
+    d.request("/song/track/add", reply="/song/track/added")
+    d.osc.send("/song/track/1/fx/delay/mix", 0.25)
+    d.osc.send("/master/fx/eq/high", 3.0)
     tablet = OscPeer(d.process.port, feedback=True)
     try:
-        tablet.request("/register", reply="/pad/16/state")  # (the whole state first)
+        tablet.send("/register")
+        state = tablet.receive(10.0, until="/pad/16/state")  # (the whole state first)
+        # every chain's settings, off or not: a control left from an earlier set goes back to where it is now
+        for message in (("/pad/3/fx/filter", [-0.5]), ("/pad/1/fx/filter", [0.0]), ("/pad/16/fx/delay/time", ["1/8"]),
+                        ("/song/track/1/fx/delay/mix", [0.25]), ("/master/fx/eq/high", [3.0]),
+                        ("/master/fx/reverb", [1.0]), ("/fx/pad", [1]), ("/fx/filter", [0.0])):  # fmt: skip
+            assert message in state, message
         tablet.send("/pad/3/fx/select", 1.0)  # a button on the effects page
         heard = tablet.receive(2.0, until="/fx/reverb")
         assert ("/fx/pad", [3]) in heard and ("/fx/filter", [-0.5]) in heard and ("/fx/delay/time", ["1/8"]) in heard

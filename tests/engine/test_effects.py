@@ -222,3 +222,42 @@ def test_a_cycle_the_driver_dropped_leaves_the_echoes_on_the_timeline():
 
     # the click (0.5) and its echo (0.25) where each is 0.4 of the way up its fade-in: a beat apart on the timeline
     assert first_above(0.1, start + 20000) - first_above(0.2, start - 1) == 24000
+
+
+def test_the_pads_chains_in_one_call_sound_as_each_on_its_own():
+    """The mixer runs every pad's chain in one call (`Bank.process`): bit for bit what each chain gives alone,
+    with the sends at each pad's fader and pan, a silent pad's echoes ringing on, an idle chain untouched."""
+    pads, n = 5, 256
+    settings = [
+        {fx.FILTER: -0.4, fx.RESONANCE: 0.6},
+        {fx.LOW: 0.0, fx.HIGH: 1.5, fx.ECHO: 0.5, fx.BEATS: 0.25, fx.SEND: 0.3},
+        {},  # all off: its row passes untouched
+        {fx.FILTER: 0.5, fx.ECHO: 0.7, fx.FEEDBACK: 0.6, fx.BEATS: 0.125},  # silent after the first blocks
+        {fx.SEND: 1.0},
+    ]
+    bank = fx.Bank(RATE, pads)
+    alone = [Chain(RATE) for _ in range(pads)]
+    for chains in (bank.chains, alone):
+        for chain, setting in zip(chains, settings, strict=True):
+            for what, value in setting.items():
+                chain.targets[what] = value
+            if fx.ECHO in setting:
+                chain.line = np.zeros((2, RATE), dtype=np.float32)
+            chain.active = True
+    gains = np.array([[0.5, 0.7], [1.0, 0.2], [0.3, 0.3], [0.9, 0.9], [0.25, 1.0]], dtype=np.float32)
+    rng = np.random.default_rng(5)
+    for block in range(40):
+        rows = (rng.standard_normal((pads, 2, n)) * 0.2).astype(np.float32)
+        sounding = 0b10111 if block < 4 else 0b10111 & ~0b01000  # pad 4 falls silent: its echoes ring on
+        rows[3] *= block < 4
+        together, bus = rows.copy(), np.zeros((2, n), dtype=np.float32)
+        ringing = bank.process(together, n, sounding, 12000.0, bus, gains)
+        each, each_bus = rows.copy(), np.zeros((2, n), dtype=np.float32)
+        for i, chain in enumerate(alone):
+            if chain.active and ((sounding >> i) & 1 or chain.line is not None):
+                chain.process(each[i], n, 12000.0, each_bus, float(gains[i, 0]), float(gains[i, 1]))
+        assert np.array_equal(together, each) and np.array_equal(bus, each_bus), block
+        assert ringing == sum(1 << i for i, c in enumerate(alone) if c.ringing > 0.0)
+        assert [c.active for c in bank.chains] == [c.active for c in alone]
+    assert np.array_equal(together[2], rows[2]) and not bank.chains[2].active  # (the idle chain: untouched)
+    assert ringing & 0b01000  # (pad 4's echoes ring on in its silent row)

@@ -34,14 +34,16 @@ def capture(jack_server):
     cap.close()
 
 
-def press_heard(device: MidiDevice, capture: Capture, message: bytes, tries: int = 4) -> tuple[int, int | None]:
+def press_heard(
+    device: MidiDevice, capture: Capture, message: bytes, channel: int = 0, tries: int = 4
+) -> tuple[int, int | None]:
     """Press ``message`` until its sound is heard; (the press's frame, the onset). A press is made again only
     when nothing was heard and JACK's account says a cycle about it ran without the device or padserver (its
     MIDI then never reached padserver): a press in clean cycles that is not heard fails the test."""
     for _ in range(tries):
         pressed = device.press(message)
         capture.wait_until(pressed + 4800)
-        onset = capture.onset(pressed - 2048, pressed + 4800)
+        onset = capture.onset(pressed - 2048, pressed + 4800, channel=channel)
         if onset is not None or device.clean(pressed, pressed + 4800):
             break
         time.sleep(1.0)
@@ -75,15 +77,14 @@ def test_launchpad_x_plays_pads_on_their_frame_and_its_lights_follow(jack_server
         daemon.osc.send("/pad/2/pan", 1.0)
 
         # Nothing plays: pad 2 starts on the very frame its note arrives.
-        pressed = pad.press(bytes.fromhex("90 52 7F"))  # note 82 = pad 2
-        capture.wait_until(pressed + 4800)
+        pressed, _ = press_heard(pad, capture, bytes.fromhex("90 52 7F"), channel=1)  # note 82 = pad 2
         assert_on_its_frame(pad, capture, pressed, channel=1)
         pad.wait_for(lit(82, (0, 21)))  # pad 2 playing: green
 
         # With pad 2 playing and a 1-bar quantum, pad 1 flashes queued, then plays on the bar.
         time.sleep(0.3)
         since = len(pad.received)
-        pressed = pad.press(bytes.fromhex("90 51 7F"))
+        pressed = pad.press_until(bytes.fromhex("90 51 7F"), lit(81, (1, 0, 21)), since)
         frame, _ = pad.wait_for(lit(81, (1, 0, 21)), since=since)  # flashing green
         on_bar, _ = pad.wait_for(lit(81, (0, 21)), timeout=4, since=since)
         capture.wait_until(pressed + BAR + 4800)
@@ -148,8 +149,8 @@ def test_apc_mini_lights_by_velocity_and_hot_plug_restores_them(jack_server, dae
         apc = MidiDevice(jack_server, "APC MINI", "APC MINI MIDI 1 out", "APC MINI MIDI 1 in")
         # lit again as it was (how soon: `padserver bench midi`'s target, 2 s)
         apc.wait_for(lambda m: m == bytes.fromhex("90 38 05"), timeout=30)
-        apc.send(bytes.fromhex("90 38 7F"))
-        apc.wait_for(lambda m: m == bytes.fromhex("90 38 01"))  # pad 1 plays: green
+        since = len(apc.received)
+        apc.press_until(bytes.fromhex("90 38 7F"), lambda m: m == bytes.fromhex("90 38 01"), since)  # pad 1: green
     finally:
         apc.close()
 
@@ -201,8 +202,7 @@ def test_rtmidi_path_when_audio_is_not_on_jack(jack_server, tmp_path):
         click = write_click(str(tmp_path / "click.wav"))
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
         device.wait_for(lit(81, (0, 13)))
-        device.send(bytes.fromhex("90 51 7F"))
-        device.wait_for(lit(81, (0, 21)))  # playing
+        device.press_until(bytes.fromhex("90 51 7F"), lit(81, (0, 21)))  # playing
         # MIDI clock goes out to it too (its tempo through rtmidi: a target of `padserver bench sync`)
         since = len(device.received)
         wait_for(lambda: sum(m == b"\xf8" for _, m in device.received[since:]) >= 48, 30, "two beats of clock ticks")
