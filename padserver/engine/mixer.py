@@ -25,6 +25,13 @@ from padserver.engine.clock import Clock
 from padserver.engine.command_queue import PER_BLOCK, CommandQueue
 from padserver.engine.dsp import Fades, Resampler
 from padserver.engine.effects import Bank, Chain, Reverb
+
+try:
+    from padserver.engine._mix import hold as _hold  # type: ignore[import-not-found]
+    from padserver.engine._mix import mixdown as _mixdown  # type: ignore[import-not-found]
+    from padserver.engine._mix import steady as _steady  # type: ignore[import-not-found]
+except ImportError:  # not built (no C compiler where it was installed): numpy does their work
+    _steady = _mixdown = _hold = None
 from padserver.engine.faults import Faults
 from padserver.engine.limiter import Limiter
 from padserver.engine.meters import Meters
@@ -68,6 +75,12 @@ class Engine:
         self.fades = Fades(round(fade_ms * self.sample_rate / 1000.0))
         self.resampler = Resampler(self.max_block)
         self.voices = [PadVoice(i, self.fades, self.events, self.garbage, self.resampler) for i in range(pads)]
+        # the pads' steady runs are copied in one call (engine._mix): each voice keeps its buffer's address and
+        # frames in its row of the table; a block's first frame to copy goes in ``_steady_at``
+        self._steady_table = np.zeros((pads, 2), dtype=np.int64)
+        self._steady_at = np.zeros(pads, dtype=np.int64)
+        for i, voice in enumerate(self.voices):
+            voice.table = self._steady_table[i]
         for voice in self.voices:
             voice.out_beat = self.clock.frames_per_beat
         # The cue voice previews library loops outside the pads: its own output, or into the master.
@@ -223,6 +236,8 @@ class Engine:
         fx_on = self.fx_on
         fx = self.fx
         rows_sounding = 0  # a bit for each pad whose row holds sound this block
+        copy_steady, steady_at, steady, steadies = _steady, self._steady_at, 0, 0
+        faulted = 0
         beat = clock.frames_per_beat
         reverb = self.reverb
         # All pads silent and nothing pending at the last block, and nothing has reached them since: they are
@@ -232,7 +247,12 @@ class Engine:
                 if voice.steady_to >= end and voice.steady_from == f0:
                     # The voice's steady run goes on (see PadVoice.render): the next frames of its buffer.
                     j = voice.steady_read
-                    np.copyto(views[i], voice.buffer[:, j : j + n])  # type: ignore[index]  # (a run has a buffer)
+                    if copy_steady is not None and voice.table[0]:
+                        steady_at[i] = j  # (copied with the others after the loop)
+                        steady |= 1 << i
+                        steadies += 1
+                    else:
+                        np.copyto(views[i], voice.buffer[:, j : j + n])  # type: ignore[index]  # (it has one)
                     voice.steady_read = j + n
                     voice.steady_from = end
                     sounds = True
@@ -243,6 +263,7 @@ class Engine:
                 voice.halt(f0, tail=False)
                 sounds = False
                 dirty[i] = True  # (its row holds whatever it wrote before it failed)
+                faulted |= 1 << i
             if sounds:
                 dirty[i] = True
                 sounding = True
@@ -250,6 +271,11 @@ class Engine:
             elif dirty[i]:
                 views[i].fill(0.0)
                 dirty[i] = False
+        if steady and copy_steady(self._rows, n, self.pads, steady, self._steady_table, steady_at) != steadies:
+            for i in range(self.pads):  # (not reached: the voices' runs lie within their buffers)
+                if (steady >> i) & 1:
+                    j = int(steady_at[i])
+                    np.copyto(views[i], voices[i].buffer[:, j : j + n])  # type: ignore[index]
         if fx_on:  # every busy chain in one call (a silent pad's delay rings on into its row)
             try:
                 ringing = self.fx_bank.process(self._rows, n, rows_sounding, beat, reverb.bus, self._gain_now)
@@ -263,6 +289,8 @@ class Engine:
                 for i in range(self.pads):
                     if (ringing >> i) & 1:
                         dirty[i] = True
+                rows_sounding |= ringing
+        held = rows_sounding | faulted  # the rows that hold sound (the others are silent: zeros)
         # (a pad that plays, waits to launch or rings out writes its row: it sounds)
         self._pads_quiet = not sounding and True not in dirty
         cue = self._cue
@@ -303,7 +331,9 @@ class Engine:
                 self._click(mix, f0, n, skipped)
             return mix
         rows = self._rows
-        if pads_sounding:
+        if pads_sounding and _mixdown is not None and not self._gains_moving:
+            _mixdown(rows, n, self.pads, held, self._gain_now, mix)  # (the rows at their gains, summed)
+        elif pads_sounding:
             self._apply_pad_gains(rows, n)
             np.add.reduce(rows, axis=0, out=mix)
         else:  # only the song (or the cue) sounds: the pads' rows are silent
@@ -332,7 +362,9 @@ class Engine:
                 meters.min_gain[0] = gain
             self._peaks(mix, hi)  # the meters show what leaves the limiter
         np.maximum(meters.master_peak, hi, out=meters.master_peak)
-        if pads_sounding:  # the pads' peak hold, frame by frame (reduced when the meters are read)
+        if pads_sounding and _hold is not None:  # the pads' peak hold, frame by frame (reduced when read)
+            _hold(rows, n, self.pads, held, self._pad_hold)
+        elif pads_sounding:
             magnitudes = self._rows_abs
             np.abs(self._rows_2d, out=magnitudes)
             np.maximum(self._pad_hold, magnitudes, out=self._pad_hold)

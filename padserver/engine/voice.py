@@ -82,6 +82,7 @@ class PadVoice(Varispeed, Tails):
         "steady_read",
         "feed",
         "live_base",
+        "table",
     )
 
     def __init__(
@@ -138,6 +139,9 @@ class PadVoice(Varispeed, Tails):
         # length; ``live_base`` counts the ring frames of the laps before this one.
         self.feed: LiveFeed | None = None
         self.live_base = 0
+        # the engine's row for this voice in the steady copy's table (see engine._mix): its buffer's address
+        # and frames, kept as the buffer changes (an address of 0: none, or one the kernel cannot read)
+        self.table: np.ndarray = np.zeros(2, dtype=np.int64)
 
     # -- state seen from outside ---------------------------------------------
     @property
@@ -445,6 +449,17 @@ class PadVoice(Varispeed, Tails):
         if self.buffer is not None and self.buffer is not buffer:
             self.garbage.append(self.buffer)
         self.buffer = buffer
+        if (
+            buffer is not None
+            and buffer.dtype == np.float32
+            and buffer.ndim == 2
+            and buffer.shape[0] == 2
+            and buffer.flags.c_contiguous
+        ):  # (a command's buffer: made on the control side)
+            self.table[0] = buffer.__array_interface__["data"][0]
+            self.table[1] = buffer.shape[1]
+        else:
+            self.table[0] = self.table[1] = 0
         self.period = float(period)
         self.beat_frames = float(beat_frames)
         self._set_speed()
