@@ -376,6 +376,5 @@ class OscFeedback:
         if not messages:
             return
         self._last_levels = [new if _moved(new, old) else old for new, old in zip(current, last, strict=True)]
-        for target in self.clients:
-            for address, args in messages:
-                self.server.send(target, address, args)
+        for target in self.clients:  # (a sample's messages in one bundle: one datagram, not twenty)
+            self.server.send_many(target, messages)
