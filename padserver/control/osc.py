@@ -16,13 +16,13 @@ import ipaddress
 import logging
 import math
 import select
+import struct
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from padserver.actions import ActionError, EngineBusy
 from padserver.control.osc_guard import SenderGuard
@@ -53,18 +53,38 @@ def messages_in(data: bytes) -> list[OscMessage]:
     return out
 
 
+_INT = struct.Struct(">i")
+_FLOAT = struct.Struct(">f")
+
+
+def _osc_string(text: str) -> bytes:
+    """An OSC string: UTF-8, ended by a NUL and padded with NULs to a multiple of four bytes."""
+    data = text.encode("utf-8")
+    return data + b"\0" * (4 - len(data) % 4)
+
+
 def build(address: str, args: list) -> bytes:
-    builder = OscMessageBuilder(address)
+    """One OSC message: True/False as the T/F tags, an int as a 32-bit int, a float as a 32-bit float, anything
+    else as its text — the bytes python-osc's builder makes (tested against it), without the builder's parse of
+    what it built (feedback is sent many times a second). A value OSC cannot carry raises (struct.error,
+    OverflowError), an empty address ValueError."""
+    if not address:
+        raise ValueError("OSC addresses cannot be empty")
+    tags = [","]
+    data = []
     for arg in args:
         if isinstance(arg, bool):
-            builder.add_arg(arg)
+            tags.append("T" if arg else "F")
         elif isinstance(arg, int):
-            builder.add_arg(arg, "i")
+            tags.append("i")
+            data.append(_INT.pack(arg))
         elif isinstance(arg, float):
-            builder.add_arg(arg, "f")
+            tags.append("f")
+            data.append(_FLOAT.pack(arg))
         else:
-            builder.add_arg(str(arg), "s")
-    return builder.build().dgram
+            tags.append("s")
+            data.append(_osc_string(str(arg)))
+    return _osc_string(address) + _osc_string("".join(tags)) + b"".join(data)
 
 
 @dataclass
