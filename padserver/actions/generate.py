@@ -280,6 +280,7 @@ class Generation:
             self._failed(job, job.message)
         if job.state in ("failed", "cancelled"):
             self._put.pop(job.id, None)
+            self._who.pop(job.id, None)  # (told already: nothing more to tell the requester)
 
     def _failed(self, job: Job, message: str) -> None:
         if self.notify is not None and self._who.get(job.id) is not None:
@@ -343,6 +344,7 @@ class Generation:
                 await put(job.pad, ids[0])
             else:
                 await a.pad_load(job.pad, ids[0], at_wrap=True)
+            self._who.pop(job.id, None)  # (landed: nobody to tell of a failure now)
         except Exception as exc:  # the pad keeps what it had; the job says why it failed after all
             log.warning("job %d: the loop could not be put on pad %d: %s", job.id, job.pad, exc)
             self.jobs.forget(job)

@@ -312,7 +312,9 @@ static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, 
         d += slide > GLIDE_MOST ? GLIDE_MOST : (slide < -GLIDE_MOST ? -GLIDE_MOST : slide);
         if (fabs(d - frames) < 1e-9) d = frames;
         fb += smooth * (fb_t - fb);
+        if (fabs(fb - fb_t) < 1e-9) fb = fb_t; /* (settled: the next blocks take the settled path) */
         level += smooth * (level_t - level);
+        if (fabs(level - level_t) < 1e-9) level = level_t;
         double at = d < 1.0 ? 1.0 : (d > most ? most : d);
         double back = (double)w - at;
         while (back < 0.0) back += (double)length;

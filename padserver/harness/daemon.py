@@ -143,8 +143,9 @@ class DaemonProcess:
                     return time.monotonic() - self.started
         raise TimeoutError(f"padserver did not answer /ping:\n{self.log()}")
 
-    def recorded_take(self, pad: int, timeout: float = 20.0):
-        """Wait until a recording has landed on ``pad``; the newest take in the library as (channels, frames)."""
+    def recorded_take(self, pad: int, timeout: float = 60.0):
+        """Wait until a recording has landed on ``pad``; the newest take in the library as (channels, frames).
+        (The timeout ends only a wait for a take that never comes: on a loaded machine its import takes seconds.)"""
         import glob
         import json
 
