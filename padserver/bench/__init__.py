@@ -104,7 +104,13 @@ def _run_part(part: str, smoke: bool, seconds: float | None) -> bool:
     }[part]
     ok = True
     for k, run in enumerate(runs):
-        if not run(smoke):
+        try:
+            went = run(smoke)
+        except Exception as exc:  # (one benchmark's failure is said, and the others still run)
+            print(f"part {part}: its benchmark {k + 1} of {len(runs)} failed: {type(exc).__name__}: {exc}")
+            ok = False
+            continue
+        if not went:
             print(f"part {part}: its benchmark {k + 1} of {len(runs)} did not go through (said above)")
             ok = False
     return ok

@@ -235,6 +235,10 @@ def run_rtmidi_clock_out(smoke: bool) -> bool:
     d = DaemonProcess(["--audio", "null"], env=server.env, config=config, data_dir=data)
     try:
         d.wait_ready(30)
+        # (padserver connects its clock to the follower's port once a scan finds it: measured from the first tick)
+        if until(lambda: any(m == b"\xf8" for _, m in list(follower.received)), 30) is None:
+            print("no clock arrived in 30 s")
+            return False
         time.sleep(seconds)
         # on the host clock (the null driver's): the dummy server's frames fall behind it when a cycle runs late
         got = zip(follower.received_us, follower.received, strict=False)
