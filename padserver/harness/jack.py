@@ -377,6 +377,7 @@ class ClockSender(_Client):
         self.bpm = bpm
         self.sent = 0  # the next tick to write (on the host clock)
         self.pending: collections.deque = collections.deque()  # (tick number, message): written before that tick
+        self._start_account()  # (its xrun_frames: JACK's word that some client missed a cycle)
         self._set_process(self._process)
         self.client.activate()
 

@@ -195,15 +195,24 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(rt_jack_serv
             return abs(seen[-1] - 123.0) < 1.5
 
         assert until(near, 30, poll=0.2) is not None, seen
-        daw.start()  # Start
-        assert until(lambda: status()["transport"] == "playing", 20) is not None, d.log()
-        daw.start(b"\xfc")  # Stop
-        assert until(lambda: status()["transport"] == "paused", 20) is not None, d.log()
-        daw.start(bytes((0xF2, 32, 0)))  # Song Position: bar 3 (the 32nd sixteenth)
-        time.sleep(0.3)
-        assert status()["song"]["position"][0] == 3, d.log()
-        daw.start(b"\xfb")  # Continue, from there
-        assert until(lambda: status()["transport"] == "playing", 20) is not None, d.log()
+
+        def followed(message: bytes, check) -> bool:
+            """Send ``message`` with a tick until padserver shows it followed it. A cycle JACK ran without
+            rtmidi's client takes its MIDI along: sent again only when JACK said a client missed one."""
+            for _ in range(3):
+                late = len(daw.xrun_frames)
+                daw.start(message)
+                if until(check, 3) is not None:
+                    return True
+                if len(daw.xrun_frames) == late:
+                    break  # (clean cycles: it arrived, and is not followed yet)
+            return until(check, 20) is not None
+
+        assert followed(b"\xfa", lambda: status()["transport"] == "playing"), d.log()  # Start
+        assert followed(b"\xfc", lambda: status()["transport"] == "paused"), d.log()  # Stop
+        # Song Position: bar 3 (the 32nd sixteenth)
+        assert followed(bytes((0xF2, 32, 0)), lambda: status()["song"]["position"][0] == 3), d.log()
+        assert followed(b"\xfb", lambda: status()["transport"] == "playing"), d.log()  # Continue, from there
     finally:
         d.terminate()
         daw.close()
