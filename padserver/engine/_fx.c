@@ -81,7 +81,7 @@ static void filter_settled_pairs(float *x, Py_ssize_t n, double *s, const Coeffs
 #endif
 
 /* -- the DJ filter -------------------------------------------------------------------------------------------
- * dj_filter(block, n, state, position, resonance, rate, smoothing) -> 1 when it filtered, 0 when transparent
+ * filter_run(x, n, state, position, resonance, rate, smoothing) -> 1 when it filtered, 0 when transparent
  * position -1..1: left a low-pass closing from 20 kHz to 40 Hz, right a high-pass opening from 20 Hz to 10 kHz,
  * on an exponential (musical) scale, with the resonance (0..1) on the one that moves; 0 passes the block
  * untouched. The two filters run in series whenever it is on, so crossing the centre changes nothing abruptly;
@@ -167,23 +167,8 @@ static int filter_run(float *x, Py_ssize_t n, double *s, double target, double r
     return filtered;
 }
 
-static PyObject *dj_filter(PyObject *self, PyObject *args) {
-    Py_buffer block, state;
-    Py_ssize_t n;
-    double target, res_target, rate, smooth;
-    if (!PyArg_ParseTuple(args, "w*nw*dddd", &block, &n, &state, &target, &res_target, &rate, &smooth))
-        return NULL;
-    int done = -1;
-    if ((Py_ssize_t)block.len >= (Py_ssize_t)(2 * n * sizeof(float)) && state.len >= (Py_ssize_t)(12 * sizeof(double)))
-        done = filter_run((float *)block.buf, n, (double *)state.buf, target, res_target, rate, smooth);
-    PyBuffer_Release(&block);
-    PyBuffer_Release(&state);
-    if (done < 0) return PyErr_Format(PyExc_ValueError, "dj_filter: the block or the state is too small");
-    return PyLong_FromLong(done);
-}
-
 /* -- the isolator EQ -----------------------------------------------------------------------------------------
- * eq3(block, n, state, low, mid, high, rate, smoothing) -> 1 when it ran, 0 when it passed the block untouched
+ * eq_run(x, n, state, low, mid, high, rate, smoothing) -> 1 when it ran, 0 when it passed the block untouched
  * Three bands split at 250 Hz and 2.5 kHz by Linkwitz–Riley crossovers (24 dB/octave: two Butterworth sections
  * each way), so a band at gain 0 is gone and the bands at 1 add up flat in level. Gains are linear and move one
  * sample at a time; going on and off (all gains back at 1) it crossfades with the dry sound over XFADE_S, and
@@ -238,22 +223,8 @@ static int eq_run(float *x, Py_ssize_t n, double *s, double tl, double tm, doubl
     return ran;
 }
 
-static PyObject *eq3(PyObject *self, PyObject *args) {
-    Py_buffer block, state;
-    Py_ssize_t n;
-    double tl, tm, th, rate, smooth;
-    if (!PyArg_ParseTuple(args, "w*nw*ddddd", &block, &n, &state, &tl, &tm, &th, &rate, &smooth)) return NULL;
-    int done = -1;
-    if ((Py_ssize_t)block.len >= (Py_ssize_t)(2 * n * sizeof(float)) && state.len >= (Py_ssize_t)(32 * sizeof(double)))
-        done = eq_run((float *)block.buf, n, (double *)state.buf, tl, tm, th, rate, smooth);
-    PyBuffer_Release(&block);
-    PyBuffer_Release(&state);
-    if (done < 0) return PyErr_Format(PyExc_ValueError, "eq3: the block or the state is too small");
-    return PyLong_FromLong(done);
-}
-
 /* -- the delay -----------------------------------------------------------------------------------------------
- * delay(block, n, line, state, frames, feedback, level, glide, smoothing) -> the peak of what it added
+ * delay_run(x, n, line, length, state, frames, feedback, level, glide, smoothing) -> the peak of what it added
  * line: float32 (2, length) ring. The echo is read ``frames`` (fractional) behind the write point, linearly
  * interpolated; the time glides to a new value with ``glide`` (a tape's slide, no click); out = in + level·echo,
  * and in + feedback·echo goes into the line. state (float64, 8): write index, frames now, feedback now,
@@ -343,26 +314,6 @@ static double delay_run(float *x, Py_ssize_t n, float *ring, Py_ssize_t length, 
     s[2] = fb;
     s[3] = level;
     return peak;
-}
-
-static PyObject *delay(PyObject *self, PyObject *args) {
-    Py_buffer block, line, state;
-    Py_ssize_t n;
-    double frames, fb_t, level_t, glide, smooth;
-    if (!PyArg_ParseTuple(args, "w*nw*w*ddddd", &block, &n, &line, &state, &frames, &fb_t, &level_t, &glide,
-                          &smooth))
-        return NULL;
-    Py_ssize_t length = (Py_ssize_t)(line.len / (2 * sizeof(float)));
-    double peak = -1.0;
-    if ((Py_ssize_t)block.len >= (Py_ssize_t)(2 * n * sizeof(float)) && state.len >= (Py_ssize_t)(8 * sizeof(double)) &&
-        length >= 4)
-        peak = delay_run((float *)block.buf, n, (float *)line.buf, length, (double *)state.buf, frames, fb_t, level_t,
-                         glide, smooth);
-    PyBuffer_Release(&block);
-    PyBuffer_Release(&line);
-    PyBuffer_Release(&state);
-    if (peak < 0.0) return PyErr_Format(PyExc_ValueError, "delay: the block, the line or the state is too small");
-    return PyFloat_FromDouble(peak);
 }
 
 /* -- a whole chain in one call -------------------------------------------------------------------------------
@@ -597,9 +548,6 @@ static PyObject *reverb(PyObject *self, PyObject *args) {
 }
 
 static PyMethodDef METHODS[] = {
-    {"dj_filter", dj_filter, METH_VARARGS, "The one-knob DJ filter, in place (see the source)."},
-    {"eq3", eq3, METH_VARARGS, "The three-band isolator EQ, in place."},
-    {"delay", delay, METH_VARARGS, "The tempo delay, in place."},
     {"chain", chain, METH_VARARGS, "A pad's whole chain (filter, EQ, delay) in one call, in place."},
     {"chains", chains, METH_VARARGS, "Every pad's chain in one call, in place (see the source)."},
     {"reverb", reverb, METH_VARARGS, "The reverb: its wet sound over the block."},
