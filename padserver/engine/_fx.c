@@ -387,22 +387,22 @@ static PyObject *chain(PyObject *self, PyObject *args) {
 }
 
 /* -- every pad's chain in one call ---------------------------------------------------------------------------
- * chains(rows, n, count, sounding, targets, filter_state, eq_state, delay_state, lines, lengths, rate, smooth,
- *        glide, frames_per_beat, bus, gains, peaks) -> a bit mask of the chains left ringing (peak > 0)
+ * chains(rows, n, count, sounding, targets, filter_state, eq_state, delay_state, lines, rate, smooth, glide,
+ *        frames_per_beat, bus, gains, peaks) -> a bit mask of the chains left ringing (peak > 0)
  * rows: the mixer's pad rows, ``count`` planar (2, n) blocks one after another; sounding: a bit mask of the
  * rows that hold sound this block. A chain runs when it is busy (its ``peaks`` entry >= 0: set by a command,
  * or by its last block) and its row sounds or its delay has a line (a silent pad's echoes ring on into its
- * row). targets, filter_state, eq_state, delay_state: (count, 9 | 12 | 32 | 8) float64; lines: each delay's
- * ring's address (uint64, 0: none yet; the arrays are kept alive by their chains), lengths: its frames
- * (int64); gains: (count, 2) float32, each pad's fader and pan now (for its send); peaks: (count,) float64,
+ * row). targets, filter_state, eq_state, delay_state: (count, 9 | 12 | 32 | 8) float64; lines: (count, 2)
+ * int64, each delay's ring's address and frames (0: none yet; the arrays are kept alive by their chains, see
+ * engine.dsp.point_row); gains: (count, 2) float32, each pad's fader and pan now (for its send); peaks: (count,) float64,
  * each chain's result (as `chain`'s). One call instead of one a pad: the interpreter's cost is paid once. */
 static PyObject *chains(PyObject *self, PyObject *args) {
-    Py_buffer rows, targets, fs, es, ds, lines, lengths, bus, gains, peaks;
+    Py_buffer rows, targets, fs, es, ds, lines, bus, gains, peaks;
     Py_ssize_t n, count;
     unsigned long long sounding;
     double rate, smooth, glide, beat;
-    if (!PyArg_ParseTuple(args, "w*nnKw*w*w*w*w*w*ddddw*w*w*", &rows, &n, &count, &sounding, &targets, &fs, &es, &ds,
-                          &lines, &lengths, &rate, &smooth, &glide, &beat, &bus, &gains, &peaks))
+    if (!PyArg_ParseTuple(args, "w*nnKw*w*w*w*w*ddddw*w*w*", &rows, &n, &count, &sounding, &targets, &fs, &es, &ds,
+                          &lines, &rate, &smooth, &glide, &beat, &bus, &gains, &peaks))
         return NULL;
     Py_ssize_t c = count;
     int ok = c >= 0 && c <= 64 && n >= 0 && (Py_ssize_t)rows.len >= (Py_ssize_t)(c * 2 * n * sizeof(float)) &&
@@ -410,23 +410,22 @@ static PyObject *chains(PyObject *self, PyObject *args) {
              fs.len >= (Py_ssize_t)(c * FILTER_STATE * sizeof(double)) &&
              es.len >= (Py_ssize_t)(c * EQ_STATE * sizeof(double)) &&
              ds.len >= (Py_ssize_t)(c * DELAY_STATE * sizeof(double)) &&
-             lines.len >= (Py_ssize_t)(c * sizeof(unsigned long long)) &&
-             lengths.len >= (Py_ssize_t)(c * sizeof(long long)) && gains.len >= (Py_ssize_t)(c * 2 * sizeof(float)) &&
+             lines.len >= (Py_ssize_t)(c * 2 * sizeof(long long)) && gains.len >= (Py_ssize_t)(c * 2 * sizeof(float)) &&
              peaks.len >= (Py_ssize_t)(c * sizeof(double));
     unsigned long long ringing = 0;
     if (ok) {
         float *x = (float *)rows.buf, *g = (float *)gains.buf;
         float *b = (Py_ssize_t)bus.len >= (Py_ssize_t)(2 * n * sizeof(float)) ? (float *)bus.buf : NULL;
-        const unsigned long long *addr = (const unsigned long long *)lines.buf;
-        const long long *len = (const long long *)lengths.buf;
+        const long long *table = (const long long *)lines.buf;
         double *p = (double *)peaks.buf;
         for (Py_ssize_t i = 0; i < c; i++) {
             if (!(p[i] >= 0.0)) continue; /* all off and settled */
-            float *line = len[i] >= 4 ? (float *)(uintptr_t)addr[i] : NULL;
+            long long length = table[2 * i + 1];
+            float *line = length >= 4 ? (float *)(uintptr_t)table[2 * i] : NULL;
             if (!((sounding >> i) & 1ULL) && line == NULL) continue;
             p[i] = chain_run(x + i * 2 * n, n, (double *)targets.buf + i * TARGETS,
                              (double *)fs.buf + i * FILTER_STATE, (double *)es.buf + i * EQ_STATE,
-                             (double *)ds.buf + i * DELAY_STATE, line, (Py_ssize_t)len[i], rate, smooth, glide, beat,
+                             (double *)ds.buf + i * DELAY_STATE, line, (Py_ssize_t)length, rate, smooth, glide, beat,
                              b, g[2 * i], g[2 * i + 1]);
             if (p[i] > 0.0) ringing |= 1ULL << i;
         }
@@ -437,7 +436,6 @@ static PyObject *chains(PyObject *self, PyObject *args) {
     PyBuffer_Release(&es);
     PyBuffer_Release(&ds);
     PyBuffer_Release(&lines);
-    PyBuffer_Release(&lengths);
     PyBuffer_Release(&bus);
     PyBuffer_Release(&gains);
     PyBuffer_Release(&peaks);

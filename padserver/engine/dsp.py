@@ -70,3 +70,19 @@ def copy_looped(dst: np.ndarray, buf: np.ndarray, index: int) -> None:
         dst[:, done : done + k] = buf[:, i : i + k]
         done += k
         i = 0
+
+
+def planar(audio: np.ndarray) -> bool:
+    """Whether ``audio`` is laid out as the C kernels read it: a C-contiguous (2, frames) float32 array."""
+    return audio.dtype == np.float32 and audio.ndim == 2 and audio.shape[0] == 2 and audio.flags.c_contiguous
+
+
+def point_row(row: np.ndarray, audio: np.ndarray | None) -> None:
+    """Point a C kernel's table ``row`` (int64: address, frames) at ``audio`` when it is `planar`; None or any
+    other array leaves the row at (0, 0), which the kernels skip. The caller keeps ``audio`` alive while the
+    row points at it."""
+    if audio is not None and planar(audio):
+        row[0] = audio.__array_interface__["data"][0]
+        row[1] = audio.shape[1]
+    else:
+        row[0] = row[1] = 0

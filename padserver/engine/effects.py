@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from padserver.engine.dsp import planar, point_row
+
 try:
     from padserver.engine import _fx  # type: ignore[attr-defined]
 except ImportError:  # not built (no C compiler where it was installed): the effects cannot be turned on
@@ -51,8 +53,7 @@ class Bank:
         self.eqs = np.zeros((count, 32), dtype=np.float64)
         self.eqs[:, 24:27] = 1.0
         self.delays = np.zeros((count, 8), dtype=np.float64)
-        self.addresses = np.zeros(count, dtype=np.uint64)  # each delay's line (0: none yet)
-        self.lengths = np.zeros(count, dtype=np.int64)
+        self.lines = np.zeros((count, 2), dtype=np.int64)  # each delay's line: address and frames (0: none yet)
         # each chain's last result: -1 all off (nothing to do), else the delay's peak (> 0: ringing)
         self.peaks = np.full(count, -1.0, dtype=np.float64)
         self.smooth = coefficient(SMOOTH_S, rate)
@@ -65,8 +66,8 @@ class Bank:
         sounds (bit i of ``sounding``) or whose delay has a line; each adds its send to ``bus`` at its pad's
         fader and pan (``gains``, count × 2). A bit mask of the chains left ringing."""
         return _fx.chains(rows, n, self.count, sounding, self.targets, self.filters, self.eqs, self.delays,
-                          self.addresses, self.lengths, self.rate, self.smooth, self.glide, frames_per_beat, bus,
-                          gains, self.peaks)  # fmt: skip
+                          self.lines, self.rate, self.smooth, self.glide, frames_per_beat, bus, gains,
+                          self.peaks)  # fmt: skip
 
 
 class Chain:
@@ -95,13 +96,10 @@ class Chain:
 
     @line.setter
     def line(self, line: np.ndarray | None) -> None:
-        if line is not None and not (line.ndim == 2 and line.shape[0] == 2 and line.dtype == np.float32
-                                     and line.flags.c_contiguous):  # fmt: skip
+        if line is not None and not planar(line):
             raise ValueError("a delay line is a C-contiguous (2, frames) float32 array")
+        point_row(self._bank.lines[self._index], line)
         self._line = line
-        bank, i = self._bank, self._index
-        bank.addresses[i] = 0 if line is None else line.__array_interface__["data"][0]
-        bank.lengths[i] = 0 if line is None else line.shape[1]
 
     @property
     def active(self) -> bool:

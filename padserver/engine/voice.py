@@ -28,7 +28,7 @@ import numpy as np
 
 from padserver.engine import events as ev
 from padserver.engine.commands import GATE, LOOP, ONESHOT
-from padserver.engine.dsp import Fades, Resampler, copy_looped
+from padserver.engine.dsp import Fades, Resampler, copy_looped, point_row
 from padserver.engine.live_feed import LiveFeed
 from padserver.engine.tails import TAILS, Tails
 from padserver.engine.varispeed import EPS as _EPS
@@ -449,17 +449,7 @@ class PadVoice(Varispeed, Tails):
         if self.buffer is not None and self.buffer is not buffer:
             self.garbage.append(self.buffer)
         self.buffer = buffer
-        if (
-            buffer is not None
-            and buffer.dtype == np.float32
-            and buffer.ndim == 2
-            and buffer.shape[0] == 2
-            and buffer.flags.c_contiguous
-        ):  # (a command's buffer: made on the control side)
-            self.table[0] = buffer.__array_interface__["data"][0]
-            self.table[1] = buffer.shape[1]
-        else:
-            self.table[0] = self.table[1] = 0
+        point_row(self.table, buffer)  # (a command's buffer: made on the control side; another is copied by numpy)
         self.period = float(period)
         self.beat_frames = float(beat_frames)
         self._set_speed()
