@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 from types import SimpleNamespace
@@ -115,14 +114,14 @@ def run_jobs_while_playing(smoke: bool) -> bool:
                 before = xruns(server, d)
                 took = []
                 for r in range(rounds):
-                    pads = json.loads(d.osc.request("/status", reply="/status")[0])["pads"][:4]
+                    pads = d.osc.status()["pads"][:4]
                     t0 = time.monotonic()
                     for n, name in enumerate(names, 1):
                         d.osc.send(f"/pad/{n}/generate", f"bench {r} {n}", f"provider={name}", "bpm=97", "bars=2")
                     landed = False
                     while not landed and time.monotonic() < t0 + 120:
                         time.sleep(0.05)
-                        now = json.loads(d.osc.request("/status", reply="/status")[0])["pads"][:4]
+                        now = d.osc.status()["pads"][:4]
                         landed = all(
                             p["loop_id"] != o["loop_id"] and not p["generating"] for p, o in zip(now, pads, strict=True)
                         )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -33,7 +32,7 @@ def _rig(period: int):
 
 def xruns(server: JackServer, d) -> tuple[int, int]:
     """(xruns the daemon counted, those jackd blamed on padserver itself) so far."""
-    return json.loads(d.osc.request("/status", reply="/status")[0])["xruns"], padserver_late(server)
+    return d.osc.status()["xruns"], padserver_late(server)
 
 
 def xruns_since(server: JackServer, d, before: tuple[int, int]) -> str:
@@ -143,7 +142,7 @@ def run_floods(smoke: bool) -> bool:
         for pad in range(1, 17):
             d.osc.send(f"/pad/{pad}/play")
         time.sleep(1.0)
-        status0 = json.loads(d.osc.request("/status", reply="/status")[0])
+        status0 = d.osc.status()
         late_start = padserver_late(server)
         cpu0, t0 = _proc_cpu(d.proc.pid), time.monotonic()
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -164,7 +163,7 @@ def run_floods(smoke: bool) -> bool:
         cpu = (_proc_cpu(d.proc.pid) - cpu0) / took * 100
         late0 = padserver_late(server)
         time.sleep(0.3)
-        status1 = json.loads(d.osc.request("/status", reply="/status")[0])
+        status1 = d.osc.status()
         applied = all(abs(status1["pads"][p - 1]["gain"] - g) < 1e-6 for p, g in last.items())
         errors = d.log().count("OSC /pad/")
         late1 = padserver_late(server)
@@ -186,7 +185,7 @@ def run_floods(smoke: bool) -> bool:
             d.osc.request("/ping", reply="/pong")
             pongs.append(time.monotonic() - t_ping)
             time.sleep(max(0.0, t1 + n / 10000 - time.monotonic()))
-        status2 = json.loads(d.osc.request("/status", reply="/status")[0])
+        status2 = d.osc.status()
         print(
             f"MIDI: {n} messages in {time.monotonic() - t1:.1f} s, xruns {status2['xruns'] - xruns0} "
             f"({padserver_late(server) - late1} with padserver the late client), "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -65,7 +64,7 @@ def jack_run(period: int, seconds: float, triggers: int) -> dict:
         cap.connect("padserver:master_L", "padserver:master_R")
         deadline = time.monotonic() + 5  # pads pressed together start together; allow for a bar line anyway
         while True:
-            status0 = json.loads(d.osc.request("/status", reply="/status")[0])
+            status0 = d.osc.status()
             playing = sum(p["state"] == "playing" for p in status0["pads"])
             if playing >= 15 or time.monotonic() > deadline:
                 break
@@ -87,7 +86,7 @@ def jack_run(period: int, seconds: float, triggers: int) -> dict:
             d.osc.send("/pad/16/stop")
         time.sleep(max(0.0, t0 + seconds - time.monotonic()))
         cpu = (_proc_cpu(d.proc.pid) - cpu0) / (time.monotonic() - t0) * 100
-        status1 = json.loads(d.osc.request("/status", reply="/status")[0])
+        status1 = d.osc.status()
         return {
             "period": period,
             "seconds": time.monotonic() - t0,

@@ -4,7 +4,6 @@ OSC is answered meanwhile: the streams' chunks are decoded and fitted on the eve
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -23,10 +22,6 @@ LIVE_PADS = (15, 16)
 PERIODS = tuple(int(p) for p in os.environ.get("PADSERVER_BENCH_PERIODS", "256,128").split(","))
 
 
-def _status(d) -> dict:
-    return json.loads(d.osc.request("/status", reply="/status")[0])
-
-
 def run_lock(smoke: bool) -> bool:
     """The model 0.3 % fast (6 ms a bar): the stream's bar lines against the grid's, on the stepped driver."""
     from padserver.harness.stepped import SteppedDaemon
@@ -40,10 +35,10 @@ def run_lock(smoke: bool) -> bool:
         d.osc.send("/pad/1/mode", "live")
         d.osc.send("/pad/1/trigger", 1.0)
         deadline = time.monotonic() + 60
-        while not _status(d)["live"].get("1", {}).get("fed") and time.monotonic() < deadline:
+        while not d.osc.status()["live"].get("1", {}).get("fed") and time.monotonic() < deadline:
             time.sleep(0.05)  # (the clock still until the stream is handed to the engine: then it starts at once)
         d.step(128)
-        while _status(d)["live"]["1"]["buffered_s"] < bars * 2.0 + 1 and time.monotonic() < deadline:
+        while d.osc.status()["live"]["1"]["buffered_s"] < bars * 2.0 + 1 and time.monotonic() < deadline:
             time.sleep(0.05)
         out = np.concatenate([d.step(8 * BAR) for _ in range(bars // 8)], axis=1)
         errors = []
@@ -74,7 +69,7 @@ def _window(server, d, sl, seconds: float) -> dict:
         time.sleep(0.05)
         if time.monotonic() - looked >= 0.5:
             looked = time.monotonic()
-            live = _status(d)["live"]
+            live = d.osc.status()["live"]
             underruns += sum(live[str(p)]["state"] != "playing" for p in LIVE_PADS if str(p) in live)
     took = time.monotonic() - t0
     cpu = {k: (_cpu_seconds(v) - cpu0[k]) / took * 100 for k, v in pids.items()}
@@ -129,13 +124,13 @@ def run_streams_while_playing(smoke: bool, seconds: float | None = None) -> bool
                         d.osc.send(f"/pad/{pad}/trigger", 1.0)
                     deadline = time.monotonic() + 60
                     while time.monotonic() < deadline:
-                        pads = _status(d)["pads"]
+                        pads = d.osc.status()["pads"]
                         if all(pads[p - 1]["state"] == "playing" for p in LIVE_PADS):
                             break
                         time.sleep(0.2)
-                    started = all(_status(d)["pads"][p - 1]["state"] == "playing" for p in LIVE_PADS)
+                    started = all(d.osc.status()["pads"][p - 1]["state"] == "playing" for p in LIVE_PADS)
                     streaming = _window(server, d, sl, seconds)
-                    live = _status(d)["live"]
+                    live = d.osc.status()["live"]
                 finally:
                     sl.close()
                 print(f"period {period}, the live pads silent: {_said(silent)}")

@@ -199,7 +199,7 @@ def run_idle(smoke: bool, seconds: float | None = None) -> bool:
             cpu0, t0 = _proc_cpu(d.proc.pid), time.monotonic()
             time.sleep(seconds)
             cpu = (_proc_cpu(d.proc.pid) - cpu0) / (time.monotonic() - t0) * 100
-            load = json.loads(d.osc.request("/status", reply="/status")[0])["audio_callback"]
+            load = d.osc.status()["audio_callback"]
             print(f"period {period}: {cpu:.2f} % of one core (the audio callback {load['mean_us']:.0f} µs a cycle)")
             if period == 256:  # (at 128 the cycles come twice as often: reported, no target)
                 ok &= expect("idle daemon's CPU at 256", cpu, "% of a core", at_most=1.0, sane=50)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -222,7 +221,7 @@ def run_jobs_while_playing(smoke: bool) -> bool:
             took = []
 
             def pads(d=d):
-                return json.loads(d.osc.request("/status", reply="/status")[0])["pads"][:4]
+                return d.osc.status()["pads"][:4]
 
             for r in range(rounds):
                 loops = [p["loop_id"] for p in pads()]

@@ -161,7 +161,7 @@ def run_soak(smoke: bool, seconds: float | None = None) -> bool:
         cap = Capture(server, name="soak ears")
         cap.connect("padserver:master_L", "padserver:master_R")
         time.sleep(1.0)
-        status0 = json.loads(d.osc.request("/status", reply="/status")[0])
+        status0 = d.osc.status()
         loops0 = [p["loop_id"] for p in status0["pads"]]
         traffic = _Traffic(d, box)
         traffic.start()

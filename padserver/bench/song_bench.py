@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
@@ -68,7 +67,7 @@ def run_export_while_playing(smoke: bool) -> bool:
     print(f"== song: export a {bars * 2} s, 8-track song while 16 pads play ==")
     for period in (256,) if smoke else (256, 128):
         with sixteen_playing(period, folder, kit) as (server, d):
-            pads = json.loads(d.osc.request("/status", reply="/status")[0])["pads"]
+            pads = d.osc.status()["pads"]
             for track in range(1, 9):
                 d.osc.request("/song/track/add", reply="/song/track/added")
                 d.osc.request(

@@ -59,7 +59,6 @@ def run_clock_out(smoke: bool) -> bool:
 
 
 def run_follow(smoke: bool) -> bool:
-    import json
 
     from padserver.harness.jack import ClockSender
 
@@ -75,7 +74,7 @@ def run_follow(smoke: bool) -> bool:
         seen = xruns(server, d)
 
         def tempo() -> float:
-            return json.loads(d.osc.request("/status", reply="/status")[0])["tempo"]
+            return d.osc.status()["tempo"]
 
         time.sleep(2.0)
         steady = []
@@ -111,7 +110,6 @@ def run_follow(smoke: bool) -> bool:
 
 def run_follow_phase(smoke: bool) -> bool:
     """Pads launched while following a DAW's clock on JACK MIDI: how far each lands from the DAW's bar line."""
-    import json
 
     from padserver.harness.capture import Capture
     from padserver.harness.daemon import DaemonProcess
@@ -141,8 +139,7 @@ def run_follow_phase(smoke: bool) -> bool:
         d.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
         time.sleep(2 * 4 * 60 / 123)  # two bars of clock
 
-        def status() -> dict:
-            return json.loads(d.osc.request("/status", reply="/status")[0])
+        status = d.osc.status
 
         # a cycle JACK ran without padserver takes its MIDI with it (any JACK MIDI port): a Start sent while
         # padserver counted one is sent again, as a DAW's user would press play again
@@ -264,7 +261,6 @@ def run_rtmidi_clock_out(smoke: bool) -> bool:
 
 
 def run_rtmidi_follow(smoke: bool) -> bool:
-    import json
 
     from padserver.harness.daemon import DaemonProcess
     from padserver.harness.jack import ClockSender, JackServer
@@ -277,8 +273,7 @@ def run_rtmidi_follow(smoke: bool) -> bool:
     try:
         d.wait_ready(30)
 
-        def status() -> dict:
-            return json.loads(d.osc.request("/status", reply="/status")[0])
+        status = d.osc.status
 
         if until(lambda: "MIDI clock in from daw clock:out" in d.log(), 10) is None:
             print("the clock never came in")

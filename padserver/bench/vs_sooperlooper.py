@@ -5,7 +5,6 @@ the ratios the speed targets are set in."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -144,17 +143,13 @@ def _padserver(server: JackServer, folder: str, files: list[str]) -> tuple[Daemo
             d.osc.send(f"/pad/{pad}/play")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        pads = json.loads(d.osc.request("/status", reply="/status")[0])["pads"]
+        pads = d.osc.status()["pads"]
         if sum(p["state"] == "playing" for p in pads) >= LOOPS - 1:
             break
         time.sleep(0.1)
     tablet = OscPeer(d.port, feedback=True)
     tablet.send("/register")  # the full state and the meters flow to it, as to a tablet
     return d, tablet
-
-
-def _status(d: DaemonProcess) -> dict:
-    return json.loads(d.osc.request("/status", reply="/status")[0])
 
 
 EFFECTS = (("fx/filter", -0.3), ("fx/delay/time", "1/8."), ("fx/delay/feedback", 0.4), ("fx/delay/mix", 0.3),
@@ -180,7 +175,7 @@ def side_by_side(period: int, seconds: float, triggers: int, effects: bool = Fal
         ours.connect("padserver:master_L", "padserver:master_R")
         theirs.connect(f"sl:loop{CLICK}_out_1", f"sl:loop{CLICK}_out_2")
         pids = {"padserver": [d.proc.pid], "sooperlooper": [sl.proc.pid]}
-        before = _status(d)
+        before = d.osc.status()
         audio0, xruns0, late0 = before["audio_callback"]["thread_cpu_s"], before["xruns"], padserver_late(server)
         cpu0, t0 = {k: _cpu_seconds(v) for k, v in pids.items()}, time.monotonic()
         latency: dict[str, list[float]] = {"padserver": [], "sooperlooper": []}
@@ -207,7 +202,7 @@ def side_by_side(period: int, seconds: float, triggers: int, effects: bool = Fal
         time.sleep(max(0.0, t0 + seconds - time.monotonic()))
         took = time.monotonic() - t0
         cpu = {k: (_cpu_seconds(v) - cpu0[k]) / took * 100 for k, v in pids.items()}
-        status = _status(d)
+        status = d.osc.status()
         callback, handled = status["audio_callback"], status["osc_handled_us"]
         callback["thread_percent"] = (callback["thread_cpu_s"] - audio0) / took * 100
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -76,6 +77,10 @@ class OscPeer:
                     return values
         raise TimeoutError(f"no {reply} for {address}")
 
+    def status(self) -> dict:
+        """The daemon's `/status`, read."""
+        return json.loads(self.request("/status", reply="/status")[0])
+
     def error(self, address: str, *args, timeout: float = 30.0) -> str:
         """Send a request that must fail; the message of the /error that answers it (for that address)."""
         self.send(address, *args)
@@ -147,12 +152,11 @@ class DaemonProcess:
         """Wait until a recording has landed on ``pad``; the newest take in the library as (channels, frames).
         (The timeout ends only a wait for a take that never comes: on a loaded machine its import takes seconds.)"""
         import glob
-        import json
 
         import soundfile as sf
 
         deadline = time.monotonic() + timeout
-        while json.loads(self.osc.request("/status", reply="/status")[0])["pads"][pad - 1]["loop_id"] is None:
+        while self.osc.status()["pads"][pad - 1]["loop_id"] is None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"no take landed on pad {pad}:\n{self.log()}")
             time.sleep(0.1)

@@ -61,7 +61,7 @@ def main(folder: str, bars: int = 8, audio: str = "jack") -> None:
     out: dict = {"audio": audio}
     try:
         d.wait_ready()
-        status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
+        status = lambda: d.osc.status()  # noqa: E731
         if audio == "jack":  # the "speakers" declare their latency; padserver learns it through JACK
             ears = Capture(server, name="ears", latency=PLAYBACK_LATENCY)
             ears.connect("padserver:master_L", "padserver:master_R")

@@ -155,4 +155,4 @@ class SteppedDaemon:
         return self.osc.request(address, *args, reply=reply, timeout=timeout)
 
     def status(self) -> dict:
-        return json.loads(self.osc.request("/status", reply="/status")[0])
+        return self.osc.status()

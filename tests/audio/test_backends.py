@@ -1,6 +1,5 @@
 """Each audio backend, run as the daemon runs it, and what it puts out."""
 
-import json
 import math
 import os
 import time
@@ -118,7 +117,7 @@ def test_portaudio_inputs_record_into_a_pad(jack_server, tmp_path):
         # the notes, half a second apart: PortAudio does not say when JACK dropped one of its cycles, so a gap
         # with xruns in it comes short by the periods dropped (256 frames each); so may one next to a note the
         # test's player played late (by JACK's account of the player's cycles); the others are exact
-        xruns = json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+        xruns = d.osc.status()["xruns"]
         # (PortAudio's client may lose a cycle without telling padserver: JACK tells every client, the player too)
         xruns = max(xruns, player.xruns_between(asked, landed))
         late = sum(1 for f in player.at if asked <= f <= landed and not player.on_time(f))
@@ -174,7 +173,7 @@ def test_preview_plays_a_library_loop_on_the_cue_outputs_only(jack_server, tmp_p
         assert cue.frames(start + 200, start + 400)[0].max() == pytest.approx(0.8, abs=1e-4)  # unity, not panned
         master.wait_until(start + 9600)
         assert np.all(master.frames(start - 2048, start + 9600) == 0.0)  # the pads and the master are untouched
-        assert all(p["state"] == "empty" for p in json.loads(d.osc.request("/status", reply="/status")[0])["pads"])
+        assert all(p["state"] == "empty" for p in d.osc.status()["pads"])
         assert d.osc.request("/library/preview", "stop", reply="/library/preview") == ["stop"]
         later = cue.now() + 4800
         cue.wait_until(later + 48000)
@@ -195,7 +194,7 @@ def test_portaudio_puts_master_and_pads_on_the_chosen_output_pairs(tmp_path):
     caps = []
     try:
         d.wait_ready()
-        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        status = d.osc.status()
         assert status["audio"]["outputs"][:3] == [
             "master on outputs 3/4",
             "pad01 on outputs 5/6",
@@ -235,12 +234,12 @@ def test_a_portaudio_stream_that_stops_on_its_own_is_said_and_the_daemon_runs_on
     d = DaemonProcess(["--audio", "portaudio"], env=server.env, config=config, data_dir=str(tmp_path))
     try:
         d.wait_ready()
-        assert json.loads(d.osc.request("/status", reply="/status")[0])["audio"]["connected"] is True
+        assert d.osc.status()["audio"]["connected"] is True
         server.proc.kill()
         server.proc.wait()
         wait_log(d, "the audio stream on 'system' stopped")
         assert d.osc.request("/ping", reply="/pong") is not None  # the daemon still answers
-        assert json.loads(d.osc.request("/status", reply="/status")[0])["audio"]["connected"] is False
+        assert d.osc.status()["audio"]["connected"] is False
         code, took = d.terminate(timeout=15)
         assert code == 0 and took < 10, d.log()  # (it does not wait on a stream that will never close)
     finally:

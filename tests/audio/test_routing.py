@@ -1,6 +1,5 @@
 """Routing into a DAW on JACK: routes kept up as the DAW comes and goes, and the latency it should offset."""
 
-import json
 import os
 import subprocess
 import sys
@@ -26,16 +25,13 @@ def test_a_daw_that_appears_and_comes_back_gets_its_inputs_connected(jack_server
         for _ in range(2):  # the DAW starts after padserver, quits, and starts again
             daw = Capture(jack_server, name="Bitwig Studio", latency=512)  # a DAW monitoring through its card
             assert until(lambda daw=daw: connected(daw) == expected, 20) is not None, connected(daw)
-            assert (
-                until(lambda: json.loads(d.osc.request("/status", reply="/status")[0])["latency"]["master"] == 512, 20)
-                is not None
-            )
+            assert until(lambda: d.osc.status()["latency"]["master"] == 512, 20) is not None
             daw.close()
             daw = None
         assert "connected padserver:master_L → Bitwig Studio:in_L, padserver:master_R → Bitwig Studio:in_R" in d.log()
         daw = Capture(jack_server, name="Bitwig Studio", latency=512)
         assert until(lambda: connected(daw) == expected, 20) is not None, connected(daw)
-        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        status = d.osc.status()
         assert status["latency"]["outputs"]["master"] == {"frames": 512, "ms": 10.67}
         shown = subprocess.run(
             [sys.executable, "-m", "padserver", "devices", "--port", str(d.port)],

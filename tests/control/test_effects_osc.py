@@ -1,8 +1,6 @@
 """Effects over OSC on the stepped driver: an echo a beat later in what the master plays, bad values refused on
 the wire, settings fed back, undone, and kept with the project."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -55,7 +53,6 @@ def test_a_delay_on_a_pad_puts_its_echo_a_beat_later_and_everything_about_it_is_
     assert d.request("/project/load", "fx", reply="/project/loaded", timeout=60) == ["fx", 0]
     assert d.status()["pads"][0]["fx"] == {"delay/time": "1/4", "delay/feedback": 0.0, "delay/mix": 0.5,
                                            "filter": 0.0, "eq/low": -30.0}  # fmt: skip
-    assert json.loads(d.request("/status", reply="/status")[0])["pads"][0]["fx"]["eq/low"] == -30.0
 
 
 def test_the_tablets_effects_controls_play_the_selected_pad_and_show_its_settings(stepped):

@@ -1,7 +1,6 @@
 """Buttons as tablets send them (one float: press, then release) and the feedback their widgets bind,
 sent with liblo's oscsend and heard with oscdump."""
 
-import json
 import os
 import subprocess
 import time
@@ -14,22 +13,18 @@ def button(daemon, address: str, value: float) -> None:
     subprocess.run(["oscsend", "localhost", str(daemon.port), address, "f", str(value)], check=True)
 
 
-def status(daemon) -> dict:
-    return json.loads(daemon.osc.request("/status", reply="/status")[0])
-
-
 def test_buttons_act_on_the_press_and_ignore_the_release(daemon, dump):
     click = write_click(os.path.join(daemon.data_dir, "click.wav"))
     daemon.osc.request("/pad/1/load", click, reply="/pad/1/loaded")
     for address in ("/transport/play", "/transport/stop", "/tempo/tap", "/pads/stop", "/pads/panic", "/pad/1/play"):
         button(daemon, address, 1.0)
         button(daemon, address, 0.0)
-    wait_for(lambda: status(daemon)["pads"][0]["state"] == "playing", 5, "pad 1 playing from its play button")
+    wait_for(lambda: daemon.osc.status()["pads"][0]["state"] == "playing", 5, "pad 1 playing from its play button")
     time.sleep(0.3)
     errors = [line for _, line in dump.lines if line.startswith("/error")]
     assert errors == [], errors
     button(daemon, "/pads/panic", 1.0)
-    wait_for(lambda: status(daemon)["pads"][0]["state"] == "loaded", 5, "panic stops it")
+    wait_for(lambda: daemon.osc.status()["pads"][0]["state"] == "loaded", 5, "panic stops it")
 
 
 def test_a_gate_pads_play_button_stops_it_on_release(daemon, dump):
@@ -38,9 +33,9 @@ def test_a_gate_pads_play_button_stops_it_on_release(daemon, dump):
     daemon.osc.send("/pad/2/mode", "gate")
     daemon.osc.send("/pad/2/quantize", "off")
     button(daemon, "/pad/2/play", 1.0)
-    wait_for(lambda: status(daemon)["pads"][1]["state"] == "playing", 5, "pad 2 held")
+    wait_for(lambda: daemon.osc.status()["pads"][1]["state"] == "playing", 5, "pad 2 held")
     button(daemon, "/pad/2/play", 0.0)
-    wait_for(lambda: status(daemon)["pads"][1]["state"] in ("loaded", "stopped"), 5, "pad 2 let go")
+    wait_for(lambda: daemon.osc.status()["pads"][1]["state"] in ("loaded", "stopped"), 5, "pad 2 let go")
 
 
 def test_a_new_client_sees_the_transport_and_every_pads_colour(daemon, dump):

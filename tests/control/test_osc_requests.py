@@ -25,10 +25,6 @@ def daemon(tmp_path_factory):
     assert code == 0
 
 
-def status(d):
-    return json.loads(d.osc.request("/status", reply="/status")[0])
-
-
 @pytest.mark.parametrize(
     "address,args,message",
     [
@@ -174,7 +170,7 @@ def test_settings_show_in_status_and_queries(daemon):
         ("/master/gain", 0.8),
     ):
         osc.send(*message)
-    s = status(daemon)
+    s = daemon.osc.status()
     pad = s["pads"][2]
     assert pad["gain"] == 0.25 and pad["pan"] == -0.5 and pad["mute"] and pad["solo"]
     assert pad["mode"] == "oneshot" and pad["quantum"] == "1/8" and pad["region"] == [0.25, 0.75]
@@ -214,12 +210,12 @@ def test_load_plays_and_a_bad_file_leaves_the_pad_as_it_was(daemon):
     with open(bad, "wb") as fh:
         fh.write(b"RIFF....WAVEfmt broken")
     assert "cannot read bad.wav" in daemon.osc.error("/pad/5/load", bad)
-    pad = status(daemon)["pads"][4]
+    pad = daemon.osc.status()["pads"][4]
     assert pad["state"] == "loaded" and pad["source"] == "tone" and pad["bars"] == 2 and pad["loop_id"] >= 1
     assert pad["name"] == "tone"
     osc.send("/pad/5/play")
     time.sleep(0.2)
-    s = status(daemon)
+    s = daemon.osc.status()
     assert s["pads"][4]["state"] == "playing"
     # a 0.5 sine at centre pan: 0.5 × cos(45°) ≈ 0.354 on the pad's meter and the master's
     assert s["levels"]["pads"][4] == pytest.approx(0.354, abs=0.01) and s["levels"]["pads"][0] == 0.0
@@ -227,9 +223,9 @@ def test_load_plays_and_a_bad_file_leaves_the_pad_as_it_was(daemon):
     assert s["levels"]["gain_reduction_db"] == 0.0
     osc.send("/pads/panic")
     time.sleep(0.2)
-    assert status(daemon)["pads"][4]["state"] == "loaded"
+    assert daemon.osc.status()["pads"][4]["state"] == "loaded"
     osc.send("/pad/5/clear")
-    assert status(daemon)["pads"][4]["state"] == "empty"
+    assert daemon.osc.status()["pads"][4]["state"] == "empty"
 
 
 def test_quantized_play_and_stop_show_queued_and_stopping(daemon):
@@ -241,11 +237,11 @@ def test_quantized_play_and_stop_show_queued_and_stopping(daemon):
     time.sleep(0.1)
     osc.send("/pad/7/play")
     time.sleep(0.1)
-    pads = status(daemon)["pads"]
+    pads = daemon.osc.status()["pads"]
     assert pads[5]["state"] == "playing" and pads[6]["state"] == "queued"
     osc.send("/pad/6/stop")
     time.sleep(0.1)
-    assert status(daemon)["pads"][5]["state"] == "stopping"
+    assert daemon.osc.status()["pads"][5]["state"] == "stopping"
     osc.send("/pads/panic")
 
 

@@ -314,7 +314,7 @@ def test_every_control_of_each_layout_works_on_a_daemon_with_the_starter_kit(tmp
         status = {}
 
         def settled() -> bool:
-            status.update(json.loads(daemon.osc.request("/status", reply="/status")[0]))
+            status.update(daemon.osc.status())
             return all(not p["generating"] for p in status["pads"])
 
         wait_for(settled, 60, "the generate buttons' jobs to finish")

@@ -1,8 +1,6 @@
 """Effects on a real (dummy-driver) JACK server: a pad's delay puts its echoes a beat apart after a click, each at
 the feedback's share of the last, in what JACK hears; they ring on after the pad stops, and panic silences them."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -32,13 +30,13 @@ def test_a_delay_on_jack_echoes_a_click_each_beat_at_the_feedback_and_rings_on_a
         for address, value in (("/pad/1/fx/delay/time", "1/4"), ("/pad/1/fx/delay/feedback", 0.6),
                                ("/pad/1/fx/delay/mix", 0.5)):  # fmt: skip
             osc.send(address, value)
-        xruns = json.loads(osc.request("/status", reply="/status")[0])["xruns"]
+        xruns = osc.status()["xruns"]
         _, first = capture.onset_of(lambda: osc.send("/pad/1/trigger"), 96000, channel=0)
         assert first is not None
         capture.wait_until(first + 2 * BAR)
         # (a cycle JACK ran without padserver leaves that cycle silent: an echo in it is unknown, as one the
         # capture missed; one between the click and the echo moves nothing: the lines move on with the music)
-        dropped = json.loads(osc.request("/status", reply="/status")[0])["xruns"] > xruns
+        dropped = osc.status()["xruns"] > xruns
         measured = 0
         heard = capture.frames(first, first + BAR)[0]  # the first click (at 0) and its echoes
         click = float(heard[200])

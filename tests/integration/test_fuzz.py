@@ -9,7 +9,6 @@ derandomised (the same on every run) and bounded; `padserver bench soak` runs lo
 
 from __future__ import annotations
 
-import json
 import math
 import socket
 import struct
@@ -182,7 +181,7 @@ class Target:
 
 
 def _xruns(d) -> int:
-    return json.loads(d.osc.request("/status", reply="/status")[0])["xruns"]
+    return d.osc.status()["xruns"]
 
 
 def test_fuzzing_osc_never_stops_the_daemon_nor_the_loop(jack_server, tmp_path):

@@ -1,6 +1,5 @@
 """Generating onto a playing pad: the new loop starts exactly on the pad's next loop boundary."""
 
-import json
 import time
 
 import numpy as np
@@ -64,7 +63,7 @@ def test_generated_loop_replaces_a_playing_pad_on_its_loop_boundary(jack_server,
         # and pad 2 played its old loop right up to it: only its click, nothing else, for the bar before
         before = np.abs(cap.frames(swap - BAR + 1000, swap)[1])
         assert before.max() == 0.0
-        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        status = d.osc.status()
         assert status["pads"][1]["state"] == "playing" and not status["pads"][1]["generating"]
     finally:
         for c in (cap,):

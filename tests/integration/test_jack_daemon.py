@@ -51,7 +51,7 @@ def test_a_pad_launched_on_jack_is_heard_on_its_ports_at_the_level_set(daemon, c
     assert osc.request("/pad/1/load", click, reply="/pad/1/loaded")[0] == 1
     for message in (("/pad/1/gain", 0.5), ("/pad/1/pan", -1.0)):
         osc.send(*message)
-    xruns = lambda: json.loads(osc.request("/status", reply="/status")[0])["xruns"]  # noqa: E731
+    xruns = lambda: osc.status()["xruns"]  # noqa: E731
     before = xruns()
     _, first = capture.onset_of(lambda: osc.send("/pad/1/trigger"), 96000, channel=0)
     assert first is not None

@@ -1,8 +1,6 @@
 """A live pad on a real (dummy-driver) JACK server, against a fake Lyria RealTime that streams in real time: the
 stream starts on a bar line of the loops already playing, and its beats stay on theirs."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -50,7 +48,7 @@ def test_a_live_stream_on_jack_starts_on_a_bar_line_of_the_loops_and_keeps_their
         _, first = capture.onset_of(lambda: osc.send("/pad/1/trigger"), 96000, channel=0)
         assert first is not None
         osc.send("/pad/2/trigger")
-        status = lambda: json.loads(osc.request("/status", reply="/status")[0])  # noqa: E731
+        status = osc.status
         wait_for(lambda: status()["pads"][1]["state"] == "playing", 25, "the stream to start")
         begun = capture.now()
         capture.wait_until(begun + 4 * BAR + BAR // 2)

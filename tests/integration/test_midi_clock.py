@@ -1,6 +1,5 @@
 """MIDI clock out through JACK MIDI: a follower measures the tempo and jitter, and hears the song's transport."""
 
-import json
 import time
 
 import numpy as np
@@ -97,13 +96,12 @@ FOLLOW = (
 
 
 def test_the_grid_follows_an_external_clock_and_its_transport(jack_server, tmp_path):
-    import json
 
     d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=FOLLOW, data_dir=str(tmp_path))
     daw = cap = None
     try:
         d.wait_ready()
-        status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
+        status = d.osc.status
         assert status()["sync_source"] == "midi"
         assert "follows the midi clock" in d.osc.error("/tempo", 100.0)
         daw = ClockSender(jack_server, 123.0)
@@ -178,7 +176,7 @@ def test_following_a_clock_through_rtmidi_when_audio_is_not_on_jack(rt_jack_serv
     d = DaemonProcess(["--audio", "null"], env=rt_jack_server.env, config=config, data_dir=str(tmp_path))
     try:
         d.wait_ready()
-        status = lambda: json.loads(d.osc.request("/status", reply="/status")[0])  # noqa: E731
+        status = d.osc.status
         assert status()["sync_source"] == "midi", d.log()
         assert until(lambda: "MIDI clock in from daw clock:out" in d.log(), 20) is not None, d.log()
         # rtmidi's JACK API stamps each message with its JACK cycle's time (2.7 ms steps here), coarser than the
@@ -230,7 +228,7 @@ def test_a_clock_is_followed_again_after_the_jack_server_came_back(tmp_path):
         server.start()
         assert until(lambda: "server is back" in d.log(), 20) is not None, d.log()
         daw = ClockSender(server, 123.0)
-        tempo = lambda: json.loads(d.osc.request("/status", reply="/status")[0])["tempo"]  # noqa: E731
+        tempo = lambda: d.osc.status()["tempo"]  # noqa: E731
         assert until(lambda: abs(tempo() - 123.0) <= 0.1, 20) is not None, (tempo(), d.log())
     finally:
         if daw is not None:

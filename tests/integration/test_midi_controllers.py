@@ -1,6 +1,5 @@
 """Controllers played over JACK MIDI: virtual ports named like the real devices stand in for them."""
 
-import json
 import math
 import os
 import time
@@ -246,11 +245,11 @@ def test_launchpad_x_runs_the_song_transport_and_shows_the_beat(jack_server, dae
         # (a press in a cycle JACK ran without the device or padserver may be lost: made again then)
         pad.press_until(bytes.fromhex("B0 31 7F"), lit(49, (0, 13)), since)  # CC 49: metronome
         pad.press_until(bytes.fromhex("B0 62 7F"), lit(98, (0, 5)), since)  # CC 98: record the performance
-        assert json.loads(daemon.osc.request("/status", reply="/status")[0])["transport"] == "recording"
+        assert daemon.osc.status()["transport"] == "recording"
         since = len(pad.received)
         pad.press_until(bytes.fromhex("B0 61 7F"), lit(96, (0, 1)), since)  # CC 97: stop (the recording ends)
         pad.wait_for(lit(98, (0, 7)), since=since)
         pad.wait_for(lit(39, (0, 0)), since=since)
-        assert json.loads(daemon.osc.request("/status", reply="/status")[0])["transport"] == "stopped"
+        assert daemon.osc.status()["transport"] == "stopped"
     finally:
         pad.close()

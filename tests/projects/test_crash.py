@@ -1,6 +1,5 @@
 """kill -9 at random moments of heavy activity: the library and the project always open again."""
 
-import json
 import os
 import random
 import sqlite3
@@ -44,7 +43,7 @@ def test_kill_9_during_imports_loads_and_autosaves_loses_nothing(tmp_path):
     for round_ in range(6):
         d = DaemonProcess(["--audio", "null"], config=config, data_dir=str(data))
         d.wait_ready(30)
-        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        status = d.osc.status()
         if round_:
             assert status["project"] == "crash"  # the session came back after the kill
             assert leftovers(data) == []  # what the kill left half-written was swept away

@@ -4,7 +4,6 @@ The daemon runs in a mount namespace of its own with a small tmpfs as its data
 folder (root and unshare needed, as in CI), so the real disk is never filled.
 """
 
-import json
 import os
 import shutil
 import time
@@ -46,7 +45,7 @@ def test_a_full_disk_gets_a_clear_error_and_the_music_goes_on(tmp_path):
         d.osc.send("/pad/1/play")
         message = d.osc.error("/pad/2/load", str(big), timeout=20.0)
         assert "No space left on device" in message
-        status = json.loads(d.osc.request("/status", reply="/status")[0])
+        status = d.osc.status()
         assert status["pads"][0]["state"] == "playing" and status["pads"][1]["state"] == "empty"
         assert d.osc.request("/ping", reply="/pong") == ["0.1.0"]
     finally:
@@ -66,7 +65,7 @@ def test_a_read_only_data_folder_is_reported_and_the_daemon_runs_on(tmp_path):
         assert "cannot save project" in d.osc.error("/project/save_as", "gig")
         d.osc.send("/tempo", 99)
         time.sleep(0.1)
-        assert json.loads(d.osc.request("/status", reply="/status")[0])["tempo"] == 99.0
+        assert d.osc.status()["tempo"] == 99.0
     finally:
         code, _ = d.terminate()
     assert code == 0

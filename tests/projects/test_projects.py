@@ -19,10 +19,6 @@ def start(data):
     return d
 
 
-def status(d):
-    return json.loads(d.osc.request("/status", reply="/status")[0])
-
-
 def imported(got: list) -> list:
     return [v for a, v in got if a == "/library/imported"]
 
@@ -64,15 +60,15 @@ def test_save_autosave_restore_and_a_new_project(tmp_path, loops):
         d.terminate()
     d = start(data)  # the last session comes back: pads loaded and stopped
     try:
-        s = status(d)
+        s = d.osc.status()
         assert s["project"] == "gig" and s["tempo"] == 97.0
         pads = s["pads"]
         assert [pads[i]["state"] for i in (0, 5, 15)] == ["loaded"] * 3 and pads[1]["state"] == "empty"
         assert pads[5]["gain"] == 0.5 and pads[5]["mode"] == "oneshot" and pads[0]["pan"] == -0.25
         assert d.osc.request("/project/new", reply="/project/loaded")[0].startswith("set-")
-        assert all(p["state"] == "empty" for p in status(d)["pads"])
+        assert all(p["state"] == "empty" for p in d.osc.status()["pads"])
         assert d.osc.request("/project/load", "gig", reply="/project/loaded") == ["gig", 0]
-        assert status(d)["pads"][15]["state"] == "loaded"
+        assert d.osc.status()["pads"][15]["state"] == "loaded"
         assert "'gig' is the open project" in d.osc.error("/project/delete", "gig")
         d.osc.request("/project/new", reply="/project/loaded")
         assert d.osc.request("/project/delete", "gig", reply="/project/deleted") == ["gig"]
@@ -95,7 +91,7 @@ def test_a_damaged_project_opens_from_its_previous_version(tmp_path, loops):
     d = start(data)
     try:
         assert "project set was damaged" in d.log() and "loaded its previous version" in d.log()
-        s = status(d)
+        s = d.osc.status()
         assert s["project"] == "set" and s["pads"][1]["state"] == "loaded"
     finally:
         d.terminate()
@@ -118,12 +114,12 @@ def test_a_missing_audio_file_shows_the_error_state_and_the_rest_plays(tmp_path,
             os.remove(os.path.join(folder, name))
     d = start(data)
     try:
-        pads = status(d)["pads"]
+        pads = d.osc.status()["pads"]
         assert pads[0]["state"] == "error" and "missing" in pads[0]["error"]
         assert pads[1]["state"] == "loaded"  # its rendition is rebuilt from the stored original
         assert "pad 1 has no usable audio" in d.osc.error("/pad/1/play")
         d.osc.send("/pad/2/play")
-        wait_for(lambda: status(d)["pads"][1]["state"] == "playing", 10, "pad 2 playing")
+        wait_for(lambda: d.osc.status()["pads"][1]["state"] == "playing", 10, "pad 2 playing")
     finally:
         d.terminate()
 

@@ -54,10 +54,6 @@ providers:
     d.terminate()
 
 
-def status(d):
-    return json.loads(d.osc.request("/status", reply="/status")[0])
-
-
 def generate(d, pad, *args):
     """Ask, then follow /job/{id} to its end: (final state, message, the pad afterwards)."""
     peer = OscPeer(d.port, feedback=True)
@@ -73,9 +69,11 @@ def generate(d, pad, *args):
         state, message = (ended[-1][0], ended[-1][2]) if ended else ((got[-1][0], got[-1][2]) if got else ("?", ""))
         if state == "done":  # a done job lands its loop a moment later
             wait_for(
-                lambda: (p := status(d)["pads"][pad - 1])["loop_id"] is not None and not p["generating"], 30, "the loop"
+                lambda: (p := d.osc.status()["pads"][pad - 1])["loop_id"] is not None and not p["generating"],
+                30,
+                "the loop",
             )
-        return state, message, status(d)["pads"][pad - 1]
+        return state, message, d.osc.status()["pads"][pad - 1]
     finally:
         peer.close()
 
@@ -87,7 +85,7 @@ def stored_loop(d, loop_id):
 
 def kept_audio(d, pad):
     """The pad's generated take as the library keeps it (prepared at the tempo it was made at)."""
-    loop_id = status(d)["pads"][pad - 1]["loop_id"]
+    loop_id = d.osc.status()["pads"][pad - 1]["loop_id"]
     path = stored_loop(d, loop_id)["path"]
     audio, rate = sf.read(path if os.path.isabs(path) else os.path.join(d.data_dir, path), always_2d=True)
     assert rate == RATE
@@ -151,7 +149,7 @@ def test_transient_failures_are_retried_and_permanent_ones_are_not(daemon, fakes
     state, message, _ = generate(daemon, 8, "techno", "provider=elevenlabs-music", "bars=1")
     assert state == "done", message
     assert len(http.seen("/v1/music/stream")) == before + 3
-    loop_before = status(daemon)["pads"][7]["loop_id"]
+    loop_before = daemon.osc.status()["pads"][7]["loop_id"]
     http.fail(
         "/v1/music/stream",
         Fault(400, {"detail": {"status": "bad_prompt", "message": "names an artist", "data": {"prompt_suggestion": "moody techno"}}}),
@@ -197,7 +195,7 @@ def test_concurrency_limits_timeouts_and_validation_errors(daemon, fakes):
 
 def test_bad_answers_leave_the_pad_as_it_was(daemon, fakes):
     http, lyria = fakes
-    loop_before = status(daemon)["pads"][2]["loop_id"]  # pad 3 has a loop from the first test
+    loop_before = daemon.osc.status()["pads"][2]["loop_id"]  # pad 3 has a loop from the first test
     # (each answer as many times as a job tries: on a loaded machine an attempt may pass providers.timeout_s
     # and be tried again, and the bad answer must still be the one it gets; what is left is taken back)
     http.fail("/v1/music/stream", *[Fault(200, garbage=True)] * 3)
@@ -213,7 +211,7 @@ def test_bad_answers_leave_the_pad_as_it_was(daemon, fakes):
     state, message, pad = generate(daemon, 3, "something", "provider=lyria-clip", "bars=1")
     http.faults.pop("/v1beta/models/{model}:generateContent", None)
     assert state == "failed" and "filtered" in message and pad["loop_id"] == loop_before
-    assert status(daemon)["xruns"] >= 0  # still answering
+    assert daemon.osc.status()["xruns"] >= 0  # still answering
 
 
 def test_a_dropped_or_stalled_session_is_tried_again_with_a_fresh_one(daemon, fakes):
@@ -232,7 +230,7 @@ def test_a_dropped_or_stalled_session_is_tried_again_with_a_fresh_one(daemon, fa
 def test_keys_never_show_and_a_missing_key_says_what_to_do(daemon, tmp_path):
     log = daemon.log()
     assert EL_KEY not in log and G_KEY not in log
-    assert status(daemon)["providers"]["elevenlabs-music"] == "ready"
+    assert daemon.osc.status()["providers"]["elevenlabs-music"] == "ready"
     bare = DaemonProcess(
         ["--audio", "null"],
         env={"ELEVENLABS_API_KEY": "", "GEMINI_API_KEY": "", "GOOGLE_API_KEY": ""},
@@ -242,7 +240,7 @@ def test_keys_never_show_and_a_missing_key_says_what_to_do(daemon, tmp_path):
         bare.wait_ready()
         said = bare.osc.error("/pad/1/generate", "drums", "provider=elevenlabs-music")
         assert "elevenlabs-music is unavailable: no ElevenLabs API key (set $ELEVENLABS_API_KEY" in said
-        providers = json.loads(bare.osc.request("/status", reply="/status")[0])["providers"]
+        providers = bare.osc.status()["providers"]
         assert providers["lyria-clip"].startswith("no Google API key") and providers["offline"] == "ready"
     finally:
         bare.terminate()

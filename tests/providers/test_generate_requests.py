@@ -20,7 +20,7 @@ def daemon(tmp_path_factory):
 
 
 def pad(d, n):
-    return json.loads(d.osc.request("/status", reply="/status")[0])["pads"][n - 1]
+    return d.osc.status()["pads"][n - 1]
 
 
 def wait_loaded(d, n, loop_before=None):

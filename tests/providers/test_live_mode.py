@@ -17,16 +17,12 @@ loops:
 """
 
 
-def status(d) -> dict:
-    return d.status()
-
-
 def mode(d) -> dict:
-    return status(d)["live_mode"]
+    return d.status()["live_mode"]
 
 
 def loaded(d, n: int) -> bool:
-    pad = status(d)["pads"][n - 1]
+    pad = d.status()["pads"][n - 1]
     return pad["loop_id"] is not None and not pad["generating"]
 
 
@@ -36,13 +32,13 @@ def test_live_mode_puts_a_new_loop_on_every_bar_line_of_its_pads_in_the_key_and_
     d.osc.send("/pad/1/generate", "house drums", "instrument=drums")
     d.osc.send("/pad/3/generate", "house bass", "instrument=bass")
     wait_for(lambda: loaded(d, 1) and loaded(d, 3), 60, "the two loops")
-    kept_loop = status(d)["pads"][2]["loop_id"]
+    kept_loop = d.status()["pads"][2]["loop_id"]
     d.osc.send("/pad/3/keep", 1)
     d.osc.send("/pad/1/play")
     d.osc.send("/pad/3/play")
     d.step(128)  # the grid starts with them
     grid = d.frame - 128
-    assert [status(d)["pads"][n]["state"] for n in (0, 2)] == ["playing", "playing"]
+    assert [d.status()["pads"][n]["state"] for n in (0, 2)] == ["playing", "playing"]
     d.step(BAR // 4)  # (a pad started with the first ones would join them from the grid's start)
     d.osc.send("/pad/1/mute", 1)  # (playing on, unheard: what is heard is live mode's)
     d.osc.send("/pad/3/mute", 1)
@@ -65,7 +61,7 @@ def test_live_mode_puts_a_new_loop_on_every_bar_line_of_its_pads_in_the_key_and_
     assert all(h["frame"] == grid + (h["bar"] - 1) * BAR for h in history), history
     # on the free pads of the set, then each retiring the one it filled longest ago; never the kept pad 3
     assert [h["pad"] for h in history] == [2, 4, 2, 4, 2, 4, 2, 4], history
-    s = status(d)
+    s = d.status()
     assert s["pads"][2]["loop_id"] == kept_loop and s["pads"][2]["state"] == "playing"
     assert s["pads"][0]["state"] == "playing"
     # roles not yet playing: the drums and bass are there, so chords and a lead first
@@ -82,7 +78,7 @@ def test_live_mode_puts_a_new_loop_on_every_bar_line_of_its_pads_in_the_key_and_
     d.osc.send("/live/stop")
     d.step(2 * BAR)
     assert mode(d)["state"] == "stopped" and len(mode(d)["started"]) == 8 and mode(d)["next"] == 0
-    assert status(d)["pads"][1]["state"] == "playing"
+    assert d.status()["pads"][1]["state"] == "playing"
 
 
 def test_a_grid_button_starts_and_stops_live_mode_and_the_grid_shows_the_next_pad(stepped):
@@ -139,5 +135,5 @@ def test_with_a_voice_each_new_loop_is_announced_on_its_bar_line(stepped):
     roles = [e["role"] for e in mode(d)["started"]]
     found = json.loads(d.request("/library/search", "minor", reply="/library/result")[0])
     assert [e["name"] for e in found if e["name"].endswith(", A minor")] == [f"{r}, A minor" for r in reversed(roles)]
-    pad = status(d)["pads"][15]
+    pad = d.status()["pads"][15]
     assert pad["mode"] == "oneshot" and pad["name"] == f"{roles[-1]}, A minor"

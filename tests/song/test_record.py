@@ -14,10 +14,6 @@ CONFIG = "audio:\n  jack:\n    connect: []\n    inputs: 2\nloops:\n  normalize: 
 BAR = 96000
 
 
-def status(d: DaemonProcess) -> dict:
-    return json.loads(d.osc.request("/status", reply="/status")[0])
-
-
 def test_a_recorded_take_starts_on_its_bar(jack_server, tmp_path):
     d = DaemonProcess(["--audio", "jack"], env=jack_server.env, config=CONFIG, data_dir=str(tmp_path))
     cap = player = None
@@ -38,14 +34,14 @@ def test_a_recorded_take_starts_on_its_bar(jack_server, tmp_path):
         found = [cap.sure_onset(first + k * BAR - 2400, first + k * BAR + 2400) for k in (1, 2, 3)]
         grid = next(o - k * BAR for k, o in enumerate(found, 1) if o is not None)  # bar 0: the launch's
         player.play_at([grid + k * BAR + BAR // 4 for k in range(3, 12)])
-        xruns_before = status(d)["xruns"]
+        xruns_before = d.osc.status()["xruns"]
         assert d.osc.request("/pad/2/record", 1, "inputs=1,2", reply="/pad/2/recording") == [1]
         take = d.recorded_take(2)
         assert take.shape[1] == BAR  # one bar, exactly
         onset = int(np.flatnonzero(np.abs(take[0]) > 0.1)[0])
         # where the burst sounded against each bar line, as heard
         cap.wait_until(grid + 10 * BAR)
-        xruns = status(d)["xruns"] - xruns_before
+        xruns = d.osc.status()["xruns"] - xruns_before
         heard, lines = [], []
         for k in range(3, 10):
             bar = cap.sure_onset(grid + k * BAR - 256, grid + k * BAR + 2400, channel=0)
@@ -69,7 +65,7 @@ def test_a_recorded_take_starts_on_its_bar(jack_server, tmp_path):
         off = min(abs(onset - h) for h in heard)
         cut = xruns > 0 and (grid + onset) % jack_server.period == 0 and 0 < onset - min(heard) <= jack_server.period
         assert off <= 48 or cut or (xruns > 0 and abs(off - jack_server.period) <= 48), (onset, heard, xruns)
-        assert status(d)["pads"][1]["state"] == "loaded"
+        assert d.osc.status()["pads"][1]["state"] == "loaded"
         assert "no audio inputs here" not in d.log()
     finally:
         for c in (cap, player):
@@ -131,7 +127,7 @@ def test_a_counted_in_take_lines_up_with_what_was_heard_through_latency(jack_ser
         player.play_at([take_start + BAR // 4 + playback_latency + capture_latency])
         ears.wait_until(take_start)
         clicks = [ears.sure_onset(bar_line + 1 + k * beat - 256, bar_line + 1 + k * beat + 2000) for k in range(4)]
-        xruns = status(d)["xruns"]
+        xruns = d.osc.status()["xruns"]
         late = [(c, c - bar_line - 1 - k * beat) for k, c in enumerate(clicks) if c is not None]
         # four clicks, one per beat, each on its frame, or from the next cycle padserver ran after missing one
         assert sum(x == 0 for _, x in late) >= 2, (late, xruns)
@@ -144,7 +140,7 @@ def test_a_counted_in_take_lines_up_with_what_was_heard_through_latency(jack_ser
         assert not ears.frames(bar_line - 4000, take_start)[1].any()  # and none on the master
         take = d.recorded_take(1)
         onset = int(np.flatnonzero(np.abs(take[0]) > 0.1)[0])
-        xruns = status(d)["xruns"]
+        xruns = d.osc.status()["xruns"]
         # where the player played against the bar it heard, within 1 ms; after an xrun a period more, or from the
         # first frame of the next cycle when JACK ran the burst's first cycle without padserver
         at = take_start + capture_latency + playback_latency + onset  # the take's onset on JACK's timeline

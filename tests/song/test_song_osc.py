@@ -67,11 +67,11 @@ def test_the_transport_reports_its_state(daemon):
     osc = daemon.osc
     osc.send("/transport/play")
     time.sleep(0.2)
-    status = json.loads(osc.request("/status", reply="/status")[0])
+    status = osc.status()
     assert status["transport"] == "playing"
     osc.send("/transport/stop")
     time.sleep(0.1)
-    status = json.loads(osc.request("/status", reply="/status")[0])
+    status = osc.status()
     assert status["transport"] == "stopped" and status["song"]["position"][0] == 1
     assert "no track 7" in osc.error("/song/track/7/gain", 1.0)
     assert "loop start bar" in osc.error("/transport/loop", 1, 0, 4)
@@ -83,11 +83,11 @@ def test_a_scene_launches_its_row_together_and_stops_the_rest(daemon):
     for pad in (1, 5, 6):
         osc.request(f"/pad/{pad}/load", click, reply=f"/pad/{pad}/loaded")
     osc.send("/pad/1/play")
-    until(lambda: json.loads(osc.request("/status", reply="/status")[0])["pads"][0]["state"] == "playing")
+    until(lambda: osc.status()["pads"][0]["state"] == "playing")
     osc.send("/scene/2/launch")
 
     def states():
-        return [p["state"] for p in json.loads(osc.request("/status", reply="/status")[0])["pads"]]
+        return [p["state"] for p in osc.status()["pads"]]
 
     until(lambda: states()[4] == "playing" and states()[5] == "playing" and states()[0] == "loaded", timeout=6)
     assert "scene must be in range 1..4 (got 5)" in osc.error("/scene/5/launch")
@@ -126,7 +126,7 @@ def test_the_performance_is_recorded_into_the_song(tmp_path):
         track = song(d)["tracks"][0]
         clip = track["clips"][0]
         assert track["name"] == "beat" and clip["start"] == 2 and clip["bars"] == 2, track  # bars 2–3
-        status = json.loads(osc.request("/status", reply="/status")[0])
+        status = osc.status()
         assert status["transport"] == "playing"
     finally:
         d.terminate()
